@@ -1,0 +1,64 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Migrator, type MigrationProvider } from 'kysely/migration';
+import pg from 'pg';
+import type { SqlDialect } from './dialect.ts';
+import { migrationsFor } from './migrations/index.ts';
+import type { Database } from './schema.ts';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  dialect: SqlDialect;
+  /** The SQLite file, for tests and the forensic checks; undefined on PostgreSQL. */
+  file: string | undefined;
+  /** Moves everything from the WAL into the database file and truncates the WAL (SQLite); a no-op on PostgreSQL. */
+  checkpoint(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Every SQLite connection: WAL, foreign keys enforced, deleted content overwritten with zeros. */
+export function configureSqlite(connection: SQLite.Database): void {
+  connection.pragma('journal_mode = WAL');
+  connection.pragma('foreign_keys = ON');
+  connection.pragma('secure_delete = ON');
+  connection.pragma('busy_timeout = 5000');
+  connection.pragma('journal_size_limit = 0');
+}
+
+export function openDatabase(url: string): DatabaseHandle {
+  if (url.startsWith('sqlite:')) {
+    const file = resolve(url.slice('sqlite:'.length));
+    mkdirSync(dirname(file), { recursive: true });
+    const connection = new SQLite(file);
+    configureSqlite(connection);
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+    return {
+      db,
+      dialect: 'sqlite',
+      file,
+      async checkpoint() {
+        const [row] = connection.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+        if (row?.busy) throw new Error('WAL checkpoint was blocked by a reader; retry once it finishes.');
+      },
+      close: () => db.destroy(),
+    };
+  }
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', file: undefined, checkpoint: async () => {}, close: () => db.destroy() };
+}
+
+export async function migrateToLatest(handle: DatabaseHandle): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrationsFor(handle.dialect) };
+  const { error, results } = await new Migrator({ db: handle.db, provider }).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`Database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+export async function pingDatabase(handle: DatabaseHandle): Promise<void> {
+  await sql`select 1`.execute(handle.db);
+}

@@ -1,0 +1,35 @@
+import type { FastifyRequest } from 'fastify';
+import pino, { type DestinationStream, type Logger } from 'pino';
+
+/** Names whose values are secrets wherever they appear in a log object. */
+const SECRET_NAMES = ['password', 'newPassword', 'currentPassword', 'secret', 'apiSecret', 'passphrase', 'token', 'sessionToken', 'code', 'verifier', 'jwe'];
+
+const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-plutarc-instance-credential"]',
+  'res.headers["set-cookie"]',
+  ...SECRET_NAMES.flatMap((name) => [name, `*.${name}`, `*.*.${name}`]),
+];
+
+/** Logs the path and the names of query parameters, never their values (tokens travel in some). */
+export function describeUrl(url: string): string {
+  const [path, query] = url.split('?', 2);
+  if (!query) return path ?? url;
+  const names = [...new URLSearchParams(query).keys()];
+  return `${path}?${names.map((n) => `${n}=…`).join('&')}`;
+}
+
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: {
+        req: (req: FastifyRequest) => ({ method: req.method, url: describeUrl(req.url), remoteAddress: req.ip }),
+        err: pino.stdSerializers.err,
+      },
+    },
+    destination,
+  );
+}

@@ -1,0 +1,44 @@
+// The browser host process: the app's main services in plain Node, for machines where Electron cannot
+// start. `npm start` runs it; it reports its launch URL to the supervisor over IPC.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { createMainServices } from '../services/main-services.ts';
+import { startBrowserHost } from './server.ts';
+
+const Env = z.object({
+  PLUTARC_API_URL: z.url({ protocol: /^https?$/ }),
+  PLUTARC_HOST_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+});
+
+const env = Env.safeParse(process.env);
+if (!env.success) {
+  console.error(`browser host: ${env.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  process.exit(78);
+}
+
+const root = new URL('../../', import.meta.url);
+const { version } = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { version: string };
+const services = createMainServices({ apiUrl: env.data.PLUTARC_API_URL, host: 'browser', version });
+services.start();
+
+const host = await startBrowserHost({
+  services,
+  rendererDir: fileURLToPath(new URL('out/renderer', root)),
+  bridgeScript: fileURLToPath(new URL('out/bridge/bridge.js', root)),
+  port: env.data.PLUTARC_HOST_PORT,
+  log: (message) => console.error(message),
+});
+process.send?.({ type: 'ready', service: 'app', url: host.launchUrl, openUrl: host.mintOpenUrl() });
+
+let closing = false;
+const stop = () => {
+  if (closing) return;
+  closing = true;
+  services.stop();
+  void host.close().then(() => process.exit(0));
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+// Started by the stack's supervisor: if it goes away, so do we.
+process.on('disconnect', stop);

@@ -1,0 +1,34 @@
+import { shell, type App, type Session } from 'electron';
+import { APP_ORIGIN } from '../services/app-identity.ts';
+import { isAllowedExternalUrl, type ExternalUrlPolicy } from '../services/open-external-policy.ts';
+
+const isAppUrl = (raw: string): boolean => {
+  try {
+    return new URL(raw).origin === APP_ORIGIN;
+  } catch {
+    return false;
+  }
+};
+
+/** Every webContents, including ones created later: no navigation away, no new windows, no webviews. */
+export function guardAllWebContents(app: App, externalPolicy: () => ExternalUrlPolicy): void {
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-navigate', (event, url) => {
+      if (!isAppUrl(url)) event.preventDefault();
+    });
+    contents.on('will-redirect', (event, url) => {
+      if (!isAppUrl(url)) event.preventDefault();
+    });
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+    contents.setWindowOpenHandler(({ url }) => {
+      if (isAllowedExternalUrl(url, externalPolicy())) void shell.openExternal(url);
+      return { action: 'deny' };
+    });
+  });
+}
+
+/** Deny every permission a page can ask for, except showing notifications. */
+export function restrictPermissions(session: Session): void {
+  session.setPermissionRequestHandler((_contents, permission, callback) => callback(permission === 'notifications'));
+  session.setPermissionCheckHandler((_contents, permission) => permission === 'notifications');
+}

@@ -1,0 +1,28 @@
+/**
+ * Which URLs main may hand to the OS (shell.openExternal): https pages of our API's origin and the
+ * loopback callback of a sign-in in progress. Anything else could launch an arbitrary handler.
+ */
+export interface ExternalUrlPolicy {
+  apiOrigin: string;
+  /** The loopback callback origin while a system-browser hand-off is waiting, e.g. http://127.0.0.1:53124 */
+  loopbackOrigin?: string | undefined;
+}
+
+export function isAllowedExternalUrl(raw: string, policy: ExternalUrlPolicy): boolean {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return false;
+  }
+  if (url.username || url.password) return false;
+  const api = new URL(policy.apiOrigin);
+  const apiIsLocal = api.hostname === '127.0.0.1' || api.hostname === 'localhost';
+  if (url.origin === api.origin && (url.protocol === 'https:' || (apiIsLocal && url.protocol === 'http:'))) {
+    return true;
+  }
+  if (policy.loopbackOrigin && url.protocol === 'http:' && url.origin === new URL(policy.loopbackOrigin).origin) {
+    return url.hostname === '127.0.0.1';
+  }
+  return false;
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { Region } from './regions.ts';
+import type { Result } from './result.ts';
+
+/**
+ * The IPC contract between the renderer and main: every channel, once, as zod schemas.
+ * The preload exposes exactly these functions as `window.plutarc.<namespace>.<method>`;
+ * main registers exactly these handlers through one validating wrapper.
+ */
+
+export const AppInfo = z.object({
+  version: z.string(),
+  host: z.enum(['electron', 'browser']),
+  apiUrl: z.string(),
+  platform: z.string(),
+});
+export type AppInfo = z.infer<typeof AppInfo>;
+
+export const ApiStatus = z.object({
+  state: z.enum(['connecting', 'online', 'offline']),
+  checkedAt: z.iso.datetime().nullable(),
+  detail: z.string().optional(),
+});
+export type ApiStatus = z.infer<typeof ApiStatus>;
+
+const NoInput = z.undefined();
+
+export const invokeContract = {
+  'app.info': { input: NoInput, output: AppInfo },
+  'api.status': { input: NoInput, output: ApiStatus },
+  'regions.list': { input: NoInput, output: z.array(Region) },
+} as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
+
+export const eventContract = {
+  'api.onStatus': ApiStatus,
+} as const satisfies Record<string, z.ZodType>;
+
+export type InvokeChannel = keyof typeof invokeContract;
+export type EventChannel = keyof typeof eventContract;
+export type InvokeInput<C extends InvokeChannel> = z.input<(typeof invokeContract)[C]['input']>;
+export type InvokeOutput<C extends InvokeChannel> = z.output<(typeof invokeContract)[C]['output']>;
+export type EventPayload<E extends EventChannel> = z.output<(typeof eventContract)[E]>;
+
+export const invokeChannels = Object.keys(invokeContract) as InvokeChannel[];
+export const eventChannels = Object.keys(eventContract) as EventChannel[];
+
+/** Names on the wire, prefixed so nothing else on ipcMain can be reached through the bridge. */
+export const wireInvoke = (channel: InvokeChannel): string => `plutarc:${channel}`;
+export const wireEvent = (channel: EventChannel): string => `plutarc:event:${channel}`;
+
+type AnyChannel = InvokeChannel | EventChannel;
+type Namespace<K> = K extends `${infer N}.${string}` ? N : never;
+
+type InvokeFn<C extends InvokeChannel> = undefined extends InvokeInput<C>
+  ? (input?: InvokeInput<C>) => Promise<Result<InvokeOutput<C>>>
+  : (input: InvokeInput<C>) => Promise<Result<InvokeOutput<C>>>;
+type SubscribeFn<E extends EventChannel> = (listener: (payload: EventPayload<E>) => void) => () => void;
+
+/** The shape of `window.plutarc`, derived from the contract. */
+export type PlutarcBridge = {
+  readonly [N in Namespace<AnyChannel>]: {
+    readonly [K in AnyChannel as K extends `${N}.${infer M}` ? M : never]: K extends InvokeChannel
+      ? InvokeFn<K>
+      : K extends EventChannel
+        ? SubscribeFn<K>
+        : never;
+  };
+};
+
+export const splitChannel = (channel: string): [string, string] => {
+  const dot = channel.indexOf('.');
+  return [channel.slice(0, dot), channel.slice(dot + 1)];
+};
