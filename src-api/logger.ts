@@ -26,7 +26,12 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       level,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       serializers: {
-        req: (req: FastifyRequest) => ({ method: req.method, url: describeUrl(req.url), remoteAddress: req.ip }),
+        // Only these three fields of anything logged as `req`: headers and bodies never reach a log line.
+        req: (req: Partial<Pick<FastifyRequest, 'method' | 'url' | 'ip'>>) => ({
+          method: typeof req.method === 'string' ? req.method : undefined,
+          url: typeof req.url === 'string' ? describeUrl(req.url) : undefined,
+          remoteAddress: typeof req.ip === 'string' ? req.ip : undefined,
+        }),
         err: pino.stdSerializers.err,
       },
     },

@@ -3,11 +3,11 @@
 import {
   BRIDGE_PATH,
   BRIDGE_PROTOCOL,
-  ClientMessage,
   HostMessage,
   LAUNCH_PATH,
   LAUNCH_PROTOCOL_PREFIX,
   LaunchResponse,
+  type ClientMessage,
 } from '../src-shared/bridge-protocol.ts';
 import type { EventChannel } from '../src-shared/ipc.ts';
 import { fail, type Result } from '../src-shared/result.ts';

@@ -1,0 +1,100 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ROOT } from '../../support/build.ts';
+import { isAlive, startStack, type RunningStack } from '../../support/stack.ts';
+import { tempDir } from '../../support/temp.ts';
+
+/** Every process whose process group is one of these (the services and anything they started). */
+const groupMembers = (groups: number[]): number[] =>
+  spawnSync('ps', ['-eo', 'pid=,pgid='], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((line) => line.trim().split(/\s+/).map(Number))
+    .filter(([pid, pgid]) => pid && groups.includes(pgid!))
+    .map(([pid]) => pid!);
+
+describe('npm start', () => {
+  const dirs: { cleanup(): void }[] = [];
+  const stacks: RunningStack[] = [];
+  afterEach(() => {
+    for (const stack of stacks.splice(0)) stack.process.kill('SIGKILL');
+    for (const dir of dirs.splice(0)) dir.cleanup();
+  });
+  const dataDir = () => {
+    const dir = tempDir('plutarc-stack-');
+    dirs.push(dir);
+    return dir.path;
+  };
+
+  it('starts the API and the app, and Ctrl+C leaves no child process behind', async () => {
+    const stack = await startStack(dataDir());
+    stacks.push(stack);
+    const children = stack.lock().children;
+    expect(children.map((c) => c.name)).toEqual(['api', 'app']);
+    expect(stack.launchUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#launch=[\w-]{40,}$/);
+    const page = await fetch(new URL('/', stack.launchUrl));
+    expect(page.status).toBe(200);
+    const groups = children.map((c) => c.pid);
+    expect(groupMembers(groups).length).toBeGreaterThanOrEqual(2);
+
+    stack.process.kill('SIGINT');
+    expect(await stack.exited).toBe(0);
+    for (const child of children) expect(isAlive(child.pid), child.name).toBe(false);
+    expect(groupMembers(groups)).toEqual([]);
+    expect(stack.output()).toContain('plutarc: stopped.');
+  });
+
+  it('keeps its data in the data folder, private to the user', async () => {
+    const dir = dataDir();
+    const stack = await startStack(dir);
+    stacks.push(stack);
+    expect(existsSync(join(dir, 'api', 'plutarc.db'))).toBe(true);
+    const { statSync } = await import('node:fs');
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, 'stack.lock')).mode & 0o777).toBe(0o600);
+    stack.process.kill('SIGTERM');
+    expect(await stack.exited).toBe(0);
+    expect(existsSync(join(dir, 'stack.lock'))).toBe(false);
+  });
+
+  it('says a second start is already running instead of fighting over ports or the database', async () => {
+    const dir = dataDir();
+    const stack = await startStack(dir);
+    stacks.push(stack);
+    const second = spawnSync(process.execPath, [join(ROOT, 'src-main/stack/start.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, PLUTARC_DATA_DIR: dir, PLUTARC_HOST: 'browser', PLUTARC_SKIP_BUILD: '1', PLUTARC_OPEN_BROWSER: '0' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(second.status).toBe(1);
+    expect(second.stdout).toContain(`already running (pid ${stack.process.pid}`);
+    expect(second.stdout).toContain(stack.launchUrl);
+    // The first one is untouched.
+    expect((await fetch(new URL('/', stack.launchUrl))).status).toBe(200);
+    stack.process.kill('SIGINT');
+    await stack.exited;
+  });
+
+  it('takes over a lock left by a stack that crashed', async () => {
+    const dir = dataDir();
+    writeFileSync(join(dir, 'stack.lock'), JSON.stringify({ pid: 2 ** 22 - 1, startedAt: '2026-01-01T00:00:00Z', children: [] }));
+    const stack = await startStack(dir);
+    stacks.push(stack);
+    expect(JSON.parse(readFileSync(join(dir, 'stack.lock'), 'utf8')).pid).toBe(stack.process.pid);
+    stack.process.kill('SIGINT');
+    await stack.exited;
+  });
+
+  it('stops everything when one service dies, and says which', async () => {
+    const stack = await startStack(dataDir());
+    stacks.push(stack);
+    const api = stack.lock().children.find((c) => c.name === 'api')!;
+    const app = stack.lock().children.find((c) => c.name === 'app')!;
+    process.kill(api.pid, 'SIGKILL');
+    expect(await stack.exited).toBe(1);
+    expect(stack.output()).toMatch(/api stopped unexpectedly/);
+    expect(isAlive(app.pid)).toBe(false);
+  });
+});
