@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts Debian's PostgreSQL and makes the database the PostgreSQL variant of the tests uses.
 set -euo pipefail
+cd /  # su postgres cannot enter a checkout under a private temp folder
 version=$(ls /usr/lib/postgresql | sort -n | tail -1)
 if ! pg_lsclusters -h | awk '{print $1" "$2}' | grep -q "^$version main$"; then
   pg_createcluster "$version" main >/dev/null
