@@ -1,8 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
-/** Names whose values are secrets wherever they appear in a log object. */
-const SECRET_NAMES = ['password', 'newPassword', 'currentPassword', 'secret', 'apiSecret', 'passphrase', 'token', 'sessionToken', 'code', 'verifier', 'jwe'];
+/** Names whose values are secrets wherever they appear in a log object, in any plutarc server. */
+const SECRET_NAMES = [
+  'password', 'newPassword', 'currentPassword', 'secret', 'apiSecret', 'passphrase', 'token', 'sessionToken',
+  'serviceToken', 'code', 'verifier', 'codeVerifier', 'jwe', 'credential', 'privateKeyJwk', 'wrappedPrivateKey', 'masterKey', 'd',
+];
 
 const REDACT_PATHS = [
   'req.headers.authorization',
@@ -20,10 +23,11 @@ export function describeUrl(url: string): string {
   return `${path}?${names.map((n) => `${n}=…`).join('&')}`;
 }
 
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+export function createLogger(level: string, destination?: DestinationStream, service?: string): Logger {
   return pino(
     {
       level,
+      ...(service ? { base: { service, pid: process.pid } } : {}),
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       serializers: {
         // Only these three fields of anything logged as `req`: headers and bodies never reach a log line.

@@ -27,21 +27,23 @@ export function sendProblem(reply: FastifyReply, problem: Omit<Problem, 'type' |
 }
 
 /** Fastify's own 4xx errors, by their code, as problems a client can act on. */
-const FRAMEWORK_PROBLEMS: Record<string, { code: string; title: string; detail: string }> = {
+const frameworkProblems = (service: string): Record<string, { code: string; title: string; detail: string }> => ({
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'malformed_json', title: 'Malformed JSON', detail: 'The request body is not valid JSON.' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'malformed_json', title: 'Malformed JSON', detail: 'The request body is empty but was declared as JSON.' },
-  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'body_too_large', title: 'Request too large', detail: 'The request body is larger than this API accepts.' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'body_too_large', title: 'Request too large', detail: `The request body is larger than ${service} accepts.` },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type', title: 'Unsupported media type', detail: 'Send application/json.' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'malformed_request', title: 'Malformed request', detail: 'Content-Length does not match the body.' },
-};
+});
 
-export function registerProblemHandlers(app: FastifyInstance): void {
+/** Problem+json for every error of a plutarc server (the API, the key broker); `service` names it in messages. */
+export function registerProblemHandlers(app: FastifyInstance, service = 'this API'): void {
+  const FRAMEWORK_PROBLEMS = frameworkProblems(service);
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, {
       status: 404,
       code: 'not_found',
       title: 'Not found',
-      detail: `There is no ${request.method} ${request.url.split('?')[0]} in this API.`,
+      detail: `There is no ${request.method} ${request.url.split('?')[0]} in ${service}.`,
     }),
   );
 
@@ -72,7 +74,7 @@ export function registerProblemHandlers(app: FastifyInstance): void {
       status: 500,
       code: 'internal',
       title: 'Internal error',
-      detail: 'Something went wrong on our side. It has been logged; try again.',
+      detail: `Something went wrong in ${service}. It has been logged; try again.`,
     });
   });
 }

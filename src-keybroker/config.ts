@@ -1,0 +1,78 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const FilePath = z.string().min(1);
+
+/** Everything the broker reads from its environment: where things are, never key material itself. */
+export const BrokerEnv = z.object({
+  PLUTARC_KEYBROKER_HOST: z.string().min(1).default('127.0.0.1'),
+  PLUTARC_KEYBROKER_PORT: z.coerce.number().int().min(0).max(65535).default(8790),
+  /** Key store, key files and service token live here unless named one by one (created 0700). */
+  PLUTARC_KEYBROKER_DATA_DIR: FilePath.default('plutarc-keybroker'),
+  /** A master key provisioned elsewhere (32 raw bytes, or base64); must exist and be 0600. */
+  PLUTARC_KEYBROKER_MASTER_KEY_FILE: FilePath.optional(),
+  /** Where the API's bearer token is read from; created 0600 if missing. */
+  PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE: FilePath.optional(),
+  PLUTARC_LOG_LEVEL: LogLevel.default('info'),
+});
+
+/** Variables someone might reach for to pass a secret directly; the broker refuses to start rather than ignore them. */
+const SECRET_VARIABLES: Record<string, string> = {
+  PLUTARC_KEYBROKER_MASTER_KEY: 'PLUTARC_KEYBROKER_MASTER_KEY_FILE',
+  PLUTARC_KEYBROKER_SERVICE_TOKEN: 'PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE',
+};
+
+export type BrokerConfig = {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseFile: string;
+  masterKeyFile: string;
+  /** True at the default path (first start makes the key); false when the operator named a file. */
+  createMasterKey: boolean;
+  identityKeyFile: string;
+  /** The identity public key as a JWK, for the desktop app to read and pin. */
+  identityPublicKeyFile: string;
+  serviceTokenFile: string;
+  logLevel: z.infer<typeof LogLevel>;
+  bodyLimitBytes: number;
+  version: string;
+};
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super(`plutarc key broker: invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, version = '0.0.0', cwd = process.cwd()): BrokerConfig {
+  const misplaced = Object.entries(SECRET_VARIABLES)
+    .filter(([name]) => env[name] !== undefined)
+    .map(([name, instead]) => `${name}: key material is never read from the environment; put it in a file and set ${instead}`);
+  const parsed = BrokerEnv.safeParse(env);
+  // Name the variable and the rule, never the value: a misplaced secret must not reach the terminal.
+  const problems = [...misplaced, ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`))];
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
+  const absolute = (path: string) => (isAbsolute(path) ? path : resolve(cwd, path));
+  const dataDir = absolute(e.PLUTARC_KEYBROKER_DATA_DIR);
+  return {
+    host: e.PLUTARC_KEYBROKER_HOST,
+    port: e.PLUTARC_KEYBROKER_PORT,
+    dataDir,
+    databaseFile: join(dataDir, 'keybroker.db'),
+    masterKeyFile: e.PLUTARC_KEYBROKER_MASTER_KEY_FILE ? absolute(e.PLUTARC_KEYBROKER_MASTER_KEY_FILE) : join(dataDir, 'master.key'),
+    createMasterKey: e.PLUTARC_KEYBROKER_MASTER_KEY_FILE === undefined,
+    identityKeyFile: join(dataDir, 'identity.key.jwk'),
+    identityPublicKeyFile: join(dataDir, 'identity.pub.jwk'),
+    serviceTokenFile: e.PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE ? absolute(e.PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE) : join(dataDir, 'service-token'),
+    logLevel: e.PLUTARC_LOG_LEVEL,
+    bodyLimitBytes: 16 * 1024,
+    version,
+  };
+}
