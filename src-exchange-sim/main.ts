@@ -1,0 +1,56 @@
+// The simulator process: `node src-exchange-sim/main.ts`. Configuration comes from PLUTARC_SIM_*
+// environment variables; keys are made afterwards through the admin listener (POST /_sim/keys).
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import pino from 'pino';
+import { z } from 'zod';
+import { startExchangeSim, type ExchangeSimReady } from './server.ts';
+
+const Port = z.coerce.number().int().min(0).max(65535).default(0);
+
+const SimEnv = z.object({
+  PLUTARC_SIM_HOST: z.string().min(1).default('127.0.0.1'),
+  PLUTARC_SIM_ADMIN_PORT: Port,
+  PLUTARC_SIM_BINANCEUSDM_PORT: Port,
+  PLUTARC_SIM_BYBIT_PORT: Port,
+  PLUTARC_SIM_KRAKENFUTURES_PORT: Port,
+  PLUTARC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+const parsed = SimEnv.safeParse(process.env);
+if (!parsed.success) {
+  // Name the variable and the rule, never the value.
+  console.error(`plutarc exchange simulator: invalid configuration:\n${parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  process.exit(78);
+}
+const env = parsed.data;
+
+const logger = pino({
+  level: env.PLUTARC_LOG_LEVEL,
+  // Method and path only: query strings carry signatures, headers carry keys.
+  serializers: { req: (req: FastifyRequest) => ({ method: req.method, path: req.url.split('?')[0], remoteAddress: req.ip }) },
+});
+
+const sim = await startExchangeSim({
+  host: env.PLUTARC_SIM_HOST,
+  ports: {
+    admin: env.PLUTARC_SIM_ADMIN_PORT,
+    binanceusdm: env.PLUTARC_SIM_BINANCEUSDM_PORT,
+    bybit: env.PLUTARC_SIM_BYBIT_PORT,
+    krakenfutures: env.PLUTARC_SIM_KRAKENFUTURES_PORT,
+  },
+  logger: logger as FastifyBaseLogger,
+});
+logger.info({ urls: sim.urls }, 'exchange simulator listening');
+const ready: ExchangeSimReady = { type: 'ready', service: 'exchange-sim', url: sim.urls.admin, urls: sim.urls };
+process.send?.(ready);
+
+let closing = false;
+const stop = () => {
+  if (closing) return;
+  closing = true;
+  void sim.close().then(() => process.exit(0));
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+// Started by the stack's supervisor: if it goes away, so do we.
+process.on('disconnect', stop);
