@@ -2,20 +2,28 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { PROBLEM_CONTENT_TYPE, type Problem } from '../src-shared/problem.ts';
 
+export interface ProblemExtras {
+  errors?: Problem['errors'];
+  /** Sent as Retry-After, for 429 and 503. */
+  retryAfterSeconds?: number;
+}
+
 /** An error a route throws on purpose: it becomes an RFC 9457 problem with a stable code. */
 export class ProblemError extends Error {
   readonly status: number;
   readonly code: string;
   readonly title: string;
   readonly detail: string | undefined;
+  readonly extras: ProblemExtras;
 
-  constructor(status: number, code: string, title: string, detail?: string) {
+  constructor(status: number, code: string, title: string, detail?: string, extras: ProblemExtras = {}) {
     super(detail ?? title);
     this.name = 'ProblemError';
     this.status = status;
     this.code = code;
     this.title = title;
     this.detail = detail;
+    this.extras = extras;
   }
 }
 
@@ -49,7 +57,14 @@ export function registerProblemHandlers(app: FastifyInstance, service = 'this AP
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ProblemError) {
-      return sendProblem(reply, { status: error.status, code: error.code, title: error.title, detail: error.detail });
+      if (error.extras.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.extras.retryAfterSeconds));
+      return sendProblem(reply, {
+        status: error.status,
+        code: error.code,
+        title: error.title,
+        detail: error.detail,
+        ...(error.extras.errors ? { errors: error.extras.errors } : {}),
+      });
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       return sendProblem(reply, {

@@ -3,6 +3,7 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import pino from 'pino';
 import { z } from 'zod';
+import { stopOnSignals } from '../src-api/process.ts';
 import { startExchangeSim, type ExchangeSimReady } from './server.ts';
 
 const Port = z.coerce.number().int().min(0).max(65535).default(0);
@@ -44,13 +45,4 @@ logger.info({ urls: sim.urls }, 'exchange simulator listening');
 const ready: ExchangeSimReady = { type: 'ready', service: 'exchange-sim', url: sim.urls.admin, urls: sim.urls };
 process.send?.(ready);
 
-let closing = false;
-const stop = () => {
-  if (closing) return;
-  closing = true;
-  void sim.close().then(() => process.exit(0));
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
-// Started by the stack's supervisor: if it goes away, so do we.
-process.on('disconnect', stop);
+stopOnSignals(() => sim.close());

@@ -1,15 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { createKeyBroker, type KeyBroker } from './broker.ts';
 import type { BrokerConfig } from './config.ts';
 import type { Ed25519PublicJwk } from '../src-shared/keybroker.ts';
-import { loadIdentity, loadMasterKey, loadServiceToken, prepareDataDir } from './key-files.ts';
+import { KeyFileError, loadIdentity, loadMasterKey, loadServiceToken, prepareDataDir } from './key-files.ts';
 import { masterKeyCheck } from './keyring.ts';
-import { createLogger } from '../src-api/logger.ts';
-import { registerProblemHandlers } from '../src-api/problem.ts';
-import { instanceRoutes, publicRoutes, serviceRoutes } from './routes.ts';
+import { createServer } from '../src-api/server.ts';
+import { instanceRoutes, orchestratorRoutes, publicRoutes, sealingRoutes } from './routes.ts';
 import { openStore, type BrokerStore } from './store.ts';
 
 export interface BuildBrokerOptions {
@@ -34,6 +32,10 @@ export async function buildBroker(config: BrokerConfig, options: BuildBrokerOpti
   const masterKey = loadMasterKey(config.masterKeyFile, { createIfMissing: config.createMasterKey });
   const identity = loadIdentity(config.identityKeyFile, config.identityPublicKeyFile);
   const serviceToken = loadServiceToken(config.serviceTokenFile);
+  const orchestratorToken = loadServiceToken(config.orchestratorTokenFile);
+  if (orchestratorToken === serviceToken) {
+    throw new KeyFileError('The orchestrator token must differ from the API service token: the API may never obtain instance credentials.');
+  }
   const store = openStore(config.databaseFile);
 
   try {
@@ -48,16 +50,12 @@ export async function buildBroker(config: BrokerConfig, options: BuildBrokerOpti
     throw error;
   }
 
-  const logger = createLogger(config.logLevel, options.logDestination, 'keybroker');
-  const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
-    bodyLimit: config.bodyLimitBytes,
-    trustProxy: false,
-    return503OnClosing: true,
-  }).withTypeProvider<ZodTypeProvider>();
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
-  registerProblemHandlers(app, 'the key broker');
+  const app = createServer({
+    logLevel: config.logLevel,
+    logDestination: options.logDestination,
+    bodyLimitBytes: config.bodyLimitBytes,
+    service: { log: 'keybroker', words: 'the key broker' },
+  });
 
   const broker = createKeyBroker({
     store,
@@ -79,7 +77,8 @@ export async function buildBroker(config: BrokerConfig, options: BuildBrokerOpti
   });
 
   await app.register(publicRoutes, { store, identityPublicKeyJwk: identity.publicKeyJwk, version: config.version });
-  await app.register(serviceRoutes, { broker, serviceToken });
+  await app.register(sealingRoutes, { broker, serviceToken });
+  await app.register(orchestratorRoutes, { broker, orchestratorToken });
   await app.register(instanceRoutes, { broker });
 
   return Object.assign(app, { broker, store, identityPublicKeyJwk: identity.publicKeyJwk }) as unknown as KeyBrokerServer;

@@ -12,8 +12,10 @@ export const BrokerEnv = z.object({
   PLUTARC_KEYBROKER_DATA_DIR: FilePath.default('plutarc-keybroker'),
   /** A master key provisioned elsewhere (32 raw bytes, or base64); must exist and be 0600. */
   PLUTARC_KEYBROKER_MASTER_KEY_FILE: FilePath.optional(),
-  /** Where the API's bearer token is read from; created 0600 if missing. */
+  /** Where the API's bearer token is read from (sealing keys: make, destroy); created 0600 if missing. */
   PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE: FilePath.optional(),
+  /** Where the bot orchestrator's bearer token is read from (instance credentials); created 0600 if missing. */
+  PLUTARC_KEYBROKER_ORCHESTRATOR_TOKEN_FILE: FilePath.optional(),
   PLUTARC_LOG_LEVEL: LogLevel.default('info'),
 });
 
@@ -21,6 +23,7 @@ export const BrokerEnv = z.object({
 const SECRET_VARIABLES: Record<string, string> = {
   PLUTARC_KEYBROKER_MASTER_KEY: 'PLUTARC_KEYBROKER_MASTER_KEY_FILE',
   PLUTARC_KEYBROKER_SERVICE_TOKEN: 'PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE',
+  PLUTARC_KEYBROKER_ORCHESTRATOR_TOKEN: 'PLUTARC_KEYBROKER_ORCHESTRATOR_TOKEN_FILE',
 };
 
 export type BrokerConfig = {
@@ -35,6 +38,11 @@ export type BrokerConfig = {
   /** The identity public key as a JWK, for the desktop app to read and pin. */
   identityPublicKeyFile: string;
   serviceTokenFile: string;
+  /**
+   * The orchestrator's token, kept apart from the API's: the API can make and destroy sealing keys but
+   * cannot obtain an instance credential, so it has no path to open a sealed key.
+   */
+  orchestratorTokenFile: string;
   logLevel: z.infer<typeof LogLevel>;
   bodyLimitBytes: number;
   version: string;
@@ -71,6 +79,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, version = '0.0.0', cwd = proc
     identityKeyFile: join(dataDir, 'identity.key.jwk'),
     identityPublicKeyFile: join(dataDir, 'identity.pub.jwk'),
     serviceTokenFile: e.PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE ? absolute(e.PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE) : join(dataDir, 'service-token'),
+    orchestratorTokenFile: e.PLUTARC_KEYBROKER_ORCHESTRATOR_TOKEN_FILE
+      ? absolute(e.PLUTARC_KEYBROKER_ORCHESTRATOR_TOKEN_FILE)
+      : join(dataDir, 'orchestrator-token'),
     logLevel: e.PLUTARC_LOG_LEVEL,
     bodyLimitBytes: 16 * 1024,
     version,

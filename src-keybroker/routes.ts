@@ -17,24 +17,24 @@ import { serviceTokenMatches } from './keyring.ts';
 import { ProblemError } from '../src-api/problem.ts';
 import type { BrokerStore } from './store.ts';
 
-export interface ServiceRoutesOptions {
-  broker: KeyBroker;
-  serviceToken: string;
-}
-
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
 
-/** The API's routes: every request carries the service token, checked before its body is read. */
-export const serviceRoutes: FastifyPluginAsyncZod<ServiceRoutesOptions> = async (app, { broker, serviceToken }) => {
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+/** An onRequest hook: the request must carry `token` as its bearer, checked before its body is read. */
+function requireBearer(token: string, caller: string) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
     const presented = BEARER.exec(request.headers.authorization ?? '')?.[1];
-    if (presented !== undefined && serviceTokenMatches(presented, serviceToken)) return;
+    if (presented !== undefined && serviceTokenMatches(presented, token)) return;
     reply.header('www-authenticate', 'Bearer realm="plutarc-keybroker"');
-    request.log.warn({ route: request.routeOptions.url }, 'service request without a valid token');
+    request.log.warn({ route: request.routeOptions.url, caller }, 'service request without a valid token');
     throw presented === undefined
       ? new ProblemError(401, 'service_token_missing', 'Service token required', 'Send the service token as a Bearer authorization.')
-      : new ProblemError(401, 'service_token_invalid', 'Service token not valid', 'The service token is not the one this broker uses.');
-  });
+      : new ProblemError(401, 'service_token_invalid', 'Service token not valid', `This token is not the ${caller}'s token for this broker.`);
+  };
+}
+
+/** The API's routes, with the API's service token: make and destroy sealing keys, nothing that opens one. */
+export const sealingRoutes: FastifyPluginAsyncZod<{ broker: KeyBroker; serviceToken: string }> = async (app, { broker, serviceToken }) => {
+  app.addHook('onRequest', requireBearer(serviceToken, 'API'));
 
   app.post(
     '/v1/sealing-keys',
@@ -59,6 +59,14 @@ export const serviceRoutes: FastifyPluginAsyncZod<ServiceRoutesOptions> = async 
       return reply.status(204).send();
     },
   );
+};
+
+/** The orchestrator's route, with its own token: a one-time credential for a bot instance it provisions. */
+export const orchestratorRoutes: FastifyPluginAsyncZod<{ broker: KeyBroker; orchestratorToken: string }> = async (
+  app,
+  { broker, orchestratorToken },
+) => {
+  app.addHook('onRequest', requireBearer(orchestratorToken, 'orchestrator'));
 
   app.post(
     '/v1/instance-credentials',

@@ -8,9 +8,14 @@ import type { SqlDialect } from './dialect.ts';
 import { migrationsFor } from './migrations/index.ts';
 import type { Database } from './schema.ts';
 
+// Counters and sequence numbers are int8 on PostgreSQL; ours stay far below 2^53, so read them as numbers.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
+
 export interface DatabaseHandle {
   db: Kysely<Database>;
   dialect: SqlDialect;
+  /** The driver underneath, for libraries that keep their own tables (rate limiting). */
+  driver: { kind: 'sqlite'; connection: SQLite.Database } | { kind: 'postgres'; pool: pg.Pool };
   /** The SQLite file, for tests and the forensic checks; undefined on PostgreSQL. */
   file: string | undefined;
   /** Moves everything from the WAL into the database file and truncates the WAL (SQLite); a no-op on PostgreSQL. */
@@ -21,6 +26,8 @@ export interface DatabaseHandle {
 /** Every SQLite connection: WAL, foreign keys enforced, deleted content overwritten with zeros. */
 export function configureSqlite(connection: SQLite.Database): void {
   connection.pragma('journal_mode = WAL');
+  // In WAL mode NORMAL keeps the database consistent on a crash and skips an fsync per transaction.
+  connection.pragma('synchronous = NORMAL');
   connection.pragma('foreign_keys = ON');
   connection.pragma('secure_delete = ON');
   connection.pragma('busy_timeout = 5000');
@@ -37,6 +44,7 @@ export function openDatabase(url: string): DatabaseHandle {
     return {
       db,
       dialect: 'sqlite',
+      driver: { kind: 'sqlite', connection },
       file,
       async checkpoint() {
         const [row] = connection.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
@@ -47,7 +55,14 @@ export function openDatabase(url: string): DatabaseHandle {
   }
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', file: undefined, checkpoint: async () => {}, close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'postgres',
+    driver: { kind: 'postgres', pool },
+    file: undefined,
+    checkpoint: async () => {},
+    close: () => db.destroy(),
+  };
 }
 
 export async function migrateToLatest(handle: DatabaseHandle): Promise<void> {

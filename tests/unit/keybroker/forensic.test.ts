@@ -63,7 +63,7 @@ describe('destroying a sealing key (forensic)', () => {
 
     // No route opens what was sealed before: no new credential, the pending one is refused, a new key is a different key.
     for (const id of targets) {
-      const fresh = await broker.service('POST', '/v1/instance-credentials', { userId: USER, botId: `bot-${id}`, recordId: id, instanceId: `inst-${id}`, ttlSeconds: 60 });
+      const fresh = await broker.orchestrator('POST', '/v1/instance-credentials', { userId: USER, botId: `bot-${id}`, recordId: id, instanceId: `inst-${id}`, ttlSeconds: 60 });
       expect(fresh.status).toBe(404);
       const late = await unseal(broker, { credential: pending.get(id)!, instanceId: `inst-${id}`, botId: `bot-${id}`, recordId: id });
       expect(late.body.code).toBe('sealing_key_destroyed');

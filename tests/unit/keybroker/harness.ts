@@ -17,9 +17,12 @@ export interface TestBroker {
   url: string;
   config: BrokerConfig;
   serviceToken: string;
+  orchestratorToken: string;
   logs(): string;
   /** A request as the API makes it: with the service token unless `token` says otherwise (null: none). */
   service(method: string, path: string, body?: unknown, token?: string | null): Promise<Reply>;
+  /** A request as the bot orchestrator makes it: with the orchestrator's token. */
+  orchestrator(method: string, path: string, body?: unknown): Promise<Reply>;
   /** A request as a bot instance makes it: no service token. */
   instance(method: string, path: string, body?: unknown): Promise<Reply>;
   close(): Promise<void>;
@@ -56,14 +59,17 @@ export async function startTestBroker(
   const app = await buildBroker(config, { logDestination, ...(options.now ? { now: options.now } : {}) });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const serviceToken = readFileSync(config.serviceTokenFile, 'utf8').trim();
+  const orchestratorToken = readFileSync(config.orchestratorTokenFile, 'utf8').trim();
   return {
     app,
     url,
     config,
     serviceToken,
+    orchestratorToken,
     logs: () => captured,
     service: (method, path, body, token = serviceToken) =>
       request(`${url}${path}`, method, body, token === null ? {} : { authorization: `Bearer ${token}` }),
+    orchestrator: (method, path, body) => request(`${url}${path}`, method, body, { authorization: `Bearer ${orchestratorToken}` }),
     instance: (method, path, body) => request(`${url}${path}`, method, body),
     async close() {
       await app.close();
@@ -98,7 +104,7 @@ export async function issueCredential(
   broker: TestBroker,
   binding: { userId: string; botId: string; recordId: string; instanceId: string; ttlSeconds?: number },
 ): Promise<InstanceCredentialResponse> {
-  const reply = await broker.service('POST', '/v1/instance-credentials', { ttlSeconds: 60, ...binding });
+  const reply = await broker.orchestrator('POST', '/v1/instance-credentials', { ttlSeconds: 60, ...binding });
   if (reply.status !== 201) throw new Error(`credential not issued: ${reply.status} ${JSON.stringify(reply.body)}`);
   return reply.body as InstanceCredentialResponse;
 }

@@ -30,7 +30,7 @@ describe('key broker files', () => {
     const broker = await start(dataDir);
     const { config } = broker;
     expect(mode(config.dataDir)).toBe(0o700);
-    for (const file of [config.masterKeyFile, config.identityKeyFile, config.serviceTokenFile]) {
+    for (const file of [config.masterKeyFile, config.identityKeyFile, config.serviceTokenFile, config.orchestratorTokenFile]) {
       expect(mode(file), file).toBe(0o600);
     }
     expect(statSync(config.masterKeyFile).size).toBe(32);

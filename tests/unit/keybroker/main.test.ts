@@ -35,6 +35,7 @@ describe('the key broker process', () => {
       url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
       identityPublicKeyFile: join(dataDir, 'identity.pub.jwk'),
       serviceTokenFile: join(dataDir, 'service-token'),
+      orchestratorTokenFile: join(dataDir, 'orchestrator-token'),
     });
     expect(existsSync(ready.identityPublicKeyFile!)).toBe(true);
     expect((await fetch(`${ready.url}/v1/health`)).status).toBe(200);

@@ -87,9 +87,9 @@ describe('sealing, instance credentials and unsealing', () => {
 
   it('does not issue credentials for a record the user does not own, or beyond 600 s', async () => {
     await createSealingKey(broker, 'user-a', 'rec-own');
-    const foreign = await broker.service('POST', '/v1/instance-credentials', { ...binding('rec-own', { userId: 'user-b' }), ttlSeconds: 60 });
+    const foreign = await broker.orchestrator('POST', '/v1/instance-credentials', { ...binding('rec-own', { userId: 'user-b' }), ttlSeconds: 60 });
     expect([foreign.status, foreign.body.code]).toEqual([404, 'sealing_key_not_found']);
-    const tooLong = await broker.service('POST', '/v1/instance-credentials', { ...binding('rec-own'), ttlSeconds: 601 });
+    const tooLong = await broker.orchestrator('POST', '/v1/instance-credentials', { ...binding('rec-own'), ttlSeconds: 601 });
     expect([tooLong.status, tooLong.body.code]).toEqual([400, 'invalid_request']);
   });
 
@@ -112,7 +112,7 @@ describe('sealing, instance credentials and unsealing', () => {
 
     const late = await unseal(broker, { credential: pending.credential, instanceId: 'inst-rec-del', botId: 'bot-rec-del', recordId: 'rec-del' });
     expect([late.status, late.body.code]).toEqual([404, 'sealing_key_destroyed']);
-    const fresh = await broker.service('POST', '/v1/instance-credentials', { ...binding('rec-del'), ttlSeconds: 60 });
+    const fresh = await broker.orchestrator('POST', '/v1/instance-credentials', { ...binding('rec-del'), ttlSeconds: 60 });
     expect([fresh.status, fresh.body.code]).toEqual([404, 'sealing_key_not_found']);
 
     // Even a new key under the same record id opens nothing sealed before the destroy.
@@ -169,8 +169,13 @@ describe('sealing, instance credentials and unsealing', () => {
     expect(none.headers.get('www-authenticate')).toContain('Bearer');
     const wrong = await broker.service('POST', '/v1/sealing-keys', { userId: 'user-a', recordId: 'rec-auth' }, 'x'.repeat(43));
     expect([wrong.status, wrong.body.code]).toEqual([401, 'service_token_invalid']);
-    const almost = await broker.service('POST', '/v1/instance-credentials', binding('rec-rt'), `${broker.serviceToken}x`);
+    const almost = await broker.service('POST', '/v1/instance-credentials', binding('rec-rt'), `${broker.orchestratorToken}x`);
     expect(almost.status).toBe(401);
+    // The API's own token makes and destroys sealing keys, but can never get the credential that opens one.
+    const apiAsOrchestrator = await broker.service('POST', '/v1/instance-credentials', binding('rec-rt'));
+    expect([apiAsOrchestrator.status, apiAsOrchestrator.body.code]).toEqual([401, 'service_token_invalid']);
+    const orchestratorAsApi = await broker.service('POST', '/v1/sealing-keys', { userId: 'user-a', recordId: 'rec-x' }, broker.orchestratorToken);
+    expect(orchestratorAsApi.status).toBe(401);
     const destroy = await broker.service('DELETE', '/v1/sealing-keys/rec-rt?userId=user-a', undefined, null);
     expect(destroy.status).toBe(401);
     expect(broker.app.store.sealingKeyByRecord('rec-auth')).toBeUndefined();

@@ -1,0 +1,19 @@
+import type { DatabaseHandle } from './database.ts';
+
+/** Appends a security event to the audit log. `detail` must never carry a secret. */
+export async function recordAudit(
+  database: DatabaseHandle,
+  entry: { actor: string | null; action: string; subject?: string | null; detail?: Record<string, unknown> },
+  now: Date = new Date(),
+): Promise<void> {
+  await database.db
+    .insertInto('audit_log')
+    .values({
+      occurred_at: now.toISOString(),
+      actor: entry.actor,
+      action: entry.action,
+      subject: entry.subject ?? null,
+      detail: entry.detail ? JSON.stringify(entry.detail) : null,
+    })
+    .execute();
+}
