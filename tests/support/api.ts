@@ -17,6 +17,7 @@ export interface TestApi {
 export async function startTestApi(
   env: Record<string, string> = {},
   beforeListen: (app: PlutarcApi) => void = () => {},
+  options: { now?: () => Date } = {},
 ): Promise<TestApi> {
   const dir = tempDir('plutarc-api-');
   const config = loadConfig({
@@ -32,7 +33,7 @@ export async function startTestApi(
       done();
     },
   });
-  const app = await buildApp(config, { logDestination });
+  const app = await buildApp(config, { logDestination, ...(options.now ? { now: options.now } : {}) });
   beforeListen(app);
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

@@ -31,8 +31,8 @@ export async function openSqliteTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-/** A fresh schema per test database, so runs never see each other's rows. */
-export async function openPostgresTestDatabase(url: string): Promise<TestDatabase> {
+/** A fresh PostgreSQL schema and a connection URL scoped to it, so runs never see each other's rows. */
+export async function postgresSchema(url: string): Promise<{ url: string; drop(): Promise<void> }> {
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
@@ -40,15 +40,25 @@ export async function openPostgresTestDatabase(url: string): Promise<TestDatabas
   await admin.end();
   const scoped = new URL(url);
   scoped.searchParams.set('options', `-c search_path=${schema}`);
-  const handle = openDatabase(scoped.toString());
   return {
-    handle,
-    async dispose() {
-      await handle.close();
+    url: scoped.toString(),
+    async drop() {
       const cleanup = new pg.Client({ connectionString: url });
       await cleanup.connect();
       await cleanup.query(`drop schema ${schema} cascade`);
       await cleanup.end();
+    },
+  };
+}
+
+export async function openPostgresTestDatabase(url: string): Promise<TestDatabase> {
+  const schema = await postgresSchema(url);
+  const handle = openDatabase(schema.url);
+  return {
+    handle,
+    async dispose() {
+      await handle.close();
+      await schema.drop();
     },
   };
 }

@@ -1,0 +1,182 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { DeviceInfo, SessionGrant, UserView } from '../../../src-shared/auth.ts';
+import { assessPassword } from '../../../src-shared/password-policy.ts';
+import { recordAudit } from '../../db/audit.ts';
+import type { DatabaseHandle } from '../../db/database.ts';
+import type { UsersTable } from '../../db/schema.ts';
+import { ProblemError } from '../../problem.ts';
+import { iso, type Now } from './clock.ts';
+import type { AccountEvents } from './events.ts';
+import { hashPassword, makeDummyHash, needsRehash, verifyPassword } from './passwords.ts';
+import { sessionView, type SessionRow, type SessionStore } from './sessions.ts';
+import type { SignInThrottle } from './throttle.ts';
+
+export interface RequestContext {
+  ip: string;
+  userAgent: string | undefined;
+}
+
+const INVALID_CREDENTIALS = new ProblemError(401, 'invalid_credentials', 'Sign-in failed', 'That email and password do not match an account.');
+
+export const tooMany = (retryAfterSeconds: number) =>
+  new ProblemError(429, 'too_many_attempts', 'Too many attempts', `Too many attempts. Try again in ${retryAfterSeconds} s.`, {
+    retryAfterSeconds,
+  });
+
+/** Accounts, passwords and sign-in: the rules every route shares. */
+export class Accounts {
+  private readonly database: DatabaseHandle;
+  private readonly sessions: SessionStore;
+  private readonly events: AccountEvents;
+  private readonly throttle: SignInThrottle;
+  private readonly now: Now;
+  private readonly dummyHash: Promise<string>;
+
+  constructor(deps: { database: DatabaseHandle; sessions: SessionStore; events: AccountEvents; throttle: SignInThrottle; now: Now }) {
+    this.database = deps.database;
+    this.sessions = deps.sessions;
+    this.events = deps.events;
+    this.throttle = deps.throttle;
+    this.now = deps.now;
+    this.dummyHash = makeDummyHash();
+  }
+
+  async userView(userId: string): Promise<UserView> {
+    const user = await this.database.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirstOrThrow();
+    const passkeys = await this.database.db
+      .selectFrom('passkeys')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('user_id', '=', userId)
+      .executeTakeFirstOrThrow();
+    return {
+      id: user.id,
+      email: user.email,
+      createdAt: user.created_at,
+      hasPassword: user.password_hash !== null,
+      passkeyCount: Number(passkeys.n),
+    };
+  }
+
+  findUserByEmail(email: string): Promise<UsersTable | undefined> {
+    return this.database.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+  }
+
+  findUser(userId: string): Promise<UsersTable | undefined> {
+    return this.database.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+  }
+
+  async register(input: { email: string; password: string; device: DeviceInfo }, context: RequestContext): Promise<SessionGrant> {
+    const start = await this.throttle.allowStart(context.ip);
+    if (!start.allowed) throw tooMany(start.retryAfterSeconds);
+    this.assertAcceptable(input.password, input.email);
+    if (await this.findUserByEmail(input.email)) {
+      throw new ProblemError(409, 'email_taken', 'Email already registered', 'An account with this email exists. Sign in instead.');
+    }
+    const user: UsersTable = {
+      id: randomUUID(),
+      email: input.email,
+      password_hash: await hashPassword(input.password),
+      webauthn_user_id: randomBytes(32).toString('base64url'),
+      created_at: iso(this.now()),
+      password_changed_at: iso(this.now()),
+    };
+    await this.database.db.insertInto('users').values(user).execute();
+    await recordAudit(this.database, { actor: user.id, action: 'account.created' }, this.now());
+    return this.startSession(user.id, 'password', input.device, context);
+  }
+
+  /** Every failure looks the same: same status, same words, and an Argon2 verification even for unknown emails. */
+  async signInWithPassword(input: { email: string; password: string; device: DeviceInfo }, context: RequestContext): Promise<SessionGrant> {
+    const verdict = await this.throttle.check(input.email, context.ip);
+    if (!verdict.allowed) throw tooMany(verdict.retryAfterSeconds);
+    const user = await this.findUserByEmail(input.email);
+    const ok = await verifyPassword(user?.password_hash ?? (await this.dummyHash), input.password);
+    if (!user || !user.password_hash || !ok) {
+      await this.throttle.recordFailure(input.email, context.ip);
+      if (user) await recordAudit(this.database, { actor: user.id, action: 'signin.failed', detail: { ip: context.ip } }, this.now());
+      throw INVALID_CREDENTIALS;
+    }
+    await this.throttle.recordSuccess(input.email, context.ip);
+    if (needsRehash(user.password_hash)) {
+      await this.database.db.updateTable('users').set({ password_hash: await hashPassword(input.password) }).where('id', '=', user.id).execute();
+    }
+    return this.startSession(user.id, 'password', input.device, context);
+  }
+
+  /** Opens a session and tells the user's other devices about the new sign-in. */
+  async startSession(userId: string, method: SessionRow['method'], device: DeviceInfo, context: RequestContext): Promise<SessionGrant> {
+    const { token, session } = await this.sessions.create({ userId, method, device, userAgent: context.userAgent, ip: context.ip });
+    await recordAudit(this.database, { actor: userId, action: 'signin', subject: session.id, detail: { method, ip: context.ip } }, this.now());
+    await this.events.publish(userId, {
+      type: 'session.created',
+      sessionId: session.id,
+      deviceLabel: session.device_label,
+      method,
+      ip: context.ip,
+      at: session.created_at,
+    });
+    return { token, user: await this.userView(userId), session: sessionView(session, session.id) };
+  }
+
+  async checkPassword(userId: string, password: string, context: RequestContext): Promise<boolean> {
+    const user = await this.findUser(userId);
+    const account = user?.email ?? userId;
+    const verdict = await this.throttle.check(account, context.ip);
+    if (!verdict.allowed) throw tooMany(verdict.retryAfterSeconds);
+    const ok = await verifyPassword(user?.password_hash ?? (await this.dummyHash), password);
+    if (ok && user?.password_hash) {
+      await this.throttle.recordSuccess(account, context.ip);
+      return true;
+    }
+    await this.throttle.recordFailure(account, context.ip);
+    return false;
+  }
+
+  async changePassword(
+    auth: { userId: string; sessionId: string },
+    input: { currentPassword: string; newPassword: string; signOutOtherSessions: boolean },
+    context: RequestContext,
+  ): Promise<number> {
+    const user = await this.findUser(auth.userId);
+    if (!user) throw INVALID_CREDENTIALS;
+    if (!(await this.checkPassword(auth.userId, input.currentPassword, context))) {
+      throw new ProblemError(403, 'wrong_password', 'Wrong password', 'Your current password is not right.');
+    }
+    this.assertAcceptable(input.newPassword, user.email);
+    await this.database.db
+      .updateTable('users')
+      .set({ password_hash: await hashPassword(input.newPassword), password_changed_at: iso(this.now()) })
+      .where('id', '=', auth.userId)
+      .execute();
+    await recordAudit(this.database, { actor: auth.userId, action: 'password.changed' }, this.now());
+    if (!input.signOutOtherSessions) return 0;
+    return (await this.revokeSessions(auth.userId, { allBut: auth.sessionId })).length;
+  }
+
+  async removePassword(userId: string): Promise<void> {
+    const view = await this.userView(userId);
+    if (view.passkeyCount === 0) {
+      throw new ProblemError(409, 'last_sign_in_method', 'Keep a way to sign in', 'Add a passkey before removing your password.');
+    }
+    await this.database.db.updateTable('users').set({ password_hash: null, password_changed_at: iso(this.now()) }).where('id', '=', userId).execute();
+    await recordAudit(this.database, { actor: userId, action: 'password.removed' }, this.now());
+  }
+
+  async revokeSessions(userId: string, which: Parameters<SessionStore['revoke']>[1]): Promise<string[]> {
+    const revoked = await this.sessions.revoke(userId, which);
+    for (const sessionId of revoked) {
+      await this.events.publish(userId, { type: 'session.revoked', sessionId, at: iso(this.now()) });
+      await recordAudit(this.database, { actor: userId, action: 'session.revoked', subject: sessionId }, this.now());
+    }
+    return revoked;
+  }
+
+  assertAcceptable(password: string, email: string): void {
+    const assessment = assessPassword(password, { email });
+    if (!assessment.ok) {
+      throw new ProblemError(422, 'weak_password', 'Choose a stronger password', assessment.problems.map((p) => p.message).join(' '), {
+        errors: assessment.problems.map((p) => ({ path: `password.${p.code}`, message: p.message })),
+      });
+    }
+  }
+}

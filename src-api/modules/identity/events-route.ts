@@ -1,0 +1,72 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { authOf, requireSession } from './guard.ts';
+import type { Identity } from './index.ts';
+import type { StoredEvent } from './events.ts';
+
+const HEARTBEAT_MS = 20_000;
+
+/**
+ * `GET /v1/events`: the signed-in device's event stream (server-sent events, resumable with Last-Event-ID).
+ * A device learns here that another device signed in, or that it was itself signed out.
+ */
+export const eventsRoute: FastifyPluginAsyncZod<{ identity: Identity }> = async (app, { identity }) => {
+  const signedIn = requireSession(identity.sessions);
+  // Open streams never go idle, so the server would wait on them forever when it shuts down: end them first.
+  const open = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const close of open) close();
+  });
+
+  app.get('/v1/events', { preHandler: signedIn }, async (request, reply) => {
+    const auth = authOf(request);
+    const token = (request.headers.authorization ?? '').replace(/^Bearer /, '');
+    const resumeFrom = Number.parseInt(String(request.headers['last-event-id'] ?? ''), 10);
+    let cursor = Number.isFinite(resumeFrom) ? resumeFrom : await identity.events.latestSeq(auth.userId);
+
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      // The stream ends only when we end it; then the socket goes too.
+      connection: 'close',
+      'x-accel-buffering': 'no',
+    });
+    // An id with the first block: a device that reconnects before any event still resumes from here.
+    raw.write(`retry: 3000\nid: ${cursor}\n\n`);
+
+    let closed = false;
+    // Set once the replay is done; `close` may run before that (a revocation found in the replay).
+    const timers: { heartbeat?: NodeJS.Timeout } = {};
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      open.delete(close);
+      unsubscribe();
+      clearInterval(timers.heartbeat);
+      // The connection served only this stream: let it go with it, so a shutting-down server waits for nothing.
+      raw.end(() => request.raw.socket.destroy());
+    };
+    const send = (stored: StoredEvent) => {
+      if (closed || stored.seq <= cursor) return;
+      cursor = stored.seq;
+      raw.write(`id: ${stored.seq}\nevent: ${stored.event.type}\ndata: ${JSON.stringify(stored.event)}\n\n`);
+      if (stored.event.type === 'session.revoked' && stored.event.sessionId === auth.session.id) close();
+    };
+    // Subscribe before replaying, so nothing published in between is lost; `cursor` drops duplicates.
+    const unsubscribe = identity.events.subscribe(auth.userId, send);
+    for (const stored of await identity.events.since(auth.userId, cursor)) send(stored);
+
+    if (closed) return;
+    timers.heartbeat = setInterval(() => {
+      // The session can also end by expiry: check it as we keep the connection alive.
+      void identity.sessions.authenticate(token, request.ip).then((check) => {
+        if (!check.ok) close();
+        else if (!closed) raw.write(': keep-alive\n\n');
+      });
+    }, HEARTBEAT_MS);
+    timers.heartbeat.unref();
+    open.add(close);
+    request.raw.on('close', close);
+  });
+};

@@ -1,0 +1,136 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { UAParser } from 'ua-parser-js';
+import type { DeviceInfo, SessionView } from '../../../src-shared/auth.ts';
+import type { DatabaseHandle } from '../../db/database.ts';
+import type { SessionsTable } from '../../db/schema.ts';
+import { addSeconds, iso, type Now } from './clock.ts';
+
+/** Server-enforced lifetimes: a desktop keeps its session a week unused, a month at most; a web page an hour, a day. */
+export const SESSION_LIFETIMES = {
+  desktop: { idleSeconds: 7 * 24 * 3600, absoluteSeconds: 30 * 24 * 3600 },
+  web: { idleSeconds: 3600, absoluteSeconds: 24 * 3600 },
+} as const;
+/** last_seen_at is written at most this often. */
+const TOUCH_EVERY_MS = 60_000;
+
+export type SessionRow = SessionsTable;
+
+export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
+const newToken = (): string => randomBytes(32).toString('base64url');
+
+/** What the sessions page shows for a device: the app's own words, or the browser and OS from the user agent. */
+export function deviceLabel(device: DeviceInfo, userAgent: string | undefined): string {
+  if (device.client === 'desktop') {
+    return ['plutarc desktop', device.appVersion, device.os ? `on ${device.os}` : undefined].filter(Boolean).join(' ');
+  }
+  const ua = new UAParser(userAgent ?? '').getResult();
+  const browser = [ua.browser.name, ua.browser.major].filter(Boolean).join(' ');
+  const os = [ua.os.name, ua.os.version].filter(Boolean).join(' ');
+  return browser || os ? `${browser || 'Browser'}${os ? ` on ${os}` : ''}` : 'Web browser';
+}
+
+export function sessionView(row: SessionRow, currentId: string | null): SessionView {
+  return {
+    id: row.id,
+    kind: row.kind,
+    method: row.method,
+    deviceLabel: row.device_label,
+    firstIp: row.first_ip,
+    lastIp: row.last_ip,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    expiresAt: row.expires_at < row.idle_expires_at ? row.expires_at : row.idle_expires_at,
+    current: row.id === currentId,
+  };
+}
+
+export type SessionCheck = { ok: true; session: SessionRow } | { ok: false; reason: 'unknown' | 'revoked' | 'expired' };
+
+export class SessionStore {
+  private readonly database: DatabaseHandle;
+  private readonly now: Now;
+
+  constructor(database: DatabaseHandle, now: Now) {
+    this.database = database;
+    this.now = now;
+  }
+
+  async create(input: { userId: string; method: SessionRow['method']; device: DeviceInfo; userAgent: string | undefined; ip: string }) {
+    const now = this.now();
+    const lifetime = SESSION_LIFETIMES[input.device.client];
+    const token = newToken();
+    const row: SessionRow = {
+      id: randomUUID(),
+      user_id: input.userId,
+      token_hash: hashToken(token),
+      kind: input.device.client,
+      method: input.method,
+      device_label: deviceLabel(input.device, input.userAgent),
+      first_ip: input.ip,
+      last_ip: input.ip,
+      created_at: iso(now),
+      last_seen_at: iso(now),
+      idle_expires_at: iso(addSeconds(now, lifetime.idleSeconds)),
+      expires_at: iso(addSeconds(now, lifetime.absoluteSeconds)),
+      reverified_at: null,
+      revoked_at: null,
+    };
+    await this.database.db.insertInto('sessions').values(row).execute();
+    return { token, session: row };
+  }
+
+  /** Finds the live session for a token and records that it was used (at most once a minute). */
+  async authenticate(token: string, ip: string): Promise<SessionCheck> {
+    const row = await this.database.db.selectFrom('sessions').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst();
+    if (!row) return { ok: false, reason: 'unknown' };
+    if (row.revoked_at) return { ok: false, reason: 'revoked' };
+    const now = this.now();
+    const nowIso = iso(now);
+    if (row.expires_at <= nowIso || row.idle_expires_at <= nowIso) return { ok: false, reason: 'expired' };
+    if (now.getTime() - Date.parse(row.last_seen_at) >= TOUCH_EVERY_MS || row.last_ip !== ip) {
+      const lifetime = SESSION_LIFETIMES[row.kind];
+      const touched = { last_seen_at: nowIso, last_ip: ip, idle_expires_at: iso(addSeconds(now, lifetime.idleSeconds)) };
+      await this.database.db.updateTable('sessions').set(touched).where('id', '=', row.id).execute();
+      Object.assign(row, touched);
+    }
+    return { ok: true, session: row };
+  }
+
+  /** A new token for the same session (after reverification): the old one stops working at once. */
+  async rotate(sessionId: string, changes: Partial<Pick<SessionRow, 'reverified_at'>> = {}): Promise<string> {
+    const token = newToken();
+    await this.database.db
+      .updateTable('sessions')
+      .set({ token_hash: hashToken(token), ...changes })
+      .where('id', '=', sessionId)
+      .where('revoked_at', 'is', null)
+      .execute();
+    return token;
+  }
+
+  listLive(userId: string): Promise<SessionRow[]> {
+    const nowIso = iso(this.now());
+    return this.database.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', nowIso)
+      .where('idle_expires_at', '>', nowIso)
+      .orderBy('last_seen_at', 'desc')
+      .execute();
+  }
+
+  /** Revokes the user's live sessions matching `which`; returns the ids revoked. Never another user's. */
+  async revoke(userId: string, which: { only: string } | { allBut: string } | { all: true }): Promise<string[]> {
+    let query = this.database.db
+      .updateTable('sessions')
+      .set({ revoked_at: iso(this.now()) })
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null);
+    if ('only' in which) query = query.where('id', '=', which.only);
+    if ('allBut' in which) query = query.where('id', '!=', which.allBut);
+    const rows = await query.returning('id').execute();
+    return rows.map((r) => r.id);
+  }
+}

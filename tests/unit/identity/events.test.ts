@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccountEvent } from '../../../src-shared/auth.ts';
+import { startTestApi, type TestApi } from '../../support/api.ts';
+import { call } from '../../support/http.ts';
+import { registerUser, reverify, signIn } from '../../support/identity.ts';
+
+interface Received {
+  id: string;
+  event: AccountEvent;
+}
+
+/** Reads a server-sent event stream until it ends or `stop` is called. */
+function listen(url: string, token: string, lastEventId?: string) {
+  const received: Received[] = [];
+  const controller = new AbortController();
+  let ended = false;
+  const done = (async () => {
+    const response = await fetch(`${url}/v1/events`, {
+      headers: { authorization: `Bearer ${token}`, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+      signal: controller.signal,
+    });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    try {
+      for (;;) {
+        const { value, done: finished } = await reader.read();
+        if (finished) break;
+        buffer += value;
+        let split: number;
+        while ((split = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, split);
+          buffer = buffer.slice(split + 2);
+          const id = /^id: (.+)$/m.exec(block)?.[1];
+          const data = /^data: (.+)$/m.exec(block)?.[1];
+          if (id && data) received.push({ id, event: AccountEvent.parse(JSON.parse(data)) });
+        }
+      }
+    } catch {
+      // aborted
+    }
+    ended = true;
+  })();
+  return {
+    received,
+    ended: () => ended,
+    stop: () => controller.abort(),
+    done,
+  };
+}
+
+const eventually = async (check: () => boolean, ms = 3000) => {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+};
+
+describe('the account event stream', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi({ PLUTARC_CEREMONY_STARTS_PER_MINUTE: '1000' });
+  });
+  afterAll(() => api.close());
+
+  it('tells a device about a new sign-in elsewhere, and ends when that device is signed out', async () => {
+    const alice = await registerUser(api.url);
+    const stream = listen(api.url, alice.token);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const laptop = await signIn(api.url, alice.email);
+    await eventually(() => stream.received.some((r) => r.event.type === 'session.created'));
+    expect(stream.received[0]?.event).toMatchObject({ type: 'session.created', sessionId: laptop.body.session.id, method: 'password', ip: '127.0.0.1' });
+
+    const laptopToken = await reverify(api.url, laptop.body.token);
+    expect((await call(api.url, 'DELETE', `/v1/me/sessions/${alice.session.id}`, { token: laptopToken })).status).toBe(200);
+    await eventually(() => stream.ended());
+    expect(stream.received.at(-1)?.event).toMatchObject({ type: 'session.revoked', sessionId: alice.session.id });
+    expect((await fetch(`${api.url}/v1/events`, { headers: { authorization: `Bearer ${alice.token}` } })).status).toBe(401);
+  });
+
+  it('replays what a device missed when it reconnects with Last-Event-ID', async () => {
+    const bob = await registerUser(api.url);
+    const first = listen(api.url, bob.token);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await signIn(api.url, bob.email);
+    await eventually(() => first.received.length === 1);
+    first.stop();
+    await first.done;
+    await signIn(api.url, bob.email);
+    await signIn(api.url, bob.email);
+    const resumed = listen(api.url, bob.token, first.received[0]!.id);
+    await eventually(() => resumed.received.length === 2);
+    expect(resumed.received.map((r) => r.event.type)).toEqual(['session.created', 'session.created']);
+    resumed.stop();
+  });
+
+  it('never carries another user\'s events', async () => {
+    const carol = await registerUser(api.url);
+    const dave = await registerUser(api.url);
+    const stream = listen(api.url, carol.token);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await signIn(api.url, dave.email);
+    await signIn(api.url, carol.email);
+    await eventually(() => stream.received.length >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(stream.received).toHaveLength(1);
+    stream.stop();
+  });
+});

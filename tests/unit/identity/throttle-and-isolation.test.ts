@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SessionView } from '../../../src-shared/auth.ts';
+import { startTestApi, type TestApi } from '../../support/api.ts';
+import { call } from '../../support/http.ts';
+import { DESKTOP, GOOD_PASSWORD, registerUser, reverify, signIn, uniqueEmail } from '../../support/identity.ts';
+
+describe('sign-in throttling', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi({
+      PLUTARC_SIGNIN_FREE_FAILURES: '3',
+      PLUTARC_SIGNIN_BASE_DELAY_SECONDS: '1',
+      PLUTARC_CEREMONY_STARTS_PER_MINUTE: '4',
+    });
+  });
+  afterAll(() => api.close());
+
+  it('slows an account down after repeated failures, then lets the right password in later', async () => {
+    const { email } = await registerUser(api.url);
+    for (let i = 0; i < 4; i++) expect((await signIn(api.url, email, `wrong password attempt ${i}`)).status).toBe(401);
+    const throttled = await signIn(api.url, email, GOOD_PASSWORD);
+    expect(throttled.status).toBe(429);
+    expect(throttled.body.code).toBe('too_many_attempts');
+    expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await signIn(api.url, email, GOOD_PASSWORD)).status).toBe(200);
+    // Success resets the count: the next failure is free again.
+    expect((await signIn(api.url, email, 'wrong again but only once')).status).toBe(401);
+    expect((await signIn(api.url, email, GOOD_PASSWORD)).status).toBe(200);
+  });
+
+  it('grows the delay with each further failure', async () => {
+    const { email } = await registerUser(api.url);
+    for (let i = 0; i < 4; i++) await signIn(api.url, email, `wrong password attempt ${i}`);
+    const first = Number((await signIn(api.url, email, 'x'.repeat(20))).headers.get('retry-after'));
+    await new Promise((resolve) => setTimeout(resolve, first * 1000 + 50));
+    await signIn(api.url, email, 'still the wrong password');
+    const second = Number((await signIn(api.url, email, 'x'.repeat(20))).headers.get('retry-after'));
+    expect(second).toBeGreaterThan(first);
+  });
+
+  it('limits how fast one address can start registrations and passkey ceremonies', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const answer = await call(api.url, 'POST', '/v1/accounts', { body: { email: uniqueEmail('flood'), password: GOOD_PASSWORD, device: DESKTOP } });
+      statuses.push(answer.status);
+    }
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+  });
+});
+
+describe('one user can never reach another user\'s sessions or passkeys', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi({ PLUTARC_CEREMONY_STARTS_PER_MINUTE: '1000' });
+  });
+  afterAll(() => api.close());
+
+  it('on every route', async () => {
+    const alice = await registerUser(api.url);
+    const bob = await registerUser(api.url);
+    const bobOther = await signIn(api.url, bob.email);
+    const now = new Date().toISOString();
+    await api.app.database.db
+      .insertInto('passkeys')
+      .values({
+        id: 'bobs-passkey-credential-id',
+        user_id: bob.user.id,
+        public_key: 'AAAA',
+        counter: 0,
+        transports: '["internal"]',
+        device_type: 'singleDevice',
+        backed_up: 0,
+        aaguid: '00000000-0000-0000-0000-000000000000',
+        name: 'Bob laptop',
+        created_at: now,
+        last_used_at: null,
+      })
+      .execute();
+    const token = await reverify(api.url, alice.token);
+
+    const sessions = await call<{ sessions: SessionView[] }>(api.url, 'GET', '/v1/me/sessions', { token });
+    expect(sessions.body.sessions.map((s) => s.id)).toEqual([alice.session.id]);
+    const passkeys = await call<{ passkeys: unknown[] }>(api.url, 'GET', '/v1/me/passkeys', { token });
+    expect(passkeys.body.passkeys).toEqual([]);
+
+    expect((await call(api.url, 'DELETE', `/v1/me/sessions/${bobOther.body.session.id}`, { token })).status).toBe(404);
+    expect((await call(api.url, 'PATCH', '/v1/me/passkeys/bobs-passkey-credential-id', { token, body: { name: 'mine now' } })).status).toBe(404);
+    expect((await call(api.url, 'DELETE', '/v1/me/passkeys/bobs-passkey-credential-id', { token })).status).toBe(404);
+    await call(api.url, 'POST', '/v1/me/sessions/revoke-others', { token });
+
+    // Bob is untouched.
+    expect((await call(api.url, 'GET', '/v1/me', { token: bobOther.body.token })).status).toBe(200);
+    const bobKeys = await call<{ passkeys: { name: string }[] }>(api.url, 'GET', '/v1/me/passkeys', { token: bob.token });
+    expect(bobKeys.body.passkeys.map((p) => p.name)).toEqual(['Bob laptop']);
+  });
+});
