@@ -29,7 +29,11 @@ export default defineConfig({
     plugins: [react()],
     build: {
       outDir: resolve(root, 'out/renderer'),
-      rollupOptions: { input: { index: resolve(root, 'src-renderer/index.html') } },
+      // authorize.html is the hosted passkey page: the API serves it at /desktop/authorize, its assets at
+      // /desktop/assets/, which the relative base ('./') makes its URLs resolve to.
+      rollupOptions: {
+        input: { index: resolve(root, 'src-renderer/index.html'), authorize: resolve(root, 'src-renderer/authorize.html') },
+      },
     },
   },
 });

@@ -1,14 +1,18 @@
 // Electron's main entry. The privileged scheme is registered first, at top level, before `app` is
 // ready: later it is silently ignored and app:// is not a secure origin.
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, ipcMain, protocol, session } from 'electron';
+import { app, BrowserWindow, ipcMain, Notification, protocol, safeStorage, session, shell } from 'electron';
 import { z } from 'zod';
 import { eventChannels, wireEvent } from '../../src-shared/ipc.ts';
 import { APP_ID, APP_ORIGIN, APP_SCHEME } from '../services/app-identity.ts';
+import { ExchangeKeysEnv, exchangeKeysSettings } from '../services/exchange-keys/local-mode.ts';
 import { createMainServices } from '../services/main-services.ts';
+import type { ExternalUrlPolicy } from '../services/open-external-policy.ts';
 import { guardAllWebContents, restrictPermissions } from './guards.ts';
 import { registerIpcHandlers } from './ipc.ts';
+import { openExternalWith, osNotifier } from './os-ports.ts';
 import { serveRenderer } from './protocol.ts';
+import { openSecretStore } from './safe-storage-store.ts';
 import { createMainWindow } from './window.ts';
 
 protocol.registerSchemesAsPrivileged([
@@ -17,26 +21,43 @@ protocol.registerSchemesAsPrivileged([
 
 const DEFAULT_API_URL = 'https://api.plutarc.app';
 const apiUrl = z.url({ protocol: /^https?$/ }).catch(DEFAULT_API_URL).parse(process.env.PLUTARC_API_URL ?? DEFAULT_API_URL);
+// The local stack's key broker identity and exchange simulator; a malformed value is ignored, not trusted.
+const exchangeKeys = exchangeKeysSettings(ExchangeKeysEnv.catch({}).parse(process.env));
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   app.setAppUserModelId(APP_ID);
-  guardAllWebContents(app, () => ({ apiOrigin: apiUrl }));
+  // The loopback callback of a passkey hand-off is allowed only while one is waiting (set once services exist).
+  let passkeyLoopbackOrigin: () => string | undefined = () => undefined;
+  const externalPolicy = (): ExternalUrlPolicy => ({ apiOrigin: apiUrl, loopbackOrigin: passkeyLoopbackOrigin() });
+  guardAllWebContents(app, externalPolicy);
 
   let window: BrowserWindow | null = null;
-  app.on('second-instance', () => {
+  const bringForward = () => {
     if (!window) return;
     if (window.isMinimized()) window.restore();
     window.focus();
-  });
+  };
+  app.on('second-instance', bringForward);
   app.on('window-all-closed', () => app.quit());
 
-  void app.whenReady().then(() => {
+  void app.whenReady().then(async () => {
     restrictPermissions(session.defaultSession);
     serveRenderer(fileURLToPath(new URL('../renderer', import.meta.url)));
 
-    const services = createMainServices({ apiUrl, host: 'electron', version: app.getVersion() });
+    const services = createMainServices({
+      apiUrl,
+      host: 'electron',
+      version: app.getVersion(),
+      dataDir: app.getPath('userData'),
+      secretStore: await openSecretStore(safeStorage, app.getPath('userData'), process.platform),
+      openExternal: openExternalWith(shell, externalPolicy),
+      notifier: osNotifier(Notification, bringForward),
+      log: (line) => console.warn(line),
+      exchangeKeys,
+    });
+    passkeyLoopbackOrigin = services.passkeyLoopbackOrigin;
     registerIpcHandlers(ipcMain, services.handlers, (channel, error) => {
       console.error(`main: ${channel} failed unexpectedly:`, error instanceof Error ? error.message : error);
     });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { protocol } from 'electron';
 import { APP_HOST, APP_SCHEME } from '../services/app-identity.ts';
-import { contentSecurityPolicy, PAGE_SECURITY_HEADERS } from '../services/csp.ts';
+import { contentSecurityPolicy, PAGE_SECURITY_HEADERS } from '../../src-shared/csp.ts';
 import { contentTypeOf, resolveInside } from '../services/static-path.ts';
 
 /** Serves the built renderer at app://plutarc/ with our CSP; call after `app` is ready. */

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { userDataDir } from '../../../src-main/services/app-paths.ts';
-import { contentSecurityPolicy } from '../../../src-main/services/csp.ts';
+import { contentSecurityPolicy } from '../../../src-shared/csp.ts';
 import { isAllowedExternalUrl } from '../../../src-main/services/open-external-policy.ts';
 import { resolveInside } from '../../../src-main/services/static-path.ts';
 

@@ -1,0 +1,38 @@
+import type { Notification, Shell } from 'electron';
+import type { Notifier, OpenExternal } from '../services/auth/ports.ts';
+import { isAllowedExternalUrl, type ExternalUrlPolicy } from '../services/open-external-policy.ts';
+
+/** The system browser, for our API's pages and a waiting loopback callback only (the same allowlist as the window guard). */
+export function openExternalWith(shell: Pick<Shell, 'openExternal'>, policy: () => ExternalUrlPolicy): OpenExternal {
+  return async (url) => {
+    if (!isAllowedExternalUrl(url, policy())) return false;
+    try {
+      // Reviewed: only URLs that passed isAllowedExternalUrl above reach the OS.
+      await shell.openExternal(url); // eng-disable OPEN_EXTERNAL_JS_CHECK
+      return true;
+    } catch {
+      return false;
+    }
+  };
+}
+
+/** OS notifications; construct after ready. A click brings the app's window forward. */
+export function osNotifier(NotificationClass: typeof Notification, onClick: () => void): Notifier {
+  // Held until closed: a notification collected early loses its click handler.
+  const shown = new Set<Notification>();
+  return {
+    notify(notice) {
+      if (!NotificationClass.isSupported()) return;
+      const notification = new NotificationClass({ title: notice.title, body: notice.body, urgency: notice.level === 'warning' ? 'normal' : 'low' });
+      const forget = () => shown.delete(notification);
+      notification.on('click', () => {
+        forget();
+        onClick();
+      });
+      notification.on('close', forget);
+      notification.on('failed', forget);
+      shown.add(notification);
+      notification.show();
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import axios, { AxiosError, type AxiosInstance, type Method } from 'axios';
+import type { z } from 'zod';
+import { Problem } from '../../src-shared/problem.ts';
+import { ServiceError } from './errors.ts';
+
+/** An API answer that was an error: its problem `code` and detail, and the HTTP status (401 ends the session). */
+export class ApiError extends ServiceError {
+  readonly status: number;
+
+  constructor(status: number, code: string, message: string) {
+    super(code, message);
+    this.name = 'ApiError';
+    this.status = status;
+  }
+}
+
+export interface ApiHttpOptions {
+  baseUrl: string;
+  userAgent: string;
+  timeoutMs?: number;
+}
+
+/**
+ * How main talks HTTP to the plutarc API, for every group of routes: no redirects, every answer parsed
+ * before anyone sees it, errors turned into ServiceErrors that carry the problem's code and never the
+ * request (axios's own errors hold the Authorization header and the body).
+ */
+export class ApiHttp {
+  readonly options: ApiHttpOptions;
+  private readonly http: AxiosInstance;
+
+  constructor(options: ApiHttpOptions) {
+    this.options = options;
+    this.http = axios.create({
+      baseURL: options.baseUrl,
+      timeout: options.timeoutMs ?? 10_000,
+      headers: { 'user-agent': options.userAgent, accept: 'application/json' },
+      // A redirect could carry the Authorization header somewhere else.
+      maxRedirects: 0,
+    });
+  }
+
+  async call<S extends z.ZodType>(
+    method: Method,
+    path: string,
+    schema: S,
+    options: { token?: string | null; body?: unknown } = {},
+  ): Promise<z.infer<S>> {
+    let data: unknown;
+    try {
+      const response = await this.http.request({
+        method,
+        url: path,
+        data: options.body,
+        headers: {
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          // Without a body, no content type: axios would call an empty POST a form, which the API refuses.
+          ...(options.body === undefined ? { 'content-type': false } : {}),
+        },
+      });
+      data = response.data;
+    } catch (error) {
+      throw this.describe(error);
+    }
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) {
+      throw new ServiceError('api_bad_response', `The plutarc API answered ${method} ${path} with something unexpected.`);
+    }
+    return parsed.data;
+  }
+
+  private describe(error: unknown): ServiceError {
+    if (error instanceof AxiosError && error.response) {
+      const status = error.response.status;
+      const problem = Problem.safeParse(error.response.data);
+      if (problem.success) return new ApiError(status, problem.data.code, problem.data.detail ?? problem.data.title);
+      return new ApiError(status, 'api_error', `The plutarc API answered with HTTP ${status}.`);
+    }
+    return new ServiceError(
+      'api_unreachable',
+      `Cannot reach the plutarc API at ${this.options.baseUrl}. Check your connection; with the local stack, check that \`npm start\` is still running.`,
+    );
+  }
+}

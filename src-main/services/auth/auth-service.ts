@@ -1,0 +1,426 @@
+import { randomUUID } from 'node:crypto';
+import type { AccountEvent, DeviceInfo, HandoffPurpose, PasskeyView, SessionGrant, SessionView, UserView } from '../../../src-shared/auth.ts';
+import type { AuthState, PasskeyFlow } from '../../../src-shared/ipc-auth.ts';
+import { ServiceError } from '../errors.ts';
+import type { EventHub } from '../event-hub.ts';
+import { isAllowedExternalUrl } from '../open-external-policy.ts';
+import { AccountEventStream } from './event-stream.ts';
+import { ApiError } from '../api-http.ts';
+import type { IdentityApi } from './identity-api.ts';
+import { LoopbackListener } from './loopback.ts';
+import { createPkce, createState } from './pkce.ts';
+import { systemTimers, type Cancellable, type Notifier, type OpenExternal, type SecretStore, type Timers } from './ports.ts';
+
+export interface AuthServiceOptions {
+  api: IdentityApi;
+  events: EventHub;
+  store: SecretStore;
+  openExternal: OpenExternal;
+  notifier: Notifier;
+  /** What this app tells the API about itself; the sessions page shows it. */
+  device: DeviceInfo;
+  timers?: Timers;
+  /** Lines for main's log. Never given a token, a password or a code. */
+  log?: (message: string) => void;
+  /** How long a passkey hand-off waits for the browser to come back (five minutes). */
+  passkeyTimeoutMs?: number;
+  stream?: { initialBackoffMs?: number; maxBackoffMs?: number; idleTimeoutMs?: number };
+}
+
+const TOKEN_KEY = 'session-token';
+const PASSKEY_TIMEOUT_MS = 5 * 60_000;
+const RESTORE_RETRY_MS = { first: 5_000, max: 5 * 60_000 };
+
+/** A hand-off waiting for the system browser to come back to the loopback listener. */
+interface WaitingFlow {
+  flowId: string;
+  purpose: HandoffPurpose;
+  listener: LoopbackListener;
+  authorizeUrl: string;
+  openedExternally: boolean;
+}
+
+const notSignedIn = () => new ServiceError('not_signed_in', 'Sign in first.');
+const signedOutBy = (code: string): 'revoked' | 'expired' => (code === 'session_revoked' ? 'revoked' : 'expired');
+const isUnauthorized = (error: unknown): error is ApiError => error instanceof ApiError && error.status === 401;
+
+/**
+ * The signed-in session of this app. It alone holds the session token (in memory and in the SecretStore);
+ * the renderer gets the AuthState, never the token. Password sign-in runs here; passkey ceremonies are handed
+ * to the system browser (RFC 8252) and come back through a loopback listener. While signed in it reads the
+ * account's event stream: a revocation of this session signs the app out at once, a sign-in elsewhere is a notice.
+ */
+export class AuthService {
+  private readonly api: IdentityApi;
+  private readonly events: EventHub;
+  private readonly store: SecretStore;
+  private readonly openExternal: OpenExternal;
+  private readonly notifier: Notifier;
+  private readonly device: DeviceInfo;
+  private readonly timers: Timers;
+  private readonly log: (message: string) => void;
+  private readonly passkeyTimeoutMs: number;
+  private readonly stream: AccountEventStream;
+
+  private token: string | null = null;
+  private current: AuthState = { state: 'signedOut', reason: null };
+  /** Bumped whenever a session starts or ends, so late answers for an older session are dropped. */
+  private epoch = 0;
+  private restoring: Promise<void> = Promise.resolve();
+  private restoreTimer: Cancellable | null = null;
+  private flow: WaitingFlow | null = null;
+  private readonly noticed = new Set<string>();
+
+  constructor(options: AuthServiceOptions) {
+    this.api = options.api;
+    this.events = options.events;
+    this.store = options.store;
+    this.openExternal = options.openExternal;
+    this.notifier = options.notifier;
+    this.device = options.device;
+    this.timers = options.timers ?? systemTimers;
+    this.log = options.log ?? (() => {});
+    this.passkeyTimeoutMs = options.passkeyTimeoutMs ?? PASSKEY_TIMEOUT_MS;
+    this.stream = new AccountEventStream({
+      baseUrl: this.api.options.baseUrl,
+      userAgent: this.api.options.userAgent,
+      token: () => this.token,
+      onEvent: (event) => void this.onAccountEvent(event),
+      onUnauthorized: (code) => void this.endSession(signedOutBy(code)),
+      log: this.log,
+      timers: this.timers,
+      ...options.stream,
+    });
+  }
+
+  /** Restores a stored session (GET /v1/me); `state()` waits for the first attempt. */
+  start(): void {
+    this.restoring = this.restore(this.epoch, RESTORE_RETRY_MS.first);
+  }
+
+  stop(): void {
+    this.restoreTimer?.cancel();
+    this.restoreTimer = null;
+    this.stream.stop();
+    this.cancelPasskey();
+  }
+
+  async state(): Promise<AuthState> {
+    await this.restoring;
+    return this.current;
+  }
+
+  /**
+   * Runs another main service's API call with this session's token (a 401 ends the session as for our own
+   * calls). The token is handed to `call` only, never returned.
+   */
+  withSession<T>(call: (token: string) => Promise<T>): Promise<T> {
+    return this.authed(call);
+  }
+
+  /** The loopback origin of the hand-off waiting now, which the OpenExternal policy then allows. */
+  passkeyLoopbackOrigin(): string | undefined {
+    return this.flow?.listener.origin;
+  }
+
+  async register(email: string, password: string): Promise<AuthState> {
+    this.assertSignedOut();
+    return this.adopt(await this.api.register({ email, password, device: this.device }));
+  }
+
+  async signIn(email: string, password: string): Promise<AuthState> {
+    this.assertSignedOut();
+    return this.adopt(await this.api.signInWithPassword({ email, password, device: this.device }));
+  }
+
+  /** Signs this device out here at once, then at the API (best effort: offline, the token is still gone from here). */
+  async signOut(): Promise<AuthState> {
+    // A stored session not yet confirmed (the API was out of reach at start) is signed out too.
+    const token = this.token ?? (await this.store.get(TOKEN_KEY).catch(() => null));
+    await this.endSession(null);
+    if (token) {
+      try {
+        await this.api.signOut(token);
+      } catch (error) {
+        if (!isUnauthorized(error)) this.log(`auth: could not tell the API about the sign-out (${codeOf(error)}); the session ends when it expires`);
+      }
+    }
+    return this.current;
+  }
+
+  /** Proves it is still the user; the API rotates the session token, and the old one stops working. */
+  async reverifyWithPassword(password: string): Promise<AuthState> {
+    const epoch = this.epoch;
+    const reverified = await this.authed((token) => this.api.reverifyWithPassword(token, password));
+    if (epoch === this.epoch) await this.rotate(reverified.token, reverified.reverifiedUntil);
+    return this.current;
+  }
+
+  changePassword(input: { currentPassword: string; newPassword: string; signOutOtherSessions: boolean }): Promise<{ signedOutSessions: number }> {
+    return this.authed((token) => this.api.changePassword(token, input));
+  }
+
+  async removePassword(): Promise<AuthState> {
+    this.updateUser(await this.authed((token) => this.api.removePassword(token)));
+    return this.current;
+  }
+
+  listSessions(): Promise<SessionView[]> {
+    return this.authed((token) => this.api.sessions(token));
+  }
+
+  /** Revoking this device's own session is signing out. */
+  async revokeSession(id: string): Promise<SessionView[]> {
+    if (this.current.state === 'signedIn' && this.current.session.id === id) {
+      await this.signOut();
+      return [];
+    }
+    await this.authed((token) => this.api.revokeSession(token, id));
+    return this.listSessions();
+  }
+
+  async revokeOtherSessions(): Promise<SessionView[]> {
+    await this.authed((token) => this.api.revokeOtherSessions(token));
+    return this.listSessions();
+  }
+
+  listPasskeys(): Promise<PasskeyView[]> {
+    return this.authed((token) => this.api.passkeys(token));
+  }
+
+  renamePasskey(id: string, name: string): Promise<PasskeyView> {
+    return this.authed((token) => this.api.renamePasskey(token, id, name));
+  }
+
+  async removePasskey(id: string): Promise<PasskeyView[]> {
+    this.updateUser(await this.authed((token) => this.api.removePasskey(token, id)));
+    return this.listPasskeys();
+  }
+
+  /**
+   * Starts a passkey ceremony in the system browser (RFC 8252): PKCE and state made here, a loopback
+   * listener for the way back, the API's hand-off for the page. One at a time: a new one cancels the old.
+   */
+  async startPasskey(purpose: HandoffPurpose): Promise<PasskeyFlow> {
+    if (purpose === 'signin') this.assertSignedOut();
+    else if (!this.token) throw notSignedIn();
+    this.cancelPasskey();
+
+    const pkce = createPkce();
+    const state = createState();
+    const listener = await LoopbackListener.open({ state, timeoutMs: this.passkeyTimeoutMs, timers: this.timers });
+    const flow: WaitingFlow = { flowId: randomUUID(), purpose, listener, authorizeUrl: '', openedExternally: false };
+    this.flow = flow;
+    try {
+      const request = { purpose, redirectUri: listener.redirectUri, state, codeChallenge: pkce.challenge, codeChallengeMethod: 'S256' as const };
+      const created = purpose === 'signin'
+        ? await this.api.createHandoff(null, request)
+        : await this.authed((token) => this.api.createHandoff(token, request));
+      // The page we send the user to must be the API's own, whatever the API says.
+      if (!isAllowedExternalUrl(created.authorizeUrl, { apiOrigin: this.api.options.baseUrl })) {
+        throw new ServiceError('api_bad_response', 'The plutarc API offered a passkey page that is not on its own address.');
+      }
+      if (this.flow !== flow) throw new ServiceError('passkey_cancelled', 'The passkey step was cancelled.');
+      flow.authorizeUrl = created.authorizeUrl;
+    } catch (error) {
+      listener.cancel();
+      if (this.flow === flow) this.flow = null;
+      throw error;
+    }
+    flow.openedExternally = await this.openExternal(flow.authorizeUrl).catch(() => false);
+    void this.awaitCallback(flow, pkce.verifier);
+    return this.flowView(flow, 'waiting');
+  }
+
+  /** Stops the hand-off waiting now, if any; the browser page then has nowhere to come back to. */
+  cancelPasskey(): PasskeyFlow | null {
+    const flow = this.flow;
+    if (!flow) return null;
+    this.flow = null;
+    flow.listener.cancel();
+    return this.reportFlow(flow, 'cancelled');
+  }
+
+  private async awaitCallback(flow: WaitingFlow, verifier: string): Promise<void> {
+    const outcome = await flow.listener.outcome;
+    if (this.flow !== flow) return; // cancelled or replaced, and reported then
+    this.flow = null;
+    if (outcome.kind === 'timeout') {
+      this.reportFlow(flow, 'failed', 'The passkey step timed out: the browser did not come back. Start again when you are ready.');
+      return;
+    }
+    if (outcome.kind === 'cancelled') {
+      this.reportFlow(flow, 'cancelled');
+      return;
+    }
+    const epoch = this.epoch;
+    try {
+      const body = { code: outcome.code, codeVerifier: verifier, device: this.device };
+      const result = flow.purpose === 'signin'
+        ? await this.api.exchangeCode(null, body)
+        : await this.authed((token) => this.api.exchangeCode(token, body));
+      if (epoch !== this.epoch) {
+        // Signed in or out some other way meanwhile: the result is for a session this app no longer has.
+        if (result.kind === 'signed-in') await this.api.signOut(result.grant.token).catch(() => undefined);
+        this.reportFlow(flow, 'failed', 'You signed in or out while the passkey step was running. Start it again.');
+        return;
+      }
+      if (flow.purpose === 'signin' && result.kind === 'signed-in') {
+        await this.adopt(result.grant);
+        this.reportFlow(flow, 'completed', 'Signed in with your passkey.');
+      } else if (flow.purpose === 'reverify' && result.kind === 'reverified') {
+        await this.rotate(result.token, result.reverifiedUntil);
+        this.reportFlow(flow, 'completed', 'Confirmed with your passkey.');
+      } else if (flow.purpose === 'add-passkey' && result.kind === 'passkey-added') {
+        await this.refresh();
+        this.reportFlow(flow, 'completed', `Added the passkey “${result.passkey.name}”.`);
+      } else {
+        this.reportFlow(flow, 'failed', 'The plutarc API answered the passkey step with something unexpected.');
+      }
+    } catch (error) {
+      this.reportFlow(flow, 'failed', error instanceof ServiceError ? error.message : 'The passkey step could not be completed. Start again.');
+    }
+  }
+
+  private flowView(flow: WaitingFlow, state: PasskeyFlow['state'], message?: string): PasskeyFlow {
+    return {
+      flowId: flow.flowId,
+      purpose: flow.purpose,
+      state,
+      authorizeUrl: flow.authorizeUrl,
+      openedExternally: flow.openedExternally,
+      ...(message ? { message } : {}),
+    };
+  }
+
+  private reportFlow(flow: WaitingFlow, state: PasskeyFlow['state'], message?: string): PasskeyFlow {
+    const view = this.flowView(flow, state, message);
+    this.events.emit('auth.onPasskeyFlow', view);
+    return view;
+  }
+
+  /**
+   * Runs a call with the session token. A 401 ends the session here too, unless the token was rotated
+   * while the call was under way (then the call is tried once more with the new one).
+   */
+  private async authed<T>(call: (token: string) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const token = this.token;
+      if (!token) throw notSignedIn();
+      try {
+        return await call(token);
+      } catch (error) {
+        if (!isUnauthorized(error)) throw error;
+        if (this.token !== null && this.token !== token && attempt === 0) continue;
+        if (this.token === token) await this.endSession(signedOutBy(error.code));
+        throw error;
+      }
+    }
+  }
+
+  private assertSignedOut(): void {
+    if (this.token) throw new ServiceError('already_signed_in', 'This app is already signed in. Sign out first to use another account.');
+  }
+
+  private async adopt(grant: SessionGrant): Promise<AuthState> {
+    this.epoch++;
+    this.restoreTimer?.cancel();
+    this.token = grant.token;
+    await this.keep(grant.token);
+    this.setState(this.signedIn(grant.user, grant.session, null));
+    this.stream.start();
+    return this.current;
+  }
+
+  private async rotate(token: string, reverifiedUntil: string): Promise<void> {
+    this.token = token;
+    await this.keep(token);
+    if (this.current.state === 'signedIn') this.setState({ ...this.current, reverifiedUntil });
+    // The stream connected with the old token, which no longer counts.
+    this.stream.restart();
+  }
+
+  private async keep(token: string): Promise<void> {
+    try {
+      await this.store.set(TOKEN_KEY, token);
+    } catch (error) {
+      this.log(`auth: could not store the session for the next start (${codeOf(error)}); it lasts until the app quits`);
+    }
+  }
+
+  private signedIn(user: UserView, session: SessionView, reverifiedUntil: string | null): AuthState {
+    return { state: 'signedIn', user, session, reverifiedUntil, tokenStorage: this.store.protection };
+  }
+
+  private updateUser(user: UserView): void {
+    if (this.current.state === 'signedIn') this.setState({ ...this.current, user });
+  }
+
+  private async refresh(): Promise<void> {
+    const me = await this.authed((token) => this.api.me(token));
+    this.setState(this.signedIn(me.user, me.session, me.reverifiedUntil));
+  }
+
+  /** Ends the session on this device: token out of memory and store, stream and hand-off stopped. */
+  private async endSession(reason: 'revoked' | 'expired' | null): Promise<void> {
+    const hadSession = this.token !== null;
+    this.epoch++;
+    this.token = null;
+    this.stream.stop();
+    this.cancelPasskey();
+    this.noticed.clear();
+    if (hadSession || this.current.state === 'signedIn') {
+      if (reason) this.log(`auth: this device was signed out (${reason})`);
+      this.setState({ state: 'signedOut', reason });
+    }
+    await this.store.delete(TOKEN_KEY).catch((error: unknown) => this.log(`auth: could not remove the stored session (${codeOf(error)})`));
+  }
+
+  private async restore(epoch: number, retryMs: number): Promise<void> {
+    const stored = await this.store.get(TOKEN_KEY).catch(() => null);
+    if (!stored || epoch !== this.epoch) return;
+    try {
+      const me = await this.api.me(stored);
+      if (epoch !== this.epoch) return;
+      this.epoch++;
+      this.token = stored;
+      this.setState(this.signedIn(me.user, me.session, me.reverifiedUntil));
+      this.stream.start();
+    } catch (error) {
+      if (epoch !== this.epoch) return;
+      if (isUnauthorized(error)) {
+        await this.store.delete(TOKEN_KEY).catch(() => undefined);
+        this.setState({ state: 'signedOut', reason: signedOutBy(error.code) });
+        return;
+      }
+      // The API is out of reach: keep the stored session and ask again later.
+      this.log(`auth: could not check the stored session (${codeOf(error)}); trying again in ${Math.round(retryMs / 1000)} s`);
+      this.restoreTimer = this.timers.setTimeout(() => {
+        this.restoring = this.restore(epoch, Math.min(retryMs * 2, RESTORE_RETRY_MS.max));
+      }, retryMs);
+    }
+  }
+
+  private async onAccountEvent(event: AccountEvent): Promise<void> {
+    if (this.current.state !== 'signedIn') return;
+    const own = this.current.session.id;
+    if (event.type === 'session.revoked' && event.sessionId === own) {
+      await this.endSession('revoked');
+    } else if (event.type === 'session.created' && event.sessionId !== own && !this.noticed.has(event.sessionId)) {
+      this.noticed.add(event.sessionId);
+      this.notifier.notify({
+        id: `session.created:${event.sessionId}`,
+        level: 'warning',
+        title: 'New sign-in',
+        body: `New sign-in to your account: ${event.deviceLabel} from ${event.ip}. If this was not you, sign that device out under Security and change your password.`,
+      });
+    }
+  }
+
+  private setState(next: AuthState): void {
+    this.current = next;
+    this.events.emit('auth.onState', next);
+  }
+}
+
+const codeOf = (error: unknown): string => (error instanceof ServiceError ? error.code : error instanceof Error ? error.name : 'unknown');

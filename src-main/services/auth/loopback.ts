@@ -1,0 +1,127 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { sameSecret } from './pkce.ts';
+import { systemTimers, type Cancellable, type Timers } from './ports.ts';
+
+/** How a loopback wait ended: the browser came back with a code, or it did not. */
+export type LoopbackOutcome = { kind: 'code'; code: string } | { kind: 'timeout' } | { kind: 'cancelled' };
+
+export interface LoopbackOptions {
+  /** The hand-off's `state`: a callback must carry exactly this. */
+  state: string;
+  /** How long to wait for the browser (RFC 8252 hand-offs: five minutes). */
+  timeoutMs: number;
+  timers?: Timers;
+}
+
+export const CALLBACK_PATH = '/callback';
+const CODE = /^[A-Za-z0-9_-]{20,128}$/;
+
+/** Our pages run no script and load nothing; the URL they answer carries a one-time code, so no referrer. */
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  connection: 'close',
+} as const;
+
+const page = (title: string, text: string) =>
+  `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${title}</title></head>` +
+  `<body><h1>${title}</h1><p>${text}</p></body></html>\n`;
+
+const PAGES = {
+  done: page('You can close this tab and return to plutarc', 'plutarc has what it needs from this page.'),
+  wrongState: page('This link does not belong to this sign-in', 'Go back to plutarc and start again if it is still waiting.'),
+  noCode: page('This link is incomplete', 'Go back to plutarc and start again.'),
+  finished: page('This sign-in is already finished', 'You can close this tab.'),
+  notFound: page('Not found', 'There is nothing here.'),
+} as const;
+
+/**
+ * The RFC 8252 §7.3 loopback redirect: an HTTP listener on 127.0.0.1 only, on a port the OS picks, that
+ * takes exactly one GET /callback carrying this hand-off's state and a code, and then closes. It closes
+ * too when it times out or is cancelled; every way out resolves `outcome` once.
+ */
+export class LoopbackListener {
+  readonly origin: string;
+  readonly redirectUri: string;
+  readonly outcome: Promise<LoopbackOutcome>;
+
+  private readonly server: Server;
+  private readonly state: string;
+  private readonly host: string;
+  private readonly timer: Cancellable;
+  private settle: (outcome: LoopbackOutcome) => void = () => {};
+  private finished = false;
+
+  private constructor(server: Server, port: number, options: LoopbackOptions) {
+    this.server = server;
+    this.state = options.state;
+    this.host = `127.0.0.1:${port}`;
+    this.origin = `http://${this.host}`;
+    this.redirectUri = `${this.origin}${CALLBACK_PATH}`;
+    this.outcome = new Promise((resolve) => {
+      this.settle = resolve;
+    });
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => this.handle(request, response));
+    this.timer = (options.timers ?? systemTimers).setTimeout(() => this.finish({ kind: 'timeout' }), options.timeoutMs);
+  }
+
+  static async open(options: LoopbackOptions): Promise<LoopbackListener> {
+    // Short request timeouts: the only client is a browser following one redirect.
+    const server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000, maxHeaderSize: 16 * 1024 });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address();
+    if (!address || typeof address === 'string') {
+      server.close();
+      throw new Error('the loopback listener did not get a TCP port');
+    }
+    return new LoopbackListener(server, address.port, options);
+  }
+
+  /** Stops waiting; the outcome is `cancelled` unless the browser already came back. */
+  cancel(): void {
+    this.finish({ kind: 'cancelled' });
+  }
+
+  get closed(): boolean {
+    return this.finished;
+  }
+
+  private handle(request: IncomingMessage, response: ServerResponse): void {
+    const reply = (status: number, body: string, extra: Record<string, string> = {}) => {
+      response.writeHead(status, { ...PAGE_HEADERS, ...extra });
+      response.end(body);
+    };
+    // A page on another name that resolves here (DNS rebinding) is not our browser tab.
+    if (request.headers.host !== this.host) return reply(421, PAGES.notFound);
+    const url = new URL(request.url ?? '/', this.origin);
+    if (url.pathname !== CALLBACK_PATH) return reply(404, PAGES.notFound);
+    if (request.method !== 'GET') return reply(405, PAGES.notFound, { allow: 'GET' });
+    if (this.finished) return reply(410, PAGES.finished);
+    if (!sameSecret(url.searchParams.get('state') ?? '', this.state)) return reply(400, PAGES.wrongState);
+    const code = url.searchParams.get('code') ?? '';
+    if (!CODE.test(code)) return reply(400, PAGES.noCode);
+    reply(200, PAGES.done);
+    this.finish({ kind: 'code', code });
+  }
+
+  private finish(outcome: LoopbackOutcome): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.timer.cancel();
+    this.settle(outcome);
+    // Stop accepting now; the answer being written goes out (`connection: close`), idle sockets are dropped.
+    this.server.close();
+    this.server.closeIdleConnections();
+    if (outcome.kind !== 'code') this.server.closeAllConnections();
+  }
+}

@@ -1,0 +1,64 @@
+import { useEffect, type ReactNode } from 'react';
+import { SignInPage } from '../pages/SignInPage.tsx';
+import { useNoticesStore } from '../stores/notices.ts';
+import { useSessionStore } from '../stores/session.ts';
+import { ReverifyDialog } from './ReverifyDialog.tsx';
+import { StatusBar } from './StatusBar.tsx';
+import { Toasts } from './Toasts.tsx';
+import '../identity.css';
+
+/** The app itself only for a signed-in user; everyone else gets the sign-in screen. */
+export function AuthGate({ children }: { children: ReactNode }) {
+  const connectSession = useSessionStore((s) => s.connect);
+  const connectNotices = useNoticesStore((s) => s.connect);
+  const boot = useSessionStore((s) => s.boot);
+  const signedIn = useSessionStore((s) => s.auth?.state === 'signedIn');
+
+  useEffect(() => connectSession(), [connectSession]);
+  useEffect(() => connectNotices(), [connectNotices]);
+
+  let screen: ReactNode;
+  if (boot.state === 'error') {
+    screen = (
+      <div className="auth-screen">
+        <main className="auth-page">
+          <div className="error" role="alert">
+            <p>{boot.message}</p>
+          </div>
+        </main>
+        <StatusBar />
+      </div>
+    );
+  } else if (boot.state === 'loading') {
+    screen = (
+      <div className="auth-screen">
+        <main className="auth-page">
+          <p className="placeholder" aria-busy="true">
+            Starting plutarc…
+          </p>
+        </main>
+        <StatusBar />
+      </div>
+    );
+  } else if (!signedIn) {
+    screen = (
+      <div className="auth-screen">
+        <SignInPage />
+        <StatusBar />
+      </div>
+    );
+  } else {
+    screen = (
+      <>
+        {children}
+        <ReverifyDialog />
+      </>
+    );
+  }
+  return (
+    <>
+      {screen}
+      <Toasts />
+    </>
+  );
+}

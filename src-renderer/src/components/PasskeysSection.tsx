@@ -1,0 +1,189 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { PasskeyName, type PasskeyView } from '../../../src-shared/auth.ts';
+import { formatWhen } from '../format.ts';
+import { useNoticesStore } from '../stores/notices.ts';
+import { isCancelled } from '../stores/reverification.ts';
+import { useSecurityStore } from '../stores/security.ts';
+import { useSessionStore } from '../stores/session.ts';
+import { ConfirmDialog } from './Dialog.tsx';
+import { PasskeyFlowPanel } from './PasskeyFlowPanel.tsx';
+
+/** The account's passkeys: add one through the browser hand-off, rename, remove. */
+export function PasskeysSection() {
+  const passkeys = useSecurityStore((s) => s.passkeys);
+  const load = useSecurityStore((s) => s.passkeysLoad);
+  const loadPasskeys = useSecurityStore((s) => s.loadPasskeys);
+  const addPasskey = useSecurityStore((s) => s.addPasskey);
+  const removePasskey = useSecurityStore((s) => s.removePasskey);
+  const adding = useSessionStore((s) => s.passkeyFlow?.purpose === 'add-passkey');
+  const notify = useNoticesStore((s) => s.notify);
+  const [editing, setEditing] = useState<string | null>(null);
+  const [removing, setRemoving] = useState<PasskeyView | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    void loadPasskeys();
+  }, [loadPasskeys]);
+
+  const add = async () => {
+    setError(null);
+    const result = await addPasskey();
+    if (!result.ok) {
+      if (!isCancelled(result)) setError(result.message);
+    } else if (result.value.state === 'failed') {
+      setError(result.value.message ?? 'The passkey was not added. Try again.');
+    } else if (result.value.state === 'completed') {
+      notify({ level: 'info', title: 'Passkey added', body: 'You can now sign in with it.' });
+    }
+  };
+
+  const remove = async (passkey: PasskeyView) => {
+    setRemoving(null);
+    setError(null);
+    const result = await removePasskey(passkey.id);
+    if (!result.ok) {
+      if (!isCancelled(result)) setError(result.message);
+      return;
+    }
+    notify({ level: 'info', title: 'Passkey removed', body: `“${passkey.name}” can no longer sign in to plutarc.` });
+  };
+
+  return (
+    <section aria-labelledby="passkeys-title" className="security-panel">
+      <header className="panel-header">
+        <h2 id="passkeys-title">Passkeys</h2>
+        <div className="panel-actions">
+          <button type="button" className="primary" onClick={() => void add()} disabled={adding}>
+            Add passkey
+          </button>
+        </div>
+      </header>
+      <p className="lead">
+        A passkey signs you in with your fingerprint, face, screen lock or a security key. Nobody can phish it, and there is nothing to
+        remember.
+      </p>
+      <PasskeyFlowPanel purpose="add-passkey" />
+      {load.state === 'error' ? (
+        <p className="error" role="alert">
+          {load.message}
+        </p>
+      ) : null}
+      {error ? (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      {passkeys.length > 0 ? (
+        <table className="table" aria-label="Passkeys">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Added</th>
+              <th scope="col">Last used</th>
+              <th scope="col">Backed up</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {passkeys.map((passkey) => (
+              <tr key={passkey.id} data-passkey={passkey.id}>
+                <td>
+                  {editing === passkey.id ? <RenameForm passkey={passkey} onDone={() => setEditing(null)} /> : passkey.name}
+                </td>
+                <td>{formatWhen(passkey.createdAt)}</td>
+                <td>{formatWhen(passkey.lastUsedAt)}</td>
+                <td>{passkey.backedUp ? 'Yes (synced)' : 'No (this device only)'}</td>
+                <td className="row-actions">
+                  {editing === passkey.id ? null : (
+                    <>
+                      <button type="button" onClick={() => setEditing(passkey.id)} aria-label={`Rename ${passkey.name}`}>
+                        Rename
+                      </button>
+                      <button type="button" className="danger" onClick={() => setRemoving(passkey)} aria-label={`Remove ${passkey.name}`}>
+                        Remove
+                      </button>
+                    </>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : load.state === 'ready' ? (
+        <p className="placeholder">No passkeys yet.</p>
+      ) : null}
+
+      {removing ? (
+        <ConfirmDialog
+          title={`Remove the passkey “${removing.name}”?`}
+          confirmLabel="Remove passkey"
+          onConfirm={() => void remove(removing)}
+          onCancel={() => setRemoving(null)}
+        >
+          <p>
+            You will no longer be able to sign in with “{removing.name}”. The passkey stays on your device until you delete it there, but
+            plutarc will refuse it.
+          </p>
+        </ConfirmDialog>
+      ) : null}
+    </section>
+  );
+}
+
+const nameProblem = (name: string): string | null => {
+  const parsed = PasskeyName.safeParse(name);
+  if (parsed.success) return null;
+  return parsed.error.issues[0]?.code === 'too_big' ? 'Use at most 64 characters.' : (parsed.error.issues[0]?.message ?? 'Give the passkey a name.');
+};
+
+/** The passkey's name, edited in place. */
+function RenameForm({ passkey, onDone }: { passkey: PasskeyView; onDone(): void }) {
+  const renamePasskey = useSecurityStore((s) => s.renamePasskey);
+  const [name, setName] = useState(passkey.name);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    const problem = nameProblem(name);
+    if (problem) return setError(problem);
+    setBusy(true);
+    setError(null);
+    const result = await renamePasskey(passkey.id, name.trim());
+    setBusy(false);
+    if (result.ok) onDone();
+    else if (!isCancelled(result)) setError(result.message);
+  };
+
+  return (
+    <form className="inline-form" onSubmit={(event) => void save(event)} noValidate>
+      <input
+        aria-label="Passkey name"
+        value={name}
+        onChange={(event) => {
+          setName(event.target.value);
+          setError(null);
+        }}
+        onKeyDown={(event) => {
+          if (event.key === 'Escape') onDone();
+        }}
+        aria-invalid={error !== null}
+        disabled={busy}
+        autoFocus
+      />
+      <button type="submit" className="primary" disabled={busy}>
+        Save
+      </button>
+      <button type="button" onClick={onDone} disabled={busy}>
+        Cancel
+      </button>
+      {error ? (
+        <span className="field-error" role="alert">
+          {error}
+        </span>
+      ) : null}
+    </form>
+  );
+}

@@ -1,0 +1,76 @@
+import { useState, type FormEvent } from 'react';
+import { Email } from '../../../src-shared/auth.ts';
+import { useSessionStore } from '../stores/session.ts';
+import { PasskeyFlowPanel } from './PasskeyFlowPanel.tsx';
+
+/** Email and password in the app; a passkey through the browser hand-off. */
+export function SignInForm() {
+  const signIn = useSessionStore((s) => s.signIn);
+  const runPasskeyFlow = useSessionStore((s) => s.runPasskeyFlow);
+  const waitingOnPasskey = useSessionStore((s) => s.passkeyFlow?.purpose === 'signin');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const parsed = Email.safeParse(email);
+    if (!parsed.success) return setError(parsed.error.issues[0]?.message ?? 'Enter a valid email address.');
+    if (!password) return setError('Enter your password.');
+    setBusy(true);
+    setError(null);
+    const typed = password;
+    setPassword('');
+    const result = await signIn(parsed.data, typed);
+    setBusy(false);
+    // The API words every failed sign-in the same way, whether or not the email has an account.
+    if (!result.ok) setError(result.message);
+  };
+
+  const withPasskey = async () => {
+    setError(null);
+    const result = await runPasskeyFlow('signin');
+    if (!result.ok) setError(result.message);
+    else if (result.value.state === 'failed') setError(result.value.message ?? 'Signing in with your passkey did not work. Try again.');
+  };
+
+  return (
+    <div className="signin">
+      <form className="form" onSubmit={(event) => void submit(event)} noValidate aria-label="Sign in with your password">
+        <label>
+          Email
+          <input type="email" autoComplete="username" value={email} onChange={(event) => setEmail(event.target.value)} disabled={busy} />
+        </label>
+        <label>
+          Password
+          <input
+            type="password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(event) => setPassword(event.target.value)}
+            disabled={busy}
+          />
+        </label>
+        <button type="submit" className="primary" disabled={busy || waitingOnPasskey}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+      {error ? (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <div className="divider">
+        <span>or</span>
+      </div>
+      {waitingOnPasskey ? (
+        <PasskeyFlowPanel purpose="signin" />
+      ) : (
+        <button type="button" className="wide" onClick={() => void withPasskey()} disabled={busy}>
+          Sign in with a passkey
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,48 @@
+import { useId, useState } from 'react';
+import { CreateAccountForm } from '../components/CreateAccountForm.tsx';
+import { SignInForm } from '../components/SignInForm.tsx';
+import { useSessionStore } from '../stores/session.ts';
+
+const MODES = [
+  { id: 'signin', label: 'Sign in' },
+  { id: 'register', label: 'Create account' },
+] as const;
+type Mode = (typeof MODES)[number]['id'];
+
+/** What a signed-out user sees instead of the app. */
+export function SignInPage() {
+  const notice = useSessionStore((s) => s.signedOutNotice);
+  const [mode, setMode] = useState<Mode>('signin');
+  const ids = useId();
+  return (
+    <main className="auth-page">
+      <div className="auth-card">
+        <div className="brand">plutarc</div>
+        {notice ? (
+          <p className="notice warning" role="alert">
+            {notice}
+          </p>
+        ) : null}
+        <div className="tabs" role="tablist" aria-label="Account">
+          {MODES.map((m) => (
+            <button
+              key={m.id}
+              type="button"
+              role="tab"
+              id={`${ids}-${m.id}-tab`}
+              aria-selected={mode === m.id}
+              aria-controls={`${ids}-${m.id}-panel`}
+              className={mode === m.id ? 'tab active' : 'tab'}
+              onClick={() => setMode(m.id)}
+            >
+              {m.label}
+            </button>
+          ))}
+        </div>
+        <div role="tabpanel" id={`${ids}-${mode}-panel`} aria-labelledby={`${ids}-${mode}-tab`}>
+          {mode === 'signin' ? <SignInForm /> : <CreateAccountForm />}
+        </div>
+      </div>
+    </main>
+  );
+}

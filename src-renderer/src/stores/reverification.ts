@@ -1,0 +1,49 @@
+import { create } from 'zustand';
+import { fail, type Result } from '../../../src-shared/result.ts';
+import { useSessionStore } from './session.ts';
+
+/** What a sensitive action answers when the user closed "Confirm it's you" instead: nothing to report. */
+export const REVERIFICATION_CANCELLED = 'reverification_cancelled';
+
+interface ReverificationState {
+  /** True while "Confirm it's you" is open for one or more sensitive actions. */
+  asking: boolean;
+  /**
+   * Runs a sensitive action. When the API answers `reverification_required`, asks the user to confirm
+   * it's them, then runs the action once more; if they cancel, answers REVERIFICATION_CANCELLED.
+   */
+  sensitive<T>(action: () => Promise<Result<T>>): Promise<Result<T>>;
+  /** The dialog's answer: the user confirmed (true) or gave up (false). */
+  settle(confirmed: boolean): void;
+}
+
+/** Every action waiting on the one dialog; confirming once lets them all go on. */
+let waiting: ((confirmed: boolean) => void)[] = [];
+
+export const useReverificationStore = create<ReverificationState>((set) => ({
+  asking: false,
+  async sensitive<T>(action: () => Promise<Result<T>>): Promise<Result<T>> {
+    const first = await action();
+    if (first.ok || first.code !== 'reverification_required') return first;
+    const confirmed = await new Promise<boolean>((resolve) => {
+      waiting.push(resolve);
+      set({ asking: true });
+    });
+    return confirmed ? action() : fail(REVERIFICATION_CANCELLED, 'You did not confirm it was you, so nothing changed.');
+  },
+  settle(confirmed) {
+    const settled = waiting;
+    waiting = [];
+    set({ asking: false });
+    for (const resolve of settled) resolve(confirmed);
+  },
+}));
+
+export const isCancelled = (result: Result<unknown>): boolean => !result.ok && result.code === REVERIFICATION_CANCELLED;
+
+// Signed out (here or from elsewhere) while the dialog is open: the actions behind it cannot go on.
+useSessionStore.subscribe((state, previous) => {
+  if (previous.auth?.state === 'signedIn' && state.auth?.state !== 'signedIn' && useReverificationStore.getState().asking) {
+    useReverificationStore.getState().settle(false);
+  }
+});

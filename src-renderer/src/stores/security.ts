@@ -1,0 +1,94 @@
+import { create } from 'zustand';
+import type { PasskeyView, SessionView } from '../../../src-shared/auth.ts';
+import type { AuthState, PasskeyFlow } from '../../../src-shared/ipc-auth.ts';
+import type { Result } from '../../../src-shared/result.ts';
+import { useReverificationStore } from './reverification.ts';
+import { callMain, useSessionStore } from './session.ts';
+
+type Load = { state: 'idle' } | { state: 'loading' } | { state: 'ready' } | { state: 'error'; message: string };
+
+interface SecurityState {
+  sessions: SessionView[];
+  sessionsLoad: Load;
+  passkeys: PasskeyView[];
+  passkeysLoad: Load;
+  loadSessions(): Promise<void>;
+  loadPasskeys(): Promise<void>;
+  revokeSession(id: string): Promise<Result<SessionView[]>>;
+  revokeOtherSessions(): Promise<Result<SessionView[]>>;
+  /** Runs the add-passkey hand-off; the list reloads when it completes. */
+  addPasskey(): Promise<Result<PasskeyFlow>>;
+  renamePasskey(id: string, name: string): Promise<Result<PasskeyView>>;
+  removePasskey(id: string): Promise<Result<PasskeyView[]>>;
+  changePassword(input: { currentPassword: string; newPassword: string; signOutOtherSessions: boolean }): Promise<Result<{ signedOutSessions: number }>>;
+  removePassword(): Promise<Result<AuthState>>;
+}
+
+const sensitive = <T>(action: () => Promise<Result<T>>) => useReverificationStore.getState().sensitive(action);
+
+const empty = (): Pick<SecurityState, 'sessions' | 'sessionsLoad' | 'passkeys' | 'passkeysLoad'> => ({
+  sessions: [],
+  sessionsLoad: { state: 'idle' },
+  passkeys: [],
+  passkeysLoad: { state: 'idle' },
+});
+
+export const useSecurityStore = create<SecurityState>((set, get) => ({
+  ...empty(),
+  async loadSessions() {
+    if (get().sessionsLoad.state === 'loading') return;
+    set({ sessionsLoad: { state: 'loading' } });
+    const result = await callMain((p) => p.sessions.list());
+    set(result.ok ? { sessions: result.value, sessionsLoad: { state: 'ready' } } : { sessionsLoad: { state: 'error', message: result.message } });
+  },
+  async loadPasskeys() {
+    if (get().passkeysLoad.state === 'loading') return;
+    set({ passkeysLoad: { state: 'loading' } });
+    const result = await callMain((p) => p.passkeys.list());
+    set(result.ok ? { passkeys: result.value, passkeysLoad: { state: 'ready' } } : { passkeysLoad: { state: 'error', message: result.message } });
+  },
+  async revokeSession(id) {
+    const result = await sensitive(() => callMain((p) => p.sessions.revoke({ id })));
+    if (result.ok) set({ sessions: result.value });
+    return result;
+  },
+  async revokeOtherSessions() {
+    const result = await sensitive(() => callMain((p) => p.sessions.revokeOthers()));
+    if (result.ok) set({ sessions: result.value });
+    return result;
+  },
+  async addPasskey() {
+    const result = await sensitive(() => useSessionStore.getState().runPasskeyFlow('add-passkey'));
+    if (result.ok && result.value.state === 'completed') await get().loadPasskeys();
+    return result;
+  },
+  async renamePasskey(id, name) {
+    const result = await sensitive(() => callMain((p) => p.passkeys.rename({ id, name })));
+    if (result.ok) set((s) => ({ passkeys: s.passkeys.map((passkey) => (passkey.id === id ? result.value : passkey)) }));
+    return result;
+  },
+  async removePasskey(id) {
+    const result = await sensitive(() => callMain((p) => p.passkeys.remove({ id })));
+    if (result.ok) set({ passkeys: result.value });
+    return result;
+  },
+  async changePassword(input) {
+    const result = await sensitive(() => callMain((p) => p.auth.changePassword(input)));
+    if (result.ok && result.value.signedOutSessions > 0) await get().loadSessions();
+    return result;
+  },
+  removePassword: () => sensitive(() => useSessionStore.getState().removePassword()),
+}));
+
+/** Whether the user can confirm it's them with a passkey: the list once loaded, else the account's count. */
+export function useHasPasskey(): boolean {
+  const loaded = useSecurityStore((s) => (s.passkeysLoad.state === 'ready' ? s.passkeys.length : null));
+  const counted = useSessionStore((s) => (s.auth?.state === 'signedIn' ? s.auth.user.passkeyCount : 0));
+  return (loaded ?? counted) > 0;
+}
+
+// Another account's lists must never show: forget them whenever the signed-in user changes.
+useSessionStore.subscribe((state, previous) => {
+  const userId = (s: typeof state) => (s.auth?.state === 'signedIn' ? s.auth.user.id : null);
+  if (userId(state) !== userId(previous)) useSecurityStore.setState(empty());
+});

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { Email, HandoffPurpose, PasskeyName, PasskeyView, SessionView, UserView } from './auth.ts';
+
+/**
+ * The identity part of the IPC contract. Main holds the session token; the renderer only ever sees
+ * the state below. Passwords pass through to main and on to the API, never stored on the way.
+ */
+
+export const AuthState = z.discriminatedUnion('state', [
+  z.object({
+    state: z.literal('signedOut'),
+    /** Why the app is signed out now, when it did not ask to be. */
+    reason: z.enum(['revoked', 'expired']).nullable(),
+  }),
+  z.object({
+    state: z.literal('signedIn'),
+    user: UserView,
+    session: SessionView,
+    reverifiedUntil: z.string().nullable(),
+    /** `memory` where the OS offers no real protection for a stored token (Linux basic_text, the browser host). */
+    tokenStorage: z.enum(['encrypted', 'memory']),
+  }),
+]);
+export type AuthState = z.infer<typeof AuthState>;
+
+/** A passkey ceremony handed off to the system browser (RFC 8252). */
+export const PasskeyFlow = z.object({
+  flowId: z.string(),
+  purpose: HandoffPurpose,
+  state: z.enum(['waiting', 'completed', 'failed', 'cancelled']),
+  /** The page to open; the app opens it itself where it can (`openedExternally`). */
+  authorizeUrl: z.string(),
+  openedExternally: z.boolean(),
+  message: z.string().optional(),
+});
+export type PasskeyFlow = z.infer<typeof PasskeyFlow>;
+
+/** Something main wants the user to know (a new sign-in elsewhere): the tray/notification, or a toast. */
+export const Notice = z.object({
+  id: z.string(),
+  level: z.enum(['info', 'warning']),
+  title: z.string(),
+  body: z.string(),
+});
+export type Notice = z.infer<typeof Notice>;
+
+const NoInput = z.undefined();
+const Credentials = z.object({ email: Email, password: z.string().min(1).max(1024) }).strict();
+const ById = z.object({ id: z.string().min(1).max(200) }).strict();
+
+export const authInvokeContract = {
+  'auth.state': { input: NoInput, output: AuthState },
+  'auth.register': { input: Credentials, output: AuthState },
+  'auth.signIn': { input: Credentials, output: AuthState },
+  'auth.signOut': { input: NoInput, output: AuthState },
+  'auth.startPasskey': { input: z.object({ purpose: HandoffPurpose }).strict(), output: PasskeyFlow },
+  'auth.cancelPasskey': { input: NoInput, output: PasskeyFlow.nullable() },
+  'auth.reverifyPassword': { input: z.object({ password: z.string().min(1).max(1024) }).strict(), output: AuthState },
+  'auth.changePassword': {
+    input: z
+      .object({ currentPassword: z.string().min(1).max(1024), newPassword: z.string().min(1).max(1024), signOutOtherSessions: z.boolean() })
+      .strict(),
+    output: z.object({ signedOutSessions: z.number().int() }),
+  },
+  'auth.removePassword': { input: NoInput, output: AuthState },
+  'sessions.list': { input: NoInput, output: z.array(SessionView) },
+  'sessions.revoke': { input: ById, output: z.array(SessionView) },
+  'sessions.revokeOthers': { input: NoInput, output: z.array(SessionView) },
+  'passkeys.list': { input: NoInput, output: z.array(PasskeyView) },
+  'passkeys.rename': { input: z.object({ id: z.string().min(1).max(200), name: PasskeyName }).strict(), output: PasskeyView },
+  'passkeys.remove': { input: ById, output: z.array(PasskeyView) },
+} as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
+
+export const authEventContract = {
+  'auth.onState': AuthState,
+  'auth.onPasskeyFlow': PasskeyFlow,
+  'app.onNotice': Notice,
+} as const satisfies Record<string, z.ZodType>;

@@ -1,0 +1,140 @@
+// Devices for the desktop identity tests: AuthServices against a real API, with recording ports, and a
+// scripted "system browser" that runs the hosted page's calls with a software authenticator.
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { AuthState, Notice, PasskeyFlow } from '../../../src-shared/ipc-auth.ts';
+import { AuthService, type AuthServiceOptions } from '../../../src-main/services/auth/auth-service.ts';
+import { IdentityApi } from '../../../src-main/services/auth/identity-api.ts';
+import { MemorySecretStore, type OpenExternal, type SecretStore } from '../../../src-main/services/auth/ports.ts';
+import { ServiceError } from '../../../src-main/services/errors.ts';
+import { EventHub } from '../../../src-main/services/event-hub.ts';
+import { runCeremony } from '../../support/handoff.ts';
+import type { SoftAuthenticator } from '../../support/soft-authenticator.ts';
+
+export { GOOD_PASSWORD, uniqueEmail } from '../../support/identity.ts';
+
+/** A SecretStore that remembers every value it was given, so tests can look for them where they must not be. */
+export class RecordingStore extends MemorySecretStore {
+  readonly written: string[] = [];
+
+  override async set(name: string, value: string): Promise<void> {
+    this.written.push(value);
+    await super.set(name, value);
+  }
+}
+
+export interface Device {
+  auth: AuthService;
+  events: EventHub;
+  store: SecretStore;
+  states: AuthState[];
+  flows: PasskeyFlow[];
+  notices: Notice[];
+  logs: string[];
+}
+
+export function device(
+  apiUrl: string,
+  options: { store?: SecretStore; openExternal?: OpenExternal } & Partial<Pick<AuthServiceOptions, 'passkeyTimeoutMs' | 'stream' | 'timers'>> = {},
+): Device {
+  const events = new EventHub();
+  const states: AuthState[] = [];
+  const flows: PasskeyFlow[] = [];
+  const notices: Notice[] = [];
+  const logs: string[] = [];
+  events.on('auth.onState', (state) => states.push(state));
+  events.on('auth.onPasskeyFlow', (flow) => flows.push(flow));
+  const store = options.store ?? new MemorySecretStore();
+  const auth = new AuthService({
+    api: new IdentityApi({ baseUrl: apiUrl, userAgent: 'plutarc-desktop/0.0.0-test (linux; test)', timeoutMs: 5000 }),
+    events,
+    store,
+    openExternal: options.openExternal ?? (async () => false),
+    notifier: { notify: (notice) => notices.push(notice) },
+    device: { client: 'desktop', appVersion: '0.0.0-test', os: 'Linux' },
+    log: (line) => logs.push(line),
+    ...(options.passkeyTimeoutMs ? { passkeyTimeoutMs: options.passkeyTimeoutMs } : {}),
+    ...(options.timers ? { timers: options.timers } : {}),
+    stream: { initialBackoffMs: 100, maxBackoffMs: 1000, ...options.stream },
+  });
+  return { auth, events, store, states, flows, notices, logs };
+}
+
+/** What the user's browser does with the authorize page: the hosted page's ceremony, then the redirect to the app. */
+export async function visitAuthorizePage(apiUrl: string, authorizeUrl: string, authenticator: SoftAuthenticator) {
+  const page = new URL(authorizeUrl);
+  const handoff = page.searchParams.get('handoff') ?? '';
+  const ceremony = await runCeremony(apiUrl, handoff, authenticator, { origin: page.origin }, 'Test laptop');
+  if (!ceremony.completion.body.redirectTo) throw new Error(`the ceremony failed: ${JSON.stringify(ceremony.completion.body)}`);
+  const callback = await fetch(ceremony.completion.body.redirectTo);
+  return { status: callback.status, page: await callback.text(), headers: callback.headers, redirectTo: ceremony.completion.body.redirectTo };
+}
+
+/** An OpenExternal that is a system browser holding this authenticator: it opens the page and goes through it. */
+export function systemBrowser(apiUrl: string, authenticator: SoftAuthenticator, opened: string[] = []): OpenExternal {
+  return async (url) => {
+    opened.push(url);
+    void visitAuthorizePage(apiUrl, url, authenticator).catch(() => undefined);
+    return true;
+  };
+}
+
+export async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 5000, what = 'the condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+export async function failureOf(promise: Promise<unknown>): Promise<ServiceError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ServiceError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}
+
+/** A TCP relay in front of the API whose connections a test can cut, as a dropped Wi-Fi would. */
+export class Relay {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private cut = false;
+  url = '';
+
+  constructor(target: URL) {
+    this.server = createServer((client) => {
+      if (this.cut) return client.destroy();
+      const upstream = connect({ host: target.hostname, port: Number(target.port) });
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    const address = this.server.address();
+    this.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  }
+
+  drop(): void {
+    this.cut = true;
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  restore(): void {
+    this.cut = false;
+  }
+
+  close(): Promise<void> {
+    this.drop();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
