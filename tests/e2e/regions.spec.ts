@@ -1,10 +1,12 @@
 import { createServer } from 'node:http';
 import { expect, test } from './fixtures.ts';
+import { enterApp } from './identity-steps.ts';
 
 test('the Regions page lists the API\'s regions through window.plutarc', async ({ page, stack }) => {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(stack.launchUrl);
+  // The app is behind the sign-in screen.
+  await enterApp(page, stack.launchUrl);
   const rows = page.getByRole('table', { name: 'Regions' }).locator('tbody tr');
   await expect(rows).toHaveCount(3);
   await expect(rows.nth(0)).toContainText('Europe');
