@@ -1,34 +1,32 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { ApiConfig } from './config.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from './db/database.ts';
-import { createLogger } from './logger.ts';
 import { healthModule } from './modules/health/index.ts';
+import { hostedPagesModule } from './modules/hosted-pages/index.ts';
+import { exchangeKeysModule, keyBrokerFor } from './modules/exchange-keys/index.ts';
+import { createIdentity, identityModule, type Identity } from './modules/identity/index.ts';
+import { DEFAULT_THROTTLE } from './modules/identity/throttle.ts';
 import { regionsModule } from './modules/regions/index.ts';
-import { registerProblemHandlers } from './problem.ts';
+import { createServer } from './server.ts';
 
 export interface BuildAppOptions {
   /** Where log lines go (tests capture them); stdout by default. */
   logDestination?: DestinationStream;
+  /** The clock sessions and challenges expire by (tests move it). */
+  now?: () => Date;
 }
 
-export type PlutarcApi = FastifyInstance & { database: DatabaseHandle };
+export type PlutarcApi = FastifyInstance & { database: DatabaseHandle; identity: Identity };
 
 /** Builds the API with its database migrated; the caller decides whether and where it listens. */
 export async function buildApp(config: ApiConfig, options: BuildAppOptions = {}): Promise<PlutarcApi> {
+  // Read the broker's service token file first: a missing or exposed one stops the start before anything opens.
+  const keyBroker = keyBrokerFor(config.keybroker);
   const database = openDatabase(config.databaseUrl);
   await migrateToLatest(database);
 
-  const app = Fastify({
-    loggerInstance: createLogger(config.logLevel, options.logDestination) as FastifyBaseLogger,
-    bodyLimit: config.bodyLimitBytes,
-    trustProxy: false,
-    return503OnClosing: true,
-  }).withTypeProvider<ZodTypeProvider>();
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
-  registerProblemHandlers(app);
+  const app = createServer({ logLevel: config.logLevel, logDestination: options.logDestination, bodyLimitBytes: config.bodyLimitBytes });
   app.addHook('onClose', () => database.close());
 
   const publicUrl = () => {
@@ -38,8 +36,34 @@ export async function buildApp(config: ApiConfig, options: BuildAppOptions = {})
     return `http://${config.host}:${port}`;
   };
 
-  await app.register(healthModule, { database, version: config.version });
-  await app.register(regionsModule, { regions: config.regions, publicUrl });
+  const identity = await createIdentity({
+    database,
+    now: options.now,
+    throttle: {
+      ...DEFAULT_THROTTLE,
+      freeFailures: config.identity.throttle.freeFailures,
+      baseDelaySeconds: config.identity.throttle.baseDelaySeconds,
+      ipStartsPerMinute: config.identity.throttle.ipStartsPerMinute,
+    },
+    webauthn: {
+      rpId: config.identity.rpId,
+      rpName: 'plutarc',
+      // The hosted pages' origin is known once the API listens (port 0 in the local stack and tests).
+      get hostedOrigin() {
+        return config.identity.hostedOrigin ?? publicUrl().replace('//127.0.0.1:', '//localhost:');
+      },
+      get origins() {
+        return [this.hostedOrigin];
+      },
+    },
+    warn: (message, detail) => app.log.warn(detail, message),
+  });
 
-  return Object.assign(app, { database }) as unknown as PlutarcApi;
+  await app.register(healthModule, { database, version: config.version });
+  await app.register(identityModule, { identity });
+  await app.register(hostedPagesModule, { dir: config.identity.hostedPagesDir });
+  await app.register(regionsModule, { regions: config.regions, publicUrl });
+  await app.register(exchangeKeysModule, { identity, broker: keyBroker });
+
+  return Object.assign(app, { database, identity }) as unknown as PlutarcApi;
 }

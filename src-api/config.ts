@@ -1,5 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { RegionId } from '../src-shared/regions.ts';
+import { ExchangeLatencyOverrides, type ExchangeLatencyTable } from './modules/regions/simulated-latencies.ts';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -35,8 +37,34 @@ export const ApiEnv = z.object({
   /** `simulated`: the local stack stands in for the regions; `deployed`: real regions at PLUTARC_REGION_PROBE_URLS. */
   PLUTARC_REGIONS: z.enum(['simulated', 'deployed']).default('simulated'),
   PLUTARC_REGION_PROBE_URLS: ProbeUrls.default({}),
+  /** Deployed mode: where each region's edge publishes its measured exchange latencies. */
+  PLUTARC_REGION_LATENCY_URLS: ProbeUrls.default({}),
+  PLUTARC_REGION_LATENCY_REFRESH_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+  /** Simulated mode: `region.exchange=ms` pairs over the built-in table, e.g. "sg.bybit=2,eu.krakenfutures=14". */
+  PLUTARC_SIM_EXCHANGE_LATENCIES: ExchangeLatencyOverrides,
   PLUTARC_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(256 * 1024),
+  /** WebAuthn relying party: the registrable domain of the hosted pages (`localhost` locally). */
+  PLUTARC_RP_ID: z.string().min(1).default('localhost'),
+  /** Where the hosted pages (the passkey hand-off) are served; defaults to http://localhost:<port>. */
+  PLUTARC_HOSTED_ORIGIN: z.url({ protocol: /^https?$/ }).optional(),
+  /** The built renderer, served as the hosted pages. */
+  PLUTARC_HOSTED_PAGES_DIR: z.string().min(1).optional(),
+  /** Sign-in throttling: free consecutive failures per account and address, then delays from this base. */
+  PLUTARC_SIGNIN_FREE_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  PLUTARC_SIGNIN_BASE_DELAY_SECONDS: z.coerce.number().min(0.1).max(60).default(1),
+  PLUTARC_CEREMONY_STARTS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
+  /** The key broker (sealing keys for exchange keys). Without it, adding and deleting exchange keys answer 503. */
+  PLUTARC_KEYBROKER_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Where the broker's service token is read from: a file, never the token itself. */
+  PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE: z.string().min(1).optional(),
 });
+
+/** Variables someone might reach for to hand the API a secret directly; it refuses to start rather than ignore them. */
+const SECRET_VARIABLES: Record<string, string> = {
+  PLUTARC_KEYBROKER_SERVICE_TOKEN: 'put the token in a file and set PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE',
+  PLUTARC_KEYBROKER_MASTER_KEY: 'the API never holds the key broker\'s master key',
+  PLUTARC_KEYBROKER_MASTER_KEY_FILE: 'the API never holds the key broker\'s master key',
+};
 
 export type ApiConfig = {
   host: string;
@@ -44,8 +72,22 @@ export type ApiConfig = {
   databaseUrl: string;
   logLevel: z.infer<typeof LogLevel>;
   publicUrl: string | undefined;
-  regions: { mode: 'simulated' | 'deployed'; probeUrls: Partial<Record<RegionId, string>> };
+  regions: {
+    mode: 'simulated' | 'deployed';
+    probeUrls: Partial<Record<RegionId, string>>;
+    latencyUrls: Partial<Record<RegionId, string>>;
+    latencyRefreshMs: number;
+    simulatedExchangeLatencies: ExchangeLatencyTable;
+  };
   bodyLimitBytes: number;
+  identity: {
+    rpId: string;
+    hostedOrigin: string | undefined;
+    hostedPagesDir: string;
+    throttle: { freeFailures: number; baseDelaySeconds: number; ipStartsPerMinute: number };
+  };
+  /** Where the key broker is and where its service token file is; undefined when not configured. */
+  keybroker: { url: string; serviceTokenFile: string } | undefined;
   version: string;
 };
 
@@ -60,12 +102,19 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv, version = '0.0.0'): ApiConfig {
+  const misplaced = Object.entries(SECRET_VARIABLES)
+    .filter(([name]) => env[name] !== undefined)
+    .map(([name, instead]) => `${name}: key material is never read from the environment; ${instead}`);
+  if (misplaced.length > 0) throw new ConfigError(misplaced);
   const parsed = ApiEnv.safeParse(env);
   if (!parsed.success) {
     // Name the variable and the rule, never the value: a misplaced secret must not reach the terminal.
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const e = parsed.data;
+  if ((e.PLUTARC_KEYBROKER_URL === undefined) !== (e.PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE === undefined)) {
+    throw new ConfigError(['PLUTARC_KEYBROKER_URL and PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE: set both or neither']);
+  }
   if (e.PLUTARC_REGIONS === 'deployed') {
     const missing = RegionId.options.filter((id) => !e.PLUTARC_REGION_PROBE_URLS[id]);
     if (missing.length > 0) {
@@ -78,8 +127,28 @@ export function loadConfig(env: NodeJS.ProcessEnv, version = '0.0.0'): ApiConfig
     databaseUrl: e.PLUTARC_DATABASE_URL,
     logLevel: e.PLUTARC_LOG_LEVEL,
     publicUrl: e.PLUTARC_PUBLIC_URL?.replace(/\/$/, ''),
-    regions: { mode: e.PLUTARC_REGIONS, probeUrls: e.PLUTARC_REGION_PROBE_URLS },
+    regions: {
+      mode: e.PLUTARC_REGIONS,
+      probeUrls: e.PLUTARC_REGION_PROBE_URLS,
+      latencyUrls: e.PLUTARC_REGION_LATENCY_URLS,
+      latencyRefreshMs: e.PLUTARC_REGION_LATENCY_REFRESH_MS,
+      simulatedExchangeLatencies: e.PLUTARC_SIM_EXCHANGE_LATENCIES,
+    },
     bodyLimitBytes: e.PLUTARC_BODY_LIMIT_BYTES,
+    identity: {
+      rpId: e.PLUTARC_RP_ID,
+      hostedOrigin: e.PLUTARC_HOSTED_ORIGIN?.replace(/\/$/, ''),
+      hostedPagesDir: e.PLUTARC_HOSTED_PAGES_DIR ?? fileURLToPath(new URL('../out/renderer', import.meta.url)),
+      throttle: {
+        freeFailures: e.PLUTARC_SIGNIN_FREE_FAILURES,
+        baseDelaySeconds: e.PLUTARC_SIGNIN_BASE_DELAY_SECONDS,
+        ipStartsPerMinute: e.PLUTARC_CEREMONY_STARTS_PER_MINUTE,
+      },
+    },
+    keybroker:
+      e.PLUTARC_KEYBROKER_URL && e.PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE
+        ? { url: e.PLUTARC_KEYBROKER_URL.replace(/\/$/, ''), serviceTokenFile: e.PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE }
+        : undefined,
     version,
   };
 }

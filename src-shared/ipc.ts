@@ -1,5 +1,10 @@
 import { z } from 'zod';
 import { Region } from './regions.ts';
+import { ExchangeId } from './exchanges.ts';
+import { ProbeProgress, ProbeRun } from './latency.ts';
+import { Recommendation } from './recommend.ts';
+import { authEventContract, authInvokeContract } from './ipc-auth.ts';
+import { keysInvokeContract } from './ipc-keys.ts';
 import type { Result } from './result.ts';
 
 /**
@@ -25,14 +30,27 @@ export type ApiStatus = z.infer<typeof ApiStatus>;
 
 const NoInput = z.undefined();
 
+export const RegionsHistoryInput = z.object({ limit: z.number().int().min(1).max(100) }).strict().optional();
+export const RegionsRecommendInput = z.object({ exchange: ExchangeId }).strict();
+export const RegionsRecommendation = z.object({ recommendation: Recommendation, probedAt: z.iso.datetime().nullable() });
+export type RegionsRecommendation = z.infer<typeof RegionsRecommendation>;
+
 export const invokeContract = {
   'app.info': { input: NoInput, output: AppInfo },
   'api.status': { input: NoInput, output: ApiStatus },
   'regions.list': { input: NoInput, output: z.array(Region) },
+  'regions.probe': { input: NoInput, output: ProbeRun },
+  'regions.lastProbe': { input: NoInput, output: ProbeRun.nullable() },
+  'regions.history': { input: RegionsHistoryInput, output: z.array(ProbeRun) },
+  'regions.recommend': { input: RegionsRecommendInput, output: RegionsRecommendation },
+  ...authInvokeContract,
+  ...keysInvokeContract,
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export const eventContract = {
   'api.onStatus': ApiStatus,
+  'regions.onProbe': ProbeProgress,
+  ...authEventContract,
 } as const satisfies Record<string, z.ZodType>;
 
 export type InvokeChannel = keyof typeof invokeContract;

@@ -10,8 +10,127 @@ export interface AuditLogTable {
   detail: string | null;
 }
 
+export interface UsersTable {
+  id: string;
+  email: string;
+  password_hash: string | null;
+  webauthn_user_id: string;
+  created_at: string;
+  password_changed_at: string | null;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  /** SHA-256 of the token, hex; the token itself is never stored. */
+  token_hash: string;
+  kind: 'desktop' | 'web';
+  method: 'password' | 'passkey';
+  device_label: string;
+  first_ip: string;
+  last_ip: string;
+  created_at: string;
+  last_seen_at: string;
+  idle_expires_at: string;
+  expires_at: string;
+  reverified_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface PasskeysTable {
+  /** The credential id, base64url. */
+  id: string;
+  user_id: string;
+  /** COSE public key, base64url. */
+  public_key: string;
+  counter: number;
+  /** JSON array of transports. */
+  transports: string;
+  device_type: 'singleDevice' | 'multiDevice';
+  backed_up: number;
+  aaguid: string;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface DesktopHandoffsTable {
+  id: string;
+  purpose: 'signin' | 'add-passkey' | 'reverify';
+  user_id: string | null;
+  session_id: string | null;
+  redirect_uri: string;
+  state: string;
+  code_challenge: string;
+  /** The WebAuthn challenge of the ceremony in progress: single use, cleared when verified. */
+  challenge: string | null;
+  challenge_expires_at: string | null;
+  /** SHA-256 of the one-time code handed to the loopback, hex. */
+  code_hash: string | null;
+  code_expires_at: string | null;
+  /** JSON: what the ceremony proved, for the token exchange. */
+  result: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface AccountEventsTable {
+  seq: Generated<number>;
+  user_id: string;
+  type: string;
+  payload: string;
+  created_at: string;
+}
+
+export interface ExchangeKeysTable {
+  /** The record id, also the broker's name for its key pair. */
+  id: string;
+  user_id: string;
+  label: string;
+  exchange: string;
+  contract_type: string;
+  testnet: number;
+  /** First and last four characters of the API key; the key itself is only inside the JWE. */
+  masked_key: string;
+  /** Compact JWE (ECDH-ES+A256KW, A256GCM) sealed on the user's device; this API cannot open it. */
+  sealed_key: string;
+  verification_status: 'verified' | 'pending';
+  verification_detail: string | null;
+  ip_restricted: number | null;
+  checked_at: string;
+  active: number;
+  assigned_bot_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ExchangeKeyReservationsTable {
+  record_id: string;
+  user_id: string;
+  exchange: string;
+  /** RFC 7638 thumbprint of the sealing key handed out; the JWE's `kid` must match it. */
+  key_thumbprint: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface SealingKeyDestructionsTable {
+  record_id: string;
+  user_id: string;
+  requested_at: string;
+  attempts: number;
+}
+
 export interface Database {
   audit_log: AuditLogTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  passkeys: PasskeysTable;
+  desktop_handoffs: DesktopHandoffsTable;
+  account_events: AccountEventsTable;
+  exchange_keys: ExchangeKeysTable;
+  exchange_key_reservations: ExchangeKeyReservationsTable;
+  sealing_key_destructions: SealingKeyDestructionsTable;
 }
 
 export type AuditLogRow = Selectable<AuditLogTable>;

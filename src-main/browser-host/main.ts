@@ -4,12 +4,16 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { createMainServices } from '../services/main-services.ts';
+import { cannotOpenExternal, MemorySecretStore } from '../services/auth/ports.ts';
+import { ExchangeKeysEnv, exchangeKeysSettings } from '../services/exchange-keys/local-mode.ts';
 import { startBrowserHost } from './server.ts';
 
 const Env = z.object({
   PLUTARC_API_URL: z.url({ protocol: /^https?$/ }),
   PLUTARC_HOST_PORT: z.coerce.number().int().min(0).max(65535).default(0),
-});
+  /** The app's own data folder (its local cache); the local stack passes `<dataDir>/app`. */
+  PLUTARC_APP_DATA_DIR: z.string().min(1).optional(),
+}).extend(ExchangeKeysEnv.shape);
 
 const env = Env.safeParse(process.env);
 if (!env.success) {
@@ -19,7 +23,18 @@ if (!env.success) {
 
 const root = new URL('../../', import.meta.url);
 const { version } = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { version: string };
-const services = createMainServices({ apiUrl: env.data.PLUTARC_API_URL, host: 'browser', version });
+const services = createMainServices({
+  apiUrl: env.data.PLUTARC_API_URL,
+  host: 'browser',
+  version,
+  ...(env.data.PLUTARC_APP_DATA_DIR ? { dataDir: env.data.PLUTARC_APP_DATA_DIR } : {}),
+  // No OS keyring, no way to open a browser tab itself, no OS notifications: the session token stays in
+  // memory, the page shows the passkey link for the user to click, and notices go to the page (app.onNotice).
+  secretStore: new MemorySecretStore(),
+  openExternal: cannotOpenExternal,
+  log: (line) => console.error(line),
+  exchangeKeys: exchangeKeysSettings(env.data),
+});
 services.start();
 
 const host = await startBrowserHost({

@@ -16,7 +16,7 @@ import {
   type HostMessage,
 } from '../../src-shared/bridge-protocol.ts';
 import { eventContract, type EventChannel } from '../../src-shared/ipc.ts';
-import { contentSecurityPolicy, PAGE_SECURITY_HEADERS } from '../services/csp.ts';
+import { contentSecurityPolicy, PAGE_SECURITY_HEADERS } from '../../src-shared/csp.ts';
 import { dispatchInvoke } from '../services/dispatch.ts';
 import type { MainServices } from '../services/main-services.ts';
 

@@ -1,7 +1,19 @@
+import { join } from 'node:path';
 import { ApiClient } from './api-client.ts';
 import { ApiStatusMonitor, systemClock, type Clock } from './api-status.ts';
+import { AuthService, type AuthServiceOptions } from './auth/auth-service.ts';
+import { authHandlers, osName } from './auth/handlers.ts';
+import { IdentityApi } from './auth/identity-api.ts';
+import { cannotOpenExternal, MemorySecretStore, type Notifier, type OpenExternal, type SecretStore } from './auth/ports.ts';
 import type { Handlers } from './dispatch.ts';
 import { EventHub } from './event-hub.ts';
+import { establishBrokerTrust } from './exchange-keys/broker-identity.ts';
+import { ExchangeKeysApi } from './exchange-keys/exchange-keys-api.ts';
+import { ExchangeKeysService } from './exchange-keys/exchange-keys-service.ts';
+import { exchangeKeysHandlers } from './exchange-keys/handlers.ts';
+import type { ExchangeKeysSettings } from './exchange-keys/local-mode.ts';
+import { ProbeCache } from './probe-cache.ts';
+import { DEFAULT_PROBE_OPTIONS } from './region-probe.ts';
 import { RegionsService } from './regions-service.ts';
 
 export interface MainServicesOptions {
@@ -10,12 +22,28 @@ export interface MainServicesOptions {
   version: string;
   platform?: string;
   clock?: Clock;
+  /** The app's own data folder (Electron's userData; the local stack's `<dataDir>/app`): its local cache lives there. Without one, the cache is kept in memory only. */
+  dataDir?: string;
+  /** Where the session token is kept between runs (Electron: safeStorage); memory only by default (the browser host). */
+  secretStore?: SecretStore;
+  /** Opens the passkey page in the system browser. By default the app cannot, and the renderer shows the link instead. */
+  openExternal?: OpenExternal;
+  /** OS notifications (Electron). Every notice also goes to the renderer as `app.onNotice`. */
+  notifier?: Notifier;
+  /** Main's log, for what the services want a person to see later. */
+  log?: (message: string) => void;
+  /** Tests shorten the passkey wait and the event stream's backoff. */
+  auth?: Pick<AuthServiceOptions, 'passkeyTimeoutMs' | 'stream' | 'timers'>;
+  /** Local mode: the key broker identity to pin and the exchange simulator's URLs (see exchange-keys/local-mode.ts). */
+  exchangeKeys?: ExchangeKeysSettings;
 }
 
 /** Everything main does for the renderer, wired once and shared by the Electron app and the browser host. */
 export interface MainServices {
   handlers: Handlers;
   events: EventHub;
+  /** The loopback origin of a passkey hand-off waiting now: the OpenExternal policy allows it. */
+  passkeyLoopbackOrigin(): string | undefined;
   start(): void;
   stop(): void;
 }
@@ -28,18 +56,72 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     userAgent: `plutarc-desktop/${options.version} (${platform}; ${options.host})`,
   });
   const status = new ApiStatusMonitor(api, events, options.clock ?? systemClock);
-  const regions = new RegionsService(api);
+  const probeCache = new ProbeCache(options.dataDir ? join(options.dataDir, 'cache.db') : ':memory:');
+  const regions = new RegionsService(api, events, probeCache, {
+    probe: { ...DEFAULT_PROBE_OPTIONS, userAgent: `plutarc-desktop/${options.version} (${platform}; ${options.host}; probe)` },
+    maxProbeAgeMs: 15 * 60_000,
+  });
+
+  const auth = new AuthService({
+    api: new IdentityApi({ baseUrl: options.apiUrl, userAgent: `plutarc-desktop/${options.version} (${platform}; ${options.host})` }),
+    events,
+    store: options.secretStore ?? new MemorySecretStore(),
+    openExternal: options.openExternal ?? cannotOpenExternal,
+    notifier: {
+      notify(notice) {
+        events.emit('app.onNotice', notice);
+        options.notifier?.notify(notice);
+      },
+    },
+    device: { client: 'desktop', appVersion: options.version, os: `${osName(platform)}${options.host === 'browser' ? ' (browser)' : ''}` },
+    ...(options.log ? { log: options.log } : {}),
+    ...options.auth,
+  });
+
+  const trust = establishBrokerTrust({
+    ...(options.exchangeKeys?.brokerIdentityFile ? { identityFile: options.exchangeKeys.brokerIdentityFile } : {}),
+    ...(options.dataDir ? { pinFile: join(options.dataDir, 'keybroker-identity.jwk') } : {}),
+  });
+  // An app that was never told of a broker just cannot add keys; a changed or unreadable one is worth a line.
+  if (trust.state === 'refused' && trust.error.code !== 'broker_identity_unknown') options.log?.(`exchange keys: ${trust.error.message}`);
+  const exchangeKeys = new ExchangeKeysService({
+    api: new ExchangeKeysApi({ baseUrl: options.apiUrl, userAgent: `plutarc-desktop/${options.version} (${platform}; ${options.host})` }),
+    session: {
+      userId: async () => {
+        const state = await auth.state();
+        return state.state === 'signedIn' ? state.user.id : null;
+      },
+      withSession: (call) => auth.withSession(call),
+    },
+    trust,
+    keyCheck: options.exchangeKeys?.exchangeUrls ? { exchangeUrls: options.exchangeKeys.exchangeUrls } : {},
+    ...(options.log ? { log: options.log } : {}),
+  });
 
   const handlers: Handlers = {
     'app.info': () => ({ version: options.version, host: options.host, apiUrl: options.apiUrl, platform }),
     'api.status': () => status.current(),
     'regions.list': () => regions.list(),
+    'regions.probe': () => regions.probe(),
+    'regions.lastProbe': () => regions.lastProbe(),
+    'regions.history': (input) => regions.history(input?.limit),
+    'regions.recommend': (input) => regions.recommend(input.exchange),
+    ...authHandlers(auth),
+    ...exchangeKeysHandlers(exchangeKeys),
   };
 
   return {
     handlers,
     events,
-    start: () => status.start(),
-    stop: () => status.stop(),
+    passkeyLoopbackOrigin: () => auth.passkeyLoopbackOrigin(),
+    start: () => {
+      status.start();
+      auth.start();
+    },
+    stop: () => {
+      status.stop();
+      auth.stop();
+      probeCache.close();
+    },
   };
 }

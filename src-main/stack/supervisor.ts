@@ -1,7 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { z } from 'zod';
 
-const ReadyMessage = z.object({ type: z.literal('ready'), service: z.string(), url: z.string(), openUrl: z.string().optional() });
+const ReadyMessage = z.object({
+  type: z.literal('ready'),
+  service: z.string(),
+  url: z.string(),
+  openUrl: z.string().optional(),
+  /** Key broker: where its identity public key and the API's service token are (paths only, never contents). */
+  identityPublicKeyFile: z.string().optional(),
+  serviceTokenFile: z.string().optional(),
+  /** Exchange simulator: each exchange's listener. */
+  urls: z.record(z.string(), z.string()).optional(),
+});
 export type ReadyMessage = z.infer<typeof ReadyMessage>;
 
 export interface ServiceSpec {
@@ -61,10 +71,17 @@ export class Supervisor {
         clearTimeout(timer);
         reject(new Error(`${spec.name} could not start: ${error.message}`));
       });
+      let ready = false;
+      child.on('message', (raw) => {
+        ready ||= ReadyMessage.safeParse(raw).success;
+      });
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new Error(`${spec.name} exited before it was ready (${signal ?? `code ${code}`})`));
-        if (!this.stopping) this.onCrash(spec.name, code, signal);
+        // Before it is ready, a failure is the caller's to handle (it may try something else); after, the stack stops.
+        if (!ready) {
+          this.running.splice(this.running.findIndex((r) => r.child === child), 1);
+          reject(new Error(`${spec.name} exited before it was ready (${signal ?? `code ${code}`})`));
+        } else if (!this.stopping) this.onCrash(spec.name, code, signal);
       });
     });
   }

@@ -1,9 +1,17 @@
 import { useEffect, useState } from 'react';
+import { AccountBox } from './components/AccountBox.tsx';
+import { AuthGate } from './components/AuthGate.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
+import { KeysPage } from './pages/KeysPage.tsx';
 import { RegionsPage } from './pages/RegionsPage.tsx';
+import { SecurityPage } from './pages/SecurityPage.tsx';
 import { useAppStore } from './stores/app.ts';
 
-const PAGES = [{ id: 'regions', label: 'Regions', shortcut: '1', render: () => <RegionsPage /> }] as const;
+const PAGES = [
+  { id: 'regions', label: 'Regions', shortcut: '1', render: () => <RegionsPage /> },
+  { id: 'security', label: 'Security', shortcut: '2', render: () => <SecurityPage /> },
+  { id: 'keys', label: 'Keys', shortcut: '3', render: () => <KeysPage /> },
+] as const;
 type PageId = (typeof PAGES)[number]['id'];
 
 export function App() {
@@ -28,27 +36,30 @@ export function App() {
 
   const current = PAGES.find((p) => p.id === page) ?? PAGES[0];
   return (
-    <div className="shell">
-      <nav className="sidebar" aria-label="Main">
-        <div className="brand">plutarc</div>
-        <ul>
-          {PAGES.map((p) => (
-            <li key={p.id}>
-              <button
-                type="button"
-                className={p.id === page ? 'nav-item active' : 'nav-item'}
-                aria-current={p.id === page ? 'page' : undefined}
-                onClick={() => setPage(p.id)}
-                title={`${p.label} (Ctrl+${p.shortcut})`}
-              >
-                {p.label}
-              </button>
-            </li>
-          ))}
-        </ul>
-      </nav>
-      <main className="content">{current.render()}</main>
-      <StatusBar />
-    </div>
+    <AuthGate>
+      <div className="shell">
+        <nav className="sidebar" aria-label="Main">
+          <div className="brand">plutarc</div>
+          <ul>
+            {PAGES.map((p) => (
+              <li key={p.id}>
+                <button
+                  type="button"
+                  className={p.id === page ? 'nav-item active' : 'nav-item'}
+                  aria-current={p.id === page ? 'page' : undefined}
+                  onClick={() => setPage(p.id)}
+                  title={`${p.label} (Ctrl+${p.shortcut})`}
+                >
+                  {p.label}
+                </button>
+              </li>
+            ))}
+          </ul>
+          <AccountBox />
+        </nav>
+        <main className="content">{current.render()}</main>
+        <StatusBar />
+      </div>
+    </AuthGate>
   );
 }

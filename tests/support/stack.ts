@@ -9,6 +9,8 @@ export interface RunningStack {
   output(): string;
   lock(): LockContents;
   launchUrl: string;
+  /** The stack's API, e.g. for a second app (browser host) against the same account data. */
+  apiUrl: string;
   exited: Promise<number | null>;
 }
 
@@ -44,7 +46,8 @@ export async function startStack(dataDir: string, env: Record<string, string> = 
     if (!contents) throw new Error('no stack lock');
     return contents;
   };
-  return { process: child, output: () => output, lock, launchUrl: lock().url ?? '', exited };
+  const apiUrl = /API on (http:\/\/\S+)/.exec(output)?.[1] ?? '';
+  return { process: child, output: () => output, lock, launchUrl: lock().url ?? '', apiUrl, exited };
 }
 
 export const isAlive = (pid: number): boolean => {

@@ -1,8 +1,12 @@
 import type { Migration } from 'kysely/migration';
 import type { SqlDialect } from '../dialect.ts';
 import { auditLog } from './0001-audit-log.ts';
+import { identity } from './0002-identity.ts';
+import { exchangeKeys } from './0003-exchange-keys.ts';
 
 /** Every migration, in order. Names sort by their number prefix; never rename or edit a shipped one. */
 export const migrationsFor = (dialect: SqlDialect): Record<string, Migration> => ({
   '0001-audit-log': auditLog(dialect),
+  '0002-identity': identity(dialect),
+  '0003-exchange-keys': exchangeKeys(dialect),
 });

@@ -3,14 +3,16 @@ import { dispatchInvoke, type Handlers } from '../../../src-main/services/dispat
 import { ServiceError } from '../../../src-main/services/errors.ts';
 import type { Region } from '../../../src-shared/regions.ts';
 
-const region: Region = { id: 'eu', name: 'Europe', city: 'Frankfurt', location: 'fra', probeUrl: 'http://127.0.0.1:1/p', simulated: true };
+const region: Region = { id: 'eu', name: 'Europe', city: 'Frankfurt', location: 'fra', probeUrl: 'http://127.0.0.1:1/p', simulated: true, exchangeLatencies: [] };
 
-const handlers = (overrides: Partial<Handlers> = {}): Handlers => ({
-  'app.info': () => ({ version: '1.0.0', host: 'browser', apiUrl: 'http://127.0.0.1:1', platform: 'linux' }),
-  'api.status': () => ({ state: 'online', checkedAt: null }),
-  'regions.list': () => [region],
-  ...overrides,
-});
+// dispatchInvoke only ever calls the handler of the channel it is given: these tests need three.
+const handlers = (overrides: Partial<Handlers> = {}): Handlers =>
+  ({
+    'app.info': () => ({ version: '1.0.0', host: 'browser', apiUrl: 'http://127.0.0.1:1', platform: 'linux' }),
+    'api.status': () => ({ state: 'online', checkedAt: null }),
+    'regions.list': () => [region],
+    ...overrides,
+  }) as Handlers;
 
 describe('dispatchInvoke', () => {
   it('runs a contract channel and wraps its value', async () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROOT } from '../../support/build.ts';
@@ -27,16 +27,16 @@ describe('npm start', () => {
     return dir.path;
   };
 
-  it('starts the API and the app, and Ctrl+C leaves no child process behind', async () => {
+  it('starts the key broker, the exchange simulator, the API and the app, and Ctrl+C leaves no child process behind', async () => {
     const stack = await startStack(dataDir());
     stacks.push(stack);
     const children = stack.lock().children;
-    expect(children.map((c) => c.name)).toEqual(['api', 'app']);
+    expect(children.map((c) => c.name)).toEqual(['keybroker', 'exchange-sim', 'api', 'app']);
     expect(stack.launchUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#launch=[\w-]{40,}$/);
     const page = await fetch(new URL('/', stack.launchUrl));
     expect(page.status).toBe(200);
     const groups = children.map((c) => c.pid);
-    expect(groupMembers(groups).length).toBeGreaterThanOrEqual(2);
+    expect(groupMembers(groups).length).toBeGreaterThanOrEqual(4);
 
     stack.process.kill('SIGINT');
     expect(await stack.exited).toBe(0);
@@ -96,5 +96,35 @@ describe('npm start', () => {
     expect(await stack.exited).toBe(1);
     expect(stack.output()).toMatch(/api stopped unexpectedly/);
     expect(isAlive(app.pid)).toBe(false);
+  });
+  it('gives the API the broker token’s path, never the token, and pins the broker identity on first start', async () => {
+    const dir = dataDir();
+    const stack = await startStack(dir);
+    stacks.push(stack);
+    const token = readFileSync(join(dir, 'keybroker', 'service-token'), 'utf8').trim();
+    expect(statSync(join(dir, 'keybroker', 'service-token')).mode & 0o777).toBe(0o600);
+    for (const child of stack.lock().children) {
+      const environ = readFileSync(`/proc/${child.pid}/environ`);
+      const argv = readFileSync(`/proc/${child.pid}/cmdline`);
+      expect(environ.includes(token), `${child.name}'s environment`).toBe(false);
+      expect(argv.includes(token), `${child.name}'s argv`).toBe(false);
+      expect(environ.includes('master.key'), `${child.name}'s environment names no master key`).toBe(false);
+    }
+    const api = stack.lock().children.find((c) => c.name === 'api')!;
+    expect(readFileSync(`/proc/${api.pid}/environ`, 'utf8')).toContain(`PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE=${join(dir, 'keybroker', 'service-token')}`);
+    const published = readFileSync(join(dir, 'keybroker', 'identity.pub.jwk'), 'utf8');
+    expect(JSON.parse(readFileSync(join(dir, 'app', 'keybroker-identity.jwk'), 'utf8'))).toEqual(JSON.parse(published));
+    expect(stack.output()).toMatch(/exchange simulator on http:\/\/127\.0\.0\.1:\d+/);
+    stack.process.kill('SIGINT');
+    expect(await stack.exited).toBe(0);
+
+    // A key broker with a new identity: the app keeps the one it pinned and says it will not seal to the new one.
+    rmSync(join(dir, 'keybroker', 'identity.key.jwk'));
+    const again = await startStack(dir);
+    stacks.push(again);
+    expect(readFileSync(join(dir, 'keybroker', 'identity.pub.jwk'), 'utf8')).not.toBe(published);
+    expect(again.output()).toMatch(/not the one this app pinned on its first start/);
+    again.process.kill('SIGINT');
+    expect(await again.exited).toBe(0);
   });
 });

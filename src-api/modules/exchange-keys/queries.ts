@@ -1,0 +1,60 @@
+// The exchange-keys module's own queries. Every read and write of a key names its owner, so a key id
+// from another account matches nothing.
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, ExchangeKeysTable } from '../../db/schema.ts';
+
+export type ExchangeKeyRow = Selectable<ExchangeKeysTable>;
+type Db = Kysely<Database>;
+
+/** Every column but the sealed key: nothing that lists or shows keys ever reads it. */
+const SHOWN = [
+  'id', 'user_id', 'label', 'exchange', 'contract_type', 'testnet', 'masked_key', 'verification_status',
+  'verification_detail', 'ip_restricted', 'checked_at', 'active', 'assigned_bot_id', 'created_at', 'updated_at',
+] as const;
+export type ShownKeyRow = Omit<ExchangeKeyRow, 'sealed_key'>;
+
+export const listKeys = (db: Db, userId: string): Promise<ShownKeyRow[]> =>
+  db.selectFrom('exchange_keys').select(SHOWN).where('user_id', '=', userId).orderBy('created_at').orderBy('id').execute();
+
+export const findKey = (db: Db, userId: string, id: string): Promise<ShownKeyRow | undefined> =>
+  db.selectFrom('exchange_keys').select(SHOWN).where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+
+export async function updateKey(
+  db: Db,
+  userId: string,
+  id: string,
+  changes: Partial<Pick<ExchangeKeyRow, 'label' | 'active'>> & { updated_at: string },
+): Promise<ShownKeyRow | undefined> {
+  const result = await db.updateTable('exchange_keys').set(changes).where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+  return result.numUpdatedRows > 0n ? findKey(db, userId, id) : undefined;
+}
+
+export const insertReservation = (
+  db: Db,
+  row: { record_id: string; user_id: string; exchange: string; key_thumbprint: string; created_at: string; expires_at: string },
+) => db.insertInto('exchange_key_reservations').values(row).execute();
+
+export const findReservation = (db: Db, userId: string, recordId: string) =>
+  db.selectFrom('exchange_key_reservations').selectAll().where('record_id', '=', recordId).where('user_id', '=', userId).executeTakeFirst();
+
+export const expiredReservations = (db: Db, now: string, limit = 100) =>
+  db.selectFrom('exchange_key_reservations').selectAll().where('expires_at', '<=', now).orderBy('expires_at').limit(limit).execute();
+
+export const deleteReservation = (db: Db, recordId: string) =>
+  db.deleteFrom('exchange_key_reservations').where('record_id', '=', recordId).executeTakeFirst();
+
+export const insertDestruction = (db: Db, row: { record_id: string; user_id: string; requested_at: string }) =>
+  db.insertInto('sealing_key_destructions').values({ ...row, attempts: 0 }).onConflict((c) => c.column('record_id').doNothing()).execute();
+
+export const pendingDestructions = (db: Db, limit = 100) =>
+  db.selectFrom('sealing_key_destructions').selectAll().orderBy('requested_at').limit(limit).execute();
+
+export const finishDestruction = (db: Db, recordId: string) =>
+  db.deleteFrom('sealing_key_destructions').where('record_id', '=', recordId).execute();
+
+export const countDestructionAttempt = (db: Db, recordId: string) =>
+  db
+    .updateTable('sealing_key_destructions')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+    .where('record_id', '=', recordId)
+    .execute();

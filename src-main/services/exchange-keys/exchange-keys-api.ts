@@ -1,0 +1,47 @@
+import {
+  DeletedExchangeKey,
+  ExchangeKeyList,
+  ExchangeKeyView,
+  SealingKeyReservation,
+  type CreateExchangeKeyRequest,
+} from '../../../src-shared/exchange-keys.ts';
+import type { ExchangeId } from '../../../src-shared/exchanges.ts';
+import { ApiHttp, type ApiHttpOptions } from '../api-http.ts';
+
+export type ExchangeKeysApiOptions = ApiHttpOptions;
+
+/** The exchange-key routes of the plutarc API, each answer parsed. Requests carry a sealed key at most, never a secret. */
+export class ExchangeKeysApi {
+  readonly options: ExchangeKeysApiOptions;
+  private readonly http: ApiHttp;
+
+  constructor(options: ExchangeKeysApiOptions) {
+    this.options = options;
+    // Creating a key waits on the broker too: a little more time than the default.
+    this.http = new ApiHttp({ timeoutMs: 15_000, ...options });
+  }
+
+  async list(token: string) {
+    return (await this.http.call('GET', '/v1/exchange-keys', ExchangeKeyList, { token })).keys;
+  }
+
+  reserveSealingKey(token: string, exchange: ExchangeId) {
+    return this.http.call('POST', '/v1/exchange-keys/sealing-keys', SealingKeyReservation, { token, body: { exchange } });
+  }
+
+  create(token: string, body: CreateExchangeKeyRequest) {
+    return this.http.call('POST', '/v1/exchange-keys', ExchangeKeyView, { token, body });
+  }
+
+  rename(token: string, id: string, label: string) {
+    return this.http.call('PATCH', `/v1/exchange-keys/${encodeURIComponent(id)}`, ExchangeKeyView, { token, body: { label } });
+  }
+
+  setActive(token: string, id: string, active: boolean) {
+    return this.http.call('PUT', `/v1/exchange-keys/${encodeURIComponent(id)}/active`, ExchangeKeyView, { token, body: { active } });
+  }
+
+  remove(token: string, id: string) {
+    return this.http.call('DELETE', `/v1/exchange-keys/${encodeURIComponent(id)}`, DeletedExchangeKey, { token });
+  }
+}

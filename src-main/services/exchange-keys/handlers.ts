@@ -1,0 +1,16 @@
+import type { keysInvokeContract } from '../../../src-shared/ipc-keys.ts';
+import type { Handlers } from '../dispatch.ts';
+import type { ExchangeKeysService } from './exchange-keys-service.ts';
+
+export type ExchangeKeysHandlers = Pick<Handlers, keyof typeof keysInvokeContract>;
+
+/** The exchange-key channels. `add` takes the secret in; no channel ever gives it, or the whole API key, back. */
+export function exchangeKeysHandlers(keys: ExchangeKeysService): ExchangeKeysHandlers {
+  return {
+    'exchangeKeys.list': () => keys.list(),
+    'exchangeKeys.add': (input) => keys.add(input),
+    'exchangeKeys.rename': (input) => keys.rename(input.id, input.label),
+    'exchangeKeys.setActive': (input) => keys.setActive(input.id, input.active),
+    'exchangeKeys.remove': (input) => keys.remove(input.id),
+  };
+}

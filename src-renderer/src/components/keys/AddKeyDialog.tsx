@@ -1,0 +1,185 @@
+import { useRef, useState, type FormEvent } from 'react';
+import type { ExchangeKeyView } from '../../../../src-shared/exchange-keys.ts';
+import { KEY_EXCHANGES, openKeyExchange, type ContractType, type ExchangeId, type OpenKeyExchange } from '../../../../src-shared/exchanges.ts';
+import { isCancelled } from '../../stores/reverification.ts';
+import { useKeysStore } from '../../stores/keys.ts';
+import { Dialog } from '../Dialog.tsx';
+
+export const CONTRACT_NAMES: Record<ContractType, string> = {
+  linear: 'Linear (settled in USDT or USD)',
+  inverse: 'Inverse (settled in the coin)',
+};
+
+const closedOn = (day: string) => new Date(`${day}T00:00:00Z`).toLocaleDateString(undefined, { timeZone: 'UTC', dateStyle: 'long' });
+
+function Instructions({ exchange, testnet }: { exchange: OpenKeyExchange; testnet: boolean }) {
+  const { instructions } = exchange;
+  const where = testnet ? exchange.testnetName : exchange.name;
+  return (
+    <section className="key-instructions" aria-label={`How to make a ${exchange.name} key`}>
+      <p>
+        <strong>Make a key that can trade and nothing else</strong> on {where}:
+      </p>
+      <p className="instruction-heading">Turn on</p>
+      <ul>
+        {instructions.enable.map((setting) => (
+          <li key={setting}>{setting}</li>
+        ))}
+      </ul>
+      <p className="instruction-heading">Leave off</p>
+      <ul>
+        {instructions.leaveOff.map((setting) => (
+          <li key={setting}>{setting}</li>
+        ))}
+      </ul>
+      <p className="instruction-heading">Restrict it to your bot’s IP address</p>
+      <p>{instructions.ipRestriction}</p>
+      {instructions.note ? <p className="hint">{instructions.note}</p> : null}
+      <a href={testnet ? instructions.keyPage.testnet : instructions.keyPage.live} target="_blank" rel="noopener noreferrer">
+        Open {where}’s API key page
+      </a>
+    </section>
+  );
+}
+
+/**
+ * Adding a key. The secret and passphrase fields are uncontrolled: their text lives in the input only,
+ * is read once on submit, and the fields are emptied straight away, whatever the outcome.
+ */
+export function AddKeyDialog({ onClose, onAdded }: { onClose(): void; onAdded(key: ExchangeKeyView): void }) {
+  const add = useKeysStore((s) => s.add);
+  const [label, setLabel] = useState('');
+  const [exchangeId, setExchangeId] = useState<ExchangeId>('bybit');
+  const [contractType, setContractType] = useState<ContractType>('linear');
+  const [testnet, setTestnet] = useState(false);
+  const [apiKey, setApiKey] = useState('');
+  const [verifyFromBotRegion, setVerifyFromBotRegion] = useState(false);
+  const [offerBotRegion, setOfferBotRegion] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const secretRef = useRef<HTMLInputElement>(null);
+  const passphraseRef = useRef<HTMLInputElement>(null);
+  const exchange = openKeyExchange(exchangeId);
+
+  const pick = (id: ExchangeId) => {
+    const next = openKeyExchange(id);
+    setExchangeId(id);
+    if (!next.contractTypes.includes(contractType)) setContractType(next.contractTypes[0] ?? 'linear');
+    setOfferBotRegion(false);
+    setVerifyFromBotRegion(false);
+    setError(null);
+  };
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!label.trim()) return setError('Give the key a name.');
+    if (!apiKey.trim()) return setError('Paste the API key.');
+    const secretField = secretRef.current;
+    const passphraseField = passphraseRef.current;
+    const apiSecret = secretField?.value.trim() ?? '';
+    const passphrase = passphraseField?.value ?? '';
+    if (secretField) secretField.value = '';
+    if (passphraseField) passphraseField.value = '';
+    if (!apiSecret) return setError('Paste the API secret.');
+    if (exchange.needsPassphrase && !passphrase) return setError(`${exchange.name} keys come with a passphrase. Enter it too.`);
+    setBusy(true);
+    setError(null);
+    const result = await add({
+      label: label.trim(),
+      exchange: exchangeId,
+      contractType,
+      testnet,
+      apiKey: apiKey.trim(),
+      apiSecret,
+      ...(exchange.needsPassphrase ? { passphrase } : {}),
+      verifyFromBotRegion,
+    });
+    setBusy(false);
+    if (result.ok) return onAdded(result.value);
+    if (isCancelled(result)) return setError('You did not confirm it was you, so the key was not added. Paste the secret again to retry.');
+    if (result.code === 'key_or_ip_refused') setOfferBotRegion(true);
+    setError(`${result.message} Paste the secret again to retry.`);
+  };
+
+  return (
+    <Dialog title="Add an exchange key" onClose={onClose}>
+      <form className="form add-key" onSubmit={(event) => void submit(event)} noValidate autoComplete="off">
+        <label>
+          Name
+          <input value={label} onChange={(event) => setLabel(event.target.value)} maxLength={64} placeholder="e.g. Bybit main account" disabled={busy} autoFocus />
+        </label>
+        <fieldset className="exchange-picker" disabled={busy}>
+          <legend>Exchange</legend>
+          {KEY_EXCHANGES.map((entry) =>
+            entry.status === 'open' ? (
+              <label key={entry.id} className={entry.id === exchangeId ? 'picker-option selected' : 'picker-option'}>
+                <input type="radio" name="exchange" value={entry.id} checked={entry.id === exchangeId} onChange={() => pick(entry.id)} />
+                {entry.name}
+              </label>
+            ) : (
+              <label key={entry.id} className="picker-option closed" data-exchange={entry.id}>
+                <input type="radio" name="exchange" value={entry.id} disabled />
+                <span>
+                  {entry.name} <span className="badge">closed since {closedOn(entry.closedOn)}</span>
+                  <span className="hint">{entry.explanation}</span>
+                </span>
+              </label>
+            ),
+          )}
+        </fieldset>
+        <label className="check">
+          <input type="checkbox" checked={testnet} onChange={(event) => setTestnet(event.target.checked)} disabled={busy} />
+          Testnet key ({exchange.testnetName})
+        </label>
+        <Instructions exchange={exchange} testnet={testnet} />
+        <label>
+          Contract type
+          <select value={contractType} onChange={(event) => setContractType(event.target.value as ContractType)} disabled={busy || exchange.contractTypes.length < 2}>
+            {exchange.contractTypes.map((type) => (
+              <option key={type} value={type}>
+                {CONTRACT_NAMES[type]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          API key
+          <input value={apiKey} onChange={(event) => setApiKey(event.target.value)} spellCheck={false} autoComplete="off" disabled={busy} />
+        </label>
+        <label>
+          API secret
+          <input ref={secretRef} type="password" spellCheck={false} autoComplete="new-password" disabled={busy} />
+        </label>
+        {exchange.needsPassphrase ? (
+          <label>
+            Passphrase
+            <input ref={passphraseRef} type="password" spellCheck={false} autoComplete="new-password" disabled={busy} />
+          </label>
+        ) : null}
+        {offerBotRegion ? (
+          <label className="check">
+            <input type="checkbox" checked={verifyFromBotRegion} onChange={(event) => setVerifyFromBotRegion(event.target.checked)} disabled={busy} />
+            Restricted to my bot’s IP address: verify it from the bot’s region
+          </label>
+        ) : null}
+        <p className="hint">
+          plutarc checks the key with {exchange.name} first and refuses one that can withdraw or transfer funds. The secret is sealed on this
+          computer; only the bot you deploy with this key can open it.
+        </p>
+        {error ? (
+          <p className="error small" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <div className="dialog-actions">
+          <button type="button" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={busy}>
+            {busy ? 'Checking the key…' : 'Add key'}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,227 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { KeyLabel, type ExchangeKeyView } from '../../../src-shared/exchange-keys.ts';
+import { openKeyExchange } from '../../../src-shared/exchanges.ts';
+import { ConfirmDialog } from '../components/Dialog.tsx';
+import { AddKeyDialog, CONTRACT_NAMES } from '../components/keys/AddKeyDialog.tsx';
+import { formatWhen } from '../format.ts';
+import { useKeysStore } from '../stores/keys.ts';
+import { useNoticesStore } from '../stores/notices.ts';
+import { isCancelled } from '../stores/reverification.ts';
+import '../keys.css';
+
+function Verification({ verification }: { verification: ExchangeKeyView['verification'] }) {
+  const when = formatWhen(verification.checkedAt);
+  return (
+    <div data-testid="verification">
+      {verification.status === 'verified' ? (
+        <span className="badge badge-ok">Verified</span>
+      ) : (
+        <span className="badge">Verified from the bot’s region</span>
+      )}{' '}
+      <span className="muted small">{verification.status === 'verified' ? `checked ${when}` : `added ${when}`}</span>
+      {verification.detail ? <div className="muted small">{verification.detail}</div> : null}
+    </div>
+  );
+}
+
+function RenameForm({ keyView, onDone }: { keyView: ExchangeKeyView; onDone(): void }) {
+  const rename = useKeysStore((s) => s.rename);
+  const [label, setLabel] = useState(keyView.label);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    const parsed = KeyLabel.safeParse(label);
+    if (!parsed.success) return setError(parsed.error.issues[0]?.message ?? 'Give the key a name.');
+    setBusy(true);
+    const result = await rename(keyView.id, parsed.data);
+    setBusy(false);
+    if (result.ok) onDone();
+    else setError(result.message);
+  };
+
+  return (
+    <form className="inline-form" onSubmit={(event) => void save(event)} noValidate>
+      <input aria-label="Key name" value={label} onChange={(event) => setLabel(event.target.value)} maxLength={64} disabled={busy} autoFocus
+        onKeyDown={(event) => {
+          if (event.key === 'Escape') onDone();
+        }}
+      />
+      <button type="submit" className="primary" disabled={busy}>
+        Save
+      </button>
+      <button type="button" onClick={onDone} disabled={busy}>
+        Cancel
+      </button>
+      {error ? (
+        <span className="field-error" role="alert">
+          {error}
+        </span>
+      ) : null}
+    </form>
+  );
+}
+
+/** The user's exchange keys: only labels and masked hints, never a secret. */
+export function KeysPage() {
+  const keys = useKeysStore((s) => s.keys);
+  const load = useKeysStore((s) => s.load);
+  const loadKeys = useKeysStore((s) => s.loadKeys);
+  const setActive = useKeysStore((s) => s.setActive);
+  const remove = useKeysStore((s) => s.remove);
+  const notify = useNoticesStore((s) => s.notify);
+  const [adding, setAdding] = useState(false);
+  const [editing, setEditing] = useState<string | null>(null);
+  const [removing, setRemoving] = useState<ExchangeKeyView | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    void loadKeys();
+  }, [loadKeys]);
+
+  const toggle = async (key: ExchangeKeyView) => {
+    setError(null);
+    const result = await setActive(key.id, !key.active);
+    if (!result.ok) setError(result.message);
+  };
+
+  const confirmRemove = async (key: ExchangeKeyView) => {
+    setRemoving(null);
+    setError(null);
+    const result = await remove(key.id);
+    if (!result.ok) {
+      if (!isCancelled(result)) setError(result.message);
+      return;
+    }
+    notify({
+      level: 'info',
+      title: 'Key deleted',
+      body: result.value.keyPairDestroyed
+        ? `“${key.label}” is gone from plutarc, and the key that opened it has been destroyed.`
+        : `“${key.label}” is gone from plutarc; the key that opened it will be destroyed as soon as the key broker answers.`,
+    });
+  };
+
+  return (
+    <section aria-labelledby="keys-title" className="keys">
+      <header className="page-header">
+        <h1 id="keys-title">Exchange keys</h1>
+        <button type="button" className="primary" onClick={() => setAdding(true)}>
+          Add key
+        </button>
+      </header>
+      <p className="lead">
+        Your bots trade with these keys. Each key is checked with its exchange and sealed on this computer before it is sent: plutarc’s servers
+        keep only the sealed key and the masked hint below, and only the bot you deploy with a key can open it. Keys that can withdraw or
+        transfer funds are refused.
+      </p>
+      {load.state === 'error' ? (
+        <div className="error" role="alert">
+          <p>{load.message}</p>
+          <button type="button" onClick={() => void loadKeys()}>
+            Try again
+          </button>
+        </div>
+      ) : null}
+      {error ? (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      ) : null}
+
+      {keys.length > 0 ? (
+        <table className="table" aria-label="Exchange keys">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Exchange</th>
+              <th scope="col">Market</th>
+              <th scope="col">Key</th>
+              <th scope="col">Verified</th>
+              <th scope="col">Active</th>
+              <th scope="col">Bot</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {keys.map((key) => (
+              <tr key={key.id} data-key={key.id}>
+                <td>{editing === key.id ? <RenameForm keyView={key} onDone={() => setEditing(null)} /> : key.label}</td>
+                <td>
+                  {openKeyExchange(key.exchange).name}
+                  {key.testnet ? <span className="badge">testnet</span> : null}
+                </td>
+                <td>{CONTRACT_NAMES[key.contractType]}</td>
+                <td>
+                  <code data-testid="masked-key">{key.maskedKey}</code>
+                </td>
+                <td>
+                  <Verification verification={key.verification} />
+                </td>
+                <td>
+                  <label className="switch">
+                    <input
+                      type="checkbox"
+                      role="switch"
+                      checked={key.active}
+                      onChange={() => void toggle(key)}
+                      aria-label={`${key.label} is active`}
+                    />
+                    {key.active ? 'On' : 'Off'}
+                  </label>
+                </td>
+                <td>{key.assignedBotId ?? <span className="muted">none</span>}</td>
+                <td className="row-actions">
+                  {editing === key.id ? null : (
+                    <>
+                      <button type="button" onClick={() => setEditing(key.id)} aria-label={`Rename ${key.label}`}>
+                        Rename
+                      </button>
+                      <button type="button" className="danger" onClick={() => setRemoving(key)} aria-label={`Delete ${key.label}`}>
+                        Delete
+                      </button>
+                    </>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : load.state === 'ready' ? (
+        <div className="placeholder empty-keys">
+          <p>No exchange keys yet. Add a trade-only key from Binance, Bybit or Kraken Futures; your bots need one to trade.</p>
+          <button type="button" className="primary" onClick={() => setAdding(true)}>
+            Add your first key
+          </button>
+        </div>
+      ) : null}
+
+      {adding ? (
+        <AddKeyDialog
+          onClose={() => setAdding(false)}
+          onAdded={(key) => {
+            setAdding(false);
+            notify({ level: 'info', title: 'Key added', body: `“${key.label}” is sealed and stored.` });
+          }}
+        />
+      ) : null}
+      {removing ? (
+        <ConfirmDialog
+          title={`Delete “${removing.label}”?`}
+          confirmLabel={`Delete “${removing.label}”`}
+          onConfirm={() => void confirmRemove(removing)}
+          onCancel={() => setRemoving(null)}
+        >
+          <p>
+            “{removing.label}” ({openKeyExchange(removing.exchange).name}, <code>{removing.maskedKey}</code>) is deleted from plutarc at once and
+            for good, and the key that could open it is destroyed. The key itself stays on {openKeyExchange(removing.exchange).name}: delete it
+            there too if you no longer need it.
+          </p>
+        </ConfirmDialog>
+      ) : null}
+    </section>
+  );
+}

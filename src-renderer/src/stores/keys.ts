@@ -1,0 +1,57 @@
+import { create } from 'zustand';
+import type { DeletedExchangeKey, ExchangeKeyView } from '../../../src-shared/exchange-keys.ts';
+import type { AddExchangeKeyInput } from '../../../src-shared/ipc-keys.ts';
+import type { Result } from '../../../src-shared/result.ts';
+import { useReverificationStore } from './reverification.ts';
+import { callMain } from './session.ts';
+
+type Load = { state: 'idle' } | { state: 'loading' } | { state: 'ready' } | { state: 'error'; message: string };
+
+/**
+ * The user's exchange keys as the API shows them: labels and masked hints. The secret of a key being
+ * added passes through `add` as an argument and is never kept here.
+ */
+interface KeysState {
+  keys: ExchangeKeyView[];
+  load: Load;
+  loadKeys(): Promise<void>;
+  /** Checks the key with the exchange, seals it and stores it (reverification first when the API asks). */
+  add(input: AddExchangeKeyInput): Promise<Result<ExchangeKeyView>>;
+  rename(id: string, label: string): Promise<Result<ExchangeKeyView>>;
+  setActive(id: string, active: boolean): Promise<Result<ExchangeKeyView>>;
+  remove(id: string): Promise<Result<DeletedExchangeKey>>;
+}
+
+const sensitive = <T>(action: () => Promise<Result<T>>) => useReverificationStore.getState().sensitive(action);
+const replace = (keys: ExchangeKeyView[], key: ExchangeKeyView) => keys.map((k) => (k.id === key.id ? key : k));
+
+export const useKeysStore = create<KeysState>((set, get) => ({
+  keys: [],
+  load: { state: 'idle' },
+  async loadKeys() {
+    if (get().load.state === 'loading') return;
+    set({ load: { state: 'loading' } });
+    const result = await callMain((p) => p.exchangeKeys.list());
+    set(result.ok ? { keys: result.value, load: { state: 'ready' } } : { load: { state: 'error', message: result.message } });
+  },
+  async add(input) {
+    const result = await sensitive(() => callMain((p) => p.exchangeKeys.add(input)));
+    if (result.ok) set((s) => ({ keys: [...s.keys.filter((k) => k.id !== result.value.id), result.value] }));
+    return result;
+  },
+  async rename(id, label) {
+    const result = await callMain((p) => p.exchangeKeys.rename({ id, label }));
+    if (result.ok) set((s) => ({ keys: replace(s.keys, result.value) }));
+    return result;
+  },
+  async setActive(id, active) {
+    const result = await callMain((p) => p.exchangeKeys.setActive({ id, active }));
+    if (result.ok) set((s) => ({ keys: replace(s.keys, result.value) }));
+    return result;
+  },
+  async remove(id) {
+    const result = await sensitive(() => callMain((p) => p.exchangeKeys.remove({ id })));
+    if (result.ok) set((s) => ({ keys: s.keys.filter((k) => k.id !== id) }));
+    return result;
+  },
+}));

@@ -1,0 +1,93 @@
+// The Keys page in Chromium, against `npm start`'s stack: key broker, exchange simulator, API and the
+// browser host. Keys are made on the simulator's admin listener, as a user makes them on an exchange.
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
+import { confirmWithPassword, createAccount, uniqueEmail } from './identity-steps.ts';
+
+type SimKey = { apiKey: string; secret: string };
+
+function simulatorAdmin(output: string): string {
+  const url = /exchange simulator on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+  if (!url) throw new Error('the stack did not say where the exchange simulator is');
+  return url;
+}
+
+async function makeKey(admin: string, spec: Record<string, unknown>): Promise<SimKey> {
+  const response = await fetch(`${admin}/_sim/keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec) });
+  expect(response.status).toBe(201);
+  return (await response.json()) as SimKey;
+}
+
+const addDialog = (page: Page) => page.getByRole('dialog', { name: 'Add an exchange key' });
+const keyRows = (page: Page) => page.getByRole('table', { name: 'Exchange keys' }).locator('tbody tr');
+
+async function fillKey(page: Page, label: string, exchange: string, key: SimKey): Promise<void> {
+  const dialog = addDialog(page);
+  await dialog.getByLabel('Name').fill(label);
+  await dialog.getByRole('radio', { name: exchange }).check();
+  await dialog.getByLabel('API key').fill(key.apiKey);
+  await dialog.getByLabel('API secret').fill(key.secret);
+  await dialog.getByRole('button', { name: 'Add key' }).click();
+}
+
+test('add a key with reverification, see it masked and verified, have a withdraw-enabled key refused, delete with confirmation', async ({ page, stack }) => {
+  const admin = simulatorAdmin(stack.output());
+  await page.goto(stack.launchUrl);
+  await createAccount(page, uniqueEmail('keys'));
+  await page.keyboard.press('Control+3');
+  await expect(page.getByRole('heading', { name: 'Exchange keys', level: 1 })).toBeVisible();
+  await expect(page.getByText('No exchange keys yet.')).toBeVisible();
+
+  // BitMEX is listed, closed, and cannot be picked; each exchange has its own instructions and key page.
+  await page.getByRole('button', { name: 'Add your first key' }).click();
+  const dialog = addDialog(page);
+  await expect(dialog.getByRole('radio', { name: /BitMEX/ })).toBeDisabled();
+  await expect(dialog.getByText(/BitMEX closed on 23 September 2026/)).toBeVisible();
+  await dialog.getByRole('radio', { name: 'Kraken Futures' }).check();
+  await expect(dialog.getByRole('region', { name: 'How to make a Kraken Futures key' })).toContainText('Withdrawal API: set to No Access');
+  await expect(dialog.getByRole('link', { name: /Kraken Futures’s API key page/ })).toHaveAttribute('href', 'https://futures.kraken.com/trade/settings/api');
+
+  // A trade-only Bybit key: the API asks the user to confirm it is them first.
+  const good = await makeKey(admin, { exchange: 'bybit' });
+  await fillKey(page, 'Bybit main', 'Bybit', good);
+  await confirmWithPassword(page);
+  await expect(dialog).toBeHidden();
+  const row = keyRows(page).filter({ hasText: 'Bybit main' });
+  await expect(row).toHaveCount(1);
+  await expect(row.getByTestId('masked-key')).toHaveText(`${good.apiKey.slice(0, 4)}…${good.apiKey.slice(-4)}`);
+  await expect(row.getByTestId('verification')).toContainText('Verified');
+  await expect(row.getByRole('switch', { name: 'Bybit main is active' })).toBeChecked();
+  expect(await page.content()).not.toContain(good.secret);
+  expect(await page.content()).not.toContain(good.apiKey);
+
+  // A key that can withdraw: refused with the setting to turn off, the secret field emptied, nothing added.
+  await page.getByRole('button', { name: 'Add key' }).click();
+  await fillKey(page, 'Risky', 'Bybit', await makeKey(admin, { exchange: 'bybit', withdraw: true }));
+  await expect(dialog.getByRole('alert')).toContainText('can move funds out of your account');
+  await expect(dialog.getByRole('alert')).toContainText('“Wallet: Withdrawal”');
+  await expect(dialog.getByLabel('API secret')).toHaveValue('');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(keyRows(page)).toHaveCount(1);
+
+  // Switch it off and on, rename it.
+  // The switch shows what the API stored, so it changes once the answer is in.
+  await row.getByRole('switch').click();
+  await expect(row.getByRole('switch')).not.toBeChecked();
+  await expect(row.getByRole('switch')).toHaveAccessibleName('Bybit main is active');
+  await row.getByRole('switch').click();
+  await expect(row.getByRole('switch')).toBeChecked();
+  const sameRow = page.locator(`tr[data-key="${await row.getAttribute('data-key')}"]`);
+  await sameRow.getByRole('button', { name: 'Rename Bybit main' }).click();
+  await sameRow.getByLabel('Key name').fill('Bybit primary');
+  await sameRow.getByRole('button', { name: 'Save' }).click();
+  const renamed = keyRows(page).filter({ hasText: 'Bybit primary' });
+  await expect(renamed).toHaveCount(1);
+
+  // Delete: a confirmation that names the key, then it is gone.
+  await renamed.getByRole('button', { name: 'Delete Bybit primary' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Delete “Bybit primary”?' });
+  await expect(confirm).toContainText('deleted from plutarc at once and for good');
+  await confirm.getByRole('button', { name: 'Delete “Bybit primary”' }).click();
+  await expect(keyRows(page)).toHaveCount(0);
+  await expect(page.getByText('No exchange keys yet.')).toBeVisible();
+});
