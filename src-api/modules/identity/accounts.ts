@@ -96,7 +96,7 @@ export class Accounts {
       if (user) await recordAudit(this.database, { actor: user.id, action: 'signin.failed', detail: { ip: context.ip } }, this.now());
       throw INVALID_CREDENTIALS;
     }
-    await this.throttle.recordSuccess(input.email, context.ip);
+    await this.throttle.recordSuccess(input.email, context.ip, verdict.failures);
     if (needsRehash(user.password_hash)) {
       await this.database.db.updateTable('users').set({ password_hash: await hashPassword(input.password) }).where('id', '=', user.id).execute();
     }
@@ -105,16 +105,22 @@ export class Accounts {
 
   /** Opens a session and tells the user's other devices about the new sign-in. */
   async startSession(userId: string, method: SessionRow['method'], device: DeviceInfo, context: RequestContext): Promise<SessionGrant> {
-    const { token, session } = await this.sessions.create({ userId, method, device, userAgent: context.userAgent, ip: context.ip });
-    await recordAudit(this.database, { actor: userId, action: 'signin', subject: session.id, detail: { method, ip: context.ip } }, this.now());
-    await this.events.publish(userId, {
-      type: 'session.created',
-      sessionId: session.id,
-      deviceLabel: session.device_label,
-      method,
-      ip: context.ip,
-      at: session.created_at,
+    // The session, its audit entry and the event for other devices are one write: all or none.
+    const { token, session, stored } = await this.database.db.transaction().execute(async (trx) => {
+      const created = await this.sessions.create({ userId, method, device, userAgent: context.userAgent, ip: context.ip }, trx);
+      const audit = { actor: userId, action: 'signin', subject: created.session.id, detail: { method, ip: context.ip } };
+      await recordAudit(this.database, audit, this.now(), trx);
+      const event = {
+        type: 'session.created' as const,
+        sessionId: created.session.id,
+        deviceLabel: created.session.device_label,
+        method,
+        ip: context.ip,
+        at: created.session.created_at,
+      };
+      return { ...created, stored: await this.events.append(userId, event, trx) };
     });
+    this.events.announce(userId, stored);
     return { token, user: await this.userView(userId), session: sessionView(session, session.id) };
   }
 
@@ -125,7 +131,7 @@ export class Accounts {
     if (!verdict.allowed) throw tooMany(verdict.retryAfterSeconds);
     const ok = await verifyPassword(user?.password_hash ?? (await this.dummyHash), password);
     if (ok && user?.password_hash) {
-      await this.throttle.recordSuccess(account, context.ip);
+      await this.throttle.recordSuccess(account, context.ip, verdict.failures);
       return true;
     }
     await this.throttle.recordFailure(account, context.ip);

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { AccountEvent } from '../../../src-shared/auth.ts';
+import type { Kysely } from 'kysely';
 import type { DatabaseHandle } from '../../db/database.ts';
+import type { Database } from '../../db/schema.ts';
 import { iso, type Now } from './clock.ts';
 
 export interface StoredEvent {
@@ -25,12 +27,21 @@ export class AccountEvents {
   }
 
   async publish(userId: string, event: AccountEvent): Promise<void> {
-    const row = await this.database.db
+    this.announce(userId, await this.append(userId, event));
+  }
+
+  /** Stores an event (in `db`, a transaction, when it belongs with other writes); `announce` it once committed. */
+  async append(userId: string, event: AccountEvent, db: Kysely<Database> = this.database.db): Promise<StoredEvent> {
+    const row = await db
       .insertInto('account_events')
       .values({ user_id: userId, type: event.type, payload: JSON.stringify(event), created_at: iso(this.now()) })
       .returning('seq')
       .executeTakeFirstOrThrow();
-    this.announcer.emit(userId, { seq: row.seq, event } satisfies StoredEvent);
+    return { seq: row.seq, event };
+  }
+
+  announce(userId: string, stored: StoredEvent): void {
+    this.announcer.emit(userId, stored);
   }
 
   async since(userId: string, afterSeq: number): Promise<StoredEvent[]> {

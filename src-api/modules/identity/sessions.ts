@@ -2,7 +2,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { UAParser } from 'ua-parser-js';
 import type { DeviceInfo, SessionView } from '../../../src-shared/auth.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
-import type { SessionsTable } from '../../db/schema.ts';
+import type { Database, SessionsTable } from '../../db/schema.ts';
+import type { Kysely } from 'kysely';
 import { addSeconds, iso, type Now } from './clock.ts';
 
 /** Server-enforced lifetimes: a desktop keeps its session a week unused, a month at most; a web page an hour, a day. */
@@ -55,7 +56,10 @@ export class SessionStore {
     this.now = now;
   }
 
-  async create(input: { userId: string; method: SessionRow['method']; device: DeviceInfo; userAgent: string | undefined; ip: string }) {
+  async create(
+    input: { userId: string; method: SessionRow['method']; device: DeviceInfo; userAgent: string | undefined; ip: string },
+    db: Kysely<Database> = this.database.db,
+  ) {
     const now = this.now();
     const lifetime = SESSION_LIFETIMES[input.device.client];
     const token = newToken();
@@ -75,7 +79,7 @@ export class SessionStore {
       reverified_at: null,
       revoked_at: null,
     };
-    await this.database.db.insertInto('sessions').values(row).execute();
+    await db.insertInto('sessions').values(row).execute();
     return { token, session: row };
   }
 

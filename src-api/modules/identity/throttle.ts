@@ -28,7 +28,10 @@ export const DEFAULT_THROTTLE: ThrottleSettings = {
   ipStartsPerMinute: 20,
 };
 
-export type ThrottleVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+export type ThrottleVerdict =
+  | { allowed: true; /** Consecutive failures this account has from this address (to reset on success). */ failures: number }
+  | { allowed: false; retryAfterSeconds: number };
+export type StartVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
 const DAY = 24 * 3600;
 
@@ -73,18 +76,20 @@ export class SignInThrottle {
 
   /** Before checking a password: is this account (from this IP) waiting out a delay? */
   async check(account: string, ip: string): Promise<ThrottleVerdict> {
-    const waits = await Promise.all([
-      this.gate.get(`${account}|${ip}`),
+    const [failures, anyIp, byIp] = await Promise.all([
+      this.failuresByAccountIp.get(`${account}|${ip}`),
       this.gate.get(`${account}|*`),
       this.failuresByIp.get(ip),
     ]);
-    const [pair, anyIp, byIp] = waits;
+    const count = failures?.consumedPoints ?? 0;
+    // The pair's own gate can only be closed past its free failures: most sign-ins need not ask.
+    const pair = count > this.settings.freeFailures ? await this.gate.get(`${account}|${ip}`) : null;
     const blockedMs = Math.max(
       pair && pair.consumedPoints > 1 ? pair.msBeforeNext : 0,
       anyIp && anyIp.consumedPoints > 1 ? anyIp.msBeforeNext : 0,
       byIp && byIp.consumedPoints >= this.settings.ipFailuresPerDay ? byIp.msBeforeNext : 0,
     );
-    return blockedMs > 0 ? { allowed: false, retryAfterSeconds: Math.ceil(blockedMs / 1000) } : { allowed: true };
+    return blockedMs > 0 ? { allowed: false, retryAfterSeconds: Math.ceil(blockedMs / 1000) } : { allowed: true, failures: count };
   }
 
   async recordFailure(account: string, ip: string): Promise<void> {
@@ -98,12 +103,14 @@ export class SignInThrottle {
     await this.delay(`${account}|*`, anyIp.consumedPoints, this.settings.freeFailures * 4, this.settings.accountMaxDelaySeconds);
   }
 
-  async recordSuccess(account: string, ip: string): Promise<void> {
+  /** After the right password: the failures so far (from `check`) are forgiven. */
+  async recordSuccess(account: string, ip: string, failures: number): Promise<void> {
+    if (failures === 0) return;
     await Promise.all([this.failuresByAccountIp.delete(`${account}|${ip}`), this.gate.delete(`${account}|${ip}`)]);
   }
 
   /** Registration, hand-off creation and ceremony options: cheap for us to refuse, costly to let flood. */
-  async allowStart(ip: string): Promise<ThrottleVerdict> {
+  async allowStart(ip: string): Promise<StartVerdict> {
     try {
       await this.starts.consume(ip, 1);
       return { allowed: true };

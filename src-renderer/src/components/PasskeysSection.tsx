@@ -7,6 +7,8 @@ import { useSecurityStore } from '../stores/security.ts';
 import { useSessionStore } from '../stores/session.ts';
 import { ConfirmDialog } from './Dialog.tsx';
 import { PasskeyFlowPanel } from './PasskeyFlowPanel.tsx';
+import { Alert } from './Alert.tsx';
+import { RowActions } from './RowActions.tsx';
 
 /** The account's passkeys: add one through the browser hand-off, rename, remove. */
 export function PasskeysSection() {
@@ -63,16 +65,8 @@ export function PasskeysSection() {
         remember.
       </p>
       <PasskeyFlowPanel purpose="add-passkey" />
-      {load.state === 'error' ? (
-        <p className="error" role="alert">
-          {load.message}
-        </p>
-      ) : null}
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={load.state === 'error' ? load.message : null} />
+      <Alert message={error} />
       {passkeys.length > 0 ? (
         <table className="table" aria-label="Passkeys">
           <thead>
@@ -97,14 +91,7 @@ export function PasskeysSection() {
                 <td>{passkey.backedUp ? 'Yes (synced)' : 'No (this device only)'}</td>
                 <td className="row-actions">
                   {editing === passkey.id ? null : (
-                    <>
-                      <button type="button" onClick={() => setEditing(passkey.id)} aria-label={`Rename ${passkey.name}`}>
-                        Rename
-                      </button>
-                      <button type="button" className="danger" onClick={() => setRemoving(passkey)} aria-label={`Remove ${passkey.name}`}>
-                        Remove
-                      </button>
-                    </>
+                    <RowActions name={passkey.name} onRename={() => setEditing(passkey.id)} onRemove={() => setRemoving(passkey)} />
                   )}
                 </td>
               </tr>

@@ -1,10 +1,11 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { useNoticesStore } from '../stores/notices.ts';
 import { isCancelled } from '../stores/reverification.ts';
 import { useHasPasskey, useSecurityStore } from '../stores/security.ts';
 import { selectUser, useSessionStore } from '../stores/session.ts';
 import { ConfirmDialog } from './Dialog.tsx';
-import { PasswordStrength, usePasswordAssessment } from './PasswordStrength.tsx';
+import { NewPasswordFields, useNewPassword } from './NewPasswordFields.tsx';
+import { Alert } from './Alert.tsx';
 
 /** Change the password, or remove it once a passkey can take its place. */
 export function PasswordSection() {
@@ -39,11 +40,7 @@ export function PasswordSection() {
           </div>
         ) : null}
       </header>
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={error} />
       {user.hasPassword ? (
         <ChangePasswordForm email={user.email} />
       ) : (
@@ -70,25 +67,20 @@ function ChangePasswordForm({ email }: { email: string }) {
   const changePassword = useSecurityStore((s) => s.changePassword);
   const notify = useNoticesStore((s) => s.notify);
   const [current, setCurrent] = useState('');
-  const [next, setNext] = useState('');
-  const [confirm, setConfirm] = useState('');
+  const newPassword = useNewPassword(email);
   const [signOutOthers, setSignOutOthers] = useState(true);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const strengthId = useId();
-  const assessment = usePasswordAssessment(next, email);
-  const mismatch = confirm.length > 0 && confirm !== next;
-  const ready = current.length > 0 && assessment?.ok === true && confirm === next && !busy;
+  const ready = current.length > 0 && newPassword.acceptable && !busy;
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (!ready) return;
     setBusy(true);
     setError(null);
-    const input = { currentPassword: current, newPassword: next, signOutOtherSessions: signOutOthers };
+    const input = { currentPassword: current, newPassword: newPassword.password, signOutOtherSessions: signOutOthers };
     setCurrent('');
-    setNext('');
-    setConfirm('');
+    newPassword.clear();
     const result = await changePassword(input);
     setBusy(false);
     if (!result.ok) {
@@ -109,30 +101,7 @@ function ChangePasswordForm({ email }: { email: string }) {
         Current password
         <input type="password" autoComplete="current-password" value={current} onChange={(event) => setCurrent(event.target.value)} disabled={busy} />
       </label>
-      <label>
-        New password
-        <input
-          type="password"
-          autoComplete="new-password"
-          value={next}
-          onChange={(event) => setNext(event.target.value)}
-          aria-describedby={strengthId}
-          disabled={busy}
-        />
-      </label>
-      <PasswordStrength assessment={assessment} id={strengthId} />
-      <label>
-        Confirm new password
-        <input
-          type="password"
-          autoComplete="new-password"
-          value={confirm}
-          onChange={(event) => setConfirm(event.target.value)}
-          aria-invalid={mismatch}
-          disabled={busy}
-        />
-      </label>
-      {mismatch ? <p className="field-error">The two passwords are not the same.</p> : null}
+      <NewPasswordFields state={newPassword} label="New password" busy={busy} />
       <label className="check">
         <input type="checkbox" checked={signOutOthers} onChange={(event) => setSignOutOthers(event.target.checked)} disabled={busy} />
         Sign out all other devices
@@ -140,11 +109,7 @@ function ChangePasswordForm({ email }: { email: string }) {
       <button type="submit" className="primary" disabled={!ready}>
         {busy ? 'Changing…' : 'Change password'}
       </button>
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={error} />
     </form>
   );
 }

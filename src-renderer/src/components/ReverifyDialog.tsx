@@ -5,6 +5,7 @@ import { useHasPasskey } from '../stores/security.ts';
 import { selectUser, useSessionStore } from '../stores/session.ts';
 import { Dialog } from './Dialog.tsx';
 import { PasskeyFlowPanel } from './PasskeyFlowPanel.tsx';
+import { Alert } from './Alert.tsx';
 
 /** "Confirm it's you": opened for any sensitive action the API refused with `reverification_required`. */
 export function ReverifyDialog() {
@@ -79,11 +80,7 @@ function ReverifyForm() {
         </button>
       ) : null}
       <PasskeyFlowPanel purpose="reverify" />
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={error} />
       <div className="dialog-actions">
         <button type="button" onClick={close}>
           Cancel

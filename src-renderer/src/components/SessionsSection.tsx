@@ -5,6 +5,7 @@ import { useNoticesStore } from '../stores/notices.ts';
 import { isCancelled } from '../stores/reverification.ts';
 import { useSecurityStore } from '../stores/security.ts';
 import { ConfirmDialog } from './Dialog.tsx';
+import { Alert } from './Alert.tsx';
 
 const METHOD = { password: 'Password', passkey: 'Passkey' } as const;
 type Confirming = { kind: 'one'; session: SessionView } | { kind: 'others'; count: number } | null;
@@ -55,16 +56,8 @@ export function SessionsSection() {
           </button>
         </div>
       </header>
-      {load.state === 'error' ? (
-        <p className="error" role="alert">
-          {load.message}
-        </p>
-      ) : null}
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={load.state === 'error' ? load.message : null} />
+      <Alert message={error} />
       {sessions.length > 0 ? (
         <table className="table" aria-label="Signed-in devices">
           <thead>

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { Email } from '../../../src-shared/auth.ts';
 import { useSessionStore } from '../stores/session.ts';
 import { PasskeyFlowPanel } from './PasskeyFlowPanel.tsx';
+import { Alert } from './Alert.tsx';
 
 /** Email and password in the app; a passkey through the browser hand-off. */
 export function SignInForm() {
@@ -56,11 +57,7 @@ export function SignInForm() {
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={error} />
       <div className="divider">
         <span>or</span>
       </div>

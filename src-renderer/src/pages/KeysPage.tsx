@@ -8,6 +8,8 @@ import { useKeysStore } from '../stores/keys.ts';
 import { useNoticesStore } from '../stores/notices.ts';
 import { isCancelled } from '../stores/reverification.ts';
 import '../keys.css';
+import { Alert } from '../components/Alert.tsx';
+import { RowActions } from '../components/RowActions.tsx';
 
 function Verification({ verification }: { verification: ExchangeKeyView['verification'] }) {
   const when = formatWhen(verification.checkedAt);
@@ -124,11 +126,7 @@ export function KeysPage() {
           </button>
         </div>
       ) : null}
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={error} />
 
       {keys.length > 0 ? (
         <table className="table" aria-label="Exchange keys">
@@ -176,14 +174,7 @@ export function KeysPage() {
                 <td>{key.assignedBotId ?? <span className="muted">none</span>}</td>
                 <td className="row-actions">
                   {editing === key.id ? null : (
-                    <>
-                      <button type="button" onClick={() => setEditing(key.id)} aria-label={`Rename ${key.label}`}>
-                        Rename
-                      </button>
-                      <button type="button" className="danger" onClick={() => setRemoving(key)} aria-label={`Delete ${key.label}`}>
-                        Delete
-                      </button>
-                    </>
+                    <RowActions name={key.label} onRename={() => setEditing(key.id)} onRemove={() => setRemoving(key)} removeWord="Delete" />
                   )}
                 </td>
               </tr>
