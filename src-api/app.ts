@@ -5,6 +5,7 @@ import { migrateToLatest, openDatabase, type DatabaseHandle } from './db/databas
 import { healthModule } from './modules/health/index.ts';
 import { hostedPagesModule } from './modules/hosted-pages/index.ts';
 import { exchangeKeysModule, keyBrokerFor } from './modules/exchange-keys/index.ts';
+import { exchangesModule } from './modules/exchanges/index.ts';
 import { createIdentity, identityModule, type Identity } from './modules/identity/index.ts';
 import { DEFAULT_THROTTLE } from './modules/identity/throttle.ts';
 import { regionsModule } from './modules/regions/index.ts';
@@ -64,6 +65,7 @@ export async function buildApp(config: ApiConfig, options: BuildAppOptions = {})
   await app.register(hostedPagesModule, { dir: config.identity.hostedPagesDir });
   await app.register(regionsModule, { regions: config.regions, publicUrl });
   await app.register(exchangeKeysModule, { identity, broker: keyBroker });
+  await app.register(exchangesModule);
 
   return Object.assign(app, { database, identity }) as unknown as PlutarcApi;
 }

@@ -162,3 +162,10 @@ export const openKeyExchange = (id: ExchangeId): OpenKeyExchange => {
   if (!entry) throw new Error(`no key instructions for exchange ${id}`);
   return entry;
 };
+
+/**
+ * The app links to an exchange's key page through the API (a redirect), so that the desktop app hands the
+ * OS only URLs of our own API origin (ELECTRON.md): never an exchange's address from the renderer.
+ */
+export const keyPageLink = (apiUrl: string, id: ExchangeId, testnet: boolean): string =>
+  `${apiUrl.replace(/\/$/, '')}/v1/exchanges/${id}/key-page${testnet ? '?testnet=1' : ''}`;

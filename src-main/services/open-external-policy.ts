@@ -1,18 +1,13 @@
-import { KEY_EXCHANGES } from '../../src-shared/exchanges.ts';
-
 /**
- * Which URLs main may hand to the OS (shell.openExternal): https pages of our API's origin, the exchanges'
- * API key pages and the loopback callback of a sign-in in progress. Anything else could launch an arbitrary handler.
+ * Which URLs main may hand to the OS (shell.openExternal): pages of our API's origin (the hosted passkey
+ * page; links out to an exchange's key page go through the API's redirect) and the loopback callback of a
+ * sign-in in progress. Anything else could launch an arbitrary handler.
  */
 export interface ExternalUrlPolicy {
   apiOrigin: string;
   /** The loopback callback origin while a system-browser hand-off is waiting, e.g. http://127.0.0.1:53124 */
   loopbackOrigin?: string | undefined;
 }
-
-const EXCHANGE_KEY_PAGES = new Set(
-  KEY_EXCHANGES.flatMap((exchange) => (exchange.status === 'open' ? [exchange.instructions.keyPage.live, exchange.instructions.keyPage.testnet] : [])),
-);
 
 export function isAllowedExternalUrl(raw: string, policy: ExternalUrlPolicy): boolean {
   let url: URL;
@@ -31,8 +26,6 @@ export function isAllowedExternalUrl(raw: string, policy: ExternalUrlPolicy): bo
   if (apiIsLocal && api.protocol === 'http:' && url.protocol === 'http:' && url.hostname === 'localhost' && url.port === api.port) {
     return true;
   }
-  // The exchanges' own API key pages, exactly as the Keys page links them.
-  if (url.protocol === 'https:' && EXCHANGE_KEY_PAGES.has(`${url.origin}${url.pathname}`)) return true;
   if (policy.loopbackOrigin && url.protocol === 'http:' && url.origin === new URL(policy.loopbackOrigin).origin) {
     return url.hostname === '127.0.0.1';
   }

@@ -45,7 +45,11 @@ test('add a key with reverification, see it masked and verified, have a withdraw
   await expect(dialog.getByText(/BitMEX closed on 23 September 2026/)).toBeVisible();
   await dialog.getByRole('radio', { name: 'Kraken Futures' }).check();
   await expect(dialog.getByRole('region', { name: 'How to make a Kraken Futures key' })).toContainText('Withdrawal API: set to No Access');
-  await expect(dialog.getByRole('link', { name: /Kraken Futures’s API key page/ })).toHaveAttribute('href', 'https://futures.kraken.com/trade/settings/api');
+  // The link goes out through the API's redirect (the desktop app opens only our own addresses).
+  const keyPage = await dialog.getByRole('link', { name: /Kraken Futures’s API key page/ }).getAttribute('href');
+  expect(keyPage).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/exchanges\/krakenfutures\/key-page$/);
+  const redirect = await page.request.get(keyPage!, { maxRedirects: 0 });
+  expect([redirect.status(), redirect.headers().location]).toEqual([302, 'https://futures.kraken.com/trade/settings/api']);
 
   // A trade-only Bybit key: the API asks the user to confirm it is them first.
   const good = await makeKey(admin, { exchange: 'bybit' });

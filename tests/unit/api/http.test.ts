@@ -39,6 +39,16 @@ describe('API over real HTTP', () => {
     }
   });
 
+  it('links out to an exchange key page by redirect, and to nothing else', async () => {
+    const live = await fetch(`${api.url}/v1/exchanges/bybit/key-page`, { redirect: 'manual' });
+    expect([live.status, live.headers.get('location')]).toEqual([302, 'https://www.bybit.com/app/user/api-management']);
+    const testnet = await fetch(`${api.url}/v1/exchanges/bybit/key-page?testnet=1`, { redirect: 'manual' });
+    expect(testnet.headers.get('location')).toBe('https://testnet.bybit.com/app/user/api-management');
+    for (const path of ['/v1/exchanges/bitmex/key-page', '/v1/exchanges/evil.example/key-page', '/v1/exchanges/bybit/key-page?testnet=yes']) {
+      expect((await fetch(`${api.url}${path}`, { redirect: 'manual' })).status).toBe(400);
+    }
+  });
+
   it('answers an unknown route with a 404 problem', async () => {
     const problem = await problemOf(await fetch(`${api.url}/v1/nothing-here?token=abc`));
     expect(problem).toMatchObject({ status: 404, code: 'not_found', instance: '/v1/nothing-here' });

@@ -1,6 +1,7 @@
 import { useRef, useState, type FormEvent } from 'react';
 import type { ExchangeKeyView } from '../../../../src-shared/exchange-keys.ts';
-import { KEY_EXCHANGES, openKeyExchange, type ContractType, type ExchangeId, type OpenKeyExchange } from '../../../../src-shared/exchanges.ts';
+import { KEY_EXCHANGES, keyPageLink, openKeyExchange, type ContractType, type ExchangeId, type OpenKeyExchange } from '../../../../src-shared/exchanges.ts';
+import { useAppStore } from '../../stores/app.ts';
 import { isCancelled } from '../../stores/reverification.ts';
 import { useKeysStore } from '../../stores/keys.ts';
 import { Dialog } from '../Dialog.tsx';
@@ -14,6 +15,7 @@ const closedOn = (day: string) => new Date(`${day}T00:00:00Z`).toLocaleDateStrin
 
 function Instructions({ exchange, testnet }: { exchange: OpenKeyExchange; testnet: boolean }) {
   const { instructions } = exchange;
+  const apiUrl = useAppStore((s) => s.info?.apiUrl ?? '');
   const where = testnet ? exchange.testnetName : exchange.name;
   return (
     <section className="key-instructions" aria-label={`How to make a ${exchange.name} key`}>
@@ -35,7 +37,8 @@ function Instructions({ exchange, testnet }: { exchange: OpenKeyExchange; testne
       <p className="instruction-heading">Restrict it to your bot’s IP address</p>
       <p>{instructions.ipRestriction}</p>
       {instructions.note ? <p className="hint">{instructions.note}</p> : null}
-      <a href={testnet ? instructions.keyPage.testnet : instructions.keyPage.live} target="_blank" rel="noopener noreferrer">
+      {/* Through our API's redirect: the desktop app opens only our own addresses in the system browser. */}
+      <a href={keyPageLink(apiUrl, exchange.id, testnet)} target="_blank" rel="noopener noreferrer">
         Open {where}’s API key page
       </a>
     </section>
