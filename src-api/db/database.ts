@@ -15,7 +15,7 @@ export interface DatabaseHandle {
   db: Kysely<Database>;
   dialect: SqlDialect;
   /** The driver underneath, for libraries that keep their own tables (rate limiting). */
-  driver: { kind: 'sqlite'; connection: SQLite.Database } | { kind: 'postgres'; pool: pg.Pool };
+  driver: { kind: 'sqlite'; connection: SQLite.Database; statements: CachedSqlite } | { kind: 'postgres'; pool: pg.Pool };
   /** The SQLite file, for tests and the forensic checks; undefined on PostgreSQL. */
   file: string | undefined;
   /** Moves everything from the WAL into the database file and truncates the WAL (SQLite); a no-op on PostgreSQL. */
@@ -36,12 +36,15 @@ export function configureSqlite(connection: SQLite.Database): void {
 
 /**
  * Kysely prepares every query afresh; our queries are a fixed set, so each is prepared once and reused
- * (preparing was a tenth of a sign-in's time on the main thread).
+ * (preparing was a tenth of a sign-in's time on the main thread). The rate limiter uses it too.
  */
-function withStatementCache(connection: SQLite.Database, size = 256): SqliteDatabase {
+export type CachedSqlite = SqliteDatabase & Pick<SQLite.Database, 'transaction'>;
+
+function withStatementCache(connection: SQLite.Database, size = 256): CachedSqlite {
   const cache = new Map<string, SQLite.Statement>();
   return {
     close: () => connection.close(),
+    transaction: (fn) => connection.transaction(fn),
     prepare(sql) {
       let statement = cache.get(sql);
       if (!statement) {
@@ -60,11 +63,12 @@ export function openDatabase(url: string): DatabaseHandle {
     mkdirSync(dirname(file), { recursive: true });
     const connection = new SQLite(file);
     configureSqlite(connection);
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
+    const statements = withStatementCache(connection);
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
     return {
       db,
       dialect: 'sqlite',
-      driver: { kind: 'sqlite', connection },
+      driver: { kind: 'sqlite', connection, statements },
       file,
       async checkpoint() {
         const [row] = connection.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];

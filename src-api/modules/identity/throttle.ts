@@ -63,7 +63,8 @@ export class SignInThrottle {
           const options = { keyPrefix, points, duration, tableName: 'rate_limits' };
           limiter =
             database.driver.kind === 'sqlite'
-              ? new RateLimiterSQLite({ ...options, storeClient: database.driver.connection, storeType: 'better-sqlite3' }, ready)
+              ? // The statement-caching connection: the limiter's few queries are prepared once, not per call.
+                new RateLimiterSQLite({ ...options, storeClient: database.driver.statements, storeType: 'better-sqlite3' }, ready)
               : new RateLimiterPostgres({ ...options, storeClient: database.driver.pool }, ready);
         }),
       );
