@@ -74,7 +74,7 @@ export const PasskeyView = z.object({
 });
 export type PasskeyView = z.infer<typeof PasskeyView>;
 export const PasskeyList = z.object({ passkeys: z.array(PasskeyView) });
-export const PasskeyName = z.string().trim().min(1, 'Give the passkey a name.').max(64);
+export const PasskeyName = z.string().trim().min(1, 'Give the passkey a name.').max(64, 'Use at most 64 characters.');
 export const RenamePasskeyRequest = z.object({ name: PasskeyName });
 
 /** RFC 8252 hand-off: the desktop app runs a passkey ceremony in the system browser. */

@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import { PasskeyName, type PasskeyView } from '../../../src-shared/auth.ts';
 import { formatWhen } from '../format.ts';
 import { useNoticesStore } from '../stores/notices.ts';
@@ -8,6 +8,7 @@ import { useSessionStore } from '../stores/session.ts';
 import { ConfirmDialog } from './Dialog.tsx';
 import { PasskeyFlowPanel } from './PasskeyFlowPanel.tsx';
 import { Alert } from './Alert.tsx';
+import { InlineRename } from './InlineRename.tsx';
 import { RowActions } from './RowActions.tsx';
 
 /** The account's passkeys: add one through the browser hand-off, rename, remove. */
@@ -17,6 +18,7 @@ export function PasskeysSection() {
   const loadPasskeys = useSecurityStore((s) => s.loadPasskeys);
   const addPasskey = useSecurityStore((s) => s.addPasskey);
   const removePasskey = useSecurityStore((s) => s.removePasskey);
+  const renamePasskey = useSecurityStore((s) => s.renamePasskey);
   const adding = useSessionStore((s) => s.passkeyFlow?.purpose === 'add-passkey');
   const notify = useNoticesStore((s) => s.notify);
   const [editing, setEditing] = useState<string | null>(null);
@@ -84,7 +86,17 @@ export function PasskeysSection() {
             {passkeys.map((passkey) => (
               <tr key={passkey.id} data-passkey={passkey.id}>
                 <td>
-                  {editing === passkey.id ? <RenameForm passkey={passkey} onDone={() => setEditing(null)} /> : passkey.name}
+                  {editing === passkey.id ? (
+                    <InlineRename
+                      label="Passkey name"
+                      initial={passkey.name}
+                      schema={PasskeyName}
+                      save={(name) => renamePasskey(passkey.id, name)}
+                      onDone={() => setEditing(null)}
+                    />
+                  ) : (
+                    passkey.name
+                  )}
                 </td>
                 <td>{formatWhen(passkey.createdAt)}</td>
                 <td>{formatWhen(passkey.lastUsedAt)}</td>
@@ -119,58 +131,3 @@ export function PasskeysSection() {
   );
 }
 
-const nameProblem = (name: string): string | null => {
-  const parsed = PasskeyName.safeParse(name);
-  if (parsed.success) return null;
-  return parsed.error.issues[0]?.code === 'too_big' ? 'Use at most 64 characters.' : (parsed.error.issues[0]?.message ?? 'Give the passkey a name.');
-};
-
-/** The passkey's name, edited in place. */
-function RenameForm({ passkey, onDone }: { passkey: PasskeyView; onDone(): void }) {
-  const renamePasskey = useSecurityStore((s) => s.renamePasskey);
-  const [name, setName] = useState(passkey.name);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const save = async (event: FormEvent) => {
-    event.preventDefault();
-    const problem = nameProblem(name);
-    if (problem) return setError(problem);
-    setBusy(true);
-    setError(null);
-    const result = await renamePasskey(passkey.id, name.trim());
-    setBusy(false);
-    if (result.ok) onDone();
-    else if (!isCancelled(result)) setError(result.message);
-  };
-
-  return (
-    <form className="inline-form" onSubmit={(event) => void save(event)} noValidate>
-      <input
-        aria-label="Passkey name"
-        value={name}
-        onChange={(event) => {
-          setName(event.target.value);
-          setError(null);
-        }}
-        onKeyDown={(event) => {
-          if (event.key === 'Escape') onDone();
-        }}
-        aria-invalid={error !== null}
-        disabled={busy}
-        autoFocus
-      />
-      <button type="submit" className="primary" disabled={busy}>
-        Save
-      </button>
-      <button type="button" onClick={onDone} disabled={busy}>
-        Cancel
-      </button>
-      {error ? (
-        <span className="field-error" role="alert">
-          {error}
-        </span>
-      ) : null}
-    </form>
-  );
-}

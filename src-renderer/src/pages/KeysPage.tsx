@@ -1,15 +1,16 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import { KeyLabel, type ExchangeKeyView } from '../../../src-shared/exchange-keys.ts';
 import { openKeyExchange } from '../../../src-shared/exchanges.ts';
+import { Alert } from '../components/Alert.tsx';
 import { ConfirmDialog } from '../components/Dialog.tsx';
+import { InlineRename } from '../components/InlineRename.tsx';
 import { AddKeyDialog, CONTRACT_NAMES } from '../components/keys/AddKeyDialog.tsx';
+import { RowActions } from '../components/RowActions.tsx';
 import { formatWhen } from '../format.ts';
 import { useKeysStore } from '../stores/keys.ts';
 import { useNoticesStore } from '../stores/notices.ts';
 import { isCancelled } from '../stores/reverification.ts';
 import '../keys.css';
-import { Alert } from '../components/Alert.tsx';
-import { RowActions } from '../components/RowActions.tsx';
 
 function Verification({ verification }: { verification: ExchangeKeyView['verification'] }) {
   const when = formatWhen(verification.checkedAt);
@@ -26,44 +27,6 @@ function Verification({ verification }: { verification: ExchangeKeyView['verific
   );
 }
 
-function RenameForm({ keyView, onDone }: { keyView: ExchangeKeyView; onDone(): void }) {
-  const rename = useKeysStore((s) => s.rename);
-  const [label, setLabel] = useState(keyView.label);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const save = async (event: FormEvent) => {
-    event.preventDefault();
-    const parsed = KeyLabel.safeParse(label);
-    if (!parsed.success) return setError(parsed.error.issues[0]?.message ?? 'Give the key a name.');
-    setBusy(true);
-    const result = await rename(keyView.id, parsed.data);
-    setBusy(false);
-    if (result.ok) onDone();
-    else setError(result.message);
-  };
-
-  return (
-    <form className="inline-form" onSubmit={(event) => void save(event)} noValidate>
-      <input aria-label="Key name" value={label} onChange={(event) => setLabel(event.target.value)} maxLength={64} disabled={busy} autoFocus
-        onKeyDown={(event) => {
-          if (event.key === 'Escape') onDone();
-        }}
-      />
-      <button type="submit" className="primary" disabled={busy}>
-        Save
-      </button>
-      <button type="button" onClick={onDone} disabled={busy}>
-        Cancel
-      </button>
-      {error ? (
-        <span className="field-error" role="alert">
-          {error}
-        </span>
-      ) : null}
-    </form>
-  );
-}
 
 /** The user's exchange keys: only labels and masked hints, never a secret. */
 export function KeysPage() {
@@ -72,6 +35,7 @@ export function KeysPage() {
   const loadKeys = useKeysStore((s) => s.loadKeys);
   const setActive = useKeysStore((s) => s.setActive);
   const remove = useKeysStore((s) => s.remove);
+  const rename = useKeysStore((s) => s.rename);
   const notify = useNoticesStore((s) => s.notify);
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<string | null>(null);
@@ -147,7 +111,19 @@ export function KeysPage() {
           <tbody>
             {keys.map((key) => (
               <tr key={key.id} data-key={key.id}>
-                <td>{editing === key.id ? <RenameForm keyView={key} onDone={() => setEditing(null)} /> : key.label}</td>
+                <td>
+                  {editing === key.id ? (
+                    <InlineRename
+                      label="Key name"
+                      initial={key.label}
+                      schema={KeyLabel}
+                      save={(label) => rename(key.id, label)}
+                      onDone={() => setEditing(null)}
+                    />
+                  ) : (
+                    key.label
+                  )}
+                </td>
                 <td>
                   {openKeyExchange(key.exchange).name}
                   {key.testnet ? <span className="badge">testnet</span> : null}
