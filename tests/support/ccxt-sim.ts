@@ -1,7 +1,9 @@
 // Real ccxt clients pointed at the exchange simulator. Only the scheme and host of each `urls.api`
 // entry change; paths, signing and response parsing stay ccxt's own.
 import ccxt, { type Exchange } from 'ccxt';
-import type { SimExchangeId } from '../../src-exchange-sim/keys.ts';
+import { afterAll, beforeAll } from 'vitest';
+import type { KeySpecInput, SimExchangeId } from '../../src-exchange-sim/keys.ts';
+import { startExchangeSim, type ExchangeSim } from '../../src-exchange-sim/server.ts';
 
 export interface SimClientOptions {
   apiKey?: string;
@@ -80,4 +82,37 @@ export async function failureOf(call: Promise<unknown>): Promise<Error> {
     return error as Error;
   }
   throw new Error('expected the call to fail, but it succeeded');
+}
+
+/**
+ * One simulator for a test file, with what every exchange's tests use: `newKey` (its secret remembered, so
+ * a test can prove none comes back) and `client` (a ccxt instance whose raw responses are recorded).
+ */
+export function simulatorFor(exchange: SimExchangeId) {
+  let running: ExchangeSim | undefined;
+  const bodies: string[] = [];
+  const secrets: string[] = [];
+  beforeAll(async () => {
+    running = await startExchangeSim();
+  });
+  afterAll(() => running?.close());
+  const sim = (): ExchangeSim => {
+    if (!running) throw new Error('the simulator starts in beforeAll');
+    return running;
+  };
+  return {
+    sim,
+    bodies,
+    secrets,
+    newKey(spec: Omit<KeySpecInput, 'exchange'> = {}) {
+      const issued = sim().keys.create({ exchange, ...spec } as KeySpecInput);
+      secrets.push(issued.secret);
+      return issued;
+    },
+    client(credentials: { apiKey?: string; secret?: string } = {}): Exchange {
+      const ex = ccxtForSim(exchange, sim().urls[exchange], credentials);
+      recordResponses(ex, bodies);
+      return ex;
+    },
+  };
 }

@@ -1,34 +1,15 @@
 import { createHmac } from 'node:crypto';
 import ccxt, { type Exchange } from 'ccxt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { authenticateBinance } from '../../../src-exchange-sim/binance.ts';
 import type { WireRequest } from '../../../src-exchange-sim/http.ts';
-import { KeySpecError, type KeySpecInput } from '../../../src-exchange-sim/keys.ts';
-import { startExchangeSim, type ExchangeSim } from '../../../src-exchange-sim/server.ts';
-import { alterAfterSigning, ccxtForSim, failureOf, recordResponses } from '../../support/ccxt-sim.ts';
+import { KeySpecError } from '../../../src-exchange-sim/keys.ts';
+import { alterAfterSigning, failureOf, simulatorFor } from '../../support/ccxt-sim.ts';
 
 type Restrictions = Record<string, unknown>;
 
 describe('exchange simulator: Binance USD-M', () => {
-  let sim: ExchangeSim;
-  const bodies: string[] = [];
-  const secrets: string[] = [];
-
-  beforeAll(async () => {
-    sim = await startExchangeSim();
-  });
-  afterAll(() => sim.close());
-
-  const newKey = (spec: Omit<KeySpecInput, 'exchange'> = {}) => {
-    const issued = sim.keys.create({ exchange: 'binanceusdm', ...spec });
-    secrets.push(issued.secret);
-    return issued;
-  };
-  const client = (credentials: { apiKey?: string; secret?: string } = {}): Exchange => {
-    const ex = ccxtForSim('binanceusdm', sim.urls.binanceusdm, credentials);
-    recordResponses(ex, bodies);
-    return ex;
-  };
+  const { sim, bodies, secrets, newKey, client } = simulatorFor('binanceusdm');
   const restrictions = (ex: Exchange): Promise<Restrictions> => ex.sapiGetAccountApiRestrictions();
 
   it('loadMarkets parses the USDT-margined perpetuals, with and without keys', async () => {
@@ -59,7 +40,7 @@ describe('exchange simulator: Binance USD-M', () => {
   it('reports a withdraw-enabled key, which Binance only allows with an IP restriction', async () => {
     const r = await restrictions(client(newKey({ withdraw: true, internalTransfer: true, ipAllowlist: ['127.0.0.1'] })));
     expect(r).toMatchObject({ enableWithdrawals: true, enableInternalTransfer: true, ipRestrict: true, enableFutures: true });
-    expect(() => sim.keys.create({ exchange: 'binanceusdm', withdraw: true })).toThrow(KeySpecError);
+    expect(() => sim().keys.create({ exchange: 'binanceusdm', withdraw: true })).toThrow(KeySpecError);
   });
 
   it('reports a read-only key and native overrides', async () => {
@@ -109,7 +90,7 @@ describe('exchange simulator: Binance USD-M', () => {
     expect(expired.message).toContain('"code":-2015');
 
     // A Bybit key is not a Binance key.
-    const bybit = sim.keys.create({ exchange: 'bybit' });
+    const bybit = sim().keys.create({ exchange: 'bybit' });
     secrets.push(bybit.secret);
     expect((await failureOf(restrictions(client(bybit)))).constructor).toBe(ccxt.AuthenticationError);
   });
@@ -124,7 +105,7 @@ describe('exchange simulator: Binance USD-M', () => {
 
   it('checks the signature over the query bytes as sent, not a re-encoding of them', async () => {
     const { apiKey, secret } = newKey();
-    const url = `${sim.urls.binanceusdm}/sapi/v1/account/apiRestrictions`;
+    const url = `${sim().urls.binanceusdm}/sapi/v1/account/apiRestrictions`;
     const signedQuery = `timestamp=${Date.now()}&recvWindow=5000&note=%41`;
     const signature = createHmac('sha256', secret).update(signedQuery).digest('hex');
     const headers = { 'X-MBX-APIKEY': apiKey };
@@ -149,8 +130,8 @@ describe('exchange simulator: Binance USD-M', () => {
       peer: '127.0.0.1',
       header: (name) => (name.toLowerCase() === 'x-mbx-apikey' ? apiKey : undefined),
     });
-    expect(authenticateBinance(post(`${body}&signature=${signature}`), sim.keys)).toHaveProperty('key.apiKey', apiKey);
-    expect(authenticateBinance(post(`${body.replace('0.001', '0.002')}&signature=${signature}`), sim.keys)).toEqual({
+    expect(authenticateBinance(post(`${body}&signature=${signature}`), sim().keys)).toHaveProperty('key.apiKey', apiKey);
+    expect(authenticateBinance(post(`${body.replace('0.001', '0.002')}&signature=${signature}`), sim().keys)).toEqual({
       refusal: { status: 400, code: -1022, msg: 'Signature for this request is not valid.' },
     });
   });

@@ -1,11 +1,9 @@
 import { createHmac } from 'node:crypto';
 import ccxt, { type Exchange } from 'ccxt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { authenticateBybit } from '../../../src-exchange-sim/bybit.ts';
 import type { WireRequest } from '../../../src-exchange-sim/http.ts';
-import type { KeySpecInput } from '../../../src-exchange-sim/keys.ts';
-import { startExchangeSim, type ExchangeSim } from '../../../src-exchange-sim/server.ts';
-import { alterAfterSigning, ccxtForSim, failureOf, recordResponses } from '../../support/ccxt-sim.ts';
+import { alterAfterSigning, failureOf, simulatorFor } from '../../support/ccxt-sim.ts';
 
 interface QueryApi {
   retCode: number;
@@ -13,25 +11,7 @@ interface QueryApi {
 }
 
 describe('exchange simulator: Bybit v5', () => {
-  let sim: ExchangeSim;
-  const bodies: string[] = [];
-  const secrets: string[] = [];
-
-  beforeAll(async () => {
-    sim = await startExchangeSim();
-  });
-  afterAll(() => sim.close());
-
-  const newKey = (spec: Omit<KeySpecInput, 'exchange'> = {}) => {
-    const issued = sim.keys.create({ exchange: 'bybit', ...spec });
-    secrets.push(issued.secret);
-    return issued;
-  };
-  const client = (credentials: { apiKey?: string; secret?: string } = {}): Exchange => {
-    const ex = ccxtForSim('bybit', sim.urls.bybit, credentials);
-    recordResponses(ex, bodies);
-    return ex;
-  };
+  const { sim, bodies, secrets, newKey, client } = simulatorFor('bybit');
   const queryApi = (ex: Exchange, params: Record<string, string> = {}): Promise<QueryApi> => ex.privateGetV5UserQueryApi(params);
 
   it('loadMarkets parses linear and inverse perpetuals (and spot), with and without keys', async () => {
@@ -111,7 +91,7 @@ describe('exchange simulator: Bybit v5', () => {
     expect(error.constructor).toBe(ccxt.AuthenticationError);
     expect(error.message).toContain('"retCode":33004');
 
-    sim.keys.update(key.apiKey, { expired: false });
+    sim().keys.update(key.apiKey, { expired: false });
     expect((await queryApi(client(key))).retCode).toBe(0);
   });
 
@@ -159,13 +139,13 @@ describe('exchange simulator: Bybit v5', () => {
       peer: '127.0.0.1',
       header: (name) => headers[name.toLowerCase()],
     });
-    expect(authenticateBybit(post(body), sim.keys)).toHaveProperty('key.apiKey', apiKey);
+    expect(authenticateBybit(post(body), sim().keys)).toHaveProperty('key.apiKey', apiKey);
     // Same JSON value, different bytes (a space): refused, as Bybit signs the raw body.
-    expect(authenticateBybit(post(body.replace('"qty":', '"qty": ')), sim.keys)).toHaveProperty('refusal.retCode', 10004);
+    expect(authenticateBybit(post(body.replace('"qty":', '"qty": ')), sim().keys)).toHaveProperty('refusal.retCode', 10004);
   });
 
   it('puts retCode in every body, including unknown routes', async () => {
-    const response = await fetch(`${sim.urls.bybit}/v5/no/such/route`);
+    const response = await fetch(`${sim().urls.bybit}/v5/no/such/route`);
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ retCode: 10017 });
   });

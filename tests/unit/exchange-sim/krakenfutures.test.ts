@@ -1,11 +1,9 @@
 import { createHash, createHmac } from 'node:crypto';
 import ccxt, { type Exchange } from 'ccxt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { WireRequest } from '../../../src-exchange-sim/http.ts';
-import type { KeySpecInput } from '../../../src-exchange-sim/keys.ts';
 import { authenticateKrakenFutures, NonceBook } from '../../../src-exchange-sim/kraken-futures.ts';
-import { startExchangeSim, type ExchangeSim } from '../../../src-exchange-sim/server.ts';
-import { alterAfterSigning, ccxtForSim, failureOf, KRAKEN_FUTURES_KEY_CHECK, recordResponses } from '../../support/ccxt-sim.ts';
+import { alterAfterSigning, failureOf, KRAKEN_FUTURES_KEY_CHECK, simulatorFor } from '../../support/ccxt-sim.ts';
 
 interface CheckedKey {
   apiKey: string;
@@ -23,25 +21,7 @@ function authent(secret: string, postData: string, nonce: string, endpointPath: 
 }
 
 describe('exchange simulator: Kraken Futures', () => {
-  let sim: ExchangeSim;
-  const bodies: string[] = [];
-  const secrets: string[] = [];
-
-  beforeAll(async () => {
-    sim = await startExchangeSim();
-  });
-  afterAll(() => sim.close());
-
-  const newKey = (spec: Omit<KeySpecInput, 'exchange'> = {}) => {
-    const issued = sim.keys.create({ exchange: 'krakenfutures', ...spec });
-    secrets.push(issued.secret);
-    return issued;
-  };
-  const client = (credentials: { apiKey?: string; secret?: string } = {}): Exchange => {
-    const ex = ccxtForSim('krakenfutures', sim.urls.krakenfutures, credentials);
-    recordResponses(ex, bodies);
-    return ex;
-  };
+  const { sim, bodies, secrets, newKey, client } = simulatorFor('krakenfutures');
   const checkKey = (ex: Exchange): Promise<CheckedKey> => ex.request(...KRAKEN_FUTURES_KEY_CHECK);
   const leveragePreferences = (ex: Exchange, params: Record<string, string> = {}) => ex.privateGetLeveragepreferences(params);
 
@@ -147,16 +127,16 @@ describe('exchange simulator: Kraken Futures', () => {
     });
     const body = 'json={"batchOrder":[{"order":"send","order_tag":"1","orderType":"lmt","symbol":"PF_XBTUSD","side":"buy","size":0.001,"limitPrice":1000}]}';
     const signature = authent(secret, body, '', '/api/v3/batchorder');
-    expect(authenticateKrakenFutures(request('', body, signature), sim.keys, book)).toHaveProperty('key.apiKey', apiKey);
-    expect(authenticateKrakenFutures(request('', body.replace('0.001', '0.002'), signature), sim.keys, book)).toHaveProperty(
+    expect(authenticateKrakenFutures(request('', body, signature), sim().keys, book)).toHaveProperty('key.apiKey', apiKey);
+    expect(authenticateKrakenFutures(request('', body.replace('0.001', '0.002'), signature), sim().keys, book)).toHaveProperty(
       'refusal.error',
       'authenticationError',
     );
 
     const query = 'symbol=PF_XBTUSD&note=%41';
     const querySignature = authent(secret, query, '', '/api/v3/batchorder');
-    expect(authenticateKrakenFutures(request(query, '', querySignature), sim.keys, book)).toHaveProperty('key');
-    expect(authenticateKrakenFutures(request(query.replace('%41', 'A'), '', querySignature), sim.keys, book)).toHaveProperty('refusal');
+    expect(authenticateKrakenFutures(request(query, '', querySignature), sim().keys, book)).toHaveProperty('key');
+    expect(authenticateKrakenFutures(request(query.replace('%41', 'A'), '', querySignature), sim().keys, book)).toHaveProperty('refusal');
   });
 
   it('never puts a secret in any response', () => {
