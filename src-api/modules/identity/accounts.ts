@@ -42,18 +42,20 @@ export class Accounts {
   }
 
   async userView(userId: string): Promise<UserView> {
-    const user = await this.database.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirstOrThrow();
-    const passkeys = await this.database.db
-      .selectFrom('passkeys')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('user_id', '=', userId)
+    const user = await this.database.db
+      .selectFrom('users')
+      .select(['id', 'email', 'created_at', 'password_hash'])
+      .select((eb) =>
+        eb.selectFrom('passkeys').select(eb.fn.countAll<number>().as('n')).whereRef('passkeys.user_id', '=', 'users.id').as('passkey_count'),
+      )
+      .where('id', '=', userId)
       .executeTakeFirstOrThrow();
     return {
       id: user.id,
       email: user.email,
       createdAt: user.created_at,
       hasPassword: user.password_hash !== null,
-      passkeyCount: Number(passkeys.n),
+      passkeyCount: Number(user.passkey_count ?? 0),
     };
   }
 
