@@ -1,5 +1,10 @@
-import { useMemo } from 'react';
-import { assessPassword, type PasswordAssessment } from '../../../src-shared/password-policy.ts';
+import { useEffect, useMemo, useState } from 'react';
+import type { PasswordAssessment, assessPassword } from '../../../src-shared/password-policy.ts';
+
+type Assess = typeof assessPassword;
+let loading: Promise<Assess> | null = null;
+/** zxcvbn's dictionaries are most of a megabyte: loaded the first time someone types a new password. */
+const loadAssess = (): Promise<Assess> => (loading ??= import('../../../src-shared/password-policy.ts').then((m) => m.assessPassword));
 
 const WORDS = ['Very weak', 'Weak', 'Fair', 'Strong', 'Very strong'] as const;
 
@@ -61,5 +66,13 @@ export function PasswordStrength({ assessment, id }: { assessment: PasswordAsses
 
 /** The assessment of a password as it is typed (null while empty), with the email as context. */
 export function usePasswordAssessment(password: string, email: string): PasswordAssessment | null {
-  return useMemo(() => (password ? assessPassword(password, { email }) : null), [password, email]);
+  const [assess, setAssess] = useState<Assess | null>(null);
+  useEffect(() => {
+    let live = true;
+    void loadAssess().then((fn) => live && setAssess(() => fn));
+    return () => {
+      live = false;
+    };
+  }, []);
+  return useMemo(() => (password && assess ? assess(password, { email }) : null), [password, email, assess]);
 }
