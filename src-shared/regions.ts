@@ -52,9 +52,3 @@ export type RegionCatalog = z.infer<typeof RegionCatalog>;
 /** What a deployed region's edge publishes about itself (`GET /v1/probe/<region>/exchanges`). */
 export const PublishedLatencies = z.object({ region: RegionId, exchangeLatencies: z.array(ExchangeLatency) });
 export type PublishedLatencies = z.infer<typeof PublishedLatencies>;
-
-export const regionFacts = (id: RegionId): RegionFacts => {
-  const facts = REGION_FACTS.find((r) => r.id === id);
-  if (!facts) throw new Error(`no facts for region ${id}`);
-  return facts;
-};

@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable } from 'kysely';
+import type { Generated } from 'kysely';
 
 /** Timestamps are ISO-8601 UTC strings: sortable, and the same on SQLite and PostgreSQL. */
 export interface AuditLogTable {
@@ -133,5 +133,3 @@ export interface Database {
   sealing_key_destructions: SealingKeyDestructionsTable;
 }
 
-export type AuditLogRow = Selectable<AuditLogTable>;
-export type NewAuditLogRow = Insertable<AuditLogTable>;

@@ -6,7 +6,6 @@ import { fail, ok, type Result } from '../../../src-shared/result.ts';
 import { bridge, NO_BRIDGE } from '../bridge.ts';
 
 type Boot = { state: 'loading' } | { state: 'ready' } | { state: 'error'; message: string };
-export type SignedIn = Extract<AuthState, { state: 'signedIn' }>;
 
 /** Why the app is back on the sign-in screen when the user did not ask, in the user's words. */
 const SIGNED_OUT_BECAUSE = {
