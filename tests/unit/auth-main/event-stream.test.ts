@@ -1,20 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../../support/api.ts';
-import { device, GOOD_PASSWORD, Relay, uniqueEmail, waitFor, type Device } from './harness.ts';
+import { devicePool, GOOD_PASSWORD, Relay, uniqueEmail, waitFor } from './harness.ts';
 
 describe('the account event stream on the desktop (real API)', () => {
   let api: TestApi;
-  const devices: Device[] = [];
-  const newDevice = (url = api.url) => {
-    const d = device(url);
-    devices.push(d);
-    return d;
-  };
+  const makeDevice = devicePool();
+  const newDevice = (url = api.url) => makeDevice(url);
   beforeAll(async () => {
     api = await startTestApi({ PLUTARC_CEREMONY_STARTS_PER_MINUTE: '1000' });
-  });
-  afterEach(() => {
-    for (const d of devices.splice(0)) d.auth.stop();
   });
   afterAll(() => api.close());
 

@@ -1,6 +1,7 @@
 // Devices for the desktop identity tests: AuthServices against a real API, with recording ports, and a
 // scripted "system browser" that runs the hosted page's calls with a software authenticator.
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { afterEach } from 'vitest';
 import type { AuthState, Notice, PasskeyFlow } from '../../../src-shared/ipc-auth.ts';
 import { AuthService, type AuthServiceOptions } from '../../../src-main/services/auth/auth-service.ts';
 import { IdentityApi } from '../../../src-main/services/auth/identity-api.ts';
@@ -137,4 +138,17 @@ export class Relay {
     this.drop();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** Devices for a test file: each made with `make(apiUrl, options)` is stopped after the test that made it. */
+export function devicePool(): (apiUrl: string, options?: Parameters<typeof device>[1]) => Device {
+  const devices: Device[] = [];
+  afterEach(() => {
+    for (const d of devices.splice(0)) d.auth.stop();
+  });
+  return (apiUrl, options) => {
+    const d = device(apiUrl, options);
+    devices.push(d);
+    return d;
+  };
 }

@@ -1,10 +1,10 @@
 import { connect } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PasskeyFlow } from '../../../src-shared/ipc-auth.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
 import { call } from '../../support/http.ts';
 import { SoftAuthenticator } from '../../support/soft-authenticator.ts';
-import { device, failureOf, GOOD_PASSWORD, systemBrowser, uniqueEmail, visitAuthorizePage, waitFor, type Device } from './harness.ts';
+import { devicePool, failureOf, GOOD_PASSWORD, systemBrowser, uniqueEmail, visitAuthorizePage, waitFor, type device, type Device } from './harness.ts';
 
 const portOpen = (origin: string) =>
   new Promise<boolean>((resolve) => {
@@ -22,18 +22,11 @@ const finished = (d: Device, flow: PasskeyFlow) =>
 describe('passkeys through the system browser (RFC 8252 hand-off, real API, software authenticator)', () => {
   let api: TestApi;
   let hostedOrigin = '';
-  const devices: Device[] = [];
-  const newDevice = (options: Parameters<typeof device>[1] = {}) => {
-    const d = device(api.url, options);
-    devices.push(d);
-    return d;
-  };
+  const makeDevice = devicePool();
+  const newDevice = (options: Parameters<typeof device>[1] = {}) => makeDevice(api.url, options);
   beforeAll(async () => {
     api = await startTestApi({ PLUTARC_CEREMONY_STARTS_PER_MINUTE: '1000' });
     hostedOrigin = api.url.replace('127.0.0.1', 'localhost');
-  });
-  afterEach(() => {
-    for (const d of devices.splice(0)) d.auth.stop();
   });
   afterAll(() => api.close());
 

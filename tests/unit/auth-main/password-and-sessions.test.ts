@@ -1,24 +1,17 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemorySecretStore, systemTimers, type Timers } from '../../../src-main/services/auth/ports.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
 import { call } from '../../support/http.ts';
-import { device, failureOf, GOOD_PASSWORD, Relay, uniqueEmail, waitFor, type Device } from './harness.ts';
+import { device, devicePool, failureOf, GOOD_PASSWORD, Relay, uniqueEmail, waitFor } from './harness.ts';
 
 const TOKEN_KEY = 'session-token';
 
 describe('password sign-in and the session on the desktop (real API)', () => {
   let api: TestApi;
-  const devices: Device[] = [];
-  const newDevice = (...args: Parameters<typeof device> extends [string, ...infer R] ? R : never) => {
-    const d = device(api.url, ...args);
-    devices.push(d);
-    return d;
-  };
+  const makeDevice = devicePool();
+  const newDevice = (options?: Parameters<typeof device>[1]) => makeDevice(api.url, options);
   beforeAll(async () => {
     api = await startTestApi({ PLUTARC_CEREMONY_STARTS_PER_MINUTE: '1000' });
-  });
-  afterEach(() => {
-    for (const d of devices.splice(0)) d.auth.stop();
   });
   afterAll(() => api.close());
 
@@ -75,8 +68,7 @@ describe('password sign-in and the session on the desktop (real API)', () => {
       relay.drop();
       // Retries come after seconds to minutes; here after a moment.
       const hurried: Timers = { now: () => new Date(), setTimeout: (fn, ms) => systemTimers.setTimeout(fn, Math.min(ms, 200)) };
-      const later = device(relay.url, { store, timers: hurried });
-      devices.push(later);
+      const later = makeDevice(relay.url, { store, timers: hurried });
       later.auth.start();
       expect(await later.auth.state()).toEqual({ state: 'signedOut', reason: null });
       expect(await store.get(TOKEN_KEY)).not.toBeNull();
