@@ -8,6 +8,7 @@ import { hash, verify } from '@node-rs/argon2';
 import autocannon from 'autocannon';
 import { ARGON2_PARAMS } from '../src-api/modules/identity/passwords.ts';
 import { median, startApiProcess } from './support/api-process.ts';
+import { cpuBetween, threadCpu } from './support/thread-cpu.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -16,6 +17,14 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? availableParallelism() * 8);
 const PASSWORD = 'marmalade sunrise quietly bicycles';
 const DEVICE = { client: 'desktop', appVersion: 'bench', os: 'bench' };
+
+type CpuTally = { pool: number; main: number; other: number; n: number };
+const add = (tally: CpuTally, used: { pool: number; main: number; other: number }, operations: number) => {
+  tally.pool += used.pool;
+  tally.main += used.main;
+  tally.other += used.other;
+  tally.n += operations;
+};
 
 async function forDuration(concurrency: number, seconds: number, task: () => Promise<unknown>): Promise<number> {
   const until = performance.now() + seconds * 1000;
@@ -53,34 +62,61 @@ try {
   const floorAddress = floor.address();
   const floorUrl = `http://127.0.0.1:${typeof floorAddress === 'object' && floorAddress ? floorAddress.port : 0}`;
   // autocannon rather than fetch: the load generator shares the cores, so it must cost as little as it can.
-  const signInsPerSecond = async (url: string) => {
+  const signInsPerSecond = async (url: string, seconds = SECONDS) => {
     const run = await autocannon({
       url,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, password: PASSWORD, device: DEVICE }),
       connections: CONCURRENCY,
-      duration: SECONDS,
+      duration: seconds,
     });
     if (run.non2xx > 0) throw new Error(`${run.non2xx} requests to ${url} failed`);
-    return run.requests.total / SECONDS;
+    return run.requests.total / seconds;
   };
+  // Steady state is what counts: each side first runs a few seconds untimed, so V8 has compiled the hot
+  // paths (the API's are many more than the bare loop's) before any round is measured.
+  const WARMUP = Math.min(SECONDS, 3);
+  await forDuration(CONCURRENCY, WARMUP, () => verify(phc, PASSWORD));
+  await signInsPerSecond(floorUrl, WARMUP);
+  await signInsPerSecond(`${api.url}/v1/auth/password`, WARMUP);
+  // Where the CPU goes (Linux): per sign-in, the API process's hashing pool, its main thread and the rest,
+  // against the bare loop's per hash; this process's own CPU during the API rounds is the load generator's.
+  // Unlike the throughput ratio, this one leaves out the load generator, which shares the two cores.
+  const cpu = { bare: { pool: 0, main: 0, other: 0, n: 0 }, api: { pool: 0, main: 0, other: 0, n: 0 }, generator: 0 };
   const rounds: { bare: number; http: number; api: number }[] = [];
   for (let round = 0; round < ROUNDS; round++) {
+    let before = threadCpu('self');
     const bare = await forDuration(CONCURRENCY, SECONDS, () => verify(phc, PASSWORD));
+    add(cpu.bare, cpuBetween(before, threadCpu('self'), process.pid), bare * SECONDS);
     const http = await signInsPerSecond(floorUrl);
+    before = threadCpu(api.pid);
+    const generatorBefore = process.cpuUsage();
     const apiRate = await signInsPerSecond(`${api.url}/v1/auth/password`);
+    const generator = process.cpuUsage(generatorBefore);
+    add(cpu.api, cpuBetween(before, threadCpu(api.pid), api.pid), apiRate * SECONDS);
+    cpu.generator += (generator.user + generator.system) / 1000;
     rounds.push({ bare, http, api: apiRate });
   }
   floor.close();
   const ratio = median(rounds.map((r) => r.api / r.bare));
-  console.log(`password sign-in, Argon2id m=19456 t=2 p=1, ${CONCURRENCY} in flight, ${ROUNDS} rounds of ${SECONDS}s each side`);
+  console.log(`password sign-in, Argon2id m=19456 t=2 p=1, ${CONCURRENCY} in flight, ${ROUNDS} rounds of ${SECONDS}s each side after ${WARMUP}s of warm-up`);
   console.log(`  bare verify loop: median ${median(rounds.map((r) => r.bare)).toFixed(1)} hashes/s`);
   console.log(`  verify over HTTP: median ${median(rounds.map((r) => r.http)).toFixed(1)} requests/s (a bare node:http server)`);
   console.log(`  API sign-ins:     median ${median(rounds.map((r) => r.api)).toFixed(1)} sign-ins/s`);
   console.log(`  ratio API/bare:   median ${ratio.toFixed(3)} of ${rounds.map((r) => (r.api / r.bare).toFixed(3)).join(', ')}  (API overhead ${((1 - ratio) * 100).toFixed(1)}%, target < 10%)`);
   const overHttp = median(rounds.map((r) => r.api / r.http));
   console.log(`  ratio API/HTTP:   median ${overHttp.toFixed(3)}  (what the API adds to a verify served over HTTP: ${((1 - overHttp) * 100).toFixed(1)}%)`);
+  if (cpu.api.n > 0 && cpu.bare.n > 0) {
+    const per = (ms: number, n: number) => (ms / n).toFixed(2);
+    const bareTotal = (cpu.bare.pool + cpu.bare.main + cpu.bare.other) / cpu.bare.n;
+    const apiTotal = (cpu.api.pool + cpu.api.main + cpu.api.other) / cpu.api.n;
+    console.log('  CPU per sign-in, ms (all rounds, from /proc):');
+    console.log(`    bare loop:       ${bareTotal.toFixed(2)} = hashing ${per(cpu.bare.pool, cpu.bare.n)} + main thread ${per(cpu.bare.main, cpu.bare.n)} + other ${per(cpu.bare.other, cpu.bare.n)}`);
+    console.log(`    API process:     ${apiTotal.toFixed(2)} = hashing ${per(cpu.api.pool, cpu.api.n)} + main thread ${per(cpu.api.main, cpu.api.n)} + other ${per(cpu.api.other, cpu.api.n)}`);
+    console.log(`    load generator:  ${per(cpu.generator, cpu.api.n)} (this process, during the API rounds)`);
+    console.log(`    ratio bare/API:  ${(bareTotal / apiTotal).toFixed(3)}  (the API's own CPU overhead, load generator left out: ${((1 - bareTotal / apiTotal) * 100).toFixed(1)}%)`);
+  }
 
   const load = (path: string, headers: Record<string, string>) =>
     autocannon({ url: `${api.url}${path}`, headers, connections: 10, overallRate: 500, duration: SECONDS });

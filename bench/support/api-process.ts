@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /** The API as its own process (as deployed), on SQLite in a temp folder, so the load generator does not share its event loop. */
-export async function startApiProcess(env: Record<string, string> = {}): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startApiProcess(env: Record<string, string> = {}): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'plutarc-bench-'));
   const child: ChildProcess = fork(resolve(import.meta.dirname, '../../src-api/main.ts'), [], {
     env: {
@@ -22,6 +22,7 @@ export async function startApiProcess(env: Record<string, string> = {}): Promise
   });
   return {
     url,
+    pid: child.pid ?? 0,
     async stop() {
       const exited = new Promise((done) => child.once('exit', done));
       child.kill('SIGTERM');

@@ -23,6 +23,14 @@ export const tooMany = (retryAfterSeconds: number) =>
     retryAfterSeconds,
   });
 
+const toUserView = (row: UsersTable & { passkey_count: number | null }): UserView => ({
+  id: row.id,
+  email: row.email,
+  createdAt: row.created_at,
+  hasPassword: row.password_hash !== null,
+  passkeyCount: Number(row.passkey_count ?? 0),
+});
+
 /** Accounts, passwords and sign-in: the rules every route shares. */
 export class Accounts {
   private readonly database: DatabaseHandle;
@@ -41,22 +49,18 @@ export class Accounts {
     this.dummyHash = makeDummyHash();
   }
 
-  async userView(userId: string): Promise<UserView> {
-    const user = await this.database.db
+  /** Users with the count of their passkeys: what a UserView needs, in one query. */
+  private usersWithPasskeyCount() {
+    return this.database.db
       .selectFrom('users')
-      .select(['id', 'email', 'created_at', 'password_hash'])
+      .selectAll()
       .select((eb) =>
         eb.selectFrom('passkeys').select(eb.fn.countAll<number>().as('n')).whereRef('passkeys.user_id', '=', 'users.id').as('passkey_count'),
-      )
-      .where('id', '=', userId)
-      .executeTakeFirstOrThrow();
-    return {
-      id: user.id,
-      email: user.email,
-      createdAt: user.created_at,
-      hasPassword: user.password_hash !== null,
-      passkeyCount: Number(user.passkey_count ?? 0),
-    };
+      );
+  }
+
+  async userView(userId: string): Promise<UserView> {
+    return toUserView(await this.usersWithPasskeyCount().where('id', '=', userId).executeTakeFirstOrThrow());
   }
 
   findUserByEmail(email: string): Promise<UsersTable | undefined> {
@@ -91,7 +95,8 @@ export class Accounts {
   async signInWithPassword(input: { email: string; password: string; device: DeviceInfo }, context: RequestContext): Promise<SessionGrant> {
     const verdict = await this.throttle.check(input.email, context.ip);
     if (!verdict.allowed) throw tooMany(verdict.retryAfterSeconds);
-    const user = await this.findUserByEmail(input.email);
+    // The row and its passkey count at once: the answer's user view then needs no second query.
+    const user = await this.usersWithPasskeyCount().where('email', '=', input.email).executeTakeFirst();
     const ok = await verifyPassword(user?.password_hash ?? (await this.dummyHash), input.password);
     if (!user || !user.password_hash || !ok) {
       await this.throttle.recordFailure(input.email, context.ip);
@@ -102,11 +107,17 @@ export class Accounts {
     if (needsRehash(user.password_hash)) {
       await this.database.db.updateTable('users').set({ password_hash: await hashPassword(input.password) }).where('id', '=', user.id).execute();
     }
-    return this.startSession(user.id, 'password', input.device, context);
+    return this.startSession(user.id, 'password', input.device, context, toUserView(user));
   }
 
-  /** Opens a session and tells the user's other devices about the new sign-in. */
-  async startSession(userId: string, method: SessionRow['method'], device: DeviceInfo, context: RequestContext): Promise<SessionGrant> {
+  /** Opens a session and tells the user's other devices about the new sign-in; `user` when the caller has it already. */
+  async startSession(
+    userId: string,
+    method: SessionRow['method'],
+    device: DeviceInfo,
+    context: RequestContext,
+    user?: UserView,
+  ): Promise<SessionGrant> {
     // The session, its audit entry and the event for other devices are one write: all or none.
     const { token, session, stored } = await this.database.db.transaction().execute(async (trx) => {
       const created = await this.sessions.create({ userId, method, device, userAgent: context.userAgent, ip: context.ip }, trx);
@@ -123,7 +134,7 @@ export class Accounts {
       return { ...created, stored: await this.events.append(userId, event, trx) };
     });
     this.events.announce(userId, stored);
-    return { token, user: await this.userView(userId), session: sessionView(session, session.id) };
+    return { token, user: user ?? (await this.userView(userId)), session: sessionView(session, session.id) };
   }
 
   async checkPassword(userId: string, password: string, context: RequestContext): Promise<boolean> {

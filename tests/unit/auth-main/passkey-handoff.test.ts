@@ -52,6 +52,9 @@ describe('passkeys through the system browser (RFC 8252 hand-off, real API, soft
     expect(await a.auth.state()).toMatchObject({ state: 'signedIn', user: { passkeyCount: 1 } });
     expect(a.auth.passkeyLoopbackOrigin()).toBeUndefined();
     expect(await portOpen(loopback!)).toBe(false);
+    // A password sign-in's answer counts the passkey too: its user view comes from the query that read the hash.
+    const viaPassword = await call(api.url, 'POST', '/v1/auth/password', { body: { email, password: GOOD_PASSWORD, device: { client: 'desktop' } } });
+    expect(viaPassword.body).toMatchObject({ user: { email, hasPassword: true, passkeyCount: 1 } });
 
     // Device B signs in with the passkey alone; A hears about it.
     const b = newDevice({ openExternal: systemBrowser(api.url, authenticator) });
