@@ -46,6 +46,7 @@ export async function buildApp(config: ApiConfig, options: BuildAppOptions = {})
       baseDelaySeconds: config.identity.throttle.baseDelaySeconds,
       ipStartsPerMinute: config.identity.throttle.ipStartsPerMinute,
     },
+    sessionLifetimes: config.identity.sessionLifetimes,
     webauthn: {
       rpId: config.identity.rpId,
       rpName: 'plutarc',

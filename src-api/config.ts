@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { RegionId } from '../src-shared/regions.ts';
+import { SESSION_LIFETIMES, type SessionLifetimes } from './modules/identity/sessions.ts';
 import { ExchangeLatencyOverrides, type ExchangeLatencyTable } from './modules/regions/simulated-latencies.ts';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -21,6 +22,9 @@ const ProbeUrls = z
     }
     return out;
   });
+
+const lifetime = (longest: number) =>
+  z.coerce.number().int().min(1).max(longest, `at most ${longest} (sessions may be made shorter, never longer)`).default(longest);
 
 /** Everything the API reads from its environment, parsed once at start. */
 export const ApiEnv = z.object({
@@ -53,6 +57,11 @@ export const ApiEnv = z.object({
   PLUTARC_SIGNIN_FREE_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
   PLUTARC_SIGNIN_BASE_DELAY_SECONDS: z.coerce.number().min(0.1).max(60).default(1),
   PLUTARC_CEREMONY_STARTS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
+  /** Session lifetimes in seconds: each may be shortened (tests, a stricter deployment), never made longer. */
+  PLUTARC_DESKTOP_SESSION_IDLE_SECONDS: lifetime(SESSION_LIFETIMES.desktop.idleSeconds),
+  PLUTARC_DESKTOP_SESSION_MAX_SECONDS: lifetime(SESSION_LIFETIMES.desktop.absoluteSeconds),
+  PLUTARC_WEB_SESSION_IDLE_SECONDS: lifetime(SESSION_LIFETIMES.web.idleSeconds),
+  PLUTARC_WEB_SESSION_MAX_SECONDS: lifetime(SESSION_LIFETIMES.web.absoluteSeconds),
   /** The key broker (sealing keys for exchange keys). Without it, adding and deleting exchange keys answer 503. */
   PLUTARC_KEYBROKER_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Where the broker's service token is read from: a file, never the token itself. */
@@ -85,6 +94,7 @@ export type ApiConfig = {
     hostedOrigin: string | undefined;
     hostedPagesDir: string;
     throttle: { freeFailures: number; baseDelaySeconds: number; ipStartsPerMinute: number };
+    sessionLifetimes: SessionLifetimes;
   };
   /** Where the key broker is and where its service token file is; undefined when not configured. */
   keybroker: { url: string; serviceTokenFile: string } | undefined;
@@ -143,6 +153,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, version = '0.0.0'): ApiConfig
         freeFailures: e.PLUTARC_SIGNIN_FREE_FAILURES,
         baseDelaySeconds: e.PLUTARC_SIGNIN_BASE_DELAY_SECONDS,
         ipStartsPerMinute: e.PLUTARC_CEREMONY_STARTS_PER_MINUTE,
+      },
+      sessionLifetimes: {
+        desktop: { idleSeconds: e.PLUTARC_DESKTOP_SESSION_IDLE_SECONDS, absoluteSeconds: e.PLUTARC_DESKTOP_SESSION_MAX_SECONDS },
+        web: { idleSeconds: e.PLUTARC_WEB_SESSION_IDLE_SECONDS, absoluteSeconds: e.PLUTARC_WEB_SESSION_MAX_SECONDS },
       },
     },
     keybroker:

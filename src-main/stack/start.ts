@@ -97,9 +97,17 @@ try {
       PLUTARC_KEYBROKER_URL: keybroker.url,
       PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE: keybroker.serviceTokenFile,
       ...(process.env.PLUTARC_SIM_EXCHANGE_LATENCIES ? { PLUTARC_SIM_EXCHANGE_LATENCIES: process.env.PLUTARC_SIM_EXCHANGE_LATENCIES } : {}),
-      // Sign-in throttling, when set (the end-to-end tests shorten its delays).
+      // Sign-in throttling and session lifetimes, when set (the end-to-end tests shorten them).
       ...Object.fromEntries(
-        ['PLUTARC_SIGNIN_FREE_FAILURES', 'PLUTARC_SIGNIN_BASE_DELAY_SECONDS', 'PLUTARC_CEREMONY_STARTS_PER_MINUTE'].flatMap((name) => {
+        [
+          'PLUTARC_SIGNIN_FREE_FAILURES',
+          'PLUTARC_SIGNIN_BASE_DELAY_SECONDS',
+          'PLUTARC_CEREMONY_STARTS_PER_MINUTE',
+          'PLUTARC_DESKTOP_SESSION_IDLE_SECONDS',
+          'PLUTARC_DESKTOP_SESSION_MAX_SECONDS',
+          'PLUTARC_WEB_SESSION_IDLE_SECONDS',
+          'PLUTARC_WEB_SESSION_MAX_SECONDS',
+        ].flatMap((name) => {
           const value = process.env[name];
           return value ? [[name, value] as const] : [];
         }),

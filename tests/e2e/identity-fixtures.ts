@@ -16,6 +16,8 @@ export interface Device {
 export const THROTTLE = { freeFailures: 3, baseDelaySeconds: 2 } as const;
 
 interface IdentityWorkerFixtures {
+  /** Extra environment for the stack, set per file with `test.use({ stackEnv })` (e.g. shorter sessions). */
+  stackEnv: Record<string, string>;
   /** `npm start`'s stack (API, regions, browser host) with a fresh database for this worker. */
   identityStack: RunningStack;
 }
@@ -34,16 +36,16 @@ interface IdentityTestFixtures {
  * share one API (and so one database) per worker, each test with its own account.
  */
 export const test = base.extend<IdentityTestFixtures, IdentityWorkerFixtures>({
+  stackEnv: [{}, { scope: 'worker', option: true }],
   identityStack: [
-    // Playwright reads a fixture's dependencies from its first parameter's pattern: this one has none.
-    // eslint-disable-next-line no-empty-pattern
-    async ({}, use) => {
+    async ({ stackEnv }, use) => {
       const dir = tempDir('plutarc-e2e-identity-');
       const stack = await startStack(dir.path, {
         PLUTARC_SIGNIN_FREE_FAILURES: String(THROTTLE.freeFailures),
         PLUTARC_SIGNIN_BASE_DELAY_SECONDS: String(THROTTLE.baseDelaySeconds),
         // Every test starts ceremonies from 127.0.0.1; the per-address limit has its own unit test.
         PLUTARC_CEREMONY_STARTS_PER_MINUTE: '10000',
+        ...stackEnv,
       });
       await use(stack);
       stack.process.kill('SIGINT');

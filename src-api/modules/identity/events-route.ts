@@ -1,9 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AccountEvent } from '../../../src-shared/auth.ts';
 import { authOf, requireSession } from './guard.ts';
 import type { Identity } from './index.ts';
 import type { StoredEvent } from './events.ts';
+import { iso } from './clock.ts';
+import { sessionExpiresAt, type SessionRow } from './sessions.ts';
 
 const HEARTBEAT_MS = 20_000;
+/** The least time between two checks of the session, so a clock that disagrees can never make a busy loop. */
+const MIN_CHECK_MS = 250;
 
 /**
  * `GET /v1/events`: the signed-in device's event stream (server-sent events, resumable with Last-Event-ID).
@@ -43,7 +48,7 @@ export const eventsRoute: FastifyPluginAsyncZod<{ identity: Identity }> = async 
       closed = true;
       open.delete(close);
       unsubscribe();
-      clearInterval(timers.heartbeat);
+      clearTimeout(timers.heartbeat);
       // The connection served only this stream: let it go with it, so a shutting-down server waits for nothing.
       raw.end(() => request.raw.socket.destroy());
     };
@@ -58,14 +63,30 @@ export const eventsRoute: FastifyPluginAsyncZod<{ identity: Identity }> = async 
     for (const stored of await identity.events.since(auth.userId, cursor)) send(stored);
 
     if (closed) return;
-    timers.heartbeat = setInterval(() => {
-      // The session can also end by expiry: check it as we keep the connection alive.
-      void identity.sessions.authenticate(token, request.ip).then((check) => {
-        if (!check.ok) close();
-        else if (!closed) raw.write(': keep-alive\n\n');
-      });
-    }, HEARTBEAT_MS);
-    timers.heartbeat.unref();
+    // The session is checked at every heartbeat and at the moment it would expire, whichever comes first: a
+    // session that runs out ends its stream then and there, with an event saying so, and the device signs out.
+    const check = async () => {
+      const result = await identity.sessions.authenticate(token, request.ip);
+      if (closed) return;
+      if (!result.ok) {
+        if (result.reason === 'expired') {
+          const event: AccountEvent = { type: 'session.expired', sessionId: auth.session.id, at: iso(identity.now()) };
+          raw.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+        }
+        close();
+        return;
+      }
+      raw.write(': keep-alive\n\n');
+      schedule(result.session);
+    };
+    const schedule = (session: SessionRow) => {
+      const untilExpiry = Date.parse(sessionExpiresAt(session)) - identity.now().getTime();
+      const delay = Math.max(MIN_CHECK_MS, Math.min(HEARTBEAT_MS, untilExpiry));
+      // A failed check (the database going away at shutdown) ends the stream; the device reconnects.
+      timers.heartbeat = setTimeout(() => check().catch(close), delay);
+      timers.heartbeat.unref();
+    };
+    schedule(auth.session);
     open.add(close);
     request.raw.on('close', close);
   });

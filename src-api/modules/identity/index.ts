@@ -6,7 +6,7 @@ import { eventsRoute } from './events-route.ts';
 import { AccountEvents } from './events.ts';
 import { Handoffs, type WebAuthnSettings } from './handoffs.ts';
 import { identityRoutes } from './routes.ts';
-import { SessionStore } from './sessions.ts';
+import { SessionStore, type SessionLifetimes } from './sessions.ts';
 import { SignInThrottle, type ThrottleSettings } from './throttle.ts';
 
 export { authOf, requireReverification, requireSession } from './guard.ts';
@@ -28,12 +28,14 @@ export async function createIdentity(deps: {
   database: DatabaseHandle;
   webauthn: WebAuthnSettings;
   throttle: ThrottleSettings;
+  /** Shorter than the defaults only (config enforces it); the defaults when absent. */
+  sessionLifetimes?: SessionLifetimes;
   now?: Now;
   warn: (message: string, detail: Record<string, unknown>) => void;
 }): Promise<Identity> {
   const now = deps.now ?? systemNow;
   const { database } = deps;
-  const sessions = new SessionStore(database, now);
+  const sessions = new SessionStore(database, now, deps.sessionLifetimes);
   const events = new AccountEvents(database, now);
   const throttle = await SignInThrottle.open(database, deps.throttle);
   const accounts = new Accounts({ database, sessions, events, throttle, now });

@@ -11,7 +11,8 @@ export const SESSION_LIFETIMES = {
   desktop: { idleSeconds: 7 * 24 * 3600, absoluteSeconds: 30 * 24 * 3600 },
   web: { idleSeconds: 3600, absoluteSeconds: 24 * 3600 },
 } as const;
-/** last_seen_at is written at most this often. */
+export type SessionLifetimes = Record<SessionsTable['kind'], { idleSeconds: number; absoluteSeconds: number }>;
+/** last_seen_at is written at most this often (or twice per idle period, when that is shorter). */
 const TOUCH_EVERY_MS = 60_000;
 
 export type SessionRow = SessionsTable;
@@ -30,6 +31,9 @@ export function deviceLabel(device: DeviceInfo, userAgent: string | undefined): 
   return browser || os ? `${browser || 'Browser'}${os ? ` on ${os}` : ''}` : 'Web browser';
 }
 
+/** When the session ends unless used again: the earlier of its idle and absolute expiry. */
+export const sessionExpiresAt = (row: SessionRow): string => (row.expires_at < row.idle_expires_at ? row.expires_at : row.idle_expires_at);
+
 export function sessionView(row: SessionRow, currentId: string | null): SessionView {
   return {
     id: row.id,
@@ -40,7 +44,7 @@ export function sessionView(row: SessionRow, currentId: string | null): SessionV
     lastIp: row.last_ip,
     createdAt: row.created_at,
     lastSeenAt: row.last_seen_at,
-    expiresAt: row.expires_at < row.idle_expires_at ? row.expires_at : row.idle_expires_at,
+    expiresAt: sessionExpiresAt(row),
     current: row.id === currentId,
   };
 }
@@ -50,10 +54,12 @@ export type SessionCheck = { ok: true; session: SessionRow } | { ok: false; reas
 export class SessionStore {
   private readonly database: DatabaseHandle;
   private readonly now: Now;
+  private readonly lifetimes: SessionLifetimes;
 
-  constructor(database: DatabaseHandle, now: Now) {
+  constructor(database: DatabaseHandle, now: Now, lifetimes: SessionLifetimes = SESSION_LIFETIMES) {
     this.database = database;
     this.now = now;
+    this.lifetimes = lifetimes;
   }
 
   async create(
@@ -61,7 +67,7 @@ export class SessionStore {
     db: Kysely<Database> = this.database.db,
   ) {
     const now = this.now();
-    const lifetime = SESSION_LIFETIMES[input.device.client];
+    const lifetime = this.lifetimes[input.device.client];
     const token = newToken();
     const row: SessionRow = {
       id: randomUUID(),
@@ -91,8 +97,9 @@ export class SessionStore {
     const now = this.now();
     const nowIso = iso(now);
     if (row.expires_at <= nowIso || row.idle_expires_at <= nowIso) return { ok: false, reason: 'expired' };
-    if (now.getTime() - Date.parse(row.last_seen_at) >= TOUCH_EVERY_MS || row.last_ip !== ip) {
-      const lifetime = SESSION_LIFETIMES[row.kind];
+    const lifetime = this.lifetimes[row.kind];
+    const touchEveryMs = Math.min(TOUCH_EVERY_MS, (lifetime.idleSeconds * 1000) / 2);
+    if (now.getTime() - Date.parse(row.last_seen_at) >= touchEveryMs || row.last_ip !== ip) {
       const touched = { last_seen_at: nowIso, last_ip: ip, idle_expires_at: iso(addSeconds(now, lifetime.idleSeconds)) };
       await this.database.db.updateTable('sessions').set(touched).where('id', '=', row.id).execute();
       Object.assign(row, touched);

@@ -406,6 +406,8 @@ export class AuthService {
     const own = this.current.session.id;
     if (event.type === 'session.revoked' && event.sessionId === own) {
       await this.endSession('revoked');
+    } else if (event.type === 'session.expired' && event.sessionId === own) {
+      await this.endSession('expired');
     } else if (event.type === 'session.created' && event.sessionId !== own && !this.noticed.has(event.sessionId)) {
       this.noticed.add(event.sessionId);
       this.notifier.notify({

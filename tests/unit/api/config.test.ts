@@ -29,4 +29,19 @@ describe('API configuration', () => {
     );
     expect(() => loadConfig({ PLUTARC_REGION_PROBE_URLS: 'mars=https://x.test' })).toThrow(/region=url pairs/);
   });
+
+  it('lets session lifetimes be shortened, never lengthened', () => {
+    expect(loadConfig({}).identity.sessionLifetimes).toEqual({
+      desktop: { idleSeconds: 7 * 24 * 3600, absoluteSeconds: 30 * 24 * 3600 },
+      web: { idleSeconds: 3600, absoluteSeconds: 24 * 3600 },
+    });
+    expect(loadConfig({ PLUTARC_DESKTOP_SESSION_IDLE_SECONDS: '600', PLUTARC_WEB_SESSION_MAX_SECONDS: '7200' }).identity.sessionLifetimes).toEqual({
+      desktop: { idleSeconds: 600, absoluteSeconds: 30 * 24 * 3600 },
+      web: { idleSeconds: 3600, absoluteSeconds: 7200 },
+    });
+    expect(() => loadConfig({ PLUTARC_DESKTOP_SESSION_MAX_SECONDS: String(31 * 24 * 3600) })).toThrow(
+      /PLUTARC_DESKTOP_SESSION_MAX_SECONDS: at most 2592000 \(sessions may be made shorter, never longer\)/,
+    );
+    expect(() => loadConfig({ PLUTARC_WEB_SESSION_IDLE_SECONDS: '0' })).toThrow(/PLUTARC_WEB_SESSION_IDLE_SECONDS/);
+  });
 });

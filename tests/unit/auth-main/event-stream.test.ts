@@ -107,3 +107,24 @@ describe('the account event stream on the desktop (real API)', () => {
     }
   });
 });
+
+describe('a desktop session that runs out while the app is open (real API, 2 s sessions)', () => {
+  let api: TestApi;
+  const makeDevice = devicePool();
+  beforeAll(async () => {
+    api = await startTestApi({ PLUTARC_CEREMONY_STARTS_PER_MINUTE: '1000', PLUTARC_DESKTOP_SESSION_IDLE_SECONDS: '2' });
+  });
+  afterAll(() => api.close());
+
+  it('signs the device out the moment it expires, says why, and forgets the token', async () => {
+    // Reconnecting would take 10 s here: a sign-out within moments can only come from the event.
+    const a = makeDevice(api.url, { stream: { initialBackoffMs: 10_000, maxBackoffMs: 10_000 } });
+    const started = Date.now();
+    await a.auth.register(uniqueEmail(), GOOD_PASSWORD);
+    await waitFor(() => a.states.at(-1)?.state === 'signedOut', 5000, 'the device to be signed out');
+    expect(Date.now() - started).toBeLessThan(3500);
+    expect(a.states.at(-1)).toEqual({ state: 'signedOut', reason: 'expired' });
+    expect(await a.store.get('session-token')).toBeNull();
+    expect(a.logs.some((line) => line.includes('event stream dropped'))).toBe(false);
+  });
+});

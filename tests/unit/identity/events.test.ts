@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountEvent } from '../../../src-shared/auth.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
 import { call } from '../../support/http.ts';
-import { registerUser, reverify, signIn } from '../../support/identity.ts';
+import { GOOD_PASSWORD, registerUser, reverify, signIn } from '../../support/identity.ts';
 
 interface Received {
   id: string;
@@ -32,7 +32,8 @@ function listen(url: string, token: string, lastEventId?: string) {
           buffer = buffer.slice(split + 2);
           const id = /^id: (.+)$/m.exec(block)?.[1];
           const data = /^data: (.+)$/m.exec(block)?.[1];
-          if (id && data) received.push({ id, event: AccountEvent.parse(JSON.parse(data)) });
+          // Stored events carry an id; session.expired (never stored) does not.
+          if (data) received.push({ id: id ?? '', event: AccountEvent.parse(JSON.parse(data)) });
         }
       }
     } catch {
@@ -104,6 +105,60 @@ describe('the account event stream', () => {
     await eventually(() => stream.received.length >= 1);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(stream.received).toHaveLength(1);
+    stream.stop();
+  });
+});
+
+describe('a session that expires while its stream is open', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    // Real time, shortened: a desktop session here lasts 2 s unused (touched at most every second).
+    api = await startTestApi({ PLUTARC_CEREMONY_STARTS_PER_MINUTE: '1000', PLUTARC_DESKTOP_SESSION_IDLE_SECONDS: '2' });
+  });
+  afterAll(() => api.close());
+
+  it('ends its stream the moment it expires, saying so, and the token stops working', async () => {
+    const { token } = await registerUser(api.url);
+    const started = Date.now();
+    const stream = listen(api.url, token);
+    await eventually(() => stream.ended(), 6000);
+    const waited = Date.now() - started;
+    // Not at the next 20 s heartbeat: at the expiry, give or take the check's own margin.
+    expect(waited).toBeGreaterThanOrEqual(1500);
+    expect(waited).toBeLessThan(4000);
+    expect(stream.received.map((r) => r.event)).toEqual([
+      { type: 'session.expired', sessionId: expect.any(String), at: expect.any(String) },
+    ]);
+    expect(stream.received[0]!.id).toBe('');
+    expect((await call(api.url, 'GET', '/v1/me', { token })).body.code).toBe('session_expired');
+  });
+
+  it('stays open while the session is in use, and follows its idle expiry as it moves', async () => {
+    const { token } = await registerUser(api.url);
+    const stream = listen(api.url, token);
+    // Used every 400 ms for 3.2 s: well past the first idle expiry, each use moving it on.
+    for (let i = 0; i < 8; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect((await call(api.url, 'GET', '/v1/me', { token })).status).toBe(200);
+    }
+    expect(stream.ended()).toBe(false);
+    await eventually(() => stream.ended(), 4000);
+    expect(stream.received.map((r) => r.event.type)).toEqual(['session.expired']);
+  });
+
+  it('does not end another session of the same user that is still in use', async () => {
+    const { email, token } = await registerUser(api.url);
+    const other = await signIn(api.url, email, GOOD_PASSWORD, { client: 'desktop' });
+    const stream = listen(api.url, other.body.token);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The first session runs out; the second is kept alive by use, and its stream hears nothing of the first.
+    for (let i = 0; i < 8; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect((await call(api.url, 'GET', '/v1/me', { token: other.body.token })).status).toBe(200);
+    }
+    expect((await call(api.url, 'GET', '/v1/me', { token })).body.code).toBe('session_expired');
+    expect(stream.ended()).toBe(false);
+    expect(stream.received).toEqual([]);
     stream.stop();
   });
 });

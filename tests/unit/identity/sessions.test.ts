@@ -86,6 +86,41 @@ describe('sessions', () => {
   });
 });
 
+describe('session lifetimes set shorter by configuration', () => {
+  let api: TestApi;
+  let now = new Date('2026-11-26T08:00:00Z');
+  const advance = (seconds: number) => {
+    now = new Date(now.getTime() + seconds * 1000);
+  };
+  beforeAll(async () => {
+    api = await startTestApi(
+      { PLUTARC_CEREMONY_STARTS_PER_MINUTE: '1000', PLUTARC_DESKTOP_SESSION_IDLE_SECONDS: '40', PLUTARC_DESKTOP_SESSION_MAX_SECONDS: '300' },
+      () => {},
+      { now: () => now },
+    );
+  });
+  afterAll(() => api.close());
+
+  it('expires after the configured idle time, and use keeps it alive only until the configured maximum', async () => {
+    const idle = await registerUser(api.url);
+    const busy = await registerUser(api.url);
+    advance(41);
+    expect((await call(api.url, 'GET', '/v1/me', { token: idle.token })).body.code).toBe('session_expired');
+    expect((await call(api.url, 'GET', '/v1/me', { token: busy.token })).body.code).toBe('session_expired');
+
+    // Used every 25 s: last-seen is written every 20 s here (half the idle time), so use keeps it alive.
+    const { token } = await registerUser(api.url);
+    for (let elapsed = 0; elapsed < 275; elapsed += 25) {
+      advance(25);
+      const me = await call<Me>(api.url, 'GET', '/v1/me', { token });
+      expect(me.status).toBe(200);
+      expect(Date.parse(me.body.session.expiresAt)).toBeLessThanOrEqual(now.getTime() + 40_000);
+    }
+    advance(26);
+    expect((await call(api.url, 'GET', '/v1/me', { token })).body.code).toBe('session_expired');
+  });
+});
+
 describe('reverification', () => {
   let api: TestApi;
   let now = new Date('2026-11-26T08:00:00Z');
