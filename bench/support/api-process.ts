@@ -1,24 +1,23 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-/** The API as its own process (as deployed), on SQLite in a temp folder, so the load generator does not share its event loop. */
-export async function startApiProcess(env: Record<string, string> = {}): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'plutarc-bench-'));
-  const child: ChildProcess = fork(resolve(import.meta.dirname, '../../src-api/main.ts'), [], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      PLUTARC_API_PORT: '0',
-      PLUTARC_DATABASE_URL: `sqlite:${join(dir, 'api.db')}`,
-      PLUTARC_LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+/** The benchmark account's password (strong enough for the API's policy). */
+export const BENCH_PASSWORD = 'marmalade sunrise quietly bicycles';
+
+export interface BenchProcess {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** A server script as its own process, which says its URL over IPC when it listens. */
+export async function startServerProcess(script: string, args: string[], env: Record<string, string>, onStop = () => {}): Promise<BenchProcess> {
+  const child = fork(script, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const url = await new Promise<string>((done, fail) => {
     child.once('message', (message) => done((message as { url: string }).url));
-    child.once('exit', (code) => fail(new Error(`the API exited (${code})`)));
+    child.once('exit', (code) => fail(new Error(`${script} exited (${code})`)));
   });
   return {
     url,
@@ -27,9 +26,20 @@ export async function startApiProcess(env: Record<string, string> = {}): Promise
       const exited = new Promise((done) => child.once('exit', done));
       child.kill('SIGTERM');
       await exited;
-      rmSync(dir, { recursive: true, force: true });
+      onStop();
     },
   };
+}
+
+/** The API as its own process (as deployed), on SQLite in a temp folder, so the load generator does not share its event loop. */
+export async function startApiProcess(env: Record<string, string> = {}): Promise<BenchProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'plutarc-bench-'));
+  return startServerProcess(
+    resolve(import.meta.dirname, '../../src-api/main.ts'),
+    [],
+    { PLUTARC_API_PORT: '0', PLUTARC_DATABASE_URL: `sqlite:${join(dir, 'api.db')}`, PLUTARC_LOG_LEVEL: 'warn', ...env },
+    () => rmSync(dir, { recursive: true, force: true }),
+  );
 }
 
 export const median = (values: number[]): number => {
