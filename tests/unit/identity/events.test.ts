@@ -112,8 +112,8 @@ describe('the account event stream', () => {
 describe('a session that expires while its stream is open', () => {
   let api: TestApi;
   beforeAll(async () => {
-    // Real time, shortened: a desktop session here lasts 2 s unused (touched at most every second).
-    api = await startTestApi({ PLUTARC_CEREMONY_STARTS_PER_MINUTE: '1000', PLUTARC_DESKTOP_SESSION_IDLE_SECONDS: '2' });
+    // Real time, shortened: a desktop session here lasts 3 s unused (last-seen written at most every 1.5 s).
+    api = await startTestApi({ PLUTARC_CEREMONY_STARTS_PER_MINUTE: '1000', PLUTARC_DESKTOP_SESSION_IDLE_SECONDS: '3' });
   });
   afterAll(() => api.close());
 
@@ -121,11 +121,11 @@ describe('a session that expires while its stream is open', () => {
     const { token } = await registerUser(api.url);
     const started = Date.now();
     const stream = listen(api.url, token);
-    await eventually(() => stream.ended(), 6000);
+    await eventually(() => stream.ended(), 8000);
     const waited = Date.now() - started;
     // Not at the next 20 s heartbeat: at the expiry, give or take the check's own margin.
-    expect(waited).toBeGreaterThanOrEqual(1500);
-    expect(waited).toBeLessThan(4000);
+    expect(waited).toBeGreaterThanOrEqual(2500);
+    expect(waited).toBeLessThan(6000);
     expect(stream.received.map((r) => r.event)).toEqual([
       { type: 'session.expired', sessionId: expect.any(String), at: expect.any(String) },
     ]);
@@ -136,13 +136,13 @@ describe('a session that expires while its stream is open', () => {
   it('stays open while the session is in use, and follows its idle expiry as it moves', async () => {
     const { token } = await registerUser(api.url);
     const stream = listen(api.url, token);
-    // Used every 400 ms for 3.2 s: well past the first idle expiry, each use moving it on.
-    for (let i = 0; i < 8; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 400));
+    // Used every 300 ms for 4.5 s: well past the first idle expiry, each use moving it on.
+    for (let i = 0; i < 15; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
       expect((await call(api.url, 'GET', '/v1/me', { token })).status).toBe(200);
     }
     expect(stream.ended()).toBe(false);
-    await eventually(() => stream.ended(), 4000);
+    await eventually(() => stream.ended(), 6000);
     expect(stream.received.map((r) => r.event.type)).toEqual(['session.expired']);
   });
 
@@ -152,8 +152,8 @@ describe('a session that expires while its stream is open', () => {
     const stream = listen(api.url, other.body.token);
     await new Promise((resolve) => setTimeout(resolve, 300));
     // The first session runs out; the second is kept alive by use, and its stream hears nothing of the first.
-    for (let i = 0; i < 8; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 400));
+    for (let i = 0; i < 15; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
       expect((await call(api.url, 'GET', '/v1/me', { token: other.body.token })).status).toBe(200);
     }
     expect((await call(api.url, 'GET', '/v1/me', { token })).body.code).toBe('session_expired');
