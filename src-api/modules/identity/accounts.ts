@@ -119,7 +119,7 @@ export class Accounts {
     user?: UserView,
   ): Promise<SessionGrant> {
     // The session, its audit entry and the event for other devices are one write: all or none.
-    const { token, session, stored } = await this.database.db.transaction().execute(async (trx) => {
+    const { token, session } = await this.database.db.transaction().execute(async (trx) => {
       const created = await this.sessions.create({ userId, method, device, userAgent: context.userAgent, ip: context.ip }, trx);
       const audit = { actor: userId, action: 'signin', subject: created.session.id, detail: { method, ip: context.ip } };
       await recordAudit(this.database, audit, this.now(), trx);
@@ -131,9 +131,10 @@ export class Accounts {
         ip: context.ip,
         at: created.session.created_at,
       };
-      return { ...created, stored: await this.events.append(userId, event, trx) };
+      await this.events.append(userId, event, trx);
+      return created;
     });
-    this.events.announce(userId, stored);
+    this.events.announce(userId);
     return { token, user: user ?? (await this.userView(userId)), session: sessionView(session, session.id) };
   }
 

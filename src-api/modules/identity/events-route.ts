@@ -58,9 +58,21 @@ export const eventsRoute: FastifyPluginAsyncZod<{ identity: Identity }> = async 
       raw.write(`id: ${stored.seq}\nevent: ${stored.event.type}\ndata: ${JSON.stringify(stored.event)}\n\n`);
       if (stored.event.type === 'session.revoked' && stored.event.sessionId === auth.session.id) close();
     };
-    // Subscribe before replaying, so nothing published in between is lost; `cursor` drops duplicates.
-    const unsubscribe = identity.events.subscribe(auth.userId, send);
-    for (const stored of await identity.events.since(auth.userId, cursor)) send(stored);
+    // The database is what the stream sends from: each wake-up (and the first replay) reads what is past
+    // `cursor`, one read after another, so events go out once each and in order whoever announced them.
+    let reading: Promise<void> = Promise.resolve();
+    const catchUp = () => {
+      reading = reading
+        .then(async () => {
+          if (closed) return;
+          for (const stored of await identity.events.since(auth.userId, cursor)) send(stored);
+        })
+        .catch(close);
+    };
+    // Subscribe before the replay, so nothing published in between is missed.
+    const unsubscribe = identity.events.subscribe(auth.userId, catchUp);
+    catchUp();
+    await reading;
 
     if (closed) return;
     // The session is checked at every heartbeat and at the moment it would expire, whichever comes first: a

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
+import { sql, type Kysely } from 'kysely';
+import type pg from 'pg';
+import { z } from 'zod';
 import type { AccountEvent } from '../../../src-shared/auth.ts';
-import type { Kysely } from 'kysely';
 import type { DatabaseHandle } from '../../db/database.ts';
 import type { Database } from '../../db/schema.ts';
 import { iso, type Now } from './clock.ts';
@@ -10,15 +12,20 @@ export interface StoredEvent {
   event: AccountEvent;
 }
 
+/** PostgreSQL's channel for "this user has a new event"; the payload is the user's id, never the event. */
+const CHANNEL = 'plutarc_account_events';
+const LISTEN_RETRY_MS = { first: 500, max: 30_000 };
+
 /**
- * Events for a user's devices. Kept in the database (so a device that reconnects with Last-Event-ID gets
- * what it missed) and announced in-process to open streams. Across replicas, PostgreSQL LISTEN/NOTIFY is
- * the next step; one process is all the embedded stack has.
+ * Events for a user's devices. Kept in the database, which is the only source a stream reads from (a device
+ * that reconnects with Last-Event-ID gets what it missed the same way). Announcing only wakes the user's
+ * open streams: in this process directly, and on PostgreSQL in every replica through LISTEN/NOTIFY.
  */
 export class AccountEvents {
   private readonly database: DatabaseHandle;
   private readonly now: Now;
   private readonly announcer = new EventEmitter();
+  private listening: { stop(): Promise<void> } | null = null;
 
   constructor(database: DatabaseHandle, now: Now) {
     this.database = database;
@@ -27,21 +34,119 @@ export class AccountEvents {
   }
 
   async publish(userId: string, event: AccountEvent): Promise<void> {
-    this.announce(userId, await this.append(userId, event));
+    await this.append(userId, event);
+    this.announce(userId);
   }
 
-  /** Stores an event (in `db`, a transaction, when it belongs with other writes); `announce` it once committed. */
-  async append(userId: string, event: AccountEvent, db: Kysely<Database> = this.database.db): Promise<StoredEvent> {
+  /**
+   * Stores an event, in `db` when it belongs with other writes (a transaction), else in a transaction of its
+   * own; `announce` it once committed. Returns its sequence number.
+   */
+  async append(userId: string, event: AccountEvent, db: Kysely<Database> = this.database.db): Promise<number> {
+    if (this.database.dialect === 'postgres' && !db.isTransaction) {
+      return db.transaction().execute((trx) => this.append(userId, event, trx));
+    }
+    if (this.database.dialect === 'postgres') {
+      // One user's events commit in the order of their sequence numbers, so a stream that has read up to N
+      // can never later find an earlier one: appenders take the user's row in turn. (NO KEY UPDATE, because
+      // it does not wait on the key-share locks that inserting a row referencing the user takes.)
+      await db.selectFrom('users').select('id').where('id', '=', userId).forNoKeyUpdate().execute();
+    }
     const row = await db
       .insertInto('account_events')
       .values({ user_id: userId, type: event.type, payload: JSON.stringify(event), created_at: iso(this.now()) })
       .returning('seq')
       .executeTakeFirstOrThrow();
-    return { seq: row.seq, event };
+    // Delivered to every listening replica when (and only if) this transaction commits.
+    if (this.database.dialect === 'postgres') await sql`select pg_notify(${CHANNEL}, ${userId})`.execute(db);
+    return row.seq;
   }
 
-  announce(userId: string, stored: StoredEvent): void {
-    this.announcer.emit(userId, stored);
+  /** Wakes this process's open streams of the user, which then read what is new. */
+  announce(userId: string): void {
+    this.announcer.emit(userId);
+  }
+
+  /** `wake` runs whenever the user may have a new event. */
+  subscribe(userId: string, wake: () => void): () => void {
+    this.announcer.on(userId, wake);
+    return () => this.announcer.off(userId, wake);
+  }
+
+  /**
+   * PostgreSQL: hears of other replicas' events (LISTEN, on a connection of its own) and wakes the streams
+   * they concern; reconnects when the connection drops, and then wakes every open stream, since
+   * notifications sent meanwhile are gone. Nothing to do on SQLite, where there is one process.
+   */
+  listen(warn: (message: string) => void): void {
+    if (this.database.driver.kind !== 'postgres' || this.listening) return;
+    const pool = this.database.driver.pool;
+    let stopped = false;
+    let client: pg.PoolClient | null = null;
+    let retry: NodeJS.Timeout | undefined;
+    let delay = LISTEN_RETRY_MS.first;
+    const onNotification = (message: pg.Notification) => {
+      const userId = z.uuid().safeParse(message.payload);
+      if (message.channel === CHANNEL && userId.success) this.announce(userId.data);
+    };
+    const retryLater = () => {
+      retry = setTimeout(() => void connect(), delay);
+      delay = Math.min(delay * 2, LISTEN_RETRY_MS.max);
+    };
+    // Only the connection in use counts: a late 'end' from one already let go must not drop its successor.
+    const lost = (connection: pg.PoolClient, reason: string) => {
+      if (client !== connection) return;
+      connection.off('notification', onNotification);
+      connection.release(true);
+      client = null;
+      if (stopped) return;
+      warn(`account events: lost the LISTEN connection (${reason}); retrying in ${Math.round(delay / 1000)} s`);
+      retryLater();
+    };
+    const connect = async () => {
+      let connection: pg.PoolClient | null = null;
+      try {
+        connection = await pool.connect();
+        if (stopped) {
+          connection.release();
+          return;
+        }
+        client = connection;
+        const current = connection;
+        current.on('notification', onNotification);
+        current.once('error', (error) => lost(current, error.message));
+        current.once('end', () => lost(current, 'the server closed it'));
+        await current.query(`LISTEN ${CHANNEL}`);
+        delay = LISTEN_RETRY_MS.first;
+        // Whatever was published while nobody listened: every open stream reads what it missed.
+        for (const userId of this.announcer.eventNames()) this.announce(String(userId));
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : 'unknown error';
+        if (connection && client === connection) lost(connection, reason);
+        else if (!stopped) {
+          warn(`account events: could not LISTEN (${reason}); retrying in ${Math.round(delay / 1000)} s`);
+          retryLater();
+        }
+      }
+    };
+    void connect();
+    this.listening = {
+      async stop() {
+        stopped = true;
+        clearTimeout(retry);
+        if (client) {
+          client.off('notification', onNotification);
+          client.release(true);
+          client = null;
+        }
+      },
+    };
+  }
+
+  /** Lets go of the LISTEN connection (before the pool closes, which would otherwise wait for it). */
+  async stopListening(): Promise<void> {
+    await this.listening?.stop();
+    this.listening = null;
   }
 
   async since(userId: string, afterSeq: number): Promise<StoredEvent[]> {
@@ -63,10 +168,5 @@ export class AccountEvents {
       .where('user_id', '=', userId)
       .executeTakeFirst();
     return Number(row?.seq ?? 0);
-  }
-
-  subscribe(userId: string, listener: (stored: StoredEvent) => void): () => void {
-    this.announcer.on(userId, listener);
-    return () => this.announcer.off(userId, listener);
   }
 }

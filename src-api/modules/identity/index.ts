@@ -44,6 +44,10 @@ export async function createIdentity(deps: {
 }
 
 export const identityModule: FastifyPluginAsyncZod<{ identity: Identity }> = async (app, options) => {
+  const { events } = options.identity;
+  // Other replicas' events (PostgreSQL); let go of that connection before the database closes.
+  app.addHook('onReady', async () => events.listen((message) => app.log.warn(message)));
+  app.addHook('preClose', async () => events.stopListening());
   await app.register(identityRoutes, options);
   await app.register(eventsRoute, options);
 };
