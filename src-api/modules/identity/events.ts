@@ -114,7 +114,8 @@ export class AccountEvents {
         client = connection;
         const current = connection;
         current.on('notification', onNotification);
-        current.once('error', (error) => lost(current, error.message));
+        // Kept for the connection's whole life: an 'error' with no listener would take the process down.
+        current.on('error', (error) => lost(current, error.message));
         current.once('end', () => lost(current, 'the server closed it'));
         await current.query(`LISTEN ${CHANNEL}`);
         delay = LISTEN_RETRY_MS.first;
