@@ -5,6 +5,7 @@ import { recordAudit } from '../../db/audit.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
 import type { UsersTable } from '../../db/schema.ts';
 import { ProblemError } from '../../problem.ts';
+import { AttemptLanes, AttemptsBusy } from './attempts.ts';
 import { iso, type Now } from './clock.ts';
 import type { AccountEvents } from './events.ts';
 import { hashPassword, makeDummyHash, needsRehash, verifyPassword } from './passwords.ts';
@@ -17,6 +18,14 @@ export interface RequestContext {
 }
 
 const INVALID_CREDENTIALS = new ProblemError(401, 'invalid_credentials', 'Sign-in failed', 'That email and password do not match an account.');
+
+/**
+ * Password attempts in flight per replica: one at a time per account, so the throttle counts every guess of
+ * a burst; up to 32 at once per address, so spraying many accounts from one address cannot outrun its daily
+ * failure limit by more than that. Beyond the queues, refused at once.
+ */
+const ACCOUNT_LANE = { concurrency: 1, maxWaiting: 8 };
+const ADDRESS_LANE = { concurrency: 32, maxWaiting: 64 };
 
 export const tooMany = (retryAfterSeconds: number) =>
   new ProblemError(429, 'too_many_attempts', 'Too many attempts', `Too many attempts. Try again in ${retryAfterSeconds} s.`, {
@@ -39,6 +48,7 @@ export class Accounts {
   private readonly throttle: SignInThrottle;
   private readonly now: Now;
   private readonly dummyHash: Promise<string>;
+  readonly attempts = new AttemptLanes();
 
   constructor(deps: { database: DatabaseHandle; sessions: SessionStore; events: AccountEvents; throttle: SignInThrottle; now: Now }) {
     this.database = deps.database;
@@ -92,7 +102,11 @@ export class Accounts {
   }
 
   /** Every failure looks the same: same status, same words, and an Argon2 verification even for unknown emails. */
-  async signInWithPassword(input: { email: string; password: string; device: DeviceInfo }, context: RequestContext): Promise<SessionGrant> {
+  signInWithPassword(input: { email: string; password: string; device: DeviceInfo }, context: RequestContext): Promise<SessionGrant> {
+    return this.inLanes(input.email, context.ip, () => this.signInNow(input, context));
+  }
+
+  private async signInNow(input: { email: string; password: string; device: DeviceInfo }, context: RequestContext): Promise<SessionGrant> {
     const verdict = await this.throttle.check(input.email, context.ip);
     if (!verdict.allowed) throw tooMany(verdict.retryAfterSeconds);
     // The row and its passkey count at once: the answer's user view then needs no second query.
@@ -139,8 +153,12 @@ export class Accounts {
   }
 
   async checkPassword(userId: string, password: string, context: RequestContext): Promise<boolean> {
-    const user = await this.findUser(userId);
-    const account = user?.email ?? userId;
+    const account = (await this.findUser(userId))?.email ?? userId;
+    // Read again in the lane: an attempt queued behind a password change must check the new hash.
+    return this.inLanes(account, context.ip, async () => this.checkPasswordNow(await this.findUser(userId), account, password, context));
+  }
+
+  private async checkPasswordNow(user: UsersTable | undefined, account: string, password: string, context: RequestContext): Promise<boolean> {
     const verdict = await this.throttle.check(account, context.ip);
     if (!verdict.allowed) throw tooMany(verdict.retryAfterSeconds);
     const ok = await verifyPassword(user?.password_hash ?? (await this.dummyHash), password);
@@ -150,6 +168,16 @@ export class Accounts {
     }
     await this.throttle.recordFailure(account, context.ip);
     return false;
+  }
+
+  /** Runs a password attempt in its address's lane, then its account's (always in that order: no deadlock). */
+  private async inLanes<T>(account: string, ip: string, attempt: () => Promise<T>): Promise<T> {
+    try {
+      return await this.attempts.run(`ip:${ip}`, ADDRESS_LANE, () => this.attempts.run(`account:${account}`, ACCOUNT_LANE, attempt));
+    } catch (error) {
+      if (error instanceof AttemptsBusy) throw tooMany(1);
+      throw error;
+    }
   }
 
   async changePassword(

@@ -29,6 +29,19 @@ describe('sign-in throttling', () => {
     expect((await signIn(api.url, email, GOOD_PASSWORD)).status).toBe(200);
   });
 
+  it('counts every guess of a simultaneous burst: one account\'s attempts pass the throttle one at a time', async () => {
+    const { email } = await registerUser(api.url);
+    const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => signIn(api.url, email, `simultaneous wrong guess ${i}`)));
+    const statuses = burst.map((answer) => answer.status);
+    // 3 free failures and the one that closes the gate are checked against the password; nothing more.
+    expect(statuses.filter((status) => status === 401)).toHaveLength(4);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(16);
+    for (const answer of burst.filter((a) => a.status === 429)) expect(answer.body.code).toBe('too_many_attempts');
+    expect(api.app.identity.accounts.attempts.size).toBe(0);
+    // The owner waits out the delay as after any run of failures.
+    expect((await signIn(api.url, email, GOOD_PASSWORD)).status).toBe(429);
+  });
+
   it('grows the delay with each further failure', async () => {
     const { email } = await registerUser(api.url);
     for (let i = 0; i < 4; i++) await signIn(api.url, email, `wrong password attempt ${i}`);
@@ -46,6 +59,36 @@ describe('sign-in throttling', () => {
       statuses.push(answer.status);
     }
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+  });
+});
+
+describe('password attempts from one address', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi({ PLUTARC_CEREMONY_STARTS_PER_MINUTE: '1000' });
+  });
+  afterAll(() => api.close());
+
+  it('do not make different accounts wait on each other, and leave nothing behind', async () => {
+    const users = await Promise.all(Array.from({ length: 6 }, () => registerUser(api.url)));
+    const answers = await Promise.all(users.map((user) => signIn(api.url, user.email, GOOD_PASSWORD)));
+    expect(answers.map((answer) => answer.status)).toEqual(users.map(() => 200));
+    expect(api.app.identity.accounts.attempts.size).toBe(0);
+  });
+
+  it('queue at most 8 behind the one running for an account; more are refused at once, without a hash', async () => {
+    const { email } = await registerUser(api.url);
+    // Hold the account's lane, as a slow attempt would, while a burst arrives.
+    let release!: () => void;
+    const held = api.app.identity.accounts.attempts.run(`account:${email}`, { concurrency: 1, maxWaiting: 8 }, () => new Promise<void>((r) => (release = r)));
+    const burst = Promise.all(Array.from({ length: 12 }, () => signIn(api.url, email, GOOD_PASSWORD)));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    release();
+    await held;
+    const statuses = (await burst).map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(8);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(4);
+    expect(api.app.identity.accounts.attempts.size).toBe(0);
   });
 });
 
