@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AccountEvent } from '../../../src-shared/auth.ts';
 import { authOf, requireSession } from './guard.ts';
-import type { Identity } from './index.ts';
+import type { Identity } from './services.ts';
 import type { StoredEvent } from './events.ts';
 import { iso } from './clock.ts';
 import { sessionExpiresAt, type SessionRow } from './sessions.ts';

@@ -30,7 +30,7 @@ import { tooMany, type RequestContext } from './accounts.ts';
 import { iso } from './clock.ts';
 import { authOf, requireReverification, requireSession, reverifiedUntil } from './guard.ts';
 import { passkeyView } from './handoffs.ts';
-import type { Identity } from './index.ts';
+import type { Identity } from './services.ts';
 import { sessionView } from './sessions.ts';
 
 const contextOf = (request: FastifyRequest): RequestContext => ({ ip: request.ip, userAgent: request.headers['user-agent'] });
