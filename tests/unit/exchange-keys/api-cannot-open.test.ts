@@ -7,7 +7,7 @@ import { ApiEnv, ConfigError, loadConfig } from '../../../src-api/config.ts';
 import { readProtectedHeader, SealedKeyHeader } from '../../../src-shared/exchange-keys.ts';
 import { ROOT } from '../../support/build.ts';
 import { issueCredential, unseal } from '../keybroker/harness.ts';
-import { addInput, startDesktop, startKeysWorld, type Desktop, type KeysWorld } from './harness.ts';
+import { addInput, startKeysWorld, type Desktop, type KeysWorld } from './harness.ts';
 
 /** Every source file the API process loads (following relative imports from its entry), and every package it imports. */
 function apiImportGraph(): { files: string[]; packages: Set<string> } {
@@ -79,14 +79,9 @@ describe('what the API stores and receives', () => {
   let userId: string;
   beforeAll(async () => {
     world = await startKeysWorld();
-    desktop = startDesktop(world.proxy.url, world.settings);
-    userId = await desktop.signUp();
-    await desktop.reverify();
+    ({ desktop, userId } = await world.signedInDesktop());
   });
-  afterAll(async () => {
-    desktop.close();
-    await world.close();
-  });
+  afterAll(() => world.close());
 
   it('only sealed keys, never the private key that opens them, even after a bot has opened one', async () => {
     const key = world.exchangeKey({ exchange: 'krakenfutures' });

@@ -29,14 +29,9 @@ async function addKey(label: string) {
 
 beforeAll(async () => {
   world = await startKeysWorld();
-  desktop = startDesktop(world.proxy.url, world.settings);
-  userId = await desktop.signUp();
-  await desktop.reverify();
+  ({ desktop, userId } = await world.signedInDesktop());
 });
-afterAll(async () => {
-  desktop.close();
-  await world.close();
-});
+afterAll(() => world.close());
 
 describe('deleting an exchange key', () => {
   it('leaves neither its seal nor its secret in the API’s database or WAL, nor its key pair in the broker, and the seal opens for no one', async () => {
@@ -110,10 +105,8 @@ describe('deleting an exchange key', () => {
   });
 
   it('needs a reverified session', async () => {
-    const other = startDesktop(world.proxy.url, world.settings);
+    const { desktop: other } = await world.signedInDesktop();
     try {
-      await other.signUp();
-      await other.reverify();
       const key = world.exchangeKey({ exchange: 'krakenfutures' });
       const added = await other.invoke('exchangeKeys.add', addInput('krakenfutures', key));
       if (!added.ok) throw new Error(added.message);
@@ -123,7 +116,6 @@ describe('deleting an exchange key', () => {
       await other.reverify();
       expect(await other.invoke('exchangeKeys.remove', { id: added.value.id })).toMatchObject({ ok: true });
     } finally {
-      other.close();
       await desktop.reverify();
     }
   });

@@ -114,6 +114,8 @@ export interface KeysWorld {
   apiDiskBytes(): Buffer;
   /** The broker's key store file and its WAL, as bytes. */
   brokerDiskBytes(): Buffer;
+  /** A desktop on the recording proxy with a fresh account, reverified (ready to add keys); closed with the world. */
+  signedInDesktop(): Promise<{ desktop: Desktop; userId: string }>;
   close(): Promise<void>;
 }
 
@@ -138,6 +140,7 @@ export async function startKeysWorld(options: { now?: () => Date } = {}): Promis
     brokerIdentityFile: broker.config.identityPublicKeyFile,
     exchangeUrls: { binanceusdm: sim.urls.binanceusdm, bybit: sim.urls.bybit, krakenfutures: sim.urls.krakenfutures },
   };
+  const desktops: Desktop[] = [];
   return {
     broker,
     sim,
@@ -147,7 +150,15 @@ export async function startKeysWorld(options: { now?: () => Date } = {}): Promis
     exchangeKey: (spec) => sim.keys.create(spec),
     apiDiskBytes: () => fileAndWal(api.app.database.file ?? join('missing', 'api.db')),
     brokerDiskBytes: () => fileAndWal(broker.app.store.file),
+    async signedInDesktop() {
+      const desktop = startDesktop(proxy.url, settings);
+      desktops.push(desktop);
+      const userId = await desktop.signUp();
+      await desktop.reverify();
+      return { desktop, userId };
+    },
     async close() {
+      for (const desktop of desktops) desktop.close();
       await proxy.close();
       await api.close();
       await sim.close();

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangeKeyView, SealingKeyReservation } from '../../../src-shared/exchange-keys.ts';
 import { call } from '../../support/http.ts';
 import { registerUser, reverify } from '../../support/identity.ts';
-import { addInput, startDesktop, startKeysWorld, type Desktop, type KeysWorld } from './harness.ts';
+import { addInput, startKeysWorld, type Desktop, type KeysWorld } from './harness.ts';
 
 let world: KeysWorld;
 let bob: Desktop;
@@ -15,19 +15,14 @@ const bobRow = () => world.api.app.database.db.selectFrom('exchange_keys').selec
 
 beforeAll(async () => {
   world = await startKeysWorld();
-  bob = startDesktop(world.proxy.url, world.settings);
-  await bob.signUp();
-  await bob.reverify();
+  ({ desktop: bob } = await world.signedInDesktop());
   const added = await bob.invoke('exchangeKeys.add', addInput('bybit', world.exchangeKey({ exchange: 'bybit' }), { label: 'Bob’s key' }));
   if (!added.ok) throw new Error(added.message);
   bobKey = added.value;
   const alice = await registerUser(world.api.url);
   aliceToken = await reverify(world.api.url, alice.token);
 });
-afterAll(async () => {
-  bob.close();
-  await world.close();
-});
+afterAll(() => world.close());
 
 describe('user A and user B’s keys', () => {
   it('list: A sees none of B’s keys', async () => {

@@ -29,14 +29,9 @@ async function refusal(exchange: Exchange, key: { apiKey: string; secret: string
 
 beforeAll(async () => {
   world = await startKeysWorld();
-  desktop = startDesktop(world.proxy.url, world.settings);
-  await desktop.signUp();
-  await desktop.reverify();
+  ({ desktop } = await world.signedInDesktop());
 });
-afterAll(async () => {
-  desktop.close();
-  await world.close();
-});
+afterAll(() => world.close());
 
 describe('a trade-only key', () => {
   it.each(['binanceusdm', 'bybit', 'krakenfutures'] as const)('is accepted on %s, verified and shown masked', async (exchange) => {

@@ -8,7 +8,7 @@ import type { X25519PrivateJwk } from '../../../src-shared/keybroker.ts';
 import { call } from '../../support/http.ts';
 import { registerUser, reverify } from '../../support/identity.ts';
 import { issueCredential, unseal } from '../keybroker/harness.ts';
-import { addInput, startDesktop, startKeysWorld, type Desktop, type KeysWorld } from './harness.ts';
+import { addInput, startKeysWorld, type Desktop, type KeysWorld } from './harness.ts';
 
 let world: KeysWorld;
 let alice: Desktop;
@@ -46,18 +46,10 @@ const flip = (segment: string, at = 5) => segment.slice(0, at) + (segment[at] ==
 
 beforeAll(async () => {
   world = await startKeysWorld();
-  alice = startDesktop(world.proxy.url, world.settings);
-  bob = startDesktop(world.proxy.url, world.settings);
-  aliceId = await alice.signUp();
-  bobId = await bob.signUp();
-  await alice.reverify();
-  await bob.reverify();
+  ({ desktop: alice, userId: aliceId } = await world.signedInDesktop());
+  ({ desktop: bob, userId: bobId } = await world.signedInDesktop());
 });
-afterAll(async () => {
-  alice.close();
-  bob.close();
-  await world.close();
-});
+afterAll(() => world.close());
 
 describe('the bot instance opens its own sealed key', () => {
   it('with the private key the broker releases for its credential, and the header binds user, record and exchange', async () => {
