@@ -19,15 +19,16 @@ export const listKeys = (db: Db, userId: string): Promise<ShownKeyRow[]> =>
 export const findKey = (db: Db, userId: string, id: string): Promise<ShownKeyRow | undefined> =>
   db.selectFrom('exchange_keys').select(SHOWN).where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
 
-export async function updateKey(
+export const updateKey = (
   db: Db,
   userId: string,
   id: string,
   changes: Partial<Pick<ExchangeKeyRow, 'label' | 'active'>> & { updated_at: string },
-): Promise<ShownKeyRow | undefined> {
-  const result = await db.updateTable('exchange_keys').set(changes).where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
-  return result.numUpdatedRows > 0n ? findKey(db, userId, id) : undefined;
-}
+): Promise<ShownKeyRow | undefined> =>
+  db.updateTable('exchange_keys').set(changes).where('id', '=', id).where('user_id', '=', userId).returning(SHOWN).executeTakeFirst();
+
+export const insertKey = (db: Db, row: ExchangeKeyRow): Promise<ShownKeyRow> =>
+  db.insertInto('exchange_keys').values(row).returning(SHOWN).executeTakeFirstOrThrow();
 
 export const insertReservation = (
   db: Db,

@@ -31,7 +31,7 @@ const CHECKPOINT_RETRY_MS = 50;
 
 const keyNotFound = () => new ProblemError(404, 'exchange_key_not_found', 'No such key', 'That exchange key is not on your account.');
 
-export function keyView(row: q.ShownKeyRow): ExchangeKeyView {
+function keyView(row: q.ShownKeyRow): ExchangeKeyView {
   return {
     id: row.id,
     label: row.label,
@@ -125,30 +125,25 @@ export class ExchangeKeys {
         keyThumbprint: reservation.key_thumbprint,
       });
       await q.deleteReservation(trx, request.recordId);
-      await trx
-        .insertInto('exchange_keys')
-        .values({
-          id: request.recordId,
-          user_id: userId,
-          label: request.label,
-          exchange: request.exchange,
-          contract_type: request.contractType,
-          testnet: request.testnet ? 1 : 0,
-          masked_key: request.maskedKey,
-          sealed_key: request.jwe,
-          verification_status: request.check.status,
-          verification_detail: request.check.detail,
-          ip_restricted: request.check.ipRestricted === null ? null : request.check.ipRestricted ? 1 : 0,
-          checked_at: at,
-          active: 1,
-          assigned_bot_id: null,
-          created_at: at,
-          updated_at: at,
-        })
-        .execute();
-      return q.findKey(trx, userId, request.recordId);
+      return q.insertKey(trx, {
+        id: request.recordId,
+        user_id: userId,
+        label: request.label,
+        exchange: request.exchange,
+        contract_type: request.contractType,
+        testnet: request.testnet ? 1 : 0,
+        masked_key: request.maskedKey,
+        sealed_key: request.jwe,
+        verification_status: request.check.status,
+        verification_detail: request.check.detail,
+        ip_restricted: request.check.ipRestricted === null ? null : request.check.ipRestricted ? 1 : 0,
+        checked_at: at,
+        active: 1,
+        assigned_bot_id: null,
+        created_at: at,
+        updated_at: at,
+      });
     });
-    if (!created) throw keyNotFound();
     await recordAudit(this.deps.database, { actor: userId, action: 'exchange_key.added', subject: created.id, detail: { exchange: created.exchange, verification: created.verification_status } }, this.deps.now());
     return keyView(created);
   }
