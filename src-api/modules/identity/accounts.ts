@@ -7,6 +7,7 @@ import type { UsersTable } from '../../db/schema.ts';
 import { ProblemError } from '../../problem.ts';
 import { AttemptLanes, AttemptsBusy } from './attempts.ts';
 import { iso, type Now } from './clock.ts';
+import { reverifiedUntil } from './guard.ts';
 import type { AccountEvents } from './events.ts';
 import { hashPassword, makeDummyHash, needsRehash, verifyPassword } from './passwords.ts';
 import { sessionView, type SessionRow, type SessionStore } from './sessions.ts';
@@ -107,17 +108,13 @@ export class Accounts {
   }
 
   private async signInNow(input: { email: string; password: string; device: DeviceInfo }, context: RequestContext): Promise<SessionGrant> {
-    const verdict = await this.throttle.check(input.email, context.ip);
-    if (!verdict.allowed) throw tooMany(verdict.retryAfterSeconds);
     // The row and its passkey count at once: the answer's user view then needs no second query.
     const user = await this.usersWithPasskeyCount().where('email', '=', input.email).executeTakeFirst();
-    const ok = await verifyPassword(user?.password_hash ?? (await this.dummyHash), input.password);
-    if (!user || !user.password_hash || !ok) {
-      await this.throttle.recordFailure(input.email, context.ip);
+    const ok = await this.checkPasswordNow(user, input.email, input.password, context);
+    if (!ok || !user?.password_hash) {
       if (user) await recordAudit(this.database, { actor: user.id, action: 'signin.failed', detail: { ip: context.ip } }, this.now());
       throw INVALID_CREDENTIALS;
     }
-    await this.throttle.recordSuccess(input.email, context.ip, verdict.failures);
     if (needsRehash(user.password_hash)) {
       await this.database.db.updateTable('users').set({ password_hash: await hashPassword(input.password) }).where('id', '=', user.id).execute();
     }
@@ -152,12 +149,22 @@ export class Accounts {
     return { token, user: user ?? (await this.userView(userId)), session: sessionView(session, session.id) };
   }
 
-  async checkPassword(userId: string, password: string, context: RequestContext): Promise<boolean> {
-    const account = (await this.findUser(userId))?.email ?? userId;
+  /** The user proved it is them (password or passkey): a fresh 10-minute window, and a new token for the session. */
+  async reverified(session: SessionRow, method: SessionRow['method']): Promise<{ token: string; reverifiedUntil: string }> {
+    const at = iso(this.now());
+    const token = await this.sessions.rotate(session.id, { reverified_at: at });
+    await recordAudit(this.database, { actor: session.user_id, action: 'reverified', subject: session.id, detail: { method } }, this.now());
+    return { token, reverifiedUntil: reverifiedUntil({ ...session, reverified_at: at }) ?? at };
+  }
+
+  /** The password check of reverification and password change; `email` when the caller has read it already. */
+  async checkPassword(userId: string, password: string, context: RequestContext, email?: string): Promise<boolean> {
+    const account = email ?? (await this.findUser(userId))?.email ?? userId;
     // Read again in the lane: an attempt queued behind a password change must check the new hash.
     return this.inLanes(account, context.ip, async () => this.checkPasswordNow(await this.findUser(userId), account, password, context));
   }
 
+  /** Throttle, then Argon2 (against a dummy hash when there is no password), then count the outcome. */
   private async checkPasswordNow(user: UsersTable | undefined, account: string, password: string, context: RequestContext): Promise<boolean> {
     const verdict = await this.throttle.check(account, context.ip);
     if (!verdict.allowed) throw tooMany(verdict.retryAfterSeconds);
@@ -187,7 +194,7 @@ export class Accounts {
   ): Promise<number> {
     const user = await this.findUser(auth.userId);
     if (!user) throw INVALID_CREDENTIALS;
-    if (!(await this.checkPassword(auth.userId, input.currentPassword, context))) {
+    if (!(await this.checkPassword(auth.userId, input.currentPassword, context, user.email))) {
       throw new ProblemError(403, 'wrong_password', 'Wrong password', 'Your current password is not right.');
     }
     this.assertAcceptable(input.newPassword, user.email);

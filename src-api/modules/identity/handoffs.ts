@@ -16,8 +16,7 @@ import type { DesktopHandoffsTable, PasskeysTable } from '../../db/schema.ts';
 import { ProblemError } from '../../problem.ts';
 import type { Accounts, RequestContext } from './accounts.ts';
 import { addSeconds, iso, type Now } from './clock.ts';
-import { reverifiedUntil } from './guard.ts';
-import type { SessionStore } from './sessions.ts';
+import { hashToken } from './sessions.ts';
 
 export interface WebAuthnSettings {
   rpId: string;
@@ -33,7 +32,6 @@ const CHALLENGE_SECONDS = 5 * 60;
 const CODE_SECONDS = 2 * 60;
 
 const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-const sha256Hex = (value: string) => sha256(value).toString('hex');
 
 export function passkeyView(row: PasskeysTable): PasskeyView {
   return {
@@ -61,7 +59,6 @@ const handoffGone = () =>
 export class Handoffs {
   private readonly database: DatabaseHandle;
   private readonly accounts: Accounts;
-  private readonly sessions: SessionStore;
   private readonly webauthn: WebAuthnSettings;
   private readonly now: Now;
   private readonly warn: (message: string, detail: Record<string, unknown>) => void;
@@ -69,14 +66,12 @@ export class Handoffs {
   constructor(deps: {
     database: DatabaseHandle;
     accounts: Accounts;
-    sessions: SessionStore;
     webauthn: WebAuthnSettings;
     now: Now;
     warn: (message: string, detail: Record<string, unknown>) => void;
   }) {
     this.database = deps.database;
     this.accounts = deps.accounts;
-    this.sessions = deps.sessions;
     this.webauthn = deps.webauthn;
     this.now = deps.now;
     this.warn = deps.warn;
@@ -180,7 +175,7 @@ export class Handoffs {
     const code = randomBytes(32).toString('base64url');
     await this.database.db
       .updateTable('desktop_handoffs')
-      .set({ code_hash: sha256Hex(code), code_expires_at: iso(addSeconds(this.now(), CODE_SECONDS)), result: JSON.stringify(result) })
+      .set({ code_hash: hashToken(code), code_expires_at: iso(addSeconds(this.now(), CODE_SECONDS)), result: JSON.stringify(result) })
       .where('id', '=', id)
       .execute();
     const redirect = new URL(row.redirect_uri);
@@ -273,7 +268,7 @@ export class Handoffs {
     const invalid = new ProblemError(400, 'invalid_grant', 'Sign-in could not be completed', 'Start again from the plutarc app.');
     const row = await this.database.db
       .deleteFrom('desktop_handoffs')
-      .where('code_hash', '=', sha256Hex(input.code))
+      .where('code_hash', '=', hashToken(input.code))
       .returningAll()
       .executeTakeFirst();
     if (!row?.result || !row.code_expires_at || row.code_expires_at <= iso(this.now())) throw invalid;
@@ -293,8 +288,6 @@ export class Handoffs {
     }
     const session = await this.database.db.selectFrom('sessions').selectAll().where('id', '=', row.session_id ?? '').executeTakeFirst();
     if (!session || session.revoked_at) throw invalid;
-    const now = iso(this.now());
-    const token = await this.sessions.rotate(session.id, { reverified_at: now });
-    return { kind: 'reverified', token, reverifiedUntil: reverifiedUntil({ ...session, reverified_at: now }) ?? now };
+    return { kind: 'reverified', ...(await this.accounts.reverified(session, 'passkey')) };
   }
 }

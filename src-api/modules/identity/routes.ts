@@ -27,7 +27,6 @@ import {
 import { recordAudit } from '../../db/audit.ts';
 import { ProblemError } from '../../problem.ts';
 import { tooMany, type RequestContext } from './accounts.ts';
-import { iso } from './clock.ts';
 import { authOf, requireReverification, requireSession, reverifiedUntil } from './guard.ts';
 import { passkeyView } from './handoffs.ts';
 import type { Identity } from './services.ts';
@@ -101,10 +100,7 @@ export const identityRoutes: FastifyPluginAsyncZod<{ identity: Identity }> = asy
     if (!(await accounts.checkPassword(auth.userId, request.body.password, contextOf(request)))) {
       throw new ProblemError(403, 'wrong_password', 'Wrong password', 'That password is not right.');
     }
-    const at = iso(now());
-    const token = await sessions.rotate(auth.session.id, { reverified_at: at });
-    await recordAudit(database, { actor: auth.userId, action: 'reverified', subject: auth.session.id, detail: { method: 'password' } }, now());
-    return { token, reverifiedUntil: reverifiedUntil({ ...auth.session, reverified_at: at }) ?? at };
+    return accounts.reverified(auth.session, 'password');
   });
 
   app.put(

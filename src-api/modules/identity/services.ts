@@ -32,6 +32,6 @@ export async function createIdentity(deps: {
   const events = new AccountEvents(database, now);
   const throttle = await SignInThrottle.open(database, deps.throttle);
   const accounts = new Accounts({ database, sessions, events, throttle, now });
-  const handoffs = new Handoffs({ database, accounts, sessions, webauthn: deps.webauthn, now, warn: deps.warn });
+  const handoffs = new Handoffs({ database, accounts, webauthn: deps.webauthn, now, warn: deps.warn });
   return { database, now, sessions, accounts, handoffs, events, throttle };
 }
