@@ -40,12 +40,7 @@ export async function buildApp(config: ApiConfig, options: BuildAppOptions = {})
   const identity = await createIdentity({
     database,
     now: options.now,
-    throttle: {
-      ...DEFAULT_THROTTLE,
-      freeFailures: config.identity.throttle.freeFailures,
-      baseDelaySeconds: config.identity.throttle.baseDelaySeconds,
-      ipStartsPerMinute: config.identity.throttle.ipStartsPerMinute,
-    },
+    throttle: { ...DEFAULT_THROTTLE, ...config.identity.throttle },
     sessionLifetimes: config.identity.sessionLifetimes,
     webauthn: {
       rpId: config.identity.rpId,

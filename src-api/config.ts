@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { RegionId } from '../src-shared/regions.ts';
 import { SESSION_LIFETIMES, type SessionLifetimes } from './modules/identity/sessions.ts';
+import { DEFAULT_THROTTLE } from './modules/identity/throttle.ts';
 import { ExchangeLatencyOverrides, type ExchangeLatencyTable } from './modules/regions/simulated-latencies.ts';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -54,9 +55,9 @@ export const ApiEnv = z.object({
   /** The built renderer, served as the hosted pages. */
   PLUTARC_HOSTED_PAGES_DIR: z.string().min(1).optional(),
   /** Sign-in throttling: free consecutive failures per account and address, then delays from this base. */
-  PLUTARC_SIGNIN_FREE_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
-  PLUTARC_SIGNIN_BASE_DELAY_SECONDS: z.coerce.number().min(0.1).max(60).default(1),
-  PLUTARC_CEREMONY_STARTS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
+  PLUTARC_SIGNIN_FREE_FAILURES: z.coerce.number().int().min(1).max(100).default(DEFAULT_THROTTLE.freeFailures),
+  PLUTARC_SIGNIN_BASE_DELAY_SECONDS: z.coerce.number().min(0.1).max(60).default(DEFAULT_THROTTLE.baseDelaySeconds),
+  PLUTARC_CEREMONY_STARTS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_THROTTLE.ipStartsPerMinute),
   /** Session lifetimes in seconds: each may be shortened (tests, a stricter deployment), never made longer. */
   PLUTARC_DESKTOP_SESSION_IDLE_SECONDS: lifetime(SESSION_LIFETIMES.desktop.idleSeconds),
   PLUTARC_DESKTOP_SESSION_MAX_SECONDS: lifetime(SESSION_LIFETIMES.desktop.absoluteSeconds),

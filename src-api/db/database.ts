@@ -15,7 +15,7 @@ export interface DatabaseHandle {
   db: Kysely<Database>;
   dialect: SqlDialect;
   /** The driver underneath, for libraries that keep their own tables (rate limiting). */
-  driver: { kind: 'sqlite'; connection: SQLite.Database; statements: CachedSqlite } | { kind: 'postgres'; pool: pg.Pool };
+  driver: { kind: 'sqlite'; statements: CachedSqlite } | { kind: 'postgres'; pool: pg.Pool };
   /** The SQLite file, for tests and the forensic checks; undefined on PostgreSQL. */
   file: string | undefined;
   /** Moves everything from the WAL into the database file and truncates the WAL (SQLite); a no-op on PostgreSQL. */
@@ -68,7 +68,7 @@ export function openDatabase(url: string): DatabaseHandle {
     return {
       db,
       dialect: 'sqlite',
-      driver: { kind: 'sqlite', connection, statements },
+      driver: { kind: 'sqlite', statements },
       file,
       async checkpoint() {
         const [row] = connection.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];

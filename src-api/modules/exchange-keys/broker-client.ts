@@ -11,7 +11,7 @@ export interface KeyBroker {
   destroySealingKey(recordId: string, userId: string): Promise<void>;
 }
 
-export class BrokerUnavailable extends ProblemError {
+class BrokerUnavailable extends ProblemError {
   constructor(detail: string) {
     super(503, 'keybroker_unavailable', 'Key broker unavailable', detail, { retryAfterSeconds: 5 });
   }
@@ -28,7 +28,7 @@ export const noKeyBroker: KeyBroker = {
 };
 
 /** The service token, from a file only the API's user may read. */
-export function readServiceToken(path: string): string {
+function readServiceToken(path: string): string {
   const stat = statSync(path);
   if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
     throw new Error(`${path} is open to other users (mode ${(stat.mode & 0o777).toString(8)}); run chmod 600 on it.`);

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AccountEvent } from '../../../src-shared/auth.ts';
-import { authOf, requireSession } from './guard.ts';
+import { authOf, bearer, requireSession } from './guard.ts';
 import type { Identity } from './services.ts';
 import type { StoredEvent } from './events.ts';
 import { iso } from './clock.ts';
@@ -24,7 +24,7 @@ export const eventsRoute: FastifyPluginAsyncZod<{ identity: Identity }> = async 
 
   app.get('/v1/events', { preHandler: signedIn }, async (request, reply) => {
     const auth = authOf(request);
-    const token = (request.headers.authorization ?? '').replace(/^Bearer /, '');
+    const token = bearer(request) ?? '';
     const resumeFrom = Number.parseInt(String(request.headers['last-event-id'] ?? ''), 10);
     let cursor = Number.isFinite(resumeFrom) ? resumeFrom : await identity.events.latestSeq(auth.userId);
 

@@ -16,7 +16,8 @@ declare module 'fastify' {
   }
 }
 
-const bearer = (request: FastifyRequest): string | null => {
+/** The session token a request carries (Authorization: Bearer …), or null. */
+export const bearer = (request: FastifyRequest): string | null => {
   const header = request.headers.authorization;
   const match = header ? /^Bearer ([A-Za-z0-9_-]{20,128})$/.exec(header) : null;
   return match?.[1] ?? null;

@@ -5,8 +5,6 @@ import type { Identity } from './services.ts';
 
 export { authOf, requireReverification, requireSession } from './guard.ts';
 export { createIdentity, type Identity } from './services.ts';
-export type { WebAuthnSettings } from './handoffs.ts';
-export type { ThrottleSettings } from './throttle.ts';
 
 export const identityModule: FastifyPluginAsyncZod<{ identity: Identity }> = async (app, options) => {
   const { events } = options.identity;

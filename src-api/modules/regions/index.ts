@@ -14,7 +14,7 @@ export interface RegionsOptions {
 }
 
 /** What a simulated region publishes: the configured figure, labelled simulated, dated when this API started. */
-export function simulatedLatencies(regions: ApiConfig['regions'], region: RegionId, since: Date): ExchangeLatency[] {
+function simulatedLatencies(regions: ApiConfig['regions'], region: RegionId, since: Date): ExchangeLatency[] {
   return EXCHANGE_FACTS.map(({ id }) => ({
     exchange: id,
     ms: regions.simulatedExchangeLatencies[region][id],
