@@ -1,31 +1,18 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { idUrlPairs } from '../src-shared/id-url-pairs.ts';
 import { RegionId } from '../src-shared/regions.ts';
+import { ConfigError, LogLevel, problemsOf } from './env.ts';
 import { SESSION_LIFETIMES, type SessionLifetimes } from './modules/identity/sessions.ts';
 import { DEFAULT_THROTTLE } from './modules/identity/throttle.ts';
 import { ExchangeLatencyOverrides, type ExchangeLatencyTable } from './modules/regions/simulated-latencies.ts';
 
-const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
-
-const ProbeUrls = z
-  .string()
-  .transform((raw, ctx) => {
-    const out: Partial<Record<RegionId, string>> = {};
-    for (const pair of raw.split(',').filter(Boolean)) {
-      const [id, url] = pair.split('=', 2);
-      const region = RegionId.safeParse(id?.trim());
-      const parsedUrl = z.url({ protocol: /^https?$/ }).safeParse(url?.trim());
-      if (!region.success || !parsedUrl.success) {
-        ctx.addIssue({ code: 'custom', message: `expected region=url pairs like "eu=https://eu.example/probe", got "${pair}"` });
-        return z.NEVER;
-      }
-      out[region.data] = parsedUrl.data;
-    }
-    return out;
-  });
+const ProbeUrls = idUrlPairs(RegionId, z.url({ protocol: /^https?$/ }), (pair) => `expected region=url pairs like "eu=https://eu.example/probe", got "${pair}"`);
 
 const lifetime = (longest: number) =>
   z.coerce.number().int().min(1).max(longest, `at most ${longest} (sessions may be made shorter, never longer)`).default(longest);
+
+export { ConfigError };
 
 /** Everything the API reads from its environment, parsed once at start. */
 export const ApiEnv = z.object({
@@ -80,7 +67,7 @@ export type ApiConfig = {
   host: string;
   port: number;
   databaseUrl: string;
-  logLevel: z.infer<typeof LogLevel>;
+  logLevel: LogLevel;
   publicUrl: string | undefined;
   regions: {
     mode: 'simulated' | 'deployed';
@@ -102,34 +89,24 @@ export type ApiConfig = {
   version: string;
 };
 
-export class ConfigError extends Error {
-  readonly problems: string[];
-
-  constructor(problems: string[]) {
-    super(`plutarc API: invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
-}
-
 export function loadConfig(env: NodeJS.ProcessEnv, version = '0.0.0'): ApiConfig {
   const misplaced = Object.entries(SECRET_VARIABLES)
     .filter(([name]) => env[name] !== undefined)
     .map(([name, instead]) => `${name}: key material is never read from the environment; ${instead}`);
-  if (misplaced.length > 0) throw new ConfigError(misplaced);
+  if (misplaced.length > 0) throw new ConfigError('API', misplaced);
   const parsed = ApiEnv.safeParse(env);
   if (!parsed.success) {
     // Name the variable and the rule, never the value: a misplaced secret must not reach the terminal.
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+    throw new ConfigError('API', problemsOf(parsed.error));
   }
   const e = parsed.data;
   if ((e.PLUTARC_KEYBROKER_URL === undefined) !== (e.PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE === undefined)) {
-    throw new ConfigError(['PLUTARC_KEYBROKER_URL and PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE: set both or neither']);
+    throw new ConfigError('API', ['PLUTARC_KEYBROKER_URL and PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE: set both or neither']);
   }
   if (e.PLUTARC_REGIONS === 'deployed') {
     const missing = RegionId.options.filter((id) => !e.PLUTARC_REGION_PROBE_URLS[id]);
     if (missing.length > 0) {
-      throw new ConfigError([`PLUTARC_REGION_PROBE_URLS: deployed regions need a probe URL for ${missing.join(', ')}`]);
+      throw new ConfigError('API', [`PLUTARC_REGION_PROBE_URLS: deployed regions need a probe URL for ${missing.join(', ')}`]);
     }
   }
   return {

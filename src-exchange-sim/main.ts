@@ -3,7 +3,8 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import pino from 'pino';
 import { z } from 'zod';
-import { stopOnSignals } from '../src-api/process.ts';
+import { ConfigError, LogLevel, problemsOf } from '../src-api/env.ts';
+import { startOrExit, stopOnSignals } from '../src-api/process.ts';
 import { startExchangeSim, type ExchangeSimReady } from './server.ts';
 
 const Port = z.coerce.number().int().min(0).max(65535).default(0);
@@ -14,16 +15,14 @@ const SimEnv = z.object({
   PLUTARC_SIM_BINANCEUSDM_PORT: Port,
   PLUTARC_SIM_BYBIT_PORT: Port,
   PLUTARC_SIM_KRAKENFUTURES_PORT: Port,
-  PLUTARC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PLUTARC_LOG_LEVEL: LogLevel.default('info'),
 });
 
-const parsed = SimEnv.safeParse(process.env);
-if (!parsed.success) {
-  // Name the variable and the rule, never the value.
-  console.error(`plutarc exchange simulator: invalid configuration:\n${parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`);
-  process.exit(78);
-}
-const env = parsed.data;
+const env = await startOrExit(() => {
+  const parsed = SimEnv.safeParse(process.env);
+  if (!parsed.success) throw new ConfigError('exchange simulator', problemsOf(parsed.error));
+  return parsed.data;
+}, [ConfigError]);
 
 const logger = pino({
   level: env.PLUTARC_LOG_LEVEL,

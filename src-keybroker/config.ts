@@ -1,7 +1,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { ConfigError, LogLevel, problemsOf } from '../src-api/env.ts';
 
-const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 const FilePath = z.string().min(1);
 
 /** Everything the broker reads from its environment: where things are, never key material itself. */
@@ -43,20 +43,12 @@ export type BrokerConfig = {
    * cannot obtain an instance credential, so it has no path to open a sealed key.
    */
   orchestratorTokenFile: string;
-  logLevel: z.infer<typeof LogLevel>;
+  logLevel: LogLevel;
   bodyLimitBytes: number;
   version: string;
 };
 
-export class ConfigError extends Error {
-  readonly problems: string[];
-
-  constructor(problems: string[]) {
-    super(`plutarc key broker: invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
-}
+export { ConfigError };
 
 export function loadConfig(env: NodeJS.ProcessEnv, version = '0.0.0', cwd = process.cwd()): BrokerConfig {
   const misplaced = Object.entries(SECRET_VARIABLES)
@@ -64,8 +56,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, version = '0.0.0', cwd = proc
     .map(([name, instead]) => `${name}: key material is never read from the environment; put it in a file and set ${instead}`);
   const parsed = BrokerEnv.safeParse(env);
   // Name the variable and the rule, never the value: a misplaced secret must not reach the terminal.
-  const problems = [...misplaced, ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`))];
-  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const problems = [...misplaced, ...(parsed.success ? [] : problemsOf(parsed.error))];
+  if (problems.length > 0 || !parsed.success) throw new ConfigError('key broker', problems);
   const e = parsed.data;
   const absolute = (path: string) => (isAbsolute(path) ? path : resolve(cwd, path));
   const dataDir = absolute(e.PLUTARC_KEYBROKER_DATA_DIR);

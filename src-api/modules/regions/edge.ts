@@ -2,25 +2,18 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { z } from 'zod';
 import { ExchangeId } from '../../../src-shared/exchanges.ts';
+import { idUrlPairs } from '../../../src-shared/id-url-pairs.ts';
 import { PublishedLatencies, RegionId } from '../../../src-shared/regions.ts';
+import { ConfigError, LogLevel, problemsOf } from '../../env.ts';
 import { createServer } from '../../server.ts';
 import { EXCHANGE_PROBE_URLS, ExchangeLatencyMeasurer } from './exchange-latency.ts';
 import { registerProbeRoute } from './index.ts';
 
-const ExchangeUrls = z.string().transform((raw, ctx) => {
-  const out: Partial<Record<ExchangeId, string>> = {};
-  for (const pair of raw.split(',').filter(Boolean)) {
-    const [id, url] = pair.split('=', 2);
-    const exchange = ExchangeId.safeParse(id?.trim());
-    const parsedUrl = z.url({ protocol: /^https?$/ }).safeParse(url?.trim());
-    if (!exchange.success || !parsedUrl.success) {
-      ctx.addIssue({ code: 'custom', message: `expected exchange=url pairs like "bybit=https://api.bybit.com/v5/market/time", got "${pair}"` });
-      return z.NEVER;
-    }
-    out[exchange.data] = parsedUrl.data;
-  }
-  return out;
-});
+const ExchangeUrls = idUrlPairs(
+  ExchangeId,
+  z.url({ protocol: /^https?$/ }),
+  (pair) => `expected exchange=url pairs like "bybit=https://api.bybit.com/v5/market/time", got "${pair}"`,
+);
 
 /** A region's edge (region mode): what it reads from its environment. */
 export const RegionEdgeEnv = z.object({
@@ -30,7 +23,7 @@ export const RegionEdgeEnv = z.object({
   PLUTARC_EXCHANGE_PROBE_URLS: ExchangeUrls.optional(),
   PLUTARC_EXCHANGE_PROBE_INTERVAL_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   PLUTARC_EXCHANGE_PROBE_WINDOW: z.coerce.number().int().min(1).max(1000).default(15),
-  PLUTARC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PLUTARC_LOG_LEVEL: LogLevel.default('info'),
 });
 
 export interface RegionEdgeConfig {
@@ -40,20 +33,15 @@ export interface RegionEdgeConfig {
   exchangeUrls: Partial<Record<ExchangeId, string>>;
   intervalMs: number;
   window: number;
-  logLevel: z.infer<typeof RegionEdgeEnv>['PLUTARC_LOG_LEVEL'];
+  logLevel: LogLevel;
 }
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 export function loadRegionEdgeConfig(env: NodeJS.ProcessEnv): RegionEdgeConfig {
   const parsed = RegionEdgeEnv.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(`plutarc region edge: invalid configuration:\n${parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+    throw new ConfigError('region edge', problemsOf(parsed.error));
   }
   const e = parsed.data;
   return {

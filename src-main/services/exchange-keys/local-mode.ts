@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ExchangeId } from '../../../src-shared/exchanges.ts';
+import { idUrlPairs } from '../../../src-shared/id-url-pairs.ts';
 
 /** The exchange simulator only ever runs on this machine; an override pointing ccxt anywhere else is refused. */
 const LoopbackOrigin = z
@@ -7,20 +8,11 @@ const LoopbackOrigin = z
   .refine((url) => /^http:\/\/(127\.0\.0\.1|localhost|\[::1\]):\d+\/?$/.test(url), 'expected http://127.0.0.1:<port>');
 
 /** `binanceusdm=http://127.0.0.1:1,bybit=…` as the local stack passes it, into a map. */
-export const ExchangeUrls = z.string().transform((raw, ctx) => {
-  const out: Partial<Record<ExchangeId, string>> = {};
-  for (const pair of raw.split(',').filter(Boolean)) {
-    const [id, url] = pair.split('=', 2);
-    const exchange = ExchangeId.safeParse(id?.trim());
-    const origin = LoopbackOrigin.safeParse(url?.trim());
-    if (!exchange.success || !origin.success) {
-      ctx.addIssue({ code: 'custom', message: 'expected exchange=http://127.0.0.1:<port> pairs' });
-      return z.NEVER;
-    }
-    out[exchange.data] = origin.data.replace(/\/$/, '');
-  }
-  return out;
-});
+export const ExchangeUrls = idUrlPairs(
+  ExchangeId,
+  LoopbackOrigin.transform((url) => url.replace(/\/$/, '')),
+  () => 'expected exchange=http://127.0.0.1:<port> pairs',
+);
 
 /** What the local stack tells the app about exchange keys; both absent for a normal install. */
 export const ExchangeKeysEnv = z.object({
