@@ -1,5 +1,5 @@
 import type { PlutarcBridge } from '../../src-shared/ipc.ts';
-import type { Result } from '../../src-shared/result.ts';
+import { fail, type Result } from '../../src-shared/result.ts';
 
 declare global {
   interface Window {
@@ -10,17 +10,11 @@ declare global {
 /** The bridge, or null when this page was opened outside plutarc (no preload, no browser host). */
 export const bridge = (): PlutarcBridge | null => window.plutarc ?? null;
 
-export class BridgeError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+export const NO_BRIDGE = { code: 'no_bridge', message: 'This page only works inside plutarc. Start it with `npm start`.' } as const;
 
-export function unwrap<T>(result: Result<T>): T {
-  if (!result.ok) throw new BridgeError(result.code, result.message);
-  return result.value;
+/** Calls main through the bridge, or explains that there is no bridge. */
+export async function callMain<T>(run: (plutarc: PlutarcBridge) => Promise<Result<T>>): Promise<Result<T>> {
+  const plutarc = bridge();
+  if (!plutarc) return fail(NO_BRIDGE.code, NO_BRIDGE.message);
+  return run(plutarc);
 }
-
-export const NO_BRIDGE = new BridgeError('no_bridge', 'This page only works inside plutarc. Start it with `npm start`.');

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { selectUser, useSessionStore } from '../stores/session.ts';
+import { Alert } from './Alert.tsx';
 
 /** Who is signed in, and the way out. */
 export function AccountBox() {
@@ -22,11 +23,7 @@ export function AccountBox() {
       >
         Sign out
       </button>
-      {error ? (
-        <p className="error small" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert message={error} small />
     </div>
   );
 }

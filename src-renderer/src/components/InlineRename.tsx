@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { z } from 'zod';
 import type { Result } from '../../../src-shared/result.ts';
-import { isCancelled } from '../stores/reverification.ts';
+import { errorOf } from '../stores/reverification.ts';
 
 /** A name edited in place in a table row: checked by the same schema the API uses, Escape to cancel. */
 export function InlineRename({
@@ -30,7 +30,7 @@ export function InlineRename({
     const result = await save(parsed.data);
     setBusy(false);
     if (result.ok) onDone();
-    else if (!isCancelled(result)) setError(result.message);
+    else setError(errorOf(result));
   };
 
   return (

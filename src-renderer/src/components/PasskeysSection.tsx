@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { PasskeyName, type PasskeyView } from '../../../src-shared/auth.ts';
 import { formatWhen } from '../format.ts';
 import { useNoticesStore } from '../stores/notices.ts';
-import { isCancelled } from '../stores/reverification.ts';
+import { errorOf } from '../stores/reverification.ts';
 import { useSecurityStore } from '../stores/security.ts';
 import { useSessionStore } from '../stores/session.ts';
 import { ConfirmDialog } from './Dialog.tsx';
@@ -33,7 +33,7 @@ export function PasskeysSection() {
     setError(null);
     const result = await addPasskey();
     if (!result.ok) {
-      if (!isCancelled(result)) setError(result.message);
+      setError(errorOf(result));
     } else if (result.value.state === 'failed') {
       setError(result.value.message ?? 'The passkey was not added. Try again.');
     } else if (result.value.state === 'completed') {
@@ -45,10 +45,7 @@ export function PasskeysSection() {
     setRemoving(null);
     setError(null);
     const result = await removePasskey(passkey.id);
-    if (!result.ok) {
-      if (!isCancelled(result)) setError(result.message);
-      return;
-    }
+    if (!result.ok) return setError(errorOf(result));
     notify({ level: 'info', title: 'Passkey removed', body: `“${passkey.name}” can no longer sign in to plutarc.` });
   };
 

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useNoticesStore } from '../stores/notices.ts';
-import { isCancelled } from '../stores/reverification.ts';
+import { errorOf } from '../stores/reverification.ts';
 import { useHasPasskey, useSecurityStore } from '../stores/security.ts';
 import { selectUser, useSessionStore } from '../stores/session.ts';
 import { ConfirmDialog } from './Dialog.tsx';
@@ -21,10 +21,7 @@ export function PasswordSection() {
     setConfirmingRemoval(false);
     setError(null);
     const result = await removePassword();
-    if (!result.ok) {
-      if (!isCancelled(result)) setError(result.message);
-      return;
-    }
+    if (!result.ok) return setError(errorOf(result));
     notify({ level: 'info', title: 'Password removed', body: 'You sign in with your passkeys now.' });
   };
 
@@ -83,10 +80,7 @@ function ChangePasswordForm({ email }: { email: string }) {
     newPassword.clear();
     const result = await changePassword(input);
     setBusy(false);
-    if (!result.ok) {
-      if (!isCancelled(result)) setError(result.message);
-      return;
-    }
+    if (!result.ok) return setError(errorOf(result));
     const others = result.value.signedOutSessions;
     notify({
       level: 'info',

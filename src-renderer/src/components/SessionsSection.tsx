@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import type { SessionView } from '../../../src-shared/auth.ts';
 import { formatWhen } from '../format.ts';
 import { useNoticesStore } from '../stores/notices.ts';
-import { isCancelled } from '../stores/reverification.ts';
+import { errorOf } from '../stores/reverification.ts';
 import { useSecurityStore } from '../stores/security.ts';
 import { ConfirmDialog } from './Dialog.tsx';
 import { Alert } from './Alert.tsx';
@@ -32,10 +32,7 @@ export function SessionsSection() {
     setConfirming(null);
     setError(null);
     const result = what.kind === 'one' ? await revokeSession(what.session.id) : await revokeOtherSessions();
-    if (!result.ok) {
-      if (!isCancelled(result)) setError(result.message);
-      return;
-    }
+    if (!result.ok) return setError(errorOf(result));
     notify({
       level: 'info',
       title: what.kind === 'one' ? 'Device signed out' : 'Other devices signed out',

@@ -9,7 +9,7 @@ import { RowActions } from '../components/RowActions.tsx';
 import { formatWhen } from '../format.ts';
 import { useKeysStore } from '../stores/keys.ts';
 import { useNoticesStore } from '../stores/notices.ts';
-import { isCancelled } from '../stores/reverification.ts';
+import { errorOf } from '../stores/reverification.ts';
 import '../keys.css';
 
 function Verification({ verification }: { verification: ExchangeKeyView['verification'] }) {
@@ -56,10 +56,7 @@ export function KeysPage() {
     setRemoving(null);
     setError(null);
     const result = await remove(key.id);
-    if (!result.ok) {
-      if (!isCancelled(result)) setError(result.message);
-      return;
-    }
+    if (!result.ok) return setError(errorOf(result));
     notify({
       level: 'info',
       title: 'Key deleted',
@@ -82,14 +79,7 @@ export function KeysPage() {
         keep only the sealed key and the masked hint below, and only the bot you deploy with a key can open it. Keys that can withdraw or
         transfer funds are refused.
       </p>
-      {load.state === 'error' ? (
-        <div className="error" role="alert">
-          <p>{load.message}</p>
-          <button type="button" onClick={() => void loadKeys()}>
-            Try again
-          </button>
-        </div>
-      ) : null}
+      <Alert message={load.state === 'error' ? load.message : null} onRetry={() => void loadKeys()} />
       <Alert message={error} />
 
       {keys.length > 0 ? (

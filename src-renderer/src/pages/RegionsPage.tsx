@@ -6,7 +6,9 @@ import type { Region } from '../../../src-shared/regions.ts';
 import { LatencyChart } from '../components/regions/LatencyChart.tsx';
 import { RegionPicker } from '../components/regions/RegionPicker.tsx';
 import { WorldStrip } from '../components/regions/WorldStrip.tsx';
-import { selectTrend, useRegionsStore } from '../stores/regions.ts';
+import { Alert } from '../components/Alert.tsx';
+import { formatWhen } from '../format.ts';
+import { selectLastProbe, selectTrend, useRegionsStore } from '../stores/regions.ts';
 
 const ms = (value: number | null | undefined) => (value == null ? '—' : formatMs(value));
 
@@ -81,7 +83,7 @@ function RegionRow({ region, result, trend }: { region: Region; result: RegionPr
       {EXCHANGE_FACTS.map((exchange) => {
         const latency = region.exchangeLatencies.find((l) => l.exchange === exchange.id);
         return (
-          <td key={exchange.id} title={latency?.measuredAt ? `${latency.simulated ? 'configured' : 'measured'} ${new Date(latency.measuredAt).toLocaleString()}` : 'no figure yet'}>
+          <td key={exchange.id} title={latency?.measuredAt ? `${latency.simulated ? 'configured' : 'measured'} ${formatWhen(latency.measuredAt)}` : 'no figure yet'}>
             {ms(latency?.ms)}
           </td>
         );
@@ -93,7 +95,7 @@ function RegionRow({ region, result, trend }: { region: Region; result: RegionPr
 export function RegionsPage() {
   const catalog = useRegionsStore((s) => s.regions);
   const load = useRegionsStore((s) => s.load);
-  const lastProbe = useRegionsStore((s) => s.lastProbe);
+  const lastProbe = useRegionsStore(selectLastProbe);
   const history = useRegionsStore((s) => s.history);
   const probe = useRegionsStore((s) => s.probe);
   const fetchRegions = useRegionsStore((s) => s.fetchRegions);
@@ -134,22 +136,12 @@ export function RegionsPage() {
           Loading regions…
         </p>
       ) : null}
-      {load.state === 'error' ? (
-        <div className="error" role="alert">
-          <p>{load.message}</p>
-          <button type="button" onClick={() => void fetchRegions()}>
-            Try again
-          </button>
-        </div>
-      ) : null}
-      {probe.state === 'error' ? (
-        <div className="error" role="alert">
-          <p>The probe did not finish: {probe.message}</p>
-          <button type="button" onClick={() => void probeAgain()}>
-            Probe again
-          </button>
-        </div>
-      ) : null}
+      <Alert message={load.state === 'error' ? load.message : null} onRetry={() => void fetchRegions()} />
+      <Alert
+        message={probe.state === 'error' ? `The probe did not finish: ${probe.message}` : null}
+        onRetry={() => void probeAgain()}
+        retryLabel="Probe again"
+      />
       {load.state === 'ready' && regions.length === 0 ? (
         <p className="placeholder">This API publishes no regions yet, so bots cannot be deployed.</p>
       ) : null}

@@ -2,10 +2,10 @@ import { create } from 'zustand';
 import type { DeletedExchangeKey, ExchangeKeyView } from '../../../src-shared/exchange-keys.ts';
 import type { AddExchangeKeyInput } from '../../../src-shared/ipc-keys.ts';
 import type { Result } from '../../../src-shared/result.ts';
-import { useReverificationStore } from './reverification.ts';
-import { callMain } from './session.ts';
-
-type Load = { state: 'idle' } | { state: 'loading' } | { state: 'ready' } | { state: 'error'; message: string };
+import { callMain } from '../bridge.ts';
+import { guardedLoad, type Load } from './load.ts';
+import { sensitive } from './reverification.ts';
+import { resetOnUserChange } from './session.ts';
 
 /**
  * The user's exchange keys as the API shows them: labels and masked hints. The secret of a key being
@@ -22,18 +22,18 @@ interface KeysState {
   remove(id: string): Promise<Result<DeletedExchangeKey>>;
 }
 
-const sensitive = <T>(action: () => Promise<Result<T>>) => useReverificationStore.getState().sensitive(action);
 const replace = (keys: ExchangeKeyView[], key: ExchangeKeyView) => keys.map((k) => (k.id === key.id ? key : k));
 
+const empty = (): Pick<KeysState, 'keys' | 'load'> => ({ keys: [], load: { state: 'idle' } });
+
 export const useKeysStore = create<KeysState>((set, get) => ({
-  keys: [],
-  load: { state: 'idle' },
-  async loadKeys() {
-    if (get().load.state === 'loading') return;
-    set({ load: { state: 'loading' } });
-    const result = await callMain((p) => p.exchangeKeys.list());
-    set(result.ok ? { keys: result.value, load: { state: 'ready' } } : { load: { state: 'error', message: result.message } });
-  },
+  ...empty(),
+  loadKeys: () =>
+    guardedLoad(
+      get().load,
+      () => callMain((p) => p.exchangeKeys.list()),
+      (load, keys) => set(keys ? { load, keys } : { load }),
+    ),
   async add(input) {
     const result = await sensitive(() => callMain((p) => p.exchangeKeys.add(input)));
     if (result.ok) set((s) => ({ keys: [...s.keys.filter((k) => k.id !== result.value.id), result.value] }));
@@ -55,3 +55,6 @@ export const useKeysStore = create<KeysState>((set, get) => ({
     return result;
   },
 }));
+
+// Another account's keys must never show: forget them whenever the signed-in user changes.
+resetOnUserChange(useKeysStore, empty);

@@ -39,7 +39,13 @@ export const useReverificationStore = create<ReverificationState>((set) => ({
   },
 }));
 
+/** Runs a sensitive action, asking the user to confirm it's them when the API wants that first. */
+export const sensitive = <T>(action: () => Promise<Result<T>>): Promise<Result<T>> => useReverificationStore.getState().sensitive(action);
+
 export const isCancelled = (result: Result<unknown>): boolean => !result.ok && result.code === REVERIFICATION_CANCELLED;
+
+/** What to tell the user about a result: its message if it failed, nothing if it worked or they cancelled. */
+export const errorOf = (result: Result<unknown>): string | null => (result.ok || isCancelled(result) ? null : result.message);
 
 // Signed out (here or from elsewhere) while the dialog is open: the actions behind it cannot go on.
 useSessionStore.subscribe((state, previous) => {

@@ -2,10 +2,10 @@ import { create } from 'zustand';
 import type { PasskeyView, SessionView } from '../../../src-shared/auth.ts';
 import type { AuthState, PasskeyFlow } from '../../../src-shared/ipc-auth.ts';
 import type { Result } from '../../../src-shared/result.ts';
-import { useReverificationStore } from './reverification.ts';
-import { callMain, useSessionStore } from './session.ts';
-
-type Load = { state: 'idle' } | { state: 'loading' } | { state: 'ready' } | { state: 'error'; message: string };
+import { callMain } from '../bridge.ts';
+import { guardedLoad, type Load } from './load.ts';
+import { sensitive } from './reverification.ts';
+import { resetOnUserChange, useSessionStore } from './session.ts';
 
 interface SecurityState {
   sessions: SessionView[];
@@ -24,8 +24,6 @@ interface SecurityState {
   removePassword(): Promise<Result<AuthState>>;
 }
 
-const sensitive = <T>(action: () => Promise<Result<T>>) => useReverificationStore.getState().sensitive(action);
-
 const empty = (): Pick<SecurityState, 'sessions' | 'sessionsLoad' | 'passkeys' | 'passkeysLoad'> => ({
   sessions: [],
   sessionsLoad: { state: 'idle' },
@@ -35,18 +33,18 @@ const empty = (): Pick<SecurityState, 'sessions' | 'sessionsLoad' | 'passkeys' |
 
 export const useSecurityStore = create<SecurityState>((set, get) => ({
   ...empty(),
-  async loadSessions() {
-    if (get().sessionsLoad.state === 'loading') return;
-    set({ sessionsLoad: { state: 'loading' } });
-    const result = await callMain((p) => p.sessions.list());
-    set(result.ok ? { sessions: result.value, sessionsLoad: { state: 'ready' } } : { sessionsLoad: { state: 'error', message: result.message } });
-  },
-  async loadPasskeys() {
-    if (get().passkeysLoad.state === 'loading') return;
-    set({ passkeysLoad: { state: 'loading' } });
-    const result = await callMain((p) => p.passkeys.list());
-    set(result.ok ? { passkeys: result.value, passkeysLoad: { state: 'ready' } } : { passkeysLoad: { state: 'error', message: result.message } });
-  },
+  loadSessions: () =>
+    guardedLoad(
+      get().sessionsLoad,
+      () => callMain((p) => p.sessions.list()),
+      (sessionsLoad, sessions) => set(sessions ? { sessionsLoad, sessions } : { sessionsLoad }),
+    ),
+  loadPasskeys: () =>
+    guardedLoad(
+      get().passkeysLoad,
+      () => callMain((p) => p.passkeys.list()),
+      (passkeysLoad, passkeys) => set(passkeys ? { passkeysLoad, passkeys } : { passkeysLoad }),
+    ),
   async revokeSession(id) {
     const result = await sensitive(() => callMain((p) => p.sessions.revoke({ id })));
     if (result.ok) set({ sessions: result.value });
@@ -88,7 +86,4 @@ export function useHasPasskey(): boolean {
 }
 
 // Another account's lists must never show: forget them whenever the signed-in user changes.
-useSessionStore.subscribe((state, previous) => {
-  const userId = (s: typeof state) => (s.auth?.state === 'signedIn' ? s.auth.user.id : null);
-  if (userId(state) !== userId(previous)) useSecurityStore.setState(empty());
-});
+resetOnUserChange(useSecurityStore, empty);

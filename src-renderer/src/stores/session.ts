@@ -1,9 +1,8 @@
-import { create } from 'zustand';
+import { create, type StoreApi } from 'zustand';
 import type { HandoffPurpose } from '../../../src-shared/auth.ts';
-import type { PlutarcBridge } from '../../../src-shared/ipc.ts';
 import type { AuthState, PasskeyFlow } from '../../../src-shared/ipc-auth.ts';
-import { fail, ok, type Result } from '../../../src-shared/result.ts';
-import { bridge, NO_BRIDGE } from '../bridge.ts';
+import { ok, type Result } from '../../../src-shared/result.ts';
+import { bridge, callMain, NO_BRIDGE } from '../bridge.ts';
 
 type Boot = { state: 'loading' } | { state: 'ready' } | { state: 'error'; message: string };
 
@@ -30,13 +29,6 @@ interface SessionState {
   /** Starts a passkey hand-off and settles when it ends: completed, failed or cancelled. */
   runPasskeyFlow(purpose: HandoffPurpose): Promise<Result<PasskeyFlow>>;
   cancelPasskeyFlow(): Promise<void>;
-}
-
-/** Calls main through the bridge, or explains that there is no bridge. */
-export async function callMain<T>(run: (plutarc: PlutarcBridge) => Promise<Result<T>>): Promise<Result<T>> {
-  const plutarc = bridge();
-  if (!plutarc) return fail(NO_BRIDGE.code, NO_BRIDGE.message);
-  return run(plutarc);
 }
 
 /** The reason stays on screen until the user signs in again, or signs out on purpose. */
@@ -125,3 +117,10 @@ export const useSessionStore = create<SessionState>((set, get) => {
 });
 
 export const selectUser = (s: SessionState) => (s.auth?.state === 'signedIn' ? s.auth.user : null);
+
+/** Another account's data must never show: puts `store` back to `initial()` whenever the signed-in user changes. */
+export function resetOnUserChange<S>(store: Pick<StoreApi<S>, 'setState'>, initial: () => Partial<S>): void {
+  useSessionStore.subscribe((state, previous) => {
+    if (selectUser(state)?.id !== selectUser(previous)?.id) store.setState(initial());
+  });
+}

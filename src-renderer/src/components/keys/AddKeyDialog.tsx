@@ -4,6 +4,7 @@ import { KEY_EXCHANGES, keyPageLink, openKeyExchange, type ContractType, type Ex
 import { useAppStore } from '../../stores/app.ts';
 import { isCancelled } from '../../stores/reverification.ts';
 import { useKeysStore } from '../../stores/keys.ts';
+import { Alert } from '../Alert.tsx';
 import { Dialog } from '../Dialog.tsx';
 
 export const CONTRACT_NAMES: Record<ContractType, string> = {
@@ -169,11 +170,7 @@ export function AddKeyDialog({ onClose, onAdded }: { onClose(): void; onAdded(ke
           plutarc checks the key with {exchange.name} first and refuses one that can withdraw or transfer funds. The secret is sealed on this
           computer; only the bot you deploy with this key can open it.
         </p>
-        {error ? (
-          <p className="error small" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <Alert message={error} small />
         <div className="dialog-actions">
           <button type="button" onClick={onClose} disabled={busy}>
             Cancel

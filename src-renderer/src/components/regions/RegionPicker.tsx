@@ -1,16 +1,14 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { exchangeFacts, type ExchangeId } from '../../../../src-shared/exchanges.ts';
 import type { RegionProbe } from '../../../../src-shared/latency.ts';
 import { formatMs, recommendRegion } from '../../../../src-shared/recommend.ts';
 import type { Region, RegionId } from '../../../../src-shared/regions.ts';
 
-export interface RegionPickerProps {
+interface RegionPickerProps {
   exchange: ExchangeId;
   regions: readonly Region[];
   /** The user's last probe, or null before there is one. */
   probes: readonly RegionProbe[] | null;
-  /** Hears the selected region: the recommended one until the user picks another. */
-  onChange?: (region: RegionId | null) => void;
 }
 
 /**
@@ -18,13 +16,11 @@ export interface RegionPickerProps {
  * user's latency to it, the recommended one preselected with the reason. A different pick sticks
  * until the exchange changes.
  */
-export function RegionPicker({ exchange, regions, probes, onChange }: RegionPickerProps) {
+export function RegionPicker({ exchange, regions, probes }: RegionPickerProps) {
   const recommendation = useMemo(() => recommendRegion({ exchange, regions, probes }), [exchange, regions, probes]);
   const [picked, setPicked] = useState<{ exchange: ExchangeId; region: RegionId } | null>(null);
   const selected = picked?.exchange === exchange ? picked.region : recommendation.region;
   const facts = exchangeFacts(exchange);
-
-  useEffect(() => onChange?.(selected), [onChange, selected]);
 
   return (
     <fieldset className="region-picker">
