@@ -53,35 +53,43 @@ export class Supervisor {
       detached: true,
     });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    this.running.push({ name: spec.name, child, exited });
+    const entry: Running = { name: spec.name, child, exited };
+    this.running.push(entry);
+    const forget = () => {
+      const index = this.running.indexOf(entry);
+      if (index !== -1) this.running.splice(index, 1);
+    };
+    const timeoutMs = spec.readyTimeoutMs ?? 30_000;
 
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`${spec.name} did not become ready within ${(spec.readyTimeoutMs ?? 30_000) / 1000}s`)),
-        spec.readyTimeoutMs ?? 30_000,
-      );
+      // `abandoned`: it did not say ready in time, was killed, and is no longer the stack's.
+      let phase: 'starting' | 'ready' | 'abandoned' = 'starting';
+      const timer = setTimeout(() => {
+        phase = 'abandoned';
+        forget();
+        // A hung child is not left running (nor a late-ready one counted as the stack's): its group goes.
+        if (child.pid) signalGroup(child.pid, 'SIGKILL');
+        reject(new Error(`${spec.name} did not become ready within ${timeoutMs / 1000}s`));
+      }, timeoutMs);
       child.on('message', (raw) => {
+        if (phase !== 'starting') return;
         const message = ReadyMessage.safeParse(raw);
-        if (message.success) {
-          clearTimeout(timer);
-          resolve(message.data);
-        }
+        if (!message.success) return;
+        phase = 'ready';
+        clearTimeout(timer);
+        resolve(message.data);
       });
       child.once('error', (error) => {
         clearTimeout(timer);
         reject(new Error(`${spec.name} could not start: ${error.message}`));
       });
-      let ready = false;
-      child.on('message', (raw) => {
-        ready ||= ReadyMessage.safeParse(raw).success;
-      });
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
         // Before it is ready, a failure is the caller's to handle (it may try something else); after, the stack stops.
-        if (!ready) {
-          this.running.splice(this.running.findIndex((r) => r.child === child), 1);
+        if (phase === 'starting') {
+          forget();
           reject(new Error(`${spec.name} exited before it was ready (${signal ?? `code ${code}`})`));
-        } else if (!this.stopping) this.onCrash(spec.name, code, signal);
+        } else if (phase === 'ready' && !this.stopping) this.onCrash(spec.name, code, signal);
       });
     });
   }
