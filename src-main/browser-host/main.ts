@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { createMainServices } from '../services/main-services.ts';
-import { cannotOpenExternal, MemorySecretStore } from '../services/auth/ports.ts';
 import { ExchangeKeysEnv, exchangeKeysSettings } from '../services/exchange-keys/local-mode.ts';
 import { startBrowserHost } from './server.ts';
 
@@ -28,10 +27,8 @@ const services = createMainServices({
   host: 'browser',
   version,
   ...(env.data.PLUTARC_APP_DATA_DIR ? { dataDir: env.data.PLUTARC_APP_DATA_DIR } : {}),
-  // No OS keyring, no way to open a browser tab itself, no OS notifications: the session token stays in
-  // memory, the page shows the passkey link for the user to click, and notices go to the page (app.onNotice).
-  secretStore: new MemorySecretStore(),
-  openExternal: cannotOpenExternal,
+  // No OS keyring, no way to open a browser tab itself, no OS notifications (createMainServices' defaults):
+  // the session token stays in memory, the page shows the passkey link, and notices go to the page (app.onNotice).
   log: (line) => console.error(line),
   exchangeKeys: exchangeKeysSettings(env.data),
 });

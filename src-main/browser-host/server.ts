@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import {
 } from '../../src-shared/bridge-protocol.ts';
 import { eventContract, type EventChannel } from '../../src-shared/ipc.ts';
 import { contentSecurityPolicy, PAGE_SECURITY_HEADERS } from '../../src-shared/csp.ts';
+import { sameSecret } from '../services/auth/pkce.ts';
 import { dispatchInvoke } from '../services/dispatch.ts';
 import type { MainServices } from '../services/main-services.ts';
 
@@ -46,12 +47,6 @@ export interface BrowserHost {
 const BRIDGE_SCRIPT_PATH = '/plutarc-bridge.js';
 const LAUNCH_CODE_TTL_MS = 2 * 60_000;
 const MAX_MESSAGE_BYTES = 1024 * 1024;
-
-const sameSecret = (given: string, expected: string): boolean => {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-};
 
 /**
  * Runs the app in a browser where Electron cannot start: serves the built renderer on 127.0.0.1 and

@@ -9,7 +9,7 @@ export type SafeStorageApi = Pick<SafeStorage, 'isAsyncEncryptionAvailable' | 'e
  * Whether safeStorage really protects a secret here. On Linux `basic_text` encrypts with a password
  * hard-coded in Chromium (and `unknown` means it was asked before ready): no protection at all.
  */
-export async function safeStorageProtects(storage: SafeStorageApi, platform: NodeJS.Platform): Promise<boolean> {
+async function safeStorageProtects(storage: SafeStorageApi, platform: NodeJS.Platform): Promise<boolean> {
   try {
     if (!(await storage.isAsyncEncryptionAvailable())) return false;
     if (platform !== 'linux') return true;

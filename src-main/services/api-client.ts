@@ -3,16 +3,12 @@ import { Health } from '../../src-shared/http.ts';
 import { RegionCatalog, type Region } from '../../src-shared/regions.ts';
 import { ApiHttp, type ApiHttpOptions } from './api-http.ts';
 
-export type ApiClientOptions = ApiHttpOptions;
-
 /** The API's public routes (health, the region catalog). */
 export class ApiClient {
   private readonly http: ApiHttp;
-  readonly options: ApiClientOptions;
 
-  constructor(options: ApiClientOptions) {
-    this.options = options;
-    this.http = new ApiHttp(options);
+  constructor(http: ApiHttp | ApiHttpOptions) {
+    this.http = ApiHttp.from(http);
   }
 
   health(): Promise<z.infer<typeof Health>> {

@@ -21,7 +21,7 @@ export interface ApiHttpOptions {
 }
 
 /**
- * How main talks HTTP to the plutarc API, for every group of routes: no redirects, every answer parsed
+ * How main talks HTTP to the plutarc API, one instance shared by every group of routes: no redirects, every answer parsed
  * before anyone sees it, errors turned into ServiceErrors that carry the problem's code and never the
  * request (axios's own errors hold the Authorization header and the body).
  */
@@ -44,7 +44,7 @@ export class ApiHttp {
     method: Method,
     path: string,
     schema: S,
-    options: { token?: string | null; body?: unknown } = {},
+    options: { token?: string | null; body?: unknown; timeoutMs?: number } = {},
   ): Promise<z.infer<S>> {
     let data: unknown;
     try {
@@ -52,6 +52,7 @@ export class ApiHttp {
         method,
         url: path,
         data: options.body,
+        ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
         headers: {
           ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
           // Without a body, no content type: axios would call an empty POST a form, which the API refuses.
@@ -67,6 +68,11 @@ export class ApiHttp {
       throw new ServiceError('api_bad_response', `The plutarc API answered ${method} ${path} with something unexpected.`);
     }
     return parsed.data;
+  }
+
+  /** The shared client itself, or a new one from its options (tests build a route group on its own). */
+  static from(http: ApiHttp | ApiHttpOptions): ApiHttp {
+    return http instanceof ApiHttp ? http : new ApiHttp(http);
   }
 
   private describe(error: unknown): ServiceError {

@@ -1,32 +1,19 @@
 import type { ApiStatus } from '../../src-shared/ipc.ts';
 import type { ApiClient } from './api-client.ts';
+import { systemClock, type Cancellable, type Clock } from './clock.ts';
 import { ServiceError } from './errors.ts';
 import type { EventHub } from './event-hub.ts';
-
-export interface Clock {
-  now(): Date;
-  setInterval(fn: () => void, ms: number): { cancel(): void };
-}
-
-export const systemClock: Clock = {
-  now: () => new Date(),
-  setInterval(fn, ms) {
-    const timer = setInterval(fn, ms);
-    timer.unref();
-    return { cancel: () => clearInterval(timer) };
-  },
-};
 
 /** Watches whether the API answers, so the app can say so instead of failing action by action. */
 export class ApiStatusMonitor {
   private status: ApiStatus = { state: 'connecting', checkedAt: null };
-  private timer: { cancel(): void } | null = null;
+  private timer: Cancellable | null = null;
 
   private readonly api: ApiClient;
   private readonly events: EventHub;
-  private readonly clock: Clock;
+  private readonly clock: Pick<Clock, 'now' | 'setInterval'>;
 
-  constructor(api: ApiClient, events: EventHub, clock: Clock = systemClock) {
+  constructor(api: ApiClient, events: EventHub, clock: Pick<Clock, 'now' | 'setInterval'> = systemClock) {
     this.api = api;
     this.events = events;
     this.clock = clock;

@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import { ApiClient } from './api-client.ts';
-import { ApiStatusMonitor, systemClock, type Clock } from './api-status.ts';
+import { ApiHttp } from './api-http.ts';
+import { ApiStatusMonitor } from './api-status.ts';
 import { AuthService, type AuthServiceOptions } from './auth/auth-service.ts';
 import { authHandlers, osName } from './auth/handlers.ts';
 import { IdentityApi } from './auth/identity-api.ts';
 import { cannotOpenExternal, MemorySecretStore, type Notifier, type OpenExternal, type SecretStore } from './auth/ports.ts';
+import { systemClock, type Clock } from './clock.ts';
 import type { Handlers } from './dispatch.ts';
 import { EventHub } from './event-hub.ts';
 import { establishBrokerTrust } from './exchange-keys/broker-identity.ts';
@@ -21,6 +23,7 @@ export interface MainServicesOptions {
   host: 'electron' | 'browser';
   version: string;
   platform?: string;
+  /** Time for every service here (the status check, probe ages, auth's retries and waits). */
   clock?: Clock;
   /** The app's own data folder (Electron's userData; the local stack's `<dataDir>/app`): its local cache lives there. Without one, the cache is kept in memory only. */
   dataDir?: string;
@@ -33,7 +36,7 @@ export interface MainServicesOptions {
   /** Main's log, for what the services want a person to see later. */
   log?: (message: string) => void;
   /** Tests shorten the passkey wait and the event stream's backoff. */
-  auth?: Pick<AuthServiceOptions, 'passkeyTimeoutMs' | 'stream' | 'timers'>;
+  auth?: Pick<AuthServiceOptions, 'passkeyTimeoutMs' | 'stream'>;
   /** Local mode: the key broker identity to pin and the exchange simulator's URLs (see exchange-keys/local-mode.ts). */
   exchangeKeys?: ExchangeKeysSettings;
 }
@@ -50,20 +53,22 @@ export interface MainServices {
 
 export function createMainServices(options: MainServicesOptions): MainServices {
   const platform = options.platform ?? process.platform;
+  const clock = options.clock ?? systemClock;
   const events = new EventHub();
-  const api = new ApiClient({
-    baseUrl: options.apiUrl,
-    userAgent: `plutarc-desktop/${options.version} (${platform}; ${options.host})`,
-  });
-  const status = new ApiStatusMonitor(api, events, options.clock ?? systemClock);
+  const userAgent = (...extra: string[]) => `plutarc-desktop/${options.version} (${[platform, options.host, ...extra].join('; ')})`;
+  // One HTTP client for every group of API routes.
+  const http = new ApiHttp({ baseUrl: options.apiUrl, userAgent: userAgent() });
+  const api = new ApiClient(http);
+  const status = new ApiStatusMonitor(api, events, clock);
   const probeCache = new ProbeCache(options.dataDir ? join(options.dataDir, 'cache.db') : ':memory:');
   const regions = new RegionsService(api, events, probeCache, {
-    probe: { ...DEFAULT_PROBE_OPTIONS, userAgent: `plutarc-desktop/${options.version} (${platform}; ${options.host}; probe)` },
+    probe: { ...DEFAULT_PROBE_OPTIONS, userAgent: userAgent('probe') },
     maxProbeAgeMs: 15 * 60_000,
+    now: () => clock.now(),
   });
 
   const auth = new AuthService({
-    api: new IdentityApi({ baseUrl: options.apiUrl, userAgent: `plutarc-desktop/${options.version} (${platform}; ${options.host})` }),
+    api: new IdentityApi(http),
     events,
     store: options.secretStore ?? new MemorySecretStore(),
     openExternal: options.openExternal ?? cannotOpenExternal,
@@ -73,6 +78,7 @@ export function createMainServices(options: MainServicesOptions): MainServices {
         options.notifier?.notify(notice);
       },
     },
+    clock,
     device: { client: 'desktop', appVersion: options.version, os: `${osName(platform)}${options.host === 'browser' ? ' (browser)' : ''}` },
     ...(options.log ? { log: options.log } : {}),
     ...options.auth,
@@ -85,7 +91,7 @@ export function createMainServices(options: MainServicesOptions): MainServices {
   // An app that was never told of a broker just cannot add keys; a changed or unreadable one is worth a line.
   if (trust.state === 'refused' && trust.error.code !== 'broker_identity_unknown') options.log?.(`exchange keys: ${trust.error.message}`);
   const exchangeKeys = new ExchangeKeysService({
-    api: new ExchangeKeysApi({ baseUrl: options.apiUrl, userAgent: `plutarc-desktop/${options.version} (${platform}; ${options.host})` }),
+    api: new ExchangeKeysApi(http),
     session: {
       userId: async () => {
         const state = await auth.state();

@@ -73,12 +73,11 @@ export class RegionsService {
     const results: RegionProbe[] = [];
     const progress = () => ({ startedAt, total: regions.length, results: [...results] });
     this.events.emit('regions.onProbe', { ...progress(), run: null });
-    await probeRegions(regions, this.options.probe, (result) => {
+    // In catalog order, whatever order the regions answered in.
+    const ordered = await probeRegions(regions, this.options.probe, (result) => {
       results.push(result);
       if (results.length < regions.length) this.events.emit('regions.onProbe', { ...progress(), run: null });
     });
-    // Catalog order, whatever order the regions answered in.
-    const ordered = regions.flatMap((r) => results.filter((p) => p.region === r.id));
     const run = this.cache.save({
       startedAt,
       finishedAt: this.now().toISOString(),

@@ -8,8 +8,6 @@ export interface DelayProxyOptions {
   jitterMs?: number;
   /** Where to forward; may be set later with setTarget (the local stack starts proxies before the API). */
   target?: { host: string; port: number };
-  port?: number;
-  random?: () => number;
 }
 
 /** Runs fn at `due` (performance.now() time): a timer for the bulk of the wait, then the last ms by polling. */
@@ -72,9 +70,8 @@ export class DelayProxy {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private target: { host: string; port: number } | undefined;
-  private delayMs: number;
+  private readonly delayMs: number;
   private readonly jitterMs: number;
-  private readonly random: () => number;
   private listeningPort = 0;
 
   private constructor(options: DelayProxyOptions) {
@@ -82,14 +79,13 @@ export class DelayProxy {
     this.target = options.target;
     this.delayMs = options.delayMs;
     this.jitterMs = options.jitterMs ?? 0;
-    this.random = options.random ?? Math.random;
   }
 
   static async start(options: DelayProxyOptions): Promise<DelayProxy> {
     const proxy = new DelayProxy(options);
     await new Promise<void>((resolve, reject) => {
       proxy.server.once('error', reject);
-      proxy.server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+      proxy.server.listen(0, '127.0.0.1', () => resolve());
     });
     const address = proxy.server.address();
     if (!address || typeof address === 'string') throw new Error('the delay proxy did not get a TCP port');
@@ -109,12 +105,8 @@ export class DelayProxy {
     this.target = target;
   }
 
-  setDelay(delayMs: number): void {
-    this.delayMs = delayMs;
-  }
-
   private oneWayMs(): number {
-    return Math.max(0, this.delayMs / 2 + (this.random() * 2 - 1) * (this.jitterMs / 2));
+    return Math.max(0, this.delayMs / 2 + (Math.random() * 2 - 1) * (this.jitterMs / 2));
   }
 
   private accept(client: Socket): void {

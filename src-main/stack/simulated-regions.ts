@@ -3,7 +3,7 @@ import { DelayProxy } from './delay-proxy.ts';
 
 /** Round trips a user in Europe would see to the three regions (ms), unless PLUTARC_SIM_REGION_DELAYS says otherwise. */
 export const DEFAULT_REGION_DELAYS: Readonly<Record<RegionId, number>> = { eu: 15, us: 90, sg: 170 };
-export const DEFAULT_REGION_JITTER_MS = 2;
+const DEFAULT_REGION_JITTER_MS = 2;
 
 /** `eu=15,us=90,sg=170` over the defaults; anything else is an error that names the variable. */
 export function parseRegionDelays(raw: string | undefined): Record<RegionId, number> {

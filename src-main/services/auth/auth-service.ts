@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AccountEvent, DeviceInfo, HandoffPurpose, PasskeyView, SessionGrant, SessionView, UserView } from '../../../src-shared/auth.ts';
 import type { AuthState, PasskeyFlow } from '../../../src-shared/ipc-auth.ts';
+import { systemClock, type Cancellable, type Clock } from '../clock.ts';
 import { ServiceError } from '../errors.ts';
 import type { EventHub } from '../event-hub.ts';
 import { isAllowedExternalUrl } from '../open-external-policy.ts';
@@ -9,7 +10,7 @@ import { ApiError } from '../api-http.ts';
 import type { IdentityApi } from './identity-api.ts';
 import { LoopbackListener } from './loopback.ts';
 import { createPkce, createState } from './pkce.ts';
-import { systemTimers, type Cancellable, type Notifier, type OpenExternal, type SecretStore, type Timers } from './ports.ts';
+import type { Notifier, OpenExternal, SecretStore } from './ports.ts';
 
 export interface AuthServiceOptions {
   api: IdentityApi;
@@ -19,7 +20,7 @@ export interface AuthServiceOptions {
   notifier: Notifier;
   /** What this app tells the API about itself; the sessions page shows it. */
   device: DeviceInfo;
-  timers?: Timers;
+  clock?: Pick<Clock, 'setTimeout'>;
   /** Lines for main's log. Never given a token, a password or a code. */
   log?: (message: string) => void;
   /** How long a passkey hand-off waits for the browser to come back (five minutes). */
@@ -57,7 +58,7 @@ export class AuthService {
   private readonly openExternal: OpenExternal;
   private readonly notifier: Notifier;
   private readonly device: DeviceInfo;
-  private readonly timers: Timers;
+  private readonly clock: Pick<Clock, 'setTimeout'>;
   private readonly log: (message: string) => void;
   private readonly passkeyTimeoutMs: number;
   private readonly stream: AccountEventStream;
@@ -78,7 +79,7 @@ export class AuthService {
     this.openExternal = options.openExternal;
     this.notifier = options.notifier;
     this.device = options.device;
-    this.timers = options.timers ?? systemTimers;
+    this.clock = options.clock ?? systemClock;
     this.log = options.log ?? (() => {});
     this.passkeyTimeoutMs = options.passkeyTimeoutMs ?? PASSKEY_TIMEOUT_MS;
     this.stream = new AccountEventStream({
@@ -88,7 +89,7 @@ export class AuthService {
       onEvent: (event) => void this.onAccountEvent(event),
       onUnauthorized: (code) => void this.endSession(signedOutBy(code)),
       log: this.log,
-      timers: this.timers,
+      clock: this.clock,
       ...options.stream,
     });
   }
@@ -208,7 +209,7 @@ export class AuthService {
 
     const pkce = createPkce();
     const state = createState();
-    const listener = await LoopbackListener.open({ state, timeoutMs: this.passkeyTimeoutMs, timers: this.timers });
+    const listener = await LoopbackListener.open({ state, timeoutMs: this.passkeyTimeoutMs, clock: this.clock });
     const flow: WaitingFlow = { flowId: randomUUID(), purpose, listener, authorizeUrl: '', openedExternally: false };
     this.flow = flow;
     try {
@@ -395,7 +396,7 @@ export class AuthService {
       }
       // The API is out of reach: keep the stored session and ask again later.
       this.log(`auth: could not check the stored session (${codeOf(error)}); trying again in ${Math.round(retryMs / 1000)} s`);
-      this.restoreTimer = this.timers.setTimeout(() => {
+      this.restoreTimer = this.clock.setTimeout(() => {
         this.restoring = this.restore(epoch, Math.min(retryMs * 2, RESTORE_RETRY_MS.max));
       }, retryMs);
     }

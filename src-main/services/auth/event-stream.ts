@@ -1,6 +1,6 @@
 import { AccountEvent } from '../../../src-shared/auth.ts';
 import { Problem } from '../../../src-shared/problem.ts';
-import type { Cancellable, Timers } from './ports.ts';
+import type { Cancellable, Clock } from '../clock.ts';
 import { SseParser } from './sse.ts';
 
 export interface AccountEventStreamOptions {
@@ -12,7 +12,7 @@ export interface AccountEventStreamOptions {
   /** The API refused the token the stream connected with (it is still the current one). */
   onUnauthorized: (code: string) => void;
   log: (message: string) => void;
-  timers: Timers;
+  clock: Pick<Clock, 'setTimeout'>;
   /** Reconnection delays double from `initialBackoffMs` (by default the stream's own `retry:`) up to `maxBackoffMs`. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
@@ -144,7 +144,7 @@ export class AccountEventStream {
 
   private watchIdle(controller: AbortController): void {
     this.idleTimer?.cancel();
-    this.idleTimer = this.options.timers.setTimeout(
+    this.idleTimer = this.options.clock.setTimeout(
       () => controller.abort(new Error('no heartbeat from the API')),
       this.options.idleTimeoutMs ?? 60_000,
     );
@@ -156,7 +156,7 @@ export class AccountEventStream {
     const delay = Math.min(ceiling, base * 2 ** Math.min(this.failures, 10));
     // Jitter, so a fleet of apps does not reconnect in step after an API restart.
     const wait = delay / 2 + Math.random() * (delay / 2);
-    this.retryTimer = this.options.timers.setTimeout(() => {
+    this.retryTimer = this.options.clock.setTimeout(() => {
       if (this.generation === generation && this.running) void this.connect(++this.generation);
     }, wait);
   }

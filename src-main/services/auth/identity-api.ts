@@ -16,8 +16,6 @@ import {
 } from '../../../src-shared/auth.ts';
 import { ApiHttp, type ApiHttpOptions } from '../api-http.ts';
 
-export type IdentityApiOptions = ApiHttpOptions;
-
 const Nothing = z.unknown();
 
 /**
@@ -25,12 +23,12 @@ const Nothing = z.unknown();
  * anyone sees it. A session token is passed per call and only ever goes into the Authorization header.
  */
 export class IdentityApi {
-  readonly options: IdentityApiOptions;
+  readonly options: ApiHttpOptions;
   private readonly http: ApiHttp;
 
-  constructor(options: IdentityApiOptions) {
-    this.options = options;
-    this.http = new ApiHttp(options);
+  constructor(http: ApiHttp | ApiHttpOptions) {
+    this.http = ApiHttp.from(http);
+    this.options = this.http.options;
   }
 
   register(body: { email: string; password: string; device: DeviceInfo }) {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { sameSecret } from './pkce.ts';
-import { systemTimers, type Cancellable, type Timers } from './ports.ts';
+import { systemClock, type Cancellable, type Clock } from '../clock.ts';
 
 /** How a loopback wait ended: the browser came back with a code, or it did not. */
 export type LoopbackOutcome = { kind: 'code'; code: string } | { kind: 'timeout' } | { kind: 'cancelled' };
@@ -10,10 +10,10 @@ export interface LoopbackOptions {
   state: string;
   /** How long to wait for the browser (RFC 8252 hand-offs: five minutes). */
   timeoutMs: number;
-  timers?: Timers;
+  clock?: Pick<Clock, 'setTimeout'>;
 }
 
-export const CALLBACK_PATH = '/callback';
+const CALLBACK_PATH = '/callback';
 const CODE = /^[A-Za-z0-9_-]{20,128}$/;
 
 /** Our pages run no script and load nothing; the URL they answer carries a one-time code, so no referrer. */
@@ -66,7 +66,7 @@ export class LoopbackListener {
       this.settle = resolve;
     });
     server.on('request', (request: IncomingMessage, response: ServerResponse) => this.handle(request, response));
-    this.timer = (options.timers ?? systemTimers).setTimeout(() => this.finish({ kind: 'timeout' }), options.timeoutMs);
+    this.timer = (options.clock ?? systemClock).setTimeout(() => this.finish({ kind: 'timeout' }), options.timeoutMs);
   }
 
   static async open(options: LoopbackOptions): Promise<LoopbackListener> {

@@ -12,7 +12,7 @@ export function createPkce(): Pkce {
   return { verifier, challenge: s256(verifier) };
 }
 
-export const s256 = (verifier: string): string => createHash('sha256').update(verifier, 'ascii').digest('base64url');
+const s256 = (verifier: string): string => createHash('sha256').update(verifier, 'ascii').digest('base64url');
 
 /** The `state` that ties a loopback callback to the hand-off this app started. */
 export const createState = (): string => randomBytes(32).toString('base64url');

@@ -22,25 +22,6 @@ export interface Notifier {
   notify(notice: Notice): void;
 }
 
-export interface Cancellable {
-  cancel(): void;
-}
-
-/** Time, injectable so tests can shorten waits. */
-export interface Timers {
-  now(): Date;
-  setTimeout(fn: () => void, ms: number): Cancellable;
-}
-
-export const systemTimers: Timers = {
-  now: () => new Date(),
-  setTimeout(fn, ms) {
-    const timer = setTimeout(fn, ms);
-    timer.unref();
-    return { cancel: () => clearTimeout(timer) };
-  },
-};
-
 /** Keeps secrets for this run only: the browser host, tests, and Linux without a real keyring. */
 export class MemorySecretStore implements SecretStore {
   readonly protection = 'memory' as const;

@@ -37,8 +37,9 @@ const refused = (code: string, message: string): BrokerTrust => ({ state: 'refus
 
 /** Decides once, at start, which broker identity sealing keys must be signed by. */
 export function establishBrokerTrust(sources: BrokerTrustSources): BrokerTrust {
-  const pinned = sources.pinFile && existsSync(sources.pinFile) ? readJwk(sources.pinFile) : null;
-  if (sources.pinFile && existsSync(sources.pinFile) && !pinned) {
+  const existingPin = sources.pinFile && existsSync(sources.pinFile) ? sources.pinFile : undefined;
+  const pinned = existingPin ? readJwk(existingPin) : null;
+  if (existingPin && !pinned) {
     return refused('broker_identity_unreadable', `The key broker identity this app pinned (${sources.pinFile}) cannot be read, so it will not seal keys.`);
   }
   if (!sources.identityFile) {

@@ -8,17 +8,15 @@ import {
 import type { ExchangeId } from '../../../src-shared/exchanges.ts';
 import { ApiHttp, type ApiHttpOptions } from '../api-http.ts';
 
-export type ExchangeKeysApiOptions = ApiHttpOptions;
+/** Creating a key waits on the broker too: a little more time than the default. */
+const CREATE_TIMEOUT_MS = 15_000;
 
 /** The exchange-key routes of the plutarc API, each answer parsed. Requests carry a sealed key at most, never a secret. */
 export class ExchangeKeysApi {
-  readonly options: ExchangeKeysApiOptions;
   private readonly http: ApiHttp;
 
-  constructor(options: ExchangeKeysApiOptions) {
-    this.options = options;
-    // Creating a key waits on the broker too: a little more time than the default.
-    this.http = new ApiHttp({ timeoutMs: 15_000, ...options });
+  constructor(http: ApiHttp | ApiHttpOptions) {
+    this.http = ApiHttp.from(http);
   }
 
   async list(token: string) {
@@ -30,7 +28,7 @@ export class ExchangeKeysApi {
   }
 
   create(token: string, body: CreateExchangeKeyRequest) {
-    return this.http.call('POST', '/v1/exchange-keys', ExchangeKeyView, { token, body });
+    return this.http.call('POST', '/v1/exchange-keys', ExchangeKeyView, { token, body, timeoutMs: CREATE_TIMEOUT_MS });
   }
 
   rename(token: string, id: string, label: string) {

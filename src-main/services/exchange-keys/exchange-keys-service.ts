@@ -6,7 +6,6 @@ import { openKeyExchange } from '../../../src-shared/exchanges.ts';
 import type { AddExchangeKeyInput } from '../../../src-shared/ipc-keys.ts';
 import type { DeletedExchangeKey } from '../../../src-shared/exchange-keys.ts';
 import { verifySealingKey } from '../../../src-shared/sealing-key.ts';
-import type { z } from 'zod';
 import { ServiceError } from '../errors.ts';
 import type { BrokerTrust } from './broker-identity.ts';
 import type { ExchangeKeysApi } from './exchange-keys-api.ts';
@@ -29,9 +28,6 @@ export interface ExchangeKeysServiceOptions {
   /** Lines for main's log: codes and ids only. */
   log?: (message: string) => void;
 }
-
-/** As the dispatcher hands it over: already parsed (trimmed, bounded) by the contract. */
-type AddInput = z.input<typeof AddExchangeKeyInput>;
 
 export class ExchangeKeysService {
   private readonly options: ExchangeKeysServiceOptions;
@@ -56,7 +52,8 @@ export class ExchangeKeysService {
     return this.options.session.withSession((token) => this.options.api.remove(token, id));
   }
 
-  async add(input: AddInput): Promise<ExchangeKeyView> {
+  /** `input` as the dispatcher hands it over: already parsed (trimmed, bounded) by the contract. */
+  async add(input: AddExchangeKeyInput): Promise<ExchangeKeyView> {
     try {
       return await this.addChecked(input);
     } catch (error) {
@@ -67,7 +64,7 @@ export class ExchangeKeysService {
     }
   }
 
-  private async addChecked(input: AddInput): Promise<ExchangeKeyView> {
+  private async addChecked(input: AddExchangeKeyInput): Promise<ExchangeKeyView> {
     const { trust, session, api } = this.options;
     if (trust.state === 'refused') throw trust.error;
     const exchange = openKeyExchange(input.exchange);

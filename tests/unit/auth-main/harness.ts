@@ -35,7 +35,7 @@ export interface Device {
 
 export function device(
   apiUrl: string,
-  options: { store?: SecretStore; openExternal?: OpenExternal } & Partial<Pick<AuthServiceOptions, 'passkeyTimeoutMs' | 'stream' | 'timers'>> = {},
+  options: { store?: SecretStore; openExternal?: OpenExternal } & Partial<Pick<AuthServiceOptions, 'passkeyTimeoutMs' | 'stream' | 'clock'>> = {},
 ): Device {
   const events = new EventHub();
   const states: AuthState[] = [];
@@ -54,7 +54,7 @@ export function device(
     device: { client: 'desktop', appVersion: '0.0.0-test', os: 'Linux' },
     log: (line) => logs.push(line),
     ...(options.passkeyTimeoutMs ? { passkeyTimeoutMs: options.passkeyTimeoutMs } : {}),
-    ...(options.timers ? { timers: options.timers } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
     stream: { initialBackoffMs: 100, maxBackoffMs: 1000, ...options.stream },
   });
   return { auth, events, store, states, flows, notices, logs };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemorySecretStore, systemTimers, type Timers } from '../../../src-main/services/auth/ports.ts';
+import { MemorySecretStore } from '../../../src-main/services/auth/ports.ts';
+import { systemClock, type Clock } from '../../../src-main/services/clock.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
 import { call } from '../../support/http.ts';
 import { device, devicePool, failureOf, GOOD_PASSWORD, Relay, uniqueEmail, waitFor } from './harness.ts';
@@ -67,8 +68,8 @@ describe('password sign-in and the session on the desktop (real API)', () => {
       first.auth.stop();
       relay.drop();
       // Retries come after seconds to minutes; here after a moment.
-      const hurried: Timers = { now: () => new Date(), setTimeout: (fn, ms) => systemTimers.setTimeout(fn, Math.min(ms, 200)) };
-      const later = makeDevice(relay.url, { store, timers: hurried });
+      const hurried: Pick<Clock, 'setTimeout'> = { setTimeout: (fn, ms) => systemClock.setTimeout(fn, Math.min(ms, 200)) };
+      const later = makeDevice(relay.url, { store, clock: hurried });
       later.auth.start();
       expect(await later.auth.state()).toEqual({ state: 'signedOut', reason: null });
       expect(await store.get(TOKEN_KEY)).not.toBeNull();

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../../src-main/services/api-client.ts';
-import { ApiStatusMonitor, type Clock } from '../../../src-main/services/api-status.ts';
+import { ApiStatusMonitor } from '../../../src-main/services/api-status.ts';
+import type { Clock } from '../../../src-main/services/clock.ts';
 import { ServiceError } from '../../../src-main/services/errors.ts';
 import { EventHub } from '../../../src-main/services/event-hub.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
@@ -57,7 +58,7 @@ describe('the desktop API client against a real API', () => {
     const events = new EventHub();
     const seen: string[] = [];
     events.on('api.onStatus', (s) => seen.push(s.state));
-    const clock: Clock = { now: () => new Date('2026-11-26T00:00:00Z'), setInterval: () => ({ cancel() {} }) };
+    const clock: Pick<Clock, 'now' | 'setInterval'> = { now: () => new Date('2026-11-26T00:00:00Z'), setInterval: () => ({ cancel() {} }) };
     const up = new ApiStatusMonitor(client(api.url), events, clock);
     await up.check();
     await up.check();
