@@ -40,7 +40,6 @@ export const invokeContract = {
   'api.status': { input: NoInput, output: ApiStatus },
   'regions.list': { input: NoInput, output: z.array(Region) },
   'regions.probe': { input: NoInput, output: ProbeRun },
-  'regions.lastProbe': { input: NoInput, output: ProbeRun.nullable() },
   'regions.history': { input: RegionsHistoryInput, output: z.array(ProbeRun) },
   'regions.recommend': { input: RegionsRecommendInput, output: RegionsRecommendation },
   ...authInvokeContract,

@@ -109,7 +109,6 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     'api.status': () => status.current(),
     'regions.list': () => regions.list(),
     'regions.probe': () => regions.probe(),
-    'regions.lastProbe': () => regions.lastProbe(),
     'regions.history': (input) => regions.history(input?.limit),
     'regions.recommend': (input) => regions.recommend(input.exchange),
     ...authHandlers(auth),

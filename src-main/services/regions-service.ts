@@ -44,10 +44,6 @@ export class RegionsService {
     return this.running;
   }
 
-  lastProbe(): ProbeRun | null {
-    return this.cache.last();
-  }
-
   history(limit = 20): ProbeRun[] {
     return this.cache.history(limit);
   }

@@ -132,7 +132,7 @@ describe('the probe cache', () => {
   it('lives in the data folder given to the main services', async () => {
     const dir = folder();
     const services = createMainServices({ apiUrl: 'http://127.0.0.1:9', host: 'browser', version: '0.0.0-test', dataDir: join(dir, 'app') });
-    expect(await services.handlers['regions.lastProbe'](undefined)).toBeNull();
+    expect(await services.handlers['regions.history'](undefined)).toEqual([]);
     services.stop();
     expect(existsSync(join(dir, 'app', 'cache.db'))).toBe(true);
     expect(readFileSync(join(dir, 'app', 'cache.db')).subarray(0, 15).toString()).toBe('SQLite format 3');
