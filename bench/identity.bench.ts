@@ -8,7 +8,8 @@ import { resolve } from 'node:path';
 import { hash, verify } from '@node-rs/argon2';
 import autocannon from 'autocannon';
 import { ARGON2_PARAMS } from '../src-api/modules/identity/passwords.ts';
-import { BENCH_PASSWORD as PASSWORD, median, startApiProcess, startServerProcess, type BenchProcess } from './support/api-process.ts';
+import { median } from '../src-shared/latency.ts';
+import { BENCH_PASSWORD as PASSWORD, startApiProcess, startServerProcess, type BenchProcess } from './support/api-process.ts';
 import { cpuBetween, threadCpu } from './support/thread-cpu.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -117,11 +118,11 @@ try {
   const ratios = (name: keyof typeof sides) => rates[name].map((rate, i) => rate / rates.bare[i]!);
   console.log(`password sign-in, Argon2id m=19456 t=2 p=1, ${CONCURRENCY} in flight, ${ROUNDS} rounds of ${SECONDS}s each side after ${WARMUP_SECONDS}s of warm-up`);
   for (const name of names) {
-    const rate = `${median(rates[name]).toFixed(1)} ${sides[name].unit}`;
-    const ratio = name === 'bare' ? '' : `  ratio to bare: median ${median(ratios(name)).toFixed(3)} of ${ratios(name).map((r) => r.toFixed(3)).join(', ')}`;
+    const rate = `${median(rates[name])!.toFixed(1)} ${sides[name].unit}`;
+    const ratio = name === 'bare' ? '' : `  ratio to bare: median ${median(ratios(name))!.toFixed(3)} of ${ratios(name).map((r) => r.toFixed(3)).join(', ')}`;
     console.log(`  ${sides[name].label.padEnd(46)} ${rate.padEnd(20)}${ratio}`);
   }
-  const apiRatio = median(ratios('api'));
+  const apiRatio = median(ratios('api'))!;
   console.log(`  API overhead against the bare loop: ${((1 - apiRatio) * 100).toFixed(1)}% (target < 10%)`);
 
   if (cpu.bare.operations > 0 && cpu.bare.pool > 0) {

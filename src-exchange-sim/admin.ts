@@ -1,7 +1,7 @@
 // The simulator's own control surface, on a separate loopback listener: the running stack and e2e
 // tests create keys here the way a user creates them in an exchange's web UI.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import { PROBLEM_CONTENT_TYPE, type Problem } from '../src-shared/problem.ts';
+import { sendProblem } from '../src-api/problem.ts';
 import { normalizePeer, KeySpec, KeyUpdate, type SimKeyStore } from './keys.ts';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1']);
@@ -72,14 +72,6 @@ function problem(
   detail: string,
   issues?: { path: PropertyKey[]; message: string }[],
 ): FastifyReply {
-  const body: Problem = {
-    type: `https://plutarc.app/problems/${code.replaceAll('_', '-')}`,
-    title,
-    status,
-    code,
-    detail,
-    instance: reply.request.url.split('?')[0],
-    ...(issues ? { errors: issues.map((i) => ({ path: ['body', ...i.path.map(String)].join('.'), message: i.message })) } : {}),
-  };
-  return reply.code(status).type(PROBLEM_CONTENT_TYPE).send(body);
+  const errors = issues?.map((i) => ({ path: ['body', ...i.path.map(String)].join('.'), message: i.message }));
+  return sendProblem(reply, { status, code, title, detail, ...(errors ? { errors } : {}) });
 }

@@ -5,14 +5,13 @@ import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 
-export const SIM_EXCHANGES = ['binanceusdm', 'bybit', 'krakenfutures'] as const;
+const SIM_EXCHANGES = ['binanceusdm', 'bybit', 'krakenfutures'] as const;
 export const SimExchangeId = z.enum(SIM_EXCHANGES);
 export type SimExchangeId = z.infer<typeof SimExchangeId>;
 
 const IpOrCidr = z.string().refine((value) => parseIpOrCidr(value) !== null, 'expected an IP address or CIDR block');
 
-export const KrakenFuturesAccess = z.enum(['NO_ACCESS', 'READ_ONLY', 'FULL_ACCESS']);
-export type KrakenFuturesAccess = z.infer<typeof KrakenFuturesAccess>;
+const KrakenFuturesAccess = z.enum(['NO_ACCESS', 'READ_ONLY', 'FULL_ACCESS']);
 
 const BinancePermissions = z.object({
   enableReading: z.boolean(),
@@ -181,19 +180,29 @@ export class SimKeyStore {
   }
 }
 
+/** Each allowlist as a BlockList, built at its first use: an update replaces the array, so never stale. */
+const allowlists = new WeakMap<readonly string[], BlockList>();
+
+function allowlistOf(ipAllowlist: readonly string[]): BlockList {
+  let allowed = allowlists.get(ipAllowlist);
+  if (!allowed) {
+    allowed = new BlockList();
+    // Entries were checked by IpOrCidr on the way in.
+    for (const parsed of ipAllowlist.flatMap((entry) => parseIpOrCidr(entry) ?? [])) {
+      if (parsed.prefix === undefined) allowed.addAddress(parsed.address, parsed.family);
+      else allowed.addSubnet(parsed.address, parsed.prefix, parsed.family);
+    }
+    allowlists.set(ipAllowlist, allowed);
+  }
+  return allowed;
+}
+
 /** Whether a request from `peer` may use this key: an empty allowlist allows any address. */
 export function peerAllowed(key: SimKey, peer: string): boolean {
   if (key.ipAllowlist.length === 0) return true;
-  const allowed = new BlockList();
-  for (const entry of key.ipAllowlist) {
-    const parsed = parseIpOrCidr(entry);
-    if (!parsed) continue;
-    if (parsed.prefix === undefined) allowed.addAddress(parsed.address, parsed.family);
-    else allowed.addSubnet(parsed.address, parsed.prefix, parsed.family);
-  }
   const address = normalizePeer(peer);
   const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-  return allowed.check(address, family);
+  return allowlistOf(key.ipAllowlist).check(address, family);
 }
 
 /** `::ffff:127.0.0.1` (a v4 peer on a dual-stack socket) is the v4 address users put in allowlists. */

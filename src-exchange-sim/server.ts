@@ -10,13 +10,13 @@ import { SimKeyStore, type SimExchangeId } from './keys.ts';
 import { krakenFuturesListener } from './kraken-futures.ts';
 
 /** Where each part listens, as `http://host:port` with no trailing slash. */
-export const ExchangeSimUrls = z.object({
+const ExchangeSimUrls = z.object({
   binanceusdm: z.url(),
   bybit: z.url(),
   krakenfutures: z.url(),
   admin: z.url(),
 });
-export type ExchangeSimUrls = z.infer<typeof ExchangeSimUrls>;
+type ExchangeSimUrls = z.infer<typeof ExchangeSimUrls>;
 
 /** What main.ts sends its supervisor once every listener is up; `url` is the admin listener's. */
 export const ExchangeSimReady = z.object({

@@ -13,17 +13,17 @@ import {
   timingSafeEqual,
   type KeyObject,
 } from 'node:crypto';
-import type { X25519PrivateJwk } from '../src-shared/keybroker.ts';
+import type { X25519PrivateJwk, X25519PublicJwk } from '../src-shared/keybroker.ts';
 import { encodeFields, sealingKeySigningBytes, type SealingKeyFields } from '../src-shared/sealing-key.ts';
 
 /** First byte of every wrapped private key; a new format gets a new byte. */
-export const WRAP_FORMAT_V1 = 0x01;
+const WRAP_FORMAT_V1 = 0x01;
 const WRAP_LABEL_V1 = 'plutarc/keybroker/wrapped-x25519/v1';
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const X25519_BYTES = 32;
 /** version | nonce | ciphertext | tag */
-export const WRAPPED_KEY_BYTES = 1 + NONCE_BYTES + X25519_BYTES + TAG_BYTES;
+const WRAPPED_KEY_BYTES = 1 + NONCE_BYTES + X25519_BYTES + TAG_BYTES;
 
 /** What a wrapped private key is bound to: opening it under any other user, record or public key fails. */
 export interface WrapBinding {
@@ -91,7 +91,7 @@ export function unwrapPrivateKey(masterKey: KeyObject, binding: WrapBinding, wra
   return jwk;
 }
 
-export function x25519PublicJwk(publicKey: Buffer): { kty: 'OKP'; crv: 'X25519'; x: string } {
+export function x25519PublicJwk(publicKey: Buffer): X25519PublicJwk {
   return { kty: 'OKP', crv: 'X25519', x: publicKey.toString('base64url') };
 }
 

@@ -1,8 +1,9 @@
 // Exchange keys: the API's HTTP contract and the sealed-key format the desktop app writes and only a
 // bot instance reads. zod and plain JavaScript only, so main, the API, the bot and the renderer share it.
 import { z } from 'zod';
+import { fromBase64Url } from './base64url.ts';
 import { ContractType, ExchangeId } from './exchanges.ts';
-import { BrokerId, SealingKeyResponse } from './keybroker.ts';
+import { Base64Url32, BrokerId, SealingKeyResponse, X25519PublicJwk } from './keybroker.ts';
 
 /** JWE key management and content encryption: ECDH-ES with the record's X25519 key, then AES-256-GCM. */
 export const SEALED_KEY_ALG = 'ECDH-ES+A256KW';
@@ -11,8 +12,6 @@ export const SEALED_KEY_TYP = 'plutarc-exchange-key+jwe';
 
 /** How long a sealing key handed out for a new record may be used before the record is abandoned. */
 export const SEALING_RESERVATION_SECONDS = 600;
-
-const Base64Url32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected 32 bytes as base64url');
 
 /**
  * The JWE's protected header. It is the AES-GCM additional data, so none of it can be changed without
@@ -25,7 +24,7 @@ export const SealedKeyHeader = z.strictObject({
   typ: z.literal(SEALED_KEY_TYP),
   /** RFC 7638 thumbprint of the record's public key, so the bot can tell which key it needs. */
   kid: Base64Url32,
-  epk: z.strictObject({ kty: z.literal('OKP'), crv: z.literal('X25519'), x: Base64Url32 }),
+  epk: X25519PublicJwk,
   userId: BrokerId,
   recordId: BrokerId,
   exchange: ExchangeId,
@@ -49,18 +48,12 @@ export const CompactSealedKey = z
   .max(8192)
   .regex(/^[A-Za-z0-9_-]{20,2048}\.[A-Za-z0-9_-]{54}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{2,5600}\.[A-Za-z0-9_-]{22}$/, 'expected a compact JWE (ECDH-ES+A256KW, A256GCM)');
 
-function fromBase64Url(text: string): string {
-  const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/'));
-  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
-  return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-}
-
 /** The protected header of a compact JWE as JSON, read without decrypting anything; null when it is not one. */
 export function readProtectedHeader(jwe: string): unknown {
   const [header] = jwe.split('.', 1);
   if (!header || !/^[A-Za-z0-9_-]+$/.test(header)) return null;
   try {
-    return JSON.parse(fromBase64Url(header)) as unknown;
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(fromBase64Url(header))) as unknown;
   } catch {
     return null;
   }

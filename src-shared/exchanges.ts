@@ -104,7 +104,7 @@ export type KeyExchange = OpenKeyExchange | ClosedKeyExchange;
 export const KEY_EXCHANGES: readonly KeyExchange[] = [
   {
     id: 'binanceusdm',
-    name: 'Binance USD-M futures',
+    name: exchangeFacts('binanceusdm').name,
     status: 'open',
     contractTypes: ['linear'],
     needsPassphrase: false,
@@ -120,7 +120,7 @@ export const KEY_EXCHANGES: readonly KeyExchange[] = [
   },
   {
     id: 'bybit',
-    name: 'Bybit',
+    name: exchangeFacts('bybit').name,
     status: 'open',
     contractTypes: ['linear', 'inverse'],
     needsPassphrase: false,
@@ -135,7 +135,7 @@ export const KEY_EXCHANGES: readonly KeyExchange[] = [
   },
   {
     id: 'krakenfutures',
-    name: 'Kraken Futures',
+    name: exchangeFacts('krakenfutures').name,
     status: 'open',
     contractTypes: ['linear', 'inverse'],
     needsPassphrase: false,

@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { Email, HandoffPurpose, PasskeyName, PasskeyView, SessionView, UserView } from './auth.ts';
+import {
+  ChangePasswordRequest,
+  Email,
+  HandoffPurpose,
+  PasskeyName,
+  PasskeyView,
+  PasswordChanged,
+  PasswordField,
+  ReverifyPasswordRequest,
+  SessionView,
+  UserView,
+} from './auth.ts';
 
 /**
  * The identity part of the IPC contract. Main holds the session token; the renderer only ever sees
@@ -45,7 +56,7 @@ export const Notice = z.object({
 export type Notice = z.infer<typeof Notice>;
 
 const NoInput = z.undefined();
-const Credentials = z.object({ email: Email, password: z.string().min(1).max(1024) }).strict();
+const Credentials = z.object({ email: Email, password: PasswordField }).strict();
 const ById = z.object({ id: z.string().min(1).max(200) }).strict();
 
 export const authInvokeContract = {
@@ -55,13 +66,8 @@ export const authInvokeContract = {
   'auth.signOut': { input: NoInput, output: AuthState },
   'auth.startPasskey': { input: z.object({ purpose: HandoffPurpose }).strict(), output: PasskeyFlow },
   'auth.cancelPasskey': { input: NoInput, output: PasskeyFlow.nullable() },
-  'auth.reverifyPassword': { input: z.object({ password: z.string().min(1).max(1024) }).strict(), output: AuthState },
-  'auth.changePassword': {
-    input: z
-      .object({ currentPassword: z.string().min(1).max(1024), newPassword: z.string().min(1).max(1024), signOutOtherSessions: z.boolean() })
-      .strict(),
-    output: z.object({ signedOutSessions: z.number().int() }),
-  },
+  'auth.reverifyPassword': { input: ReverifyPasswordRequest.strict(), output: AuthState },
+  'auth.changePassword': { input: ChangePasswordRequest.strict(), output: PasswordChanged },
   'auth.removePassword': { input: NoInput, output: AuthState },
   'sessions.list': { input: NoInput, output: z.array(SessionView) },
   'sessions.revoke': { input: ById, output: z.array(SessionView) },

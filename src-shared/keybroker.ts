@@ -9,7 +9,7 @@ export const BrokerId = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'expected letters, digits, ".", "_", ":" or "-"');
 
 /** 32 bytes, base64url without padding. */
-const Base64Url32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected 32 bytes as base64url');
+export const Base64Url32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected 32 bytes as base64url');
 
 export const X25519PublicJwk = z.strictObject({ kty: z.literal('OKP'), crv: z.literal('X25519'), x: Base64Url32 });
 export type X25519PublicJwk = z.infer<typeof X25519PublicJwk>;
@@ -38,7 +38,7 @@ export type SealingKeyResponse = z.infer<typeof SealingKeyResponse>;
 export const DestroySealingKeyParams = z.object({ recordId: BrokerId });
 export const DestroySealingKeyOwner = z.object({ userId: BrokerId.optional() });
 
-export const MAX_CREDENTIAL_TTL_SECONDS = 600;
+const MAX_CREDENTIAL_TTL_SECONDS = 600;
 
 export const InstanceCredentialRequest = z.object({
   userId: BrokerId,

@@ -35,7 +35,7 @@ const blocklist = new Set(commonDictionary['passwords-common'].map((p) => p.toLo
 
 /** Passwords are compared and hashed in this form, so the same password typed on another keyboard matches. */
 export const normalizePassword = (password: string): string => password.normalize('NFKC');
-export const codePoints = (value: string): number => [...value].length;
+const codePoints = (value: string): number => [...value].length;
 
 export function assessPassword(password: string, context: { email?: string } = {}): PasswordAssessment {
   const normalized = normalizePassword(password);

@@ -4,7 +4,7 @@ import type { RegionProbe } from './latency.ts';
 import { RegionId, type Region } from './regions.ts';
 
 /** Regions whose latency to the exchange differs by no more than this are a tie, broken by the user's own latency. */
-export const TIE_MARGIN_MS = 5;
+const TIE_MARGIN_MS = 5;
 
 export const Candidate = z.object({
   region: RegionId,

@@ -1,8 +1,9 @@
 // What the broker signs when it hands out a sealing key, and how anyone holding its identity key checks it.
 // Shared with the desktop app, so WebCrypto and zod only: no Node built-ins, it runs in main or a page alike.
+import { fromBase64Url } from './base64url.ts';
 import { Ed25519PublicJwk, SealingKeyResponse } from './keybroker.ts';
 
-export const SEALING_KEY_SIGNATURE_VERSION = 1;
+const SEALING_KEY_SIGNATURE_VERSION = 1;
 const SEALING_KEY_DOMAIN = 'plutarc/keybroker/sealing-key';
 
 export interface SealingKeyFields {
@@ -40,13 +41,6 @@ export function sealingKeySigningBytes(fields: SealingKeyFields): Uint8Array<Arr
     fields.publicKeyX,
     fields.createdAt,
   ]);
-}
-
-function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/'));
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }
 
 /**

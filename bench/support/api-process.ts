@@ -41,8 +41,3 @@ export async function startApiProcess(env: Record<string, string> = {}): Promise
     () => rmSync(dir, { recursive: true, force: true }),
   );
 }
-
-export const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
