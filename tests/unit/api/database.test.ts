@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrateToLatest, pingDatabase } from '../../../src-api/db/database.ts';
-import { DATABASE_KINDS, openSqliteTestDatabase, type TestDatabase } from '../../support/databases.ts';
+import { DATABASE_KINDS, openPostgresTestDatabase, openSqliteTestDatabase, PG_URL, type TestDatabase } from '../../support/databases.ts';
 
 for (const kind of DATABASE_KINDS) {
   describe.runIf(kind.enabled)(`database on ${kind.name}`, () => {
@@ -32,6 +32,22 @@ for (const kind of DATABASE_KINDS) {
     });
   });
 }
+
+describe.runIf(Boolean(PG_URL))('PostgreSQL schemas side by side', () => {
+  it('migrates a schema of its own even when another schema of the database already has the bookkeeping tables', async () => {
+    const first = await openPostgresTestDatabase(PG_URL!);
+    const second = await openPostgresTestDatabase(PG_URL!);
+    try {
+      await migrateToLatest(first.handle);
+      await migrateToLatest(second.handle);
+      await pingDatabase(second.handle);
+      expect(await second.handle.db.selectFrom('audit_log').select('seq').execute()).toEqual([]);
+    } finally {
+      await first.dispose();
+      await second.dispose();
+    }
+  });
+});
 
 describe('SQLite connection settings', () => {
   let database: TestDatabase;
