@@ -42,9 +42,25 @@ const pass: Check = { pass: true };
 const fail = (reason: string): Check => ({ pass: false, reason });
 const warming: Check = fail('indicator still warming up');
 
+/**
+ * trading-signals' EMA answers getResult() by throwing and catching until it has `period` prices;
+ * counting them ourselves keeps that off the hot path.
+ */
+function streamingEma(period: number) {
+  const ema = new EMA(period);
+  let seen = 0;
+  return {
+    add: (price: number) => {
+      ema.add(price);
+      seen++;
+    },
+    value: (): number | null => (seen >= period ? ema.getResult() : null),
+  };
+}
+
 function emaCross(p: ComponentOf<'emaCross'>['params']): SignalRuntime {
-  const fast = new EMA(p.fast);
-  const slow = new EMA(p.slow);
+  const fast = streamingEma(p.fast);
+  const slow = streamingEma(p.slow);
   return {
     memory: emaMemory(p.slow),
     update: (bar) => {
@@ -52,12 +68,12 @@ function emaCross(p: ComponentOf<'emaCross'>['params']): SignalRuntime {
       slow.add(bar.candle.close);
     },
     score: () => {
-      const f = fast.getResult();
-      const s = slow.getResult();
+      const f = fast.value();
+      const s = slow.value();
       if (f === null || s === null) return 0;
       return f > s ? 1 : f < s ? -1 : 0;
     },
-    explain: () => `EMA${p.fast} ${fmt(fast.getResult() ?? NaN)} vs EMA${p.slow} ${fmt(slow.getResult() ?? NaN)}`,
+    explain: () => `EMA${p.fast} ${fmt(fast.value() ?? NaN)} vs EMA${p.slow} ${fmt(slow.value() ?? NaN)}`,
   };
 }
 
@@ -122,20 +138,20 @@ function bollinger(p: ComponentOf<'bollinger'>['params']): SignalRuntime {
 function donchianBreakout(p: ComponentOf<'donchianBreakout'>['params']): SignalRuntime {
   const channel = new DonchianChannels(p.period);
   let last: Score = 0;
-  let note = 'channel warming up';
+  let close = NaN;
+  let before: { lower: number; upper: number } | null = null;
   return {
     // The channel of the previous `period` bars, plus the bar that breaks it.
     memory: p.period + 1,
     update: (bar) => {
       // The breakout is against the channel before this bar, so read it first.
-      const before = channel.getResult();
-      const { close } = bar.candle;
+      before = channel.getResult();
+      close = bar.candle.close;
       last = before === null ? 0 : close > before.upper ? 1 : close < before.lower ? -1 : 0;
-      if (before) note = `close ${fmt(close)} vs channel ${fmt(before.lower)}–${fmt(before.upper)}`;
       channel.add(bar.candle);
     },
     score: () => last,
-    explain: () => note,
+    explain: () => (before ? `close ${fmt(close)} vs channel ${fmt(before.lower)}–${fmt(before.upper)}` : 'channel warming up'),
   };
 }
 
@@ -226,7 +242,9 @@ function volatilityRegime(p: ComponentOf<'volatilityRegime'>['params']): CheckRu
 }
 
 function maxDistanceFromMa(p: ComponentOf<'maxDistanceFromMa'>['params']): CheckRuntime {
-  const average = p.average === 'ema' ? new EMA(p.period) : new SMA(p.period);
+  const sma = new SMA(p.period);
+  const ema = streamingEma(p.period);
+  const average = p.average === 'ema' ? { add: ema.add, value: ema.value } : { add: (price: number) => sma.add(price), value: () => sma.getResult() };
   let close = NaN;
   return {
     memory: p.average === 'ema' ? emaMemory(p.period) : p.period,
@@ -235,7 +253,7 @@ function maxDistanceFromMa(p: ComponentOf<'maxDistanceFromMa'>['params']): Check
       close = bar.candle.close;
     },
     check: () => {
-      const ma = average.getResult();
+      const ma = average.value();
       if (ma === null) return warming;
       const distance = (Math.abs(close - ma) / ma) * 100;
       return distance <= p.maxPercent

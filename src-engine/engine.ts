@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ContractType } from '../src-shared/exchanges.ts';
 import type { BotLimits, Component } from '../src-shared/templates.ts';
 import { BotLimits as BotLimitsSchema, TemplateBody } from '../src-shared/templates.ts';
+import type { WeightedScore } from './combine.ts';
 import { combineScores } from './combine.ts';
 import type { CheckComponent, CheckRuntime, ExitComponent, SignalRuntime } from './components.ts';
 import { checkRuntime, exitReason, signalRuntime } from './components.ts';
@@ -119,6 +120,8 @@ export interface StepContext {
   otherOpenPositions: number;
 }
 
+const REBUILD_CADENCE = 4;
+
 type SignalComponent = Extract<Component, { role: 'signal' }>;
 
 interface Runtimes {
@@ -139,12 +142,15 @@ export class Engine {
   readonly memory: number;
   #state: EngineSnapshot;
   #runtimes: Runtimes;
+  /** Reused every close, so a step allocates nothing for the combination. */
+  readonly #scores: WeightedScore[];
 
   private constructor(config: ParsedConfig, state: EngineSnapshot) {
     this.config = config;
     this.#exits = config.template.components.filter((c): c is ExitComponent => c.role === 'exitRule');
     this.#state = state;
     this.#runtimes = this.#freshRuntimes();
+    this.#scores = this.#runtimes.signals.map((s) => ({ weight: s.component.weight, score: 0 }));
     this.memory = Math.max(1, ...this.#runtimes.signals.map((s) => s.runtime.memory), ...this.#runtimes.checks.map((c) => c.runtime.memory));
     for (const bar of state.bars) this.#feed(bar);
   }
@@ -216,13 +222,15 @@ export class Engine {
 
   /**
    * trading-signals keeps indicator state in private fields, so it cannot be serialised. Instead
-   * every `memory` bars the indicators are rebuilt from the last `memory` bars, and the snapshot
-   * keeps the bars since that rebuild's start: replaying them reproduces the indicators bit for
-   * bit. Exponential averages forget older bars to below 1e-9 within `memory` (see components.ts).
+   * every REBUILD_CADENCE × `memory` bars the indicators are rebuilt from the last `memory` bars,
+   * and the snapshot keeps the bars since that rebuild's start: replaying them reproduces the
+   * indicators bit for bit. Exponential averages forget older bars to below 1e-9 within `memory`
+   * (see components.ts). The cadence trades snapshot size (up to cadence + 1 memories of bars)
+   * against the replay work (one memory per cadence).
    */
   #rebuildEvery(): void {
     const state = this.#state;
-    if (state.barCount % this.memory !== 0 || state.bars.length <= this.memory) return;
+    if (state.barCount % (REBUILD_CADENCE * this.memory) !== 0 || state.bars.length <= this.memory) return;
     state.bars = state.bars.slice(-this.memory);
     this.#runtimes = this.#freshRuntimes();
     for (const bar of state.bars) this.#feed(bar);
@@ -265,10 +273,11 @@ export class Engine {
     const dailyLossReason = () => `down ${dayLossPercent.toFixed(2)}% today, the limit is ${limits?.maxDailyLossPercent}%`;
 
     if (state.pending) return [];
-    const combined = combineScores(
-      this.config.template.combination,
-      this.#runtimes.signals.map((s) => ({ weight: s.component.weight, score: s.runtime.score() })),
-    );
+    const scores = this.#scores;
+    this.#runtimes.signals.forEach((s, i) => {
+      (scores[i] as WeightedScore).score = s.runtime.score();
+    });
+    const combined = combineScores(this.config.template.combination, scores);
 
     if (position) {
       let by: string | null = null;
