@@ -41,6 +41,8 @@ const fmt = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : Stri
 const pass: Check = { pass: true };
 const fail = (reason: string): Check => ({ pass: false, reason });
 const warming: Check = fail('indicator still warming up');
+/** The other way round, keeping 0 a plain 0 (not -0) so scores compare and serialise alike. */
+const opposite = (score: Score): Score => (score === 0 ? 0 : score === 1 ? -1 : 1);
 
 /**
  * trading-signals' EMA answers getResult() by throwing and catching until it has `period` prices;
@@ -125,8 +127,8 @@ function bollinger(p: ComponentOf<'bollinger'>['params']): SignalRuntime {
     score: () => {
       const b = bands.getResult();
       if (b === null) return 0;
-      const outside = close < b.lower ? -1 : close > b.upper ? 1 : 0;
-      return (p.mode === 'breakout' ? outside : -outside) as Score;
+      const outside: Score = close < b.lower ? -1 : close > b.upper ? 1 : 0;
+      return p.mode === 'breakout' ? outside : opposite(outside);
     },
     explain: () => {
       const b = bands.getResult();
@@ -166,7 +168,7 @@ function fundingRateSignal(p: ComponentOf<'fundingRateSignal'>['params']): Signa
       if (rate === null) return 0;
       const percentRate = rate * 100;
       const crowd: Score = percentRate >= p.thresholdPercent ? 1 : percentRate <= -p.thresholdPercent ? -1 : 0;
-      return (p.mode === 'follow' ? crowd : -crowd) as Score;
+      return p.mode === 'follow' ? crowd : opposite(crowd);
     },
     explain: () => (rate === null ? 'no funding rate yet' : `funding ${(rate * 100).toFixed(4)}%`),
   };

@@ -349,9 +349,9 @@ export class Engine {
     const order = state.pending;
     if (!order) throw new Error('no order is waiting for a fill');
     if (!(fill.price > 0) || !(fill.quantity > 0) || !(fill.fee >= 0)) throw new RangeError('a fill needs a positive price and quantity and a fee ≥ 0');
-    state.pending = null;
-    state.balance -= fill.fee;
     if (order.action === 'enter') {
+      state.pending = null;
+      state.balance -= fill.fee;
       state.position = {
         side: order.side,
         quantity: fill.quantity,
@@ -368,6 +368,8 @@ export class Engine {
     const position = state.position;
     if (!position) throw new Error('an exit was filled with no position open');
     if (fill.quantity !== position.quantity) throw new RangeError('an exit fill must close the whole position');
+    state.pending = null;
+    state.balance -= fill.fee;
     const gross = grossPnl(this.config.contract, position.side, position.quantity, position.entryPrice, fill.price);
     state.balance += gross;
     state.position = null;
