@@ -316,6 +316,7 @@ export class Engine {
       if (limit) return blocked('limit', limit.by, limit.reason);
     }
 
+    if (!(equity > 0)) return blocked('limit', 'noEquity', 'no equity left to trade with');
     const leverage = Math.min(this.config.template.sizing.leverage, limits?.maxLeverage ?? Infinity);
     const value = equity * (this.config.template.sizing.equityPercent / 100) * leverage;
     const quantity = quantityFor(this.config.contract, value, candle.close);

@@ -119,6 +119,17 @@ describe('bot limits override the template', () => {
   });
 });
 
+it('an account with nothing left does not trade', () => {
+  // 100 units long at 100, exited at 1 with a fee that takes the rest: nothing left to size an entry from.
+  const engine = Engine.create(config(templateWith([emaCross(), stopLoss(50)])), 10_000);
+  run(engine, bars(LONG_AT_BAR_4));
+  engine.fill({ time: MONDAY + 4 * HOUR, price: 100, quantity: 100, fee: 0 });
+  engine.requestExit(MONDAY + 5 * HOUR, 'botStopped', 'stop');
+  engine.fill({ time: MONDAY + 5 * HOUR, price: 1, quantity: 100, fee: 100 });
+  expect(engine.balance).toBe(0);
+  expect(engine.step(bars([120], MONDAY + 4 * HOUR)[0]!)).toMatchObject([{ type: 'blocked', role: 'limit', by: 'noEquity' }]);
+});
+
 describe('exits', () => {
   const atEntry = (components: Component[]) => {
     const engine = Engine.create(config(templateWith([emaCross(), ...components])), 10_000);
