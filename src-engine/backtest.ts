@@ -84,6 +84,10 @@ const YEAR_MS = 365 * 86_400_000;
 
 export function runBacktest(input: BacktestInput, options: BacktestOptions = {}): BacktestResult {
   const { candles, fundingRates, feeBps, slippageBps } = input;
+  if (!(feeBps >= 0 && slippageBps >= 0)) throw new RangeError('fees and slippage must be ≥ 0 basis points');
+  for (let i = 1; i < fundingRates.length; i++) {
+    if ((fundingRates[i] as FundingRatePoint).time <= (fundingRates[i - 1] as FundingRatePoint).time) throw new RangeError('funding rates must be in time order');
+  }
   const engine = Engine.create(input.engine, input.initialEquity);
   const { contract, timeframeMs } = engine.config;
   const checkEvery = Math.max(1, options.checkEvery ?? 1024);
@@ -116,15 +120,17 @@ export function runBacktest(input: BacktestInput, options: BacktestOptions = {})
     }
     fillAt(candle.open, candle.time);
     const close = candle.time + timeframeMs;
-    // The funding settled at this close is paid by the position held through it.
-    let settledNow: number | null = null;
-    while (fundingIndex < fundingRates.length && (fundingRates[fundingIndex]?.time ?? Infinity) <= close) {
-      const point = fundingRates[fundingIndex++] as FundingRatePoint;
-      fundingRate = point.rate;
-      if (point.time > candle.time) settledNow = point.rate;
+    // Settlements inside this candle are paid by the position held through it (several, on candles
+    // longer than the funding interval), marked at the close: the last price the backtest knows.
+    const settling = fundingIndex;
+    while (fundingIndex < fundingRates.length && (fundingRates[fundingIndex] as FundingRatePoint).time <= close) {
+      fundingRate = (fundingRates[fundingIndex++] as FundingRatePoint).rate;
     }
     for (const decision of engine.step({ candle, fundingRate })) decisions.push(decision);
-    if (settledNow !== null) fundingTotal += engine.settleFunding({ rate: settledNow, markPrice: candle.close });
+    for (let i = settling; i < fundingIndex; i++) {
+      const point = fundingRates[i] as FundingRatePoint;
+      if (point.time > candle.time) fundingTotal += engine.settleFunding({ rate: point.rate, markPrice: candle.close });
+    }
     if (engine.position) exposed++;
     equityCurve.push({ time: close, equity: engine.equity(candle.close) });
     done++;

@@ -246,7 +246,8 @@ export class Engine {
     if (!(candle.low > 0 && candle.high >= candle.low && candle.close > 0 && candle.open > 0)) {
       throw new RangeError(`candle ${candle.time} has impossible prices`);
     }
-    state.bars.push(bar);
+    // A copy: the window must not change if the caller reuses its candle objects.
+    state.bars.push({ candle: { ...candle }, fundingRate: bar.fundingRate });
     state.barCount++;
     state.lastTime = candle.time;
     state.lastClose = candle.close;

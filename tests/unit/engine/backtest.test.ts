@@ -176,3 +176,28 @@ describe('a worker drives it', () => {
     expect(runBacktest(input(), { checkEvery: 50, cancel: controller.signal }).summary.candles).toBe(50);
   });
 });
+
+describe('funding on long candles', () => {
+  it('every settlement inside a candle is paid, each marked at its close', () => {
+    // Daily candles: 100 units long from day 5's open at 100. Day 5 holds settlements at 08:00, 16:00
+    // and 24:00, each 0.01 % of 100 × 105 (day 5's close) = 1.05, so 3.15 paid that day.
+    const DAY = 86_400_000;
+    const list = candlesOf(bars([90, 90, 90, 100, { open: 100, close: 105 }], MONDAY).map((b, i) => ({ ...b, candle: { ...b.candle, time: MONDAY + i * DAY } })));
+    const fundingRates = [1, 2, 3].map((k) => ({ time: MONDAY + 4 * DAY + k * 8 * HOUR, rate: 0.0001 }));
+    const result = runBacktest({
+      engine: { template: templateWith([emaCross(), stopLoss(50)]), timeframeMs: DAY, contract: 'linear', limits: null },
+      candles: list,
+      fundingRates,
+      initialEquity: 10_000,
+      feeBps: 0,
+      slippageBps: 0,
+    });
+    expect(cents(result.summary.funding)).toBe(-3.15);
+    expect(cents(result.trades[0]!.funding)).toBe(-3.15);
+  });
+
+  it('refuses funding out of order', () => {
+    const input = { engine: { template: templateWith([emaCross(), stopLoss(5)]), timeframeMs: HOUR, contract: 'linear' as const, limits: null }, candles: [], initialEquity: 1, feeBps: 0, slippageBps: 0 };
+    expect(() => runBacktest({ ...input, fundingRates: [{ time: 2, rate: 0 }, { time: 1, rate: 0 }] })).toThrow(/time order/);
+  });
+});
