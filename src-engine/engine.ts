@@ -236,8 +236,8 @@ export class Engine {
     for (const bar of state.bars) this.#feed(bar);
   }
 
-  /** One closed candle in, the decisions at its close out. */
-  step(bar: Bar, context: StepContext = { otherOpenPositions: 0 }): Decision[] {
+  /** Takes in a closed candle: the indicator window and the clock, nothing else. */
+  #advance(bar: Bar): void {
     const state = this.#state;
     const { candle } = bar;
     if (state.lastTime !== null && candle.time <= state.lastTime) {
@@ -253,7 +253,24 @@ export class Engine {
     state.lastClose = candle.close;
     this.#feed(bar);
     this.#rebuildEvery();
+  }
 
+  /**
+   * History before going live: the indicators take these closed candles in, but no decision is
+   * taken on them (a bot starting up feeds the last `memory` candles so its first decision is
+   * made on warm indicators). Only before any position or order exists.
+   */
+  warmUp(history: readonly Bar[]): void {
+    if (this.#state.position || this.#state.pending) throw new Error('warm-up is for an engine with no position and no order');
+    for (const bar of history) this.#advance(bar);
+    this.#state.lastEquity = this.equity();
+  }
+
+  /** One closed candle in, the decisions at its close out. */
+  step(bar: Bar, context: StepContext = { otherOpenPositions: 0 }): Decision[] {
+    this.#advance(bar);
+    const state = this.#state;
+    const { candle } = bar;
     const closeTime = candle.time + this.config.timeframeMs;
     const position = state.position;
     if (position) {

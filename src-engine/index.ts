@@ -11,6 +11,7 @@
  * ## Running a strategy: `Engine`
  * ```ts
  * const engine = Engine.create({ template, timeframeMs, contract: 'linear', limits }, 10_000);
+ * engine.warmUp(lastCandles);                   // optional: `engine.memory` bars of history, no decisions
  * // at each candle close, with the latest known funding rate (fraction per 8 h) or null:
  * const decisions = engine.step({ candle, fundingRate }, { otherOpenPositions });
  * // an 'enter' or 'exit' decision is a market order to place; 'blocked' is a record of an entry

@@ -32,6 +32,19 @@ describe('entries', () => {
     expect(engine.position).toMatchObject({ side: 'long', quantity: 100, entryPrice: 100 });
   });
 
+  it('warm-up history feeds the indicators without deciding', () => {
+    const engine = Engine.create(config(templateWith([emaCross(), stopLoss(5)])), 10_000);
+    const list = bars([110, 110, 110, 100, 100]);
+    // Stepped live, the fourth bar would go short (EMA2 103.33 under EMA3 105); as history it decides nothing.
+    engine.warmUp(list.slice(0, 4));
+    expect(engine.pendingOrder).toBeNull();
+    // The first live close, 100, decides on the warm indicators: EMA2 101.11 under EMA3 102.50.
+    expect(engine.step(list[4]!)).toEqual([
+      { type: 'enter', time: MONDAY + 5 * HOUR, side: 'short', quantity: 100, price: 100, reason: 'cross -1 (EMA2 101.11 vs EMA3 102.50)' },
+    ]);
+    expect(() => engine.warmUp([])).toThrow(/no position and no order/);
+  });
+
   it('a refused order is forgotten and the engine decides again at the next close', () => {
     const engine = Engine.create(config(templateWith([emaCross(), stopLoss(5)])), 10_000);
     run(engine, bars(LONG_AT_BAR_4));
