@@ -180,7 +180,7 @@ export class Engine {
     const parsed = EngineConfig.parse(config);
     const state = EngineSnapshot.parse(snapshot);
     if (state.config !== JSON.stringify(parsed)) throw new Error('the snapshot was taken with another template or market');
-    return new Engine(parsed, structuredClone(state));
+    return new Engine(parsed, state);
   }
 
   snapshot(): EngineSnapshot {
