@@ -45,9 +45,14 @@ const warming: Check = fail('indicator still warming up');
 const opposite = (score: Score): Score => (score === 0 ? 0 : score === 1 ? -1 : 1);
 
 /**
- * trading-signals' EMA answers getResult() by throwing and catching until it has `period` prices;
- * counting them ourselves keeps that off the hot path.
+ * trading-signals answers getResult() on an indicator that is not ready by throwing and catching an
+ * error; after every rebuild that happens for a whole warm-up, so ask whether it is ready first.
  */
+function resultOf<R>(indicator: { readonly isStable: boolean; getResult(): R | null }): R | null {
+  return indicator.isStable ? indicator.getResult() : null;
+}
+
+/** The EMA's own isStable throws and catches too, so its inputs are counted here. */
 function streamingEma(period: number) {
   const ema = new EMA(period);
   let seen = 0;
@@ -87,11 +92,11 @@ function rsi(p: ComponentOf<'rsi'>['params']): SignalRuntime {
       indicator.add(bar.candle.close);
     },
     score: () => {
-      const value = indicator.getResult();
+      const value = resultOf(indicator);
       if (value === null) return 0;
       return value <= p.oversold ? 1 : value >= p.overbought ? -1 : 0;
     },
-    explain: () => `RSI${p.period} ${fmt(indicator.getResult() ?? NaN)}`,
+    explain: () => `RSI${p.period} ${fmt(resultOf(indicator) ?? NaN)}`,
   };
 }
 
@@ -107,11 +112,11 @@ function macd(p: ComponentOf<'macd'>['params']): SignalRuntime {
       seen++;
     },
     score: () => {
-      const value = indicator.getResult();
+      const value = resultOf(indicator);
       if (value === null || seen < warmup) return 0;
       return value.histogram > 0 ? 1 : value.histogram < 0 ? -1 : 0;
     },
-    explain: () => `MACD histogram ${fmt(indicator.getResult()?.histogram ?? NaN)}`,
+    explain: () => `MACD histogram ${fmt(resultOf(indicator)?.histogram ?? NaN)}`,
   };
 }
 
@@ -125,13 +130,13 @@ function bollinger(p: ComponentOf<'bollinger'>['params']): SignalRuntime {
       close = bar.candle.close;
     },
     score: () => {
-      const b = bands.getResult();
+      const b = resultOf(bands);
       if (b === null) return 0;
       const outside: Score = close < b.lower ? -1 : close > b.upper ? 1 : 0;
       return p.mode === 'breakout' ? outside : opposite(outside);
     },
     explain: () => {
-      const b = bands.getResult();
+      const b = resultOf(bands);
       return b ? `close ${fmt(close)} vs bands ${fmt(b.lower)}–${fmt(b.upper)}` : 'bands warming up';
     },
   };
@@ -147,7 +152,7 @@ function donchianBreakout(p: ComponentOf<'donchianBreakout'>['params']): SignalR
     memory: p.period + 1,
     update: (bar) => {
       // The breakout is against the channel before this bar, so read it first.
-      before = channel.getResult();
+      before = resultOf(channel);
       close = bar.candle.close;
       last = before === null ? 0 : close > before.upper ? 1 : close < before.lower ? -1 : 0;
       channel.add(bar.candle);
@@ -188,7 +193,7 @@ function adxTrend(p: ComponentOf<'adxTrend'>['params']): CheckRuntime {
       indicator.add(bar.candle);
     },
     check: () => {
-      const value = indicator.getResult();
+      const value = resultOf(indicator);
       return value === null ? warming : within(value, p.min, p.max, `ADX${p.period}`);
     },
   };
@@ -202,7 +207,7 @@ function volume(p: ComponentOf<'volume'>['params']): CheckRuntime {
   return {
     memory: p.period + 1,
     update: (bar) => {
-      before = average.getResult();
+      before = resultOf(average);
       current = bar.candle.volume;
       average.add(current);
     },
@@ -225,7 +230,7 @@ function atrPercent(period: number) {
       close = bar.candle.close;
     },
     value: (): number | null => {
-      const value = atr.getResult();
+      const value = resultOf(atr);
       return value === null ? null : (value / close) * 100;
     },
   };
@@ -246,7 +251,7 @@ function volatilityRegime(p: ComponentOf<'volatilityRegime'>['params']): CheckRu
 function maxDistanceFromMa(p: ComponentOf<'maxDistanceFromMa'>['params']): CheckRuntime {
   const sma = new SMA(p.period);
   const ema = streamingEma(p.period);
-  const average = p.average === 'ema' ? { add: ema.add, value: ema.value } : { add: (price: number) => sma.add(price), value: () => sma.getResult() };
+  const average = p.average === 'ema' ? { add: ema.add, value: ema.value } : { add: (price: number) => sma.add(price), value: () => resultOf(sma) };
   let close = NaN;
   return {
     memory: p.average === 'ema' ? emaMemory(p.period) : p.period,
