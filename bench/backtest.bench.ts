@@ -3,6 +3,7 @@
 // bookkeeping, the rebuild cadence and the decision record cost on top of the indicators themselves.
 import { ADX, ATR, DonchianChannels, EMA, MACD } from 'trading-signals';
 import { runBacktest, seriesFundingRates } from '../src-engine/backtest.ts';
+import { Engine } from '../src-engine/engine.ts';
 import { systemTemplate } from '../src-engine/system-templates.ts';
 import { DEFAULT_SERIES_ORIGIN_MS, defaultSeries, TIMEFRAMES } from '../src-shared/market-series.ts';
 
@@ -74,3 +75,19 @@ console.log(`  bare indicator loop: ${(best(bare) / 1000).toFixed(3)} s`);
 console.log(`  full backtest:       ${(best(full) / 1000).toFixed(3)} s (target under 2 s)`);
 console.log(`  ratio full / bare:   ${(best(full) / best(bare)).toFixed(2)}×`);
 console.log(`  ${Math.round(candles.length / (best(full) / 1000)).toLocaleString('en')} candles/s; ${result.summary.trades} trades, ${result.decisions.length} decisions`);
+
+// What a live bot stores and reloads: the snapshot after a week of minutes, and the time to restore it
+// (the restore replays the indicator window).
+const config = { template: system.template, timeframeMs: TIMEFRAMES['1m'], contract: 'linear' as const, limits: null };
+const live = Engine.create(config, 10_000);
+for (const candle of candles.slice(0, 7 * 1440)) {
+  const order = live.pendingOrder;
+  if (order) live.fill({ time: candle.time, price: candle.open, quantity: order.quantity, fee: 0 });
+  live.step({ candle, fundingRate: null });
+}
+const stored = JSON.stringify(live.snapshot());
+const restoreStarted = performance.now();
+Engine.restore(config, JSON.parse(stored));
+console.log(
+  `  snapshot: ${(stored.length / 1024).toFixed(0)} KiB, ${live.snapshot().bars.length} bars (memory ${live.memory}); restore ${(performance.now() - restoreStarted).toFixed(1)} ms`,
+);

@@ -61,6 +61,16 @@ describe('npm run backtest', () => {
     expect(summaryValue(result.stdout, 'candles')).toBe('336 from simulated plutarc:BTC series');
   });
 
+  it('two separate processes on the same input write byte-identical trades', async () => {
+    const args = ['--template', 'system-funding-rate-fade', '--series', 'ETH', '--from', '2026-02-01', '--to', '2026-02-20'];
+    const first = await backtest(...args, '--out', join(dir, 'first.csv'));
+    const second = await backtest(...args, '--out', join(dir, 'second.csv'));
+    expect(second.stdout.replace('second.csv', 'first.csv')).toBe(first.stdout);
+    const trades = readFileSync(join(dir, 'first.csv'));
+    expect(trades.toString().split('\n').length).toBeGreaterThan(5);
+    expect(readFileSync(join(dir, 'second.csv')).equals(trades)).toBe(true);
+  });
+
   it('refuses a CSV with a bad row, naming the line and the reason', async () => {
     const lines = binanceCsv().split('\n');
     lines[3] = lines[3]!.replace(/^(\d+),([\d.]+),([\d.]+),/, '$1,$2,oops,');
