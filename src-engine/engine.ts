@@ -120,6 +120,7 @@ export interface StepContext {
   otherOpenPositions: number;
 }
 
+/** Indicators are rebuilt every this many memories of bars (see #rebuildEvery). */
 const REBUILD_CADENCE = 4;
 
 type SignalComponent = Extract<Component, { role: 'signal' }>;
