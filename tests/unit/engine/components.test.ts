@@ -46,6 +46,8 @@ describe('signals', () => {
     // RSI2: 10 → 11 → 12: gains 1, 1, losses 0 → RSI 100 → -1. 9: avg gain 1 + (0 − 1)/2 = 0.5,
     // avg loss 0 + (3 − 0)/2 = 1.5, RS 1/3, RSI 25 → +1. 10: gain 0.5 + (1 − 0.5)/2 = 0.75, loss 0.75 → RSI 50 → 0.
     expect(scores(signal({ kind: 'rsi', params: { period: 2, oversold: 30, overbought: 70 } }), [10, 11, 12, 9, 10])).toEqual([0, 0, -1, 1, 0]);
+    // The bounds count: RSI exactly 50 is oversold at 50 (and 100 is above 99).
+    expect(scores(signal({ kind: 'rsi', params: { period: 2, oversold: 50, overbought: 99 } }), [10, 11, 12, 9, 10])).toEqual([0, 0, -1, 1, 1]);
   });
 
   it('MACD: the sign of the histogram, once the signal line has its inputs', () => {
