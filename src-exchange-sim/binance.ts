@@ -3,6 +3,8 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
 import { createListener, wireRequest, type WireRequest } from './http.ts';
 import { peerAllowed, type KeyOf, type SimKeyStore } from './keys.ts';
+import { binanceTradingRoutes } from './binance-trading.ts';
+import type { Ledger } from './ledger.ts';
 import { hmac, signaturesMatch } from './signing.ts';
 
 type BinanceKey = KeyOf<'binanceusdm'>;
@@ -26,7 +28,7 @@ const missing = (name: string) => refuse(400, -1102, `Mandatory parameter '${nam
  * The check every SIGNED (TRADE / USER_DATA) endpoint runs. `signature` is HMAC-SHA256 over
  * totalParams: the query string and then the body, exactly as sent, without the signature parameter.
  */
-export function authenticateBinance(request: WireRequest, keys: SimKeyStore, now = Date.now()): { key: BinanceKey } | { refusal: BinanceRefusal } {
+export function authenticateBinance(request: WireRequest, keys: SimKeyStore, now: number | readonly number[] = Date.now()): { key: BinanceKey } | { refusal: BinanceRefusal } {
   const apiKey = request.header('x-mbx-apikey');
   if (!apiKey || !/^[A-Za-z0-9]{64}$/.test(apiKey)) return refuse(401, -2014, 'API-key format invalid.');
   const key = keys.find('binanceusdm', apiKey);
@@ -46,8 +48,10 @@ export function authenticateBinance(request: WireRequest, keys: SimKeyStore, now
   const recvWindow = recvWindowText === null ? DEFAULT_RECV_WINDOW_MS : Number(recvWindowText);
   if (recvWindow > MAX_RECV_WINDOW_MS) return refuse(400, -1131, 'recvWindow must be less than 60000');
   const timestamp = Number(timestampText);
-  if (timestamp > now + MAX_AHEAD_MS) return refuse(400, -1021, "Timestamp for this request was 1000ms ahead of the server's time.");
-  if (now - timestamp > recvWindow) return refuse(400, -1021, 'Timestamp for this request is outside of the recvWindow.');
+  // Fresh against the wall clock or the simulator clock: a client may have synchronised with either.
+  const clocks = typeof now === 'number' ? [now] : now;
+  if (clocks.every((t) => timestamp > t + MAX_AHEAD_MS)) return refuse(400, -1021, "Timestamp for this request was 1000ms ahead of the server's time.");
+  if (!clocks.some((t) => timestamp <= t + MAX_AHEAD_MS && t - timestamp <= recvWindow)) return refuse(400, -1021, 'Timestamp for this request is outside of the recvWindow.');
 
   if (!signature) return missing('signature');
   const totalParams = Buffer.from(query.rest + body.rest, 'latin1');
@@ -67,22 +71,24 @@ function withoutSignature(raw: string): { rest: string; signature: string | unde
   return { rest: parts.join('&'), signature };
 }
 
-export function binanceListener(keys: SimKeyStore, logger?: FastifyBaseLogger): FastifyInstance {
+export function binanceListener(keys: SimKeyStore, ledger: Ledger, logger?: FastifyBaseLogger): FastifyInstance {
   const app = createListener(logger);
+  const authenticate = (request: WireRequest) => authenticateBinance(request, keys, [Date.now(), ledger.now()]);
   const signed = (path: string, answer: (key: BinanceKey) => unknown) =>
     app.get(path, async (request, reply) => {
-      const outcome = authenticateBinance(wireRequest(request), keys);
+      const outcome = authenticate(wireRequest(request));
       if ('refusal' in outcome) return sendRefusal(reply, outcome.refusal);
       return answer(outcome.key);
     });
 
   app.get('/fapi/v1/ping', async () => ({}));
-  app.get('/fapi/v1/time', async () => ({ serverTime: Date.now() }));
-  app.get('/fapi/v1/exchangeInfo', async () => exchangeInfo(Date.now()));
+  app.get('/fapi/v1/time', async () => ({ serverTime: ledger.now() }));
+  app.get('/fapi/v1/exchangeInfo', async () => exchangeInfo(ledger.now()));
   signed('/sapi/v1/account/apiRestrictions', apiRestrictions);
   // Called by ccxt's loadMarkets (fetchCurrencies) whenever keys are set.
   signed('/sapi/v1/capital/config/getall', () => COINS);
   signed('/sapi/v1/margin/allPairs', () => MARGIN_PAIRS);
+  binanceTradingRoutes(app, { ledger, authenticate });
 
   // Binance answers an unknown path with a bare 404, not a JSON error.
   app.setNotFoundHandler(async (_request, reply) => reply.code(404).type('text/html').send(''));

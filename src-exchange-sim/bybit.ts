@@ -3,6 +3,8 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
 import { createListener, wireRequest, type WireRequest } from './http.ts';
 import { peerAllowed, type KeyOf, type SimKeyStore } from './keys.ts';
+import { bybitTradingRoutes, envelope } from './bybit-trading.ts';
+import type { Ledger } from './ledger.ts';
 import { hmac, signaturesMatch } from './signing.ts';
 
 type BybitKey = KeyOf<'bybit'>;
@@ -22,7 +24,7 @@ const refuse = (retCode: number, retMsg: string): { refusal: BybitRefusal } => (
  * The check every private v5 endpoint runs. `X-BAPI-SIGN` is hex HMAC-SHA256 over
  * timestamp + apiKey + recvWindow + (the raw query string for GET, the raw body otherwise).
  */
-export function authenticateBybit(request: WireRequest, keys: SimKeyStore, now = Date.now()): { key: BybitKey } | { refusal: BybitRefusal } {
+export function authenticateBybit(request: WireRequest, keys: SimKeyStore, now: number | readonly number[] = Date.now()): { key: BybitKey } | { refusal: BybitRefusal } {
   const apiKey = request.header('x-bapi-api-key');
   const timestampText = request.header('x-bapi-timestamp');
   const sign = request.header('x-bapi-sign');
@@ -38,11 +40,12 @@ export function authenticateBybit(request: WireRequest, keys: SimKeyStore, now =
   }
   const timestamp = Number(timestampText);
   const recvWindow = Number(recvWindowText);
-  // Bybit's rule: server_time - recv_window <= timestamp < server_time + 1000.
-  if (timestamp < now - recvWindow || timestamp >= now + MAX_AHEAD_MS) {
+  // Bybit's rule: server_time - recv_window <= timestamp < server_time + 1000, against the wall clock or the simulator clock.
+  const clocks = typeof now === 'number' ? [now] : now;
+  if (!clocks.some((t) => timestamp >= t - recvWindow && timestamp < t + MAX_AHEAD_MS)) {
     return refuse(
       10002,
-      `invalid request, please check your server timestamp or recv_window param. req_timestamp[${timestamp}],server_timestamp[${now}],recv_window[${recvWindow}]`,
+      `invalid request, please check your server timestamp or recv_window param. req_timestamp[${timestamp}],server_timestamp[${clocks[0]}],recv_window[${recvWindow}]`,
     );
   }
 
@@ -57,19 +60,18 @@ export function authenticateBybit(request: WireRequest, keys: SimKeyStore, now =
   return { key };
 }
 
-const envelope = (result: unknown, retCode = 0, retMsg = 'OK') => ({ retCode, retMsg, result, retExtInfo: {}, time: Date.now() });
-
-export function bybitListener(keys: SimKeyStore, logger?: FastifyBaseLogger): FastifyInstance {
+export function bybitListener(keys: SimKeyStore, ledger: Ledger, logger?: FastifyBaseLogger): FastifyInstance {
   const app = createListener(logger);
+  const authenticate = (request: WireRequest) => authenticateBybit(request, keys, [Date.now(), ledger.now()]);
   const privateGet = (path: string, answer: (key: BybitKey) => unknown) =>
     app.get(path, async (request, reply) => {
-      const outcome = authenticateBybit(wireRequest(request), keys);
+      const outcome = authenticate(wireRequest(request));
       if ('refusal' in outcome) return sendRefusal(reply, outcome.refusal);
       return envelope(answer(outcome.key));
     });
 
   app.get('/v5/market/time', async () => {
-    const now = Date.now();
+    const now = ledger.now();
     return envelope({ timeSecond: String(Math.floor(now / 1000)), timeNano: `${now}000000` });
   });
   app.get('/v5/market/instruments-info', async (request, reply) => {
@@ -77,18 +79,9 @@ export function bybitListener(keys: SimKeyStore, logger?: FastifyBaseLogger): Fa
     return 'refusal' in answer ? sendRefusal(reply, answer.refusal) : envelope(answer.result);
   });
   privateGet('/v5/user/query-api', queryApi);
-  privateGet('/v5/account/info', () => ({
-    unifiedMarginStatus: 6,
-    marginMode: 'REGULAR_MARGIN',
-    isMasterTrader: false,
-    spotHedgingStatus: 'OFF',
-    updatedTime: String(Date.now()),
-    dcpStatus: 'OFF',
-    timeWindow: 10,
-    smpGroup: 0,
-  }));
   // Called by ccxt's loadMarkets (fetchCurrencies) whenever keys are set.
   privateGet('/v5/asset/coin/query-info', () => ({ rows: COINS }));
+  bybitTradingRoutes(app, { ledger, authenticate });
 
   app.setNotFoundHandler(async (_request, reply) => reply.code(404).send(envelope({}, 10017, 'route not found')));
   return app;

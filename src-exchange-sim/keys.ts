@@ -59,6 +59,8 @@ export const KeySpec = z
     /** Every authenticated call fails as the exchange fails an expired key. */
     expired: z.boolean().default(false),
     label: z.string().min(1).max(64).default('plutarc-sim'),
+    /** The account's starting balance per asset (USDT, USD, BTC, …); each exchange has a default. */
+    balances: z.record(z.string().regex(/^[A-Z]{2,10}$/), z.number().finite().min(0).max(1e12)).optional(),
     binanceusdm: BinancePermissions.partial().strict().optional(),
     bybit: BybitPermissions.partial().strict().optional(),
     krakenfutures: KrakenFuturesPermissions.partial().strict().optional(),
@@ -86,6 +88,8 @@ interface KeyCommon {
   ipAllowlist: string[];
   expired: boolean;
   createdAt: number;
+  /** Starting balances of the key's trading account; undefined = the exchange's default. */
+  balances: Record<string, number> | undefined;
 }
 
 export type SimKey =
@@ -130,6 +134,7 @@ export class SimKeyStore {
       ipAllowlist: [...spec.ipAllowlist],
       expired: spec.expired,
       createdAt: Date.now(),
+      balances: spec.balances,
     };
     let key: SimKey;
     switch (spec.exchange) {

@@ -1,9 +1,11 @@
 // Kraken Futures (futures.kraken.com): the v3 REST API under /derivatives/api/v3 and the auth
 // service's key check under /api/auth/v1. Both sign the same way; they fail in different shapes.
 import { isIP } from 'node:net';
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
-import { createListener, isoNow, wireRequest, type WireRequest } from './http.ts';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { createListener, wireRequest, type WireRequest } from './http.ts';
 import { peerAllowed, type KeyOf, type SimKeyStore } from './keys.ts';
+import { krakenFuturesTradingRoutes } from './kraken-futures-trading.ts';
+import type { Ledger } from './ledger.ts';
 import { hmac, sha256, signaturesMatch } from './signing.ts';
 
 type KrakenFuturesKey = KeyOf<'krakenfutures'>;
@@ -69,18 +71,14 @@ export function authenticateKrakenFutures(
   return { key };
 }
 
-export function krakenFuturesListener(keys: SimKeyStore, logger?: FastifyBaseLogger): FastifyInstance {
+export function krakenFuturesListener(keys: SimKeyStore, ledger: Ledger, logger?: FastifyBaseLogger): FastifyInstance {
   const app = createListener(logger);
   const nonces = new NonceBook();
   const authenticate = (request: Parameters<typeof wireRequest>[0]) => authenticateKrakenFutures(wireRequest(request), keys, nonces);
 
-  app.get('/derivatives/api/v3/instruments', async () => ({ result: 'success', instruments: INSTRUMENTS, serverTime: isoNow() }));
-
-  app.get('/derivatives/api/v3/leveragepreferences', async (request, reply) => {
-    const outcome = authenticate(request);
-    if ('refusal' in outcome) return sendV3Refusal(reply, outcome.refusal);
-    return { result: 'success', serverTime: isoNow(), leveragePreferences: [] };
-  });
+  const serverTime = () => new Date(ledger.now()).toISOString();
+  app.get('/derivatives/api/v3/instruments', async () => ({ result: 'success', instruments: INSTRUMENTS, serverTime: serverTime() }));
+  krakenFuturesTradingRoutes(app, { ledger, authenticate });
 
   app.get('/api/auth/v1/api-keys/v3/check', async (request, reply) => {
     const outcome = authenticate(request);
@@ -88,12 +86,8 @@ export function krakenFuturesListener(keys: SimKeyStore, logger?: FastifyBaseLog
     return checkedKey(outcome.key);
   });
 
-  app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ result: 'error', serverTime: isoNow(), error: 'notFound' }));
+  app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ result: 'error', serverTime: serverTime(), error: 'notFound' }));
   return app;
-}
-
-function sendV3Refusal(reply: FastifyReply, refusal: KrakenFuturesRefusal): FastifyReply {
-  return reply.code(200).send({ result: 'error', serverTime: isoNow(), error: refusal.error });
 }
 
 /** GET /api/auth/v1/api-keys/v3/check: the key's own description; it never includes the secret. */

@@ -5,9 +5,15 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { adminListener } from './admin.ts';
 import { binanceListener } from './binance.ts';
+import { BINANCE_CONTRACTS, BINANCE_RATE_LIMITED } from './binance-trading.ts';
 import { bybitListener } from './bybit.ts';
+import { BYBIT_CONTRACTS, BYBIT_RATE_LIMITED } from './bybit-trading.ts';
+import { SimClock } from './clock.ts';
+import { FaultPlan, installFaults } from './faults.ts';
 import { SimKeyStore, type SimExchangeId } from './keys.ts';
 import { krakenFuturesListener } from './kraken-futures.ts';
+import { KRAKEN_FUTURES_CONTRACTS, KRAKEN_FUTURES_RATE_LIMITED } from './kraken-futures-trading.ts';
+import { Ledger, MarketData } from './ledger.ts';
 
 /** Where each part listens, as `http://host:port` with no trailing slash. */
 const ExchangeSimUrls = z.object({
@@ -34,25 +40,42 @@ export interface ExchangeSimOptions {
   ports?: Partial<Record<SimExchangeId | 'admin', number>>;
   /** Request logging; none by default. Lines carry method and path only, never headers or bodies. */
   logger?: FastifyBaseLogger;
+  /** The simulator clock; by default one that follows the wall clock until told otherwise. */
+  clock?: SimClock;
 }
 
 export interface ExchangeSim {
   urls: ExchangeSimUrls;
   keys: SimKeyStore;
+  clock: SimClock;
+  faults: FaultPlan;
+  ledgers: Record<SimExchangeId, Ledger>;
   close(): Promise<void>;
 }
 
 export async function startExchangeSim(options: ExchangeSimOptions = {}): Promise<ExchangeSim> {
   const host = options.host ?? '127.0.0.1';
   const keys = new SimKeyStore();
+  const clock = options.clock ?? new SimClock();
+  const faults = new FaultPlan();
+  const market = new MarketData();
+  const ledgers: Record<SimExchangeId, Ledger> = {
+    // Binance and Bybit start a symbol at 20x and 10x cross; Kraken Futures trades cross at the first margin tier (50x).
+    binanceusdm: new Ledger({ clock, market, contracts: BINANCE_CONTRACTS, defaults: () => ({ leverage: 20, marginMode: 'cross' }) }),
+    bybit: new Ledger({ clock, market, contracts: BYBIT_CONTRACTS, defaults: () => ({ leverage: 10, marginMode: 'cross' }) }),
+    krakenfutures: new Ledger({ clock, market, contracts: KRAKEN_FUTURES_CONTRACTS, defaults: () => ({ leverage: 50, marginMode: 'cross' }) }),
+  };
   const log = (listener: SimExchangeId | 'admin') => options.logger?.child({ listener });
   const exchanges: Record<SimExchangeId, FastifyInstance> = {
-    binanceusdm: binanceListener(keys, log('binanceusdm')),
-    bybit: bybitListener(keys, log('bybit')),
-    krakenfutures: krakenFuturesListener(keys, log('krakenfutures')),
+    binanceusdm: binanceListener(keys, ledgers.binanceusdm, log('binanceusdm')),
+    bybit: bybitListener(keys, ledgers.bybit, log('bybit')),
+    krakenfutures: krakenFuturesListener(keys, ledgers.krakenfutures, log('krakenfutures')),
   };
+  installFaults(exchanges.binanceusdm, 'binanceusdm', faults, (reply) => reply.code(BINANCE_RATE_LIMITED.status).send({ code: BINANCE_RATE_LIMITED.code, msg: BINANCE_RATE_LIMITED.msg }));
+  installFaults(exchanges.bybit, 'bybit', faults, (reply) => reply.code(200).send(BYBIT_RATE_LIMITED()));
+  installFaults(exchanges.krakenfutures, 'krakenfutures', faults, (reply) => reply.code(200).send(KRAKEN_FUTURES_RATE_LIMITED()));
   let urls: ExchangeSimUrls | undefined;
-  const admin = adminListener(keys, () => urls ?? {}, log('admin'));
+  const admin = adminListener({ keys, clock, faults, ledgers }, () => urls ?? {}, log('admin'));
   const started: FastifyInstance[] = [];
   const close = async () => {
     await Promise.all(started.map((app) => app.close()));
@@ -74,7 +97,7 @@ export async function startExchangeSim(options: ExchangeSimOptions = {}): Promis
     await close();
     throw error;
   }
-  return { urls, keys, close };
+  return { urls, keys, clock, faults, ledgers, close };
 }
 
 function urlOf(app: FastifyInstance, bindHost: string): string {
