@@ -26,7 +26,8 @@ const UNKNOWN_SYMBOL = fail(10001, 'Not supported symbols');
 
 export const BYBIT_RATE_LIMITED = () => envelope({}, 10006, 'Too many visits!');
 
-export const envelope = (result: unknown, retCode = 0, retMsg = 'OK') => ({ retCode, retMsg, result, retExtInfo: {}, time: Date.now() });
+/** `time` is the server's time: the simulator clock where the caller has it. */
+export const envelope = (result: unknown, retCode = 0, retMsg = 'OK', time = Date.now()) => ({ retCode, retMsg, result, retExtInfo: {}, time });
 
 function refusalError(refusal: OrderRefusal, contract: Contract | undefined): { error: BybitRefusal } {
   switch (refusal) {
@@ -63,7 +64,8 @@ export interface BybitTradingDeps {
 }
 
 export function bybitTradingRoutes(app: FastifyInstance, { ledger, authenticate }: BybitTradingDeps): void {
-  const send = (reply: FastifyReply, answer: Answer) => (isError(answer) ? reply.code(200).send(envelope({}, answer.error.retCode, answer.error.retMsg)) : envelope(answer));
+  const send = (reply: FastifyReply, answer: Answer) =>
+    isError(answer) ? reply.code(200).send(envelope({}, answer.error.retCode, answer.error.retMsg, ledger.now())) : envelope(answer, 0, 'OK', ledger.now());
   const publicRoute = (path: string, answer: (params: URLSearchParams) => Answer) =>
     app.get(path, async (request, reply) => {
       ledger.settle();
@@ -321,7 +323,11 @@ function ticker(ledger: Ledger, contract: Contract) {
 }
 
 function walletBalance(ledger: Ledger, accountId: string) {
-  const usd = (asset: string, amount: number) => (asset === 'USDT' || asset === 'USDC' ? amount : amount * ledger.price(ledger.contracts().find((c) => c.base === asset) as Contract));
+  // Coins are valued at their inverse contract's price; dollar coins at par.
+  const usd = (asset: string, amount: number) => {
+    const contract = ledger.contracts().find((c) => c.base === asset);
+    return contract ? amount * ledger.price(contract) : amount;
+  };
   const coins = ledger.assets(accountId).map((asset) => {
     const b = ledger.balance(accountId, asset);
     return { asset, b, usdEquity: usd(asset, b.equity), usdWallet: usd(asset, b.wallet), usdIM: usd(asset, b.positionMargin + b.orderMargin), usdMM: usd(asset, b.maintenanceMargin), usdPnl: usd(asset, b.unrealisedPnl), usdAvailable: usd(asset, b.available) };

@@ -67,16 +67,16 @@ export function bybitListener(keys: SimKeyStore, ledger: Ledger, logger?: Fastif
     app.get(path, async (request, reply) => {
       const outcome = authenticate(wireRequest(request));
       if ('refusal' in outcome) return sendRefusal(reply, outcome.refusal);
-      return envelope(answer(outcome.key));
+      return envelope(answer(outcome.key), 0, 'OK', ledger.now());
     });
 
   app.get('/v5/market/time', async () => {
     const now = ledger.now();
-    return envelope({ timeSecond: String(Math.floor(now / 1000)), timeNano: `${now}000000` });
+    return envelope({ timeSecond: String(Math.floor(now / 1000)), timeNano: `${now}000000` }, 0, 'OK', now);
   });
   app.get('/v5/market/instruments-info', async (request, reply) => {
     const answer = instrumentsInfo(new URLSearchParams(wireRequest(request).query));
-    return 'refusal' in answer ? sendRefusal(reply, answer.refusal) : envelope(answer.result);
+    return 'refusal' in answer ? sendRefusal(reply, answer.refusal) : envelope(answer.result, 0, 'OK', ledger.now());
   });
   privateGet('/v5/user/query-api', queryApi);
   // Called by ccxt's loadMarkets (fetchCurrencies) whenever keys are set.

@@ -276,13 +276,30 @@ export class Ledger {
     return roundTo(this.#market.series(contract.base).priceAt(at), contract.tickSize);
   }
 
-  /** Closed candles of `timeframeMs` opening in [from, to), prices on the contract's tick. */
+  /**
+   * Candles of `timeframeMs` opening in [from, to), prices on the contract's tick. The last one may be
+   * the candle still forming, as exchanges send it: built from the minutes closed so far, never later ones.
+   */
   candles(contract: Contract, timeframeMs: number, from: number, to: number): Candle[] {
-    const closedBefore = Math.floor(this.#clock.now() / timeframeMs) * timeframeMs;
-    return this.#market
-      .series(contract.base)
-      .candles(timeframeMs, from, Math.min(to, closedBefore + timeframeMs))
-      .map((c) => this.#onTick(contract, c));
+    const now = this.#clock.now();
+    const forming = Math.floor(now / timeframeMs) * timeframeMs;
+    const series = this.#market.series(contract.base);
+    const out = series.candles(timeframeMs, from, Math.min(to, forming)).map((c) => this.#onTick(contract, c));
+    if (forming >= from && forming < to) {
+      const closed = series.candles(MINUTE_MS, forming, Math.floor(now / MINUTE_MS) * MINUTE_MS);
+      const open = series.priceAt(forming);
+      out.push(
+        this.#onTick(contract, {
+          time: forming,
+          open,
+          high: Math.max(open, ...closed.map((m) => m.high)),
+          low: Math.min(open, ...closed.map((m) => m.low)),
+          close: closed.at(-1)?.close ?? open,
+          volume: closed.reduce((sum, m) => sum + m.volume, 0),
+        }),
+      );
+    }
+    return out;
   }
 
   fundingRate(contract: Contract, at = this.#clock.now()): number {
@@ -580,7 +597,7 @@ export class Ledger {
       ),
     );
     if (active.length === 0) return;
-    const minutes = new Map(active.map((contract) => [contract.symbol, this.candles(contract, MINUTE_MS, from, to)]));
+    const minutes = new Map(active.map((contract) => [contract.symbol, this.#market.series(contract.base).candles(MINUTE_MS, from, to).map((c) => this.#onTick(contract, c))]));
     for (let t = from; t < to; t += MINUTE_MS) {
       const index = (t - from) / MINUTE_MS;
       for (const contract of active) {

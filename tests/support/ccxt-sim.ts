@@ -10,6 +10,11 @@ export interface SimClientOptions {
   secret?: string;
   /** Extra ccxt constructor config (options, has, …), merged over the defaults below. */
   config?: Record<string, unknown>;
+  /**
+   * The client's idea of now. A client synchronised with a simulator whose clock was moved must use
+   * the simulator's time where ccxt builds time windows (Kraken Futures charts, `since` defaults).
+   */
+  now?: () => number;
 }
 
 const CLASSES = { binanceusdm: ccxt.binanceusdm, bybit: ccxt.bybit, krakenfutures: ccxt.krakenfutures };
@@ -24,6 +29,11 @@ export const KRAKEN_FUTURES_KEY_CHECK = ['api-keys/v3/check', 'auth', 'GET', { v
 export function ccxtForSim(exchange: SimExchangeId, baseUrl: string, options: SimClientOptions = {}): Exchange {
   const credentials = options.apiKey === undefined ? {} : { apiKey: options.apiKey, secret: options.secret };
   const ex: Exchange = new CLASSES[exchange]({ enableRateLimit: false, ...credentials, ...options.config });
+  if (options.now) {
+    const now = options.now;
+    ex.milliseconds = now;
+    ex.seconds = () => Math.floor(now() / 1000);
+  }
   const origin = baseUrl.replace(/\/$/, '');
   ex.urls.api = rewriteHosts(ex.urls.api, origin) as typeof ex.urls.api;
 
