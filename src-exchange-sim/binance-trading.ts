@@ -106,7 +106,8 @@ export function binanceTradingRoutes(app: FastifyInstance, { ledger, authenticat
     const contract = contractOf(params);
     return isError(contract) ? contract : ticker(ledger, contract);
   });
-  publicRoute('/fapi/v1/klines', (params) => {
+  // The simulator's mark and index prices are its last price, so all three kinds of candle agree.
+  const klines = (params: Params) => {
     const contract = contractOf(params);
     if (isError(contract)) return contract;
     const timeframe = TIMEFRAMES[params.get('interval') as keyof typeof TIMEFRAMES];
@@ -126,6 +127,14 @@ export function binanceTradingRoutes(app: FastifyInstance, { ledger, authenticat
       const quote = volume * ((c.open + c.close) / 2);
       return [c.time, c.open.toFixed(decimals), c.high.toFixed(decimals), c.low.toFixed(decimals), c.close.toFixed(decimals), volume.toFixed(3), c.time + timeframe - 1, quote.toFixed(5), Math.max(1, Math.round(volume * 7)), (volume / 2).toFixed(3), (quote / 2).toFixed(5), '0'];
     });
+  };
+  publicRoute('/fapi/v1/klines', klines);
+  publicRoute('/fapi/v1/markPriceKlines', klines);
+  // Index candles name the pair, not the contract.
+  publicRoute('/fapi/v1/indexPriceKlines', (params) => {
+    const pair = params.get('pair');
+    if (pair) params.set('symbol', pair);
+    return klines(params);
   });
   publicRoute('/fapi/v1/premiumIndex', (params) => {
     if (!params.get('symbol')) return ledger.contracts().map((c) => premiumIndex(ledger, c));
@@ -210,7 +219,7 @@ export function binanceTradingRoutes(app: FastifyInstance, { ledger, authenticat
       .filter((c) => !symbol || c.symbol === symbol)
       .map((c) => {
         const s = ledger.settings(key.apiKey, c);
-        return { symbol: c.symbol, marginType: s.marginMode === 'isolated' ? 'ISOLATED' : 'CROSSED', isAutoAddMargin: false, leverage: s.leverage, maxNotionalValue: '100000000' };
+        return { symbol: c.symbol, marginType: s.marginMode === 'isolated' ? 'ISOLATED' : 'CROSSED', isAutoAddMargin: false, leverage: String(s.leverage), maxNotionalValue: '100000000' };
       });
   });
 

@@ -24,7 +24,7 @@ export const BYBIT_CONTRACTS: Contract[] = [
 const fail = (retCode: number, retMsg: string): { error: BybitRefusal } => ({ error: { retCode, retMsg } });
 const UNKNOWN_SYMBOL = fail(10001, 'Not supported symbols');
 
-export const BYBIT_RATE_LIMITED = () => envelope({}, 10006, 'Too many visits!');
+export const BYBIT_RATE_LIMITED = (now: number) => envelope({}, 10006, 'Too many visits!', now);
 
 /** `time` is the server's time: the simulator clock where the caller has it. */
 export const envelope = (result: unknown, retCode = 0, retMsg = 'OK', time = Date.now()) => ({ retCode, retMsg, result, retExtInfo: {}, time });
@@ -225,6 +225,8 @@ export function bybitTradingRoutes(app: FastifyInstance, { ledger, authenticate 
     if ('refusal' in outcome) return refusalError(outcome.refusal, contract);
     return { orderId: outcome.order.id, orderLinkId: outcome.order.clientId ?? '' };
   });
+  // ccxt sends trailing stops here; the simulator matches fixed-price stops only and says so.
+  privateRoute('POST', '/v5/position/trading-stop', () => fail(10001, 'params error: position trading stops (trailing, take-profit, stop-loss) are not supported by the simulator; place a conditional order'));
   privateRoute('POST', '/v5/order/cancel', (key, params) => {
     const contract = contractOf(params);
     if (isError(contract)) return contract;
@@ -488,6 +490,8 @@ function executionOfFill(ledger: Ledger, accountId: string, fill: SimFill) {
     orderId: fill.orderId,
     stopOrderType: order?.trigger ? 'Stop' : 'UNKNOWN',
     execTime: String(fill.time),
+    feeCurrency: '',
+    createType: 'CreateByUser',
     feeRate: String(fill.maker ? contract.makerFee : contract.takerFee),
     tradeIv: '',
     blockTradeId: '',
@@ -507,6 +511,7 @@ function executionOfFill(ledger: Ledger, accountId: string, fill: SimFill) {
     execFee: money(fill.fee),
     execId: fill.id,
     execQty: fill.quantity.toFixed(q),
+    marketUnit: '',
     nextPageCursor: '',
   };
 }
@@ -524,6 +529,8 @@ function executionOfFunding(ledger: Ledger, funding: FundingPayment) {
     orderId: `funding-${funding.seq}`,
     stopOrderType: 'UNKNOWN',
     execTime: String(funding.time),
+    feeCurrency: '',
+    createType: '',
     feeRate: funding.rate.toFixed(8),
     tradeIv: '',
     blockTradeId: '',
@@ -544,6 +551,7 @@ function executionOfFunding(ledger: Ledger, funding: FundingPayment) {
     execFee: money(-funding.amount),
     execId: `funding-${funding.seq}`,
     execQty: size.toFixed(q),
+    marketUnit: '',
     nextPageCursor: '',
   };
 }

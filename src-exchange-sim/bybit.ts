@@ -66,7 +66,7 @@ export function bybitListener(keys: SimKeyStore, ledger: Ledger, logger?: Fastif
   const privateGet = (path: string, answer: (key: BybitKey) => unknown) =>
     app.get(path, async (request, reply) => {
       const outcome = authenticate(wireRequest(request));
-      if ('refusal' in outcome) return sendRefusal(reply, outcome.refusal);
+      if ('refusal' in outcome) return sendRefusal(reply, outcome.refusal, ledger.now());
       return envelope(answer(outcome.key), 0, 'OK', ledger.now());
     });
 
@@ -76,19 +76,19 @@ export function bybitListener(keys: SimKeyStore, ledger: Ledger, logger?: Fastif
   });
   app.get('/v5/market/instruments-info', async (request, reply) => {
     const answer = instrumentsInfo(new URLSearchParams(wireRequest(request).query));
-    return 'refusal' in answer ? sendRefusal(reply, answer.refusal) : envelope(answer.result, 0, 'OK', ledger.now());
+    return 'refusal' in answer ? sendRefusal(reply, answer.refusal, ledger.now()) : envelope(answer.result, 0, 'OK', ledger.now());
   });
   privateGet('/v5/user/query-api', queryApi);
   // Called by ccxt's loadMarkets (fetchCurrencies) whenever keys are set.
   privateGet('/v5/asset/coin/query-info', () => ({ rows: COINS }));
   bybitTradingRoutes(app, { ledger, authenticate });
 
-  app.setNotFoundHandler(async (_request, reply) => reply.code(404).send(envelope({}, 10017, 'route not found')));
+  app.setNotFoundHandler(async (_request, reply) => reply.code(404).send(envelope({}, 10017, 'route not found', ledger.now())));
   return app;
 }
 
-function sendRefusal(reply: FastifyReply, refusal: BybitRefusal): FastifyReply {
-  return reply.code(200).send(envelope({}, refusal.retCode, refusal.retMsg));
+function sendRefusal(reply: FastifyReply, refusal: BybitRefusal, now: number): FastifyReply {
+  return reply.code(200).send(envelope({}, refusal.retCode, refusal.retMsg, now));
 }
 
 /** GET /v5/user/query-api: the key as Bybit describes it. `secret` is always "" there too. */

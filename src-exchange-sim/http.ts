@@ -42,5 +42,3 @@ export function createListener(logger: FastifyBaseLogger | undefined): FastifyIn
   return app;
 }
 
-/** Server time in the ISO form Kraken Futures puts in `serverTime`. */
-export const isoNow = (): string => new Date().toISOString();

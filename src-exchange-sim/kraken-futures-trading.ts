@@ -23,7 +23,7 @@ export const KRAKEN_FUTURES_CONTRACTS: Contract[] = [
 ];
 
 const iso = (ms: number) => new Date(ms).toISOString();
-export const KRAKEN_FUTURES_RATE_LIMITED = () => ({ result: 'error', serverTime: new Date().toISOString(), error: 'apiLimitExceeded' });
+export const KRAKEN_FUTURES_RATE_LIMITED = (now: number) => ({ result: 'error', serverTime: iso(now), error: 'apiLimitExceeded' });
 
 /** sendorder's `sendStatus.status` for each refusal (ccxt turns these into its exceptions). */
 const SEND_STATUS: Record<Exclude<OrderRefusal, 'unknown-symbol'>, string> = {
@@ -267,7 +267,7 @@ function ticker(ledger: Ledger, contract: Contract) {
     open24h: open,
     indexPrice: last,
     last,
-    lastTime: new Date(now).toISOString(),
+    lastTime: iso(now),
     lastSize: 0.01,
     suspended: false,
     // Kraken quotes funding as an absolute amount per contract; ccxt divides it by the mark price.

@@ -72,8 +72,8 @@ export async function startExchangeSim(options: ExchangeSimOptions = {}): Promis
     krakenfutures: krakenFuturesListener(keys, ledgers.krakenfutures, log('krakenfutures')),
   };
   installFaults(exchanges.binanceusdm, 'binanceusdm', faults, (reply) => reply.code(BINANCE_RATE_LIMITED.status).send({ code: BINANCE_RATE_LIMITED.code, msg: BINANCE_RATE_LIMITED.msg }));
-  installFaults(exchanges.bybit, 'bybit', faults, (reply) => reply.code(200).send(BYBIT_RATE_LIMITED()));
-  installFaults(exchanges.krakenfutures, 'krakenfutures', faults, (reply) => reply.code(200).send(KRAKEN_FUTURES_RATE_LIMITED()));
+  installFaults(exchanges.bybit, 'bybit', faults, (reply) => reply.code(200).send(BYBIT_RATE_LIMITED(clock.now())));
+  installFaults(exchanges.krakenfutures, 'krakenfutures', faults, (reply) => reply.code(200).send(KRAKEN_FUTURES_RATE_LIMITED(clock.now())));
   let urls: ExchangeSimUrls | undefined;
   const admin = adminListener({ keys, clock, faults, ledgers }, () => urls ?? {}, log('admin'));
   const started: FastifyInstance[] = [];

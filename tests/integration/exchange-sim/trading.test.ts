@@ -104,7 +104,7 @@ describe.each(CASES)('$exchange $symbol ($kind)', (c) => {
     const trades = await ex.fetchMyTrades(c.symbol);
     expect(trades.map((t) => t.price)).toEqual([entry, exit]);
     close(trades[0]?.fee?.cost ?? NaN, value(c, c.amount, entry) * c.taker, value(c, c.amount, entry));
-    const found = await ex.fetchOrder(opened.id, c.symbol, { acknowledged: true });
+    const found = await ex.fetchOrder(String(opened.id), c.symbol, { acknowledged: true });
     expect(found.status).toBe('closed');
     expect(await ex.fetchPositions([c.symbol]).then((ps) => ps.filter((p) => (p.contracts ?? 0) > 0))).toEqual([]);
   });
@@ -154,7 +154,7 @@ describe.each(CASES)('$exchange $symbol ($kind)', (c) => {
     expect(error).toBeInstanceOf(c.exchange === 'krakenfutures' ? ccxt.DuplicateOrderId : ccxt.InvalidOrder);
     const open = await ex.fetchOpenOrders(c.symbol);
     expect(open.filter((o) => o.clientOrderId === id).map((o) => o.id)).toEqual([first.id]);
-    const cancelled = await ex.cancelOrder(first.id, c.symbol);
+    const cancelled = await ex.cancelOrder(String(first.id), c.symbol);
     expect(cancelled.id).toBe(first.id);
     expect(await ex.fetchOpenOrders(c.symbol)).toEqual([]);
   });
