@@ -190,6 +190,27 @@ describe.each(CASES)('$exchange $symbol ($kind)', (c) => {
   });
 });
 
+describe.each(CASES.filter((c) => c.exchange !== 'krakenfutures'))('$exchange $symbol: isolated margin', (c) => {
+  it('reports the liquidation price computed by hand', async () => {
+    const ex = clientFor(c.exchange);
+    await ex.loadMarkets();
+    await ex.setMarginMode('isolated', c.symbol);
+    await ex.setLeverage(20, c.symbol);
+    const entry = priceNow(c.tick);
+    await ex.createOrder(c.symbol, 'market', 'buy', c.amount);
+    const [position] = await ex.fetchPositions([c.symbol]);
+    const mmr = c.exchange === 'binanceusdm' ? 0.004 : 0.005;
+    // Margin + PnL = maintenance: linear P = E(1 − 1/L)/(1 − mmr); inverse P = E·L(1 + mmr)/(L + 1).
+    const expected = c.kind === 'linear' ? (entry * (1 - 1 / 20)) / (1 - mmr) : (entry * 20 * (1 + mmr)) / 21;
+    expect(position?.liquidationPrice).toBe(onTick(expected, c.tick));
+    // ccxt reads Binance's margin type; Bybit's tradeMode (1 = isolated) it leaves in `info`.
+    if (c.exchange === 'bybit') expect((position?.info as { tradeMode: string }).tradeMode).toBe('1');
+    else expect(position?.marginMode).toBe('isolated');
+    // Bybit keeps one margin mode per unified account and refuses to change it with a position open.
+    expect(await failureOf(ex.setMarginMode('cross', c.symbol))).toBeInstanceOf(ccxt.ExchangeError);
+  });
+});
+
 describe('errors, signatures, clock and faults', () => {
   it('refuses an unknown symbol with each exchange\'s error, raised as BadSymbol', async () => {
     const binance = clientFor('binanceusdm');
