@@ -232,6 +232,9 @@ export function binanceTradingRoutes(app: FastifyInstance, { ledger, authenticat
     if (side !== 'BUY' && side !== 'SELL') return { error: missing('side') };
     if (!type) return { error: missing('type') };
     if (!quantityText) return { error: missing('quantity') };
+    // Accounts here are in one-way mode: a hedge-mode position side is refused as Binance refuses it.
+    const positionSide = params.get('positionSide');
+    if (positionSide !== null && positionSide !== 'BOTH') return { error: fail(400, -4061, "Order's position side does not match user's setting.") };
     const isStop = type === 'STOP' || type === 'STOP_MARKET';
     const isTakeProfit = type === 'TAKE_PROFIT' || type === 'TAKE_PROFIT_MARKET';
     const triggerText = params.get(conditional ? 'triggerPrice' : 'stopPrice');

@@ -26,8 +26,8 @@ const UNKNOWN_SYMBOL = fail(10001, 'Not supported symbols');
 
 export const BYBIT_RATE_LIMITED = (now: number) => envelope({}, 10006, 'Too many visits!', now);
 
-/** `time` is the server's time: the simulator clock where the caller has it. */
-export const envelope = (result: unknown, retCode = 0, retMsg = 'OK', time = Date.now()) => ({ retCode, retMsg, result, retExtInfo: {}, time });
+/** `time` is the server's time: the simulator clock. */
+export const envelope = (result: unknown, retCode: number, retMsg: string, time: number) => ({ retCode, retMsg, result, retExtInfo: {}, time });
 
 function refusalError(refusal: OrderRefusal, contract: Contract | undefined): { error: BybitRefusal } {
   switch (refusal) {
@@ -405,7 +405,7 @@ function positionView(ledger: Ledger, accountId: string, contract: Contract) {
     bustPrice: '',
     positionBalance: money(p.initialMargin),
     leverageSysUpdatedTime: '',
-    size: Math.abs(p.quantity).toFixed(q).replace(/\.?0+$/, '') || '0',
+    size: String(Number(Math.abs(p.quantity).toFixed(q))),
     positionStatus: 'Normal',
     mmrSysUpdatedTime: '',
     stopLoss: '',

@@ -3,7 +3,7 @@
 // in the coin (one margin account each, e.g. fi_xbtusd). Order parameters arrive in the query string,
 // as ccxt sends them. Margin is cross unless a max leverage is set for the symbol, which makes it isolated.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { FUNDING_INTERVAL_MS, MINUTE_MS } from '../src-shared/market-series.ts';
+import { MINUTE_MS } from '../src-shared/market-series.ts';
 import { wireRequest, type WireRequest } from './http.ts';
 import type { KeyOf } from './keys.ts';
 import type { KrakenFuturesRefusal } from './kraken-futures.ts';
@@ -272,7 +272,8 @@ function ticker(ledger: Ledger, contract: Contract) {
     suspended: false,
     // Kraken quotes funding as an absolute amount per contract; ccxt divides it by the mark price.
     fundingRate: ledger.fundingRate(contract, now) * last,
-    fundingRatePrediction: ledger.fundingRate(contract, now + FUNDING_INTERVAL_MS) * last,
+    // The next interval's rate depends on prices not yet made; the best prediction is the current one.
+    fundingRatePrediction: ledger.fundingRate(contract, now) * last,
     postOnly: false,
     high24h: Math.max(last, ...day.map((c) => c.high)),
     low24h: Math.min(last, ...day.map((c) => c.low)),

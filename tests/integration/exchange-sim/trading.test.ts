@@ -92,6 +92,7 @@ describe.each(CASES)('$exchange $symbol ($kind)', (c) => {
     const opened = await ex.createOrder(c.symbol, 'market', 'buy', c.amount, undefined, { clientOrderId: `open${c.exchange.slice(0, 3)}${c.kind}` });
     const [position] = await ex.fetchPositions([c.symbol]);
     expect(position?.side).toBe('long');
+    expect(position?.contracts).toBe(c.amount);
     expect(position?.entryPrice).toBe(entry);
 
     sim.clock.advance(37 * MINUTE_MS);
