@@ -180,6 +180,8 @@ interface Account {
   realisedBySymbol: Map<string, number>;
   settings: Map<string, SymbolSettings>;
   orders: SimOrder[];
+  /** The orders still open, so matching each minute does not walk the account's whole history. */
+  open: Set<SimOrder>;
   byClientId: Map<string, SimOrder>;
   fills: SimFill[];
   funding: FundingPayment[];
@@ -194,9 +196,25 @@ export interface LedgerOptions {
   market: MarketData;
 }
 
+/** How many minute prices MarketData remembers: reading one regenerates its 12-hour block. */
+const PRICE_CACHE_SIZE = 4096;
+
 /** The shared deterministic market, one series per base asset, made on first use. */
 export class MarketData {
   readonly #series = new Map<string, MarketSeries>();
+  readonly #prices = new Map<string, number>();
+
+  /** The series' last price at `ms` (constant within a minute), remembered. */
+  priceAt(base: string, ms: number): number {
+    const key = `${base}:${Math.floor(ms / MINUTE_MS)}`;
+    let price = this.#prices.get(key);
+    if (price === undefined) {
+      price = this.series(base).priceAt(ms);
+      if (this.#prices.size >= PRICE_CACHE_SIZE) this.#prices.clear();
+      this.#prices.set(key, price);
+    }
+    return price;
+  }
 
   series(base: string): MarketSeries {
     let series = this.#series.get(base);
@@ -273,7 +291,7 @@ export class Ledger {
 
   /** The last traded price, on the contract's tick. */
   price(contract: Contract, at = this.#clock.now()): number {
-    return roundTo(this.#market.series(contract.base).priceAt(at), contract.tickSize);
+    return roundTo(this.#market.priceAt(contract.base, at), contract.tickSize);
   }
 
   /**
@@ -320,6 +338,7 @@ export class Ledger {
       realisedBySymbol: new Map(),
       settings: new Map(),
       orders: [],
+      open: new Set(),
       byClientId: new Map(),
       fills: [],
       funding: [],
@@ -358,7 +377,7 @@ export class Ledger {
     const current = this.settings(accountId, contract);
     if (current.marginMode === marginMode) return 'unchanged';
     const position = account.positions.get(contract.symbol);
-    if ((position && position.quantity !== 0) || account.orders.some((o) => o.symbol === contract.symbol && o.status === 'open')) return 'busy';
+    if ((position && position.quantity !== 0) || [...account.open].some((o) => o.symbol === contract.symbol)) return 'busy';
     account.settings.set(contract.symbol, { ...current, marginMode });
     return 'ok';
   }
@@ -443,6 +462,7 @@ export class Ledger {
       updatedAt: now,
     };
     account.orders.push(order);
+    account.open.add(order);
     if (order.clientId !== undefined) account.byClientId.set(order.clientId, order);
     if (!order.trigger && marketable) this.#execute(account, contract, order, mark, false, now);
     return { order };
@@ -452,11 +472,7 @@ export class Ledger {
   cancelOrder(accountId: string, by: { id?: string | undefined; seq?: number | undefined; clientId?: string | undefined }): SimOrder | undefined {
     this.settle();
     const order = this.order(accountId, by);
-    if (order && order.status === 'open') {
-      order.status = 'cancelled';
-      order.cancelReason = 'owner';
-      order.updatedAt = this.#clock.now();
-    }
+    if (order && order.status === 'open') this.#finish(this.#account(accountId), order, 'cancelled', this.#clock.now(), 'owner');
     return order;
   }
 
@@ -501,7 +517,8 @@ export class Ledger {
     return this.#balanceOf(this.#account(accountId), asset);
   }
 
-  #balanceOf(account: Account, asset: string): BalanceView {
+  /** `marks` prices positions at a past minute while settling; otherwise the current price is used. */
+  #balanceOf(account: Account, asset: string, marks?: ReadonlyMap<string, number>): BalanceView {
     const wallet = account.wallet.get(asset) ?? 0;
     let unrealisedPnl = 0;
     let crossPnl = 0;
@@ -511,7 +528,7 @@ export class Ledger {
       const contract = this.#contracts.get(symbol);
       if (!contract || contract.settle !== asset || position.quantity === 0) continue;
       const settings = this.#settingsOf(account, contract);
-      const mark = this.price(contract);
+      const mark = marks?.get(symbol) ?? this.price(contract);
       const size = Math.abs(position.quantity);
       const pnl = pnlOf(contract, position.quantity > 0 ? 1 : -1, size, position.entryPrice, mark);
       unrealisedPnl += pnl;
@@ -536,8 +553,8 @@ export class Ledger {
   /** Margin held for resting, untriggered-or-triggered limit orders that would open exposure. */
   #orderMargin(account: Account, asset: string): number {
     let margin = 0;
-    for (const order of account.orders) {
-      if (order.status !== 'open' || order.reduceOnly || order.type !== 'limit' || (order.trigger && order.triggeredAt === undefined)) continue;
+    for (const order of account.open) {
+      if (order.reduceOnly || order.type !== 'limit' || (order.trigger && order.triggeredAt === undefined)) continue;
       const contract = this.#contracts.get(order.symbol);
       if (!contract || contract.settle !== asset) continue;
       const leverage = this.#settingsOf(account, contract).leverage;
@@ -550,7 +567,7 @@ export class Ledger {
    * The price at which margin plus unrealised PnL falls to the maintenance margin. An isolated position
    * is backed by its own margin; a cross position by the wallet less what everything else uses.
    */
-  #liquidationPrice(account: Account, contract: Contract, settings: SymbolSettings): number {
+  #liquidationPrice(account: Account, contract: Contract, settings: SymbolSettings, marks?: ReadonlyMap<string, number>): number {
     const position = account.positions.get(contract.symbol);
     if (!position || position.quantity === 0) return 0;
     const q = Math.abs(position.quantity);
@@ -560,8 +577,8 @@ export class Ledger {
     if (settings.marginMode === 'isolated') {
       margin = position.isolatedMargin;
     } else {
-      const balance = this.#balanceOf(account, contract.settle);
-      const mark = this.price(contract);
+      const balance = this.#balanceOf(account, contract.settle, marks);
+      const mark = marks?.get(contract.symbol) ?? this.price(contract);
       const own = pnlOf(contract, position.quantity > 0 ? 1 : -1, q, entry, mark);
       const ownMargin = settleValue(contract, q, mark) / settings.leverage;
       margin = balance.available + ownMargin - own;
@@ -593,16 +610,17 @@ export class Ledger {
   #settleRange(from: number, to: number): void {
     const active = this.contracts().filter((contract) =>
       [...this.#accounts.values()].some(
-        (a) => (a.positions.get(contract.symbol)?.quantity ?? 0) !== 0 || a.orders.some((o) => o.symbol === contract.symbol && o.status === 'open'),
+        (a) => (a.positions.get(contract.symbol)?.quantity ?? 0) !== 0 || [...a.open].some((o) => o.symbol === contract.symbol),
       ),
     );
     if (active.length === 0) return;
     const minutes = new Map(active.map((contract) => [contract.symbol, this.#market.series(contract.base).candles(MINUTE_MS, from, to).map((c) => this.#onTick(contract, c))]));
     for (let t = from; t < to; t += MINUTE_MS) {
       const index = (t - from) / MINUTE_MS;
+      const marks = new Map(active.map((contract) => [contract.symbol, minutes.get(contract.symbol)?.[index]?.close ?? this.price(contract, t + MINUTE_MS)]));
       for (const contract of active) {
         const candle = minutes.get(contract.symbol)?.[index];
-        if (candle) for (const account of this.#accounts.values()) this.#matchMinute(account, contract, candle);
+        if (candle) for (const account of this.#accounts.values()) this.#matchMinute(account, contract, candle, marks);
       }
       const close = t + MINUTE_MS;
       if (close % FUNDING_INTERVAL_MS === 0) {
@@ -614,10 +632,10 @@ export class Ledger {
     }
   }
 
-  #matchMinute(account: Account, contract: Contract, candle: Candle): void {
+  #matchMinute(account: Account, contract: Contract, candle: Candle, marks: ReadonlyMap<string, number>): void {
     const closesAt = candle.time + MINUTE_MS;
-    for (const order of account.orders) {
-      if (order.status !== 'open' || order.symbol !== contract.symbol || order.createdAt >= closesAt) continue;
+    for (const order of account.open) {
+      if (order.symbol !== contract.symbol || order.createdAt >= closesAt) continue;
       if (order.trigger && order.triggeredAt === undefined) {
         if (!this.#fires(order.trigger, candle.high, candle.low)) continue;
         order.triggeredAt = closesAt;
@@ -638,7 +656,7 @@ export class Ledger {
     }
     const position = account.positions.get(contract.symbol);
     if (position && position.quantity !== 0) {
-      const liquidation = this.#liquidationPrice(account, contract, this.#settingsOf(account, contract));
+      const liquidation = this.#liquidationPrice(account, contract, this.#settingsOf(account, contract), marks);
       if (liquidation > 0 && (position.quantity > 0 ? candle.low <= liquidation : candle.high >= liquidation)) this.#liquidate(account, contract, liquidation, closesAt);
     }
   }
@@ -656,17 +674,14 @@ export class Ledger {
       const reducible = held * direction < 0 ? Math.abs(held) : 0;
       quantity = Math.min(quantity, reducible);
       if (quantity <= 0) {
-        order.status = 'cancelled';
-        order.cancelReason = 'reduce-only';
-        order.updatedAt = time;
+        this.#finish(account, order, 'cancelled', time, 'reduce-only');
         return;
       }
     }
     const fill = this.#applyFill(account, contract, order.side, quantity, price, maker, time, false);
     order.averagePrice = (order.averagePrice * order.filled + price * quantity) / (order.filled + quantity);
     order.filled += quantity;
-    order.status = 'filled';
-    order.updatedAt = time;
+    this.#finish(account, order, 'filled', time, undefined);
     account.fills.push({ ...fill, orderSeq: order.seq, orderId: order.id, clientId: order.clientId });
   }
 
@@ -728,12 +743,8 @@ export class Ledger {
     if (!position || position.quantity === 0) return;
     const side: Side = position.quantity > 0 ? 'sell' : 'buy';
     account.fills.push(this.#applyFill(account, contract, side, Math.abs(position.quantity), price, false, time, true));
-    for (const order of account.orders) {
-      if (order.symbol === contract.symbol && order.status === 'open' && order.reduceOnly) {
-        order.status = 'cancelled';
-        order.cancelReason = 'reduce-only';
-        order.updatedAt = time;
-      }
+    for (const order of account.open) {
+      if (order.symbol === contract.symbol && order.reduceOnly) this.#finish(account, order, 'cancelled', time, 'reduce-only');
     }
   }
 
@@ -745,6 +756,13 @@ export class Ledger {
     const amount = -(position.quantity > 0 ? 1 : -1) * rate * settleValue(contract, Math.abs(position.quantity), markPrice);
     this.#credit(account, contract.settle, amount);
     account.funding.push({ seq: this.#nextSeq(), symbol: contract.symbol, time, rate, markPrice, positionQty: position.quantity, amount, asset: contract.settle });
+  }
+
+  #finish(account: Account, order: SimOrder, status: 'filled' | 'cancelled', time: number, reason: SimOrder['cancelReason']): void {
+    order.status = status;
+    order.cancelReason = reason;
+    order.updatedAt = time;
+    account.open.delete(order);
   }
 
   #credit(account: Account, asset: string, amount: number): void {
