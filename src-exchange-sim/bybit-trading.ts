@@ -95,8 +95,10 @@ export function bybitTradingRoutes(app: FastifyInstance, { ledger, authenticate 
         return send(reply, answer(outcome.key, params));
       },
     });
+  // An empty parameter counts as not sent, as Bybit reads it (ccxt sends `orderId=` when looking up by orderLinkId).
   const str = (params: Record<string, unknown>, name: string): string | undefined => {
     const value = params[name];
+    if (value === '') return undefined;
     return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
   };
   const contractOf = (params: Record<string, unknown> | URLSearchParams): Contract | { error: BybitRefusal } => {

@@ -196,7 +196,12 @@ export function krakenFuturesTradingRoutes(app: FastifyInstance, { ledger, authe
     serverTime: serverTime(),
   }));
   privateRoute('GET', '/derivatives/api/v3/orders/status', (key, params) => {
-    const listed = (name: string) => params.getAll(name).concat(params.getAll(`${name}[]`)).flatMap((v) => v.split(',')).filter(Boolean);
+    // Lists arrive repeated, bracketed or indexed (`orderIds=a`, `orderIds[]=a`, `orderIds[0]=a`), or comma-separated.
+    const listed = (name: string) =>
+      [...params.entries()]
+        .filter(([key]) => key === name || key.startsWith(`${name}[`))
+        .flatMap(([, value]) => value.split(','))
+        .filter(Boolean);
     const ids = new Set(listed('orderIds'));
     const clientIds = new Set(listed('cliOrdIds'));
     const orders = ledger.orders(key.apiKey).filter((o) => (ids.size === 0 && clientIds.size === 0) || ids.has(o.id) || (o.clientId !== undefined && clientIds.has(o.clientId)));

@@ -277,7 +277,14 @@ describe('errors, signatures, clock and faults', () => {
     expect(await failureOf(ex.createOrder(symbol, 'market', 'buy', 0.01, undefined, { clientOrderId }))).toBeInstanceOf(ccxt.NetworkError);
     const trades = await ex.fetchMyTrades(symbol);
     expect(trades).toHaveLength(1);
+    // Another order first, so a lookup that ignored the client id would find the wrong one.
+    await ex.createOrder(symbol, 'market', 'sell', 0.01, undefined, { clientOrderId: `${clientOrderId}-b` });
+    const found =
+      exchange === 'krakenfutures'
+        ? await ex.fetchOrders(undefined, undefined, undefined, { cliOrdIds: [clientOrderId] })
+        : [await ex.fetchOrder('', symbol, exchange === 'bybit' ? { acknowledged: true, orderLinkId: clientOrderId } : { clientOrderId })];
+    expect(found.map((o) => [o.clientOrderId, o.status, o.side])).toEqual([[clientOrderId, 'closed', 'buy']]);
     expect(await failureOf(ex.createOrder(symbol, 'market', 'buy', 0.01, undefined, { clientOrderId }))).toBeInstanceOf(ccxt.InvalidOrder);
-    expect(await ex.fetchMyTrades(symbol)).toHaveLength(1);
+    expect(await ex.fetchMyTrades(symbol)).toHaveLength(2);
   });
 });
