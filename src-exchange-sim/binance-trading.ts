@@ -113,14 +113,13 @@ export function binanceTradingRoutes(app: FastifyInstance, { ledger, authenticat
     const timeframe = TIMEFRAMES[params.get('interval') as keyof typeof TIMEFRAMES];
     if (!timeframe) return { error: fail(400, -1120, 'Invalid interval.') };
     const limit = Math.min(Number(params.get('limit') ?? 500), 1500);
-    if (!(limit >= 1)) return { error: fail(400, -1130, "Data sent for parameter 'limit' is not valid.") };
+    if (!Number.isInteger(limit) || limit < 1) return { error: fail(400, -1130, "Data sent for parameter 'limit' is not valid.") };
     const start = params.get('startTime');
     const end = params.get('endTime');
-    const now = ledger.now();
-    const to = end ? Number(end) + 1 : now + timeframe;
-    const from = start ? Number(start) : to - (limit + 1) * timeframe;
-    const candles = ledger.candles(contract, timeframe, from, to);
-    const chosen = start ? candles.slice(0, limit) : candles.slice(-limit);
+    for (const [name, value] of [['startTime', start], ['endTime', end]] as const) {
+      if (value !== null && !/^\d{1,16}$/.test(value)) return { error: fail(400, -1100, `Illegal characters found in parameter '${name}'; legal range is '^[0-9]{1,20}$'.`) };
+    }
+    const chosen = ledger.candleWindow(contract, timeframe, { start: start === null ? undefined : Number(start), end: end === null ? undefined : Number(end), limit, anchor: 'start' });
     const decimals = decimalsOf(contract.tickSize);
     return chosen.map((c) => {
       const volume = c.volume;

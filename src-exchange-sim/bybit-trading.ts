@@ -126,12 +126,11 @@ export function bybitTradingRoutes(app: FastifyInstance, { ledger, authenticate 
     if (![1, 5, 15, 60, 240, 1440].includes(minutes)) return fail(10001, 'params error: interval invalid');
     const timeframe = minutes * MINUTE_MS;
     const limit = Math.min(Number(params.get('limit') ?? 200), 1000);
+    if (!Number.isInteger(limit) || limit < 1) return fail(10001, 'params error: limit invalid');
     const start = params.get('start');
     const end = params.get('end');
-    const to = end ? Number(end) + 1 : ledger.now() + timeframe;
-    const from = start ? Number(start) : to - (limit + 1) * timeframe;
-    const candles = ledger.candles(contract, timeframe, from, to);
-    const chosen = start && !end ? candles.slice(0, limit) : candles.slice(-limit);
+    if ((start !== null && !/^\d{1,16}$/.test(start)) || (end !== null && !/^\d{1,16}$/.test(end))) return fail(10001, 'params error: start/end invalid');
+    const chosen = ledger.candleWindow(contract, timeframe, { start: start === null ? undefined : Number(start), end: end === null ? undefined : Number(end), limit, anchor: 'end' });
     const d = decimalsOf(contract.tickSize);
     // Newest first, as Bybit sends them. Inverse volume is in contracts (USD), turnover in coin.
     const list = chosen.reverse().map((c) => {

@@ -77,11 +77,12 @@ export function krakenFuturesTradingRoutes(app: FastifyInstance, { ledger, authe
     if (!contract) return error('contractNotFound');
     const timeframe = RESOLUTIONS[resolution];
     if (!timeframe) return error('invalidArgument: resolution');
-    const now = ledger.now();
-    const to = params.get('to') ? Number(params.get('to')) * 1000 + 1 : now + timeframe;
-    const from = params.get('from') ? Number(params.get('from')) * 1000 : to - 2000 * timeframe;
+    const from = params.get('from');
+    const to = params.get('to');
+    if ((from !== null && !/^\d{1,13}$/.test(from)) || (to !== null && !/^\d{1,13}$/.test(to))) return error('invalidArgument: from/to');
     const d = decimalsOf(contract.tickSize);
-    const candles = ledger.candles(contract, timeframe, from, to).slice(0, 2000);
+    // Seconds on the wire; at most 2000 candles, counted from `from` when it is given.
+    const candles = ledger.candleWindow(contract, timeframe, { start: from === null ? undefined : Number(from) * 1000, end: to === null ? undefined : Number(to) * 1000, limit: 2000, anchor: 'start' });
     return {
       candles: candles.map((c) => ({ time: c.time, open: c.open.toFixed(d), high: c.high.toFixed(d), low: c.low.toFixed(d), close: c.close.toFixed(d), volume: contract.kind === 'linear' ? c.volume.toFixed(4) : String(Math.round(c.volume * c.close)) })),
       more_candles: false,

@@ -320,6 +320,23 @@ export class Ledger {
     return out;
   }
 
+  /**
+   * At most `limit` candles between `start` and `end` (default: now). When both bounds are given,
+   * `anchor` says which end the exchange counts from; only that window is generated, whatever range
+   * a client asks for.
+   */
+  candleWindow(contract: Contract, timeframeMs: number, window: { start?: number | undefined; end?: number | undefined; limit: number; anchor: 'start' | 'end' }): Candle[] {
+    const { start, end, limit } = window;
+    const latest = Math.min(this.#clock.now() + timeframeMs, end === undefined ? Infinity : end + 1);
+    if (start !== undefined && (end === undefined || window.anchor === 'start')) {
+      // Counting starts at the first candle that exists, as it does for a contract listed after `start`.
+      const first = Math.max(start, this.#market.series(contract.base).spec.originMs);
+      return this.candles(contract, timeframeMs, first, Math.min(latest, first + limit * timeframeMs));
+    }
+    const from = Math.max(start ?? 0, latest - (limit + 1) * timeframeMs);
+    return this.candles(contract, timeframeMs, from, latest).slice(-limit);
+  }
+
   fundingRate(contract: Contract, at = this.#clock.now()): number {
     return this.#market.series(contract.base).fundingRate(at);
   }

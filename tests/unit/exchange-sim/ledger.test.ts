@@ -231,6 +231,20 @@ describe('the clock', () => {
     expect(seen).toEqual([START + 6 * MINUTE_MS]);
   });
 
+  it('windows candles by limit, counted from the start or from the end as the exchange does', () => {
+    const { ledger } = setup();
+    const hour = 60 * MINUTE_MS;
+    const fromStart = ledger.candleWindow(LINEAR, hour, { start: 0, end: START, limit: 3, anchor: 'start' });
+    expect(fromStart.map((c) => c.time)).toEqual([0, 1, 2].map((i) => DEFAULT_SERIES_ORIGIN_MS + i * hour));
+    const fromEnd = ledger.candleWindow(LINEAR, hour, { start: 0, end: START, limit: 3, anchor: 'end' });
+    const lastHour = Math.floor(START / hour) * hour;
+    expect(fromEnd.map((c) => c.time)).toEqual([lastHour - 2 * hour, lastHour - hour, lastHour]);
+    const latest = ledger.candleWindow(LINEAR, hour, { limit: 2, anchor: 'end' });
+    expect(latest.map((c) => c.time)).toEqual([lastHour - hour, lastHour]);
+    // Nothing after now, however far the window reaches.
+    expect(ledger.candleWindow(LINEAR, hour, { start: lastHour, limit: 100, anchor: 'start' }).map((c) => c.time)).toEqual([lastHour]);
+  });
+
   it('shows the forming candle from the minutes closed so far, never a later one', () => {
     const { clock, ledger } = setup();
     clock.set(START + 3 * 3_600_000 + 17 * MINUTE_MS + 30_000);
