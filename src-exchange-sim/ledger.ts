@@ -668,7 +668,10 @@ export class Ledger {
       if (order.type !== 'limit' || order.price === undefined) continue;
       const limit = order.price;
       if (order.side === 'buy' ? candle.low <= limit : candle.high >= limit) {
-        this.#execute(account, contract, order, order.side === 'buy' ? Math.min(limit, candle.open) : Math.max(limit, candle.open), true, closesAt);
+        // A limit resting since before this minute gets the better open if the market gapped through it;
+        // one a stop placed during this minute was only there after the trigger, so gets its price.
+        const gapped = order.triggeredAt === closesAt ? limit : order.side === 'buy' ? Math.min(limit, candle.open) : Math.max(limit, candle.open);
+        this.#execute(account, contract, order, gapped, true, closesAt);
       }
     }
     const position = account.positions.get(contract.symbol);

@@ -181,6 +181,12 @@ describe('order rules', () => {
     clock.set(fired.time + MINUTE_MS);
     expect(order.triggeredAt).toBe(fired.time + MINUTE_MS);
     expect(order.status).toBe('open');
+    near(ledger.balance('a', 'USDT').orderMargin, (0.01 * (order.price as number)) / 10);
+    const later = series.candles(MINUTE_MS, fired.time + MINUTE_MS, START + 20 * 24 * 3_600_000).find((m) => tick(m.low, 0.1) <= (order.price as number));
+    if (!later) throw new Error('the market never comes back to the limit in 20 days');
+    clock.set(later.time + MINUTE_MS);
+    expect(order.status).toBe('filled');
+    expect(ledger.fills('a').at(-1)).toMatchObject({ price: order.price, maker: true });
   });
 
   it('refuses a reduce-only order with nothing to reduce and clips one larger than the position', () => {
