@@ -48,7 +48,7 @@ function refusalError(refusal: OrderRefusal, contract: Contract | undefined): { 
     case 'reduce-only-rejected':
       return fail(110017, 'Reduce-only rule not satisfied');
     case 'post-only-would-take':
-      // Bybit accepts such an order and cancels it at once (EC_PostOnlyWillTakeLiquidity); the simulator refuses it outright.
+      // Not reached: Bybit accepts such an order and cancels it at once (cancelPostOnlyTaker).
       return fail(10001, 'params error: PostOnly order would take liquidity');
     case 'would-trigger-immediately':
       return fail(110092, 'expect Rising, but trigger_price <= current');
@@ -222,6 +222,7 @@ export function bybitTradingRoutes(app: FastifyInstance, { ledger, authenticate 
       reduceOnly: params.reduceOnly === true || params.reduceOnly === 'true',
       postOnly: str(params, 'timeInForce') === 'PostOnly',
       clientId: orderLinkId,
+      cancelPostOnlyTaker: true,
     });
     if ('refusal' in outcome) return refusalError(outcome.refusal, contract);
     return { orderId: outcome.order.id, orderLinkId: outcome.order.clientId ?? '' };
@@ -434,7 +435,7 @@ function orderView(ledger: Ledger, accountId: string, order: SimOrder) {
     orderLinkId: order.clientId ?? '',
     slLimitPrice: '0',
     orderId: order.id,
-    cancelType: order.status === 'cancelled' ? (order.cancelReason === 'reduce-only' ? 'CancelByReduceOnly' : 'CancelByUser') : 'UNKNOWN',
+    cancelType: order.cancelReason === 'reduce-only' ? 'CancelByReduceOnly' : order.cancelReason === 'owner' ? 'CancelByUser' : 'UNKNOWN',
     avgPrice: order.filled > 0 ? order.averagePrice.toFixed(d) : '',
     stopOrderType: order.trigger ? 'Stop' : '',
     lastPriceOnCreated: ledger.price(contract, order.createdAt).toFixed(d),
@@ -447,7 +448,7 @@ function orderView(ledger: Ledger, accountId: string, order: SimOrder) {
     triggerDirection: order.trigger ? (order.trigger.direction === 'rise' ? '1' : '2') : '0',
     blockTradeId: '',
     cumFeeDetail: order.filled > 0 ? { [contract.settle]: money(fee) } : {},
-    rejectReason: 'EC_NoError',
+    rejectReason: order.cancelReason === 'post-only' ? 'EC_PostOnlyWillTakeLiquidity' : 'EC_NoError',
     isLeverage: '',
     price: (order.price ?? 0).toFixed(d),
     orderIv: '',

@@ -60,8 +60,8 @@ export interface SimOrder {
   reduceOnly: boolean;
   postOnly: boolean;
   status: 'open' | 'filled' | 'cancelled';
-  /** Why a cancelled order was cancelled: by the owner, or because a reduce-only order had nothing to reduce. */
-  cancelReason: 'owner' | 'reduce-only' | undefined;
+  /** Why a cancelled order was cancelled: by the owner, a reduce-only order with nothing to reduce, a post-only order that would have taken. */
+  cancelReason: 'owner' | 'reduce-only' | 'post-only' | undefined;
   createdAt: number;
   updatedAt: number;
 }
@@ -157,6 +157,8 @@ export interface OrderRequest {
   clientId?: string | undefined;
   /** Binance refuses a stop that would fire at once; the others accept it and fire it. */
   refuseImmediateTrigger?: boolean | undefined;
+  /** Bybit accepts a post-only order that would take and cancels it at once; the others refuse it. */
+  cancelPostOnlyTaker?: boolean | undefined;
 }
 
 interface Position {
@@ -449,9 +451,10 @@ export class Ledger {
     const fires = request.trigger ? this.#fires(request.trigger, mark, mark) : false;
     if (request.trigger && fires && request.refuseImmediateTrigger) return { refusal: 'would-trigger-immediately' };
     const marketable = request.type === 'market' || (direction === 1 ? reference >= mark : reference <= mark);
-    if (request.postOnly && marketable && !request.trigger) return { refusal: 'post-only-would-take' };
+    const postOnlyTakes = Boolean(request.postOnly && marketable && !request.trigger);
+    if (postOnlyTakes && !request.cancelPostOnlyTaker) return { refusal: 'post-only-would-take' };
 
-    if (!request.reduceOnly) {
+    if (!request.reduceOnly && !postOnlyTakes) {
       const settings = this.settings(accountId, contract);
       const opening = Math.max(0, quantity - reducible);
       const required = settleValue(contract, opening, reference) / settings.leverage + settleValue(contract, quantity, reference) * contract.takerFee;
@@ -481,7 +484,8 @@ export class Ledger {
     account.orders.push(order);
     account.open.add(order);
     if (order.clientId !== undefined) account.byClientId.set(order.clientId, order);
-    if (!order.trigger && marketable) this.#execute(account, contract, order, mark, false, now);
+    if (postOnlyTakes) this.#finish(account, order, 'cancelled', now, 'post-only');
+    else if (!order.trigger && marketable) this.#execute(account, contract, order, mark, false, now);
     return { order };
   }
 

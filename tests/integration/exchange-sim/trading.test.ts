@@ -231,6 +231,25 @@ describe('errors, signatures, clock and faults', () => {
     expect(await ex.fetchMyTrades(symbol)).toEqual([]);
   });
 
+  it('treats a post-only order that would take as each exchange does', async () => {
+    const post = async (exchange: SimExchangeId, symbol: string) => {
+      const ex = clientFor(exchange);
+      await ex.loadMarkets();
+      const last = (await ex.fetchTicker(symbol)).last as number;
+      return { ex, call: ex.createOrder(symbol, 'limit', 'buy', 0.01, Math.round(last * 1.01), { postOnly: true }) };
+    };
+    const binance = await post('binanceusdm', 'BTC/USDT:USDT');
+    expect(await failureOf(binance.call)).toBeInstanceOf(ccxt.OrderNotFillable);
+    const kraken = await post('krakenfutures', 'BTC/USD:USD');
+    expect(await failureOf(kraken.call)).toBeInstanceOf(ccxt.OrderImmediatelyFillable);
+    // Bybit takes the order and cancels it at once.
+    const bybit = await post('bybit', 'BTC/USDT:USDT');
+    const accepted = await bybit.call;
+    const seen = await bybit.ex.fetchOrder(String(accepted.id), 'BTC/USDT:USDT', { acknowledged: true });
+    expect([seen.status, (seen.info as { rejectReason: string }).rejectReason]).toEqual(['canceled', 'EC_PostOnlyWillTakeLiquidity']);
+    expect(await bybit.ex.fetchMyTrades('BTC/USDT:USDT')).toEqual([]);
+  });
+
   it('moves the clock through the admin listener, and server time follows it', async () => {
     const before = sim.clock.now();
     const answer = await fetch(`${sim.urls.admin}/_sim/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advanceBy: 3_600_000 }) });

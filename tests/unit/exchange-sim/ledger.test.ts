@@ -212,6 +212,13 @@ describe('order rules', () => {
     expect(ledger.placeOrder('a', { symbol: 'BTCUSDT', side: 'buy', type: 'market', quantity: 0.01, trigger: { price: tick(price * 0.99, 0.1), direction: 'rise' }, refuseImmediateTrigger: true })).toEqual({ refusal: 'would-trigger-immediately' });
   });
 
+  it('cancels a post-only order that would take at once, when the exchange accepts it first', () => {
+    const { ledger } = setup();
+    const order = place(ledger, { symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 0.01, price: tick(priceAt(LINEAR, START) * 1.01, 0.1), postOnly: true, cancelPostOnlyTaker: true });
+    expect(order).toMatchObject({ status: 'cancelled', cancelReason: 'post-only', filled: 0 });
+    expect(ledger.fills('a')).toEqual([]);
+  });
+
   it('changes margin mode only while flat, and leverage only within the contract\'s range', () => {
     const { ledger } = setup();
     expect(ledger.setLeverage('a', LINEAR, 126)).toBe(false);
