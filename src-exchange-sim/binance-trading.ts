@@ -314,6 +314,19 @@ export function binanceTradingRoutes(app: FastifyInstance, { ledger, authenticat
         .map(view);
     });
   }
+  // Plain and conditional orders live in separate books, each cancelled as a whole on its own path.
+  privateRoute('DELETE', '/fapi/v1/allOpenOrders', (key, params) => {
+    const contract = contractOf(params);
+    if (isError(contract)) return contract;
+    ledger.cancelAll(key.apiKey, (o) => o.symbol === contract.symbol && !o.trigger);
+    return { code: 200, msg: 'The operation of cancel all open order is done.' };
+  });
+  privateRoute('DELETE', '/fapi/v1/algoOpenOrders', (key, params) => {
+    const contract = contractOf(params);
+    if (isError(contract)) return contract;
+    ledger.cancelAll(key.apiKey, (o) => o.symbol === contract.symbol && Boolean(o.trigger));
+    return { code: 200, msg: 'The operation of cancel all open order is done.' };
+  });
   privateRoute('GET', '/fapi/v1/allOrders', (key, params) => {
     const contract = contractOf(params);
     if (isError(contract)) return contract;

@@ -240,6 +240,18 @@ export function bybitTradingRoutes(app: FastifyInstance, { ledger, authenticate 
     ledger.cancelOrder(key.apiKey, { id: order.id });
     return { orderId: order.id, orderLinkId: order.clientId ?? '' };
   });
+  privateRoute('POST', '/v5/order/cancel-all', (key, params) => {
+    const category = str(params, 'category');
+    if (category !== 'linear' && category !== 'inverse') return fail(10001, 'params error: category invalid');
+    const symbol = str(params, 'symbol');
+    const settleCoin = str(params, 'settleCoin');
+    if (symbol && !inCategory(category).some((c) => c.symbol === symbol)) return UNKNOWN_SYMBOL;
+    const contracts = inCategory(category).filter((c) => (symbol ? c.symbol === symbol : !settleCoin || c.settle === settleCoin));
+    const symbols = new Set(contracts.map((c) => c.symbol));
+    const filter = str(params, 'orderFilter');
+    const cancelled = ledger.cancelAll(key.apiKey, (o) => symbols.has(o.symbol) && (filter === undefined || (filter === 'StopOrder') === Boolean(o.trigger)));
+    return { list: cancelled.map((o) => ({ orderId: o.id, orderLinkId: o.clientId ?? '' })), success: '1' };
+  });
   const orderList = (history: boolean) => (key: BybitKey, params: Record<string, unknown>) => {
     const category = str(params, 'category');
     if (category !== 'linear' && category !== 'inverse') return fail(10001, 'params error: category invalid');

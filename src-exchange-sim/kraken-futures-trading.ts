@@ -188,6 +188,22 @@ export function krakenFuturesTradingRoutes(app: FastifyInstance, { ledger, authe
       serverTime: receivedTime,
     };
   });
+  privateRoute('POST', '/derivatives/api/v3/cancelallorders', (key, params) => {
+    const symbol = params.get('symbol');
+    if (symbol !== null && !ledger.contract(symbol)) return error('contractNotFound');
+    const cancelled = ledger.cancelAll(key.apiKey, (o) => symbol === null || o.symbol === symbol);
+    return {
+      result: 'success',
+      cancelStatus: {
+        receivedTime: serverTime(),
+        cancelOnly: symbol ?? 'all',
+        status: cancelled.length > 0 ? 'cancelled' : 'noOrdersToCancel',
+        cancelledOrders: cancelled.map((o) => ({ order_id: o.id, ...(o.clientId ? { cliOrdId: o.clientId } : {}) })),
+        orderEvents: cancelled.map((o) => ({ uid: o.id, order: o.trigger ? triggerDetails(o) : orderDetails(ledger, o), type: 'CANCEL' })),
+      },
+      serverTime: serverTime(),
+    };
+  });
   privateRoute('GET', '/derivatives/api/v3/openorders', (key) => ({
     result: 'success',
     openOrders: ledger

@@ -497,6 +497,15 @@ export class Ledger {
     return order;
   }
 
+  /** Cancels every open order that `matches`; returns the cancelled orders. */
+  cancelAll(accountId: string, matches: (order: SimOrder) => boolean): SimOrder[] {
+    this.settle();
+    const account = this.#account(accountId);
+    const cancelled = [...account.open].filter(matches);
+    for (const order of cancelled) this.#finish(account, order, 'cancelled', this.#clock.now(), 'owner');
+    return cancelled;
+  }
+
   positions(accountId: string): PositionView[] {
     const account = this.#account(accountId);
     return [...account.positions.keys()].flatMap((symbol) => {

@@ -17,6 +17,7 @@ const METHODS = new Set([
   'fetchFundingRate',
   'createOrder',
   'cancelOrder',
+  'cancelAllOrders',
   'fetchOpenOrders',
   'fetchOrder',
   'fetchMyTrades',

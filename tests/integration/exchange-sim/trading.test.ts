@@ -160,6 +160,21 @@ describe.each(CASES)('$exchange $symbol ($kind)', (c) => {
     expect(await ex.fetchOpenOrders(c.symbol)).toEqual([]);
   });
 
+  it('cancels all open orders of the symbol at once', async () => {
+    const below = onTick(priceNow(c.tick) * 0.8, c.tick);
+    await ex.createOrder(c.symbol, 'limit', 'buy', c.amount, below);
+    await ex.createOrder(c.symbol, 'limit', 'buy', c.amount, onTick(below * 0.9, c.tick));
+    const above = onTick(priceNow(c.tick) * 1.2, c.tick);
+    await ex.createOrder(c.symbol, 'market', 'buy', c.amount, undefined, { triggerPrice: above, ...(c.exchange === 'bybit' ? { triggerDirection: 'above' } : {}) });
+    const open = async () => [...(await ex.fetchOpenOrders(c.symbol)), ...(c.exchange === 'binanceusdm' ? await ex.fetchOpenOrders(c.symbol, undefined, undefined, { trigger: true }) : [])];
+    expect(await open()).toHaveLength(3);
+    await ex.cancelAllOrders(c.symbol);
+    // Binance keeps conditional orders in a book of their own, cancelled on its own path.
+    expect(await open()).toHaveLength(c.exchange === 'binanceusdm' ? 1 : 0);
+    if (c.exchange === 'binanceusdm') await ex.cancelAllOrders(c.symbol, { trigger: true });
+    expect(await open()).toEqual([]);
+  });
+
   it('places a stop that fires when the price path reaches it', async () => {
     await ex.createOrder(c.symbol, 'market', 'buy', c.amount);
     const series = defaultSeries('BTC');
