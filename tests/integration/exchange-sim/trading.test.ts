@@ -296,6 +296,9 @@ describe('errors, signatures, clock and faults', () => {
     expect(await failureOf(ex.fetchTicker(symbol))).toBeInstanceOf(ccxt.NetworkError);
     await addFault({ exchange, mode: 'delay', path, delayMs: 50 });
     expect((await ex.fetchTicker(symbol)).last).toBeGreaterThan(0);
+    // The delayed request used the rule up and was still answered in full.
+    const left = (await (await fetch(`${sim.urls.admin}/_sim/faults`)).json()) as { faults: { exchange: string }[] };
+    expect(left.faults.filter((f) => f.exchange === exchange)).toEqual([]);
     expect((await ex.fetchTicker(symbol)).last).toBeGreaterThan(0);
   });
 
