@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
+import type { Clock } from '../src-server/clock.ts';
 import type { ApiConfig } from './config.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from './db/database.ts';
 import { healthModule } from './modules/health/index.ts';
@@ -9,13 +10,13 @@ import { exchangesModule } from './modules/exchanges/index.ts';
 import { createIdentity, identityModule, type Identity } from './modules/identity/index.ts';
 import { DEFAULT_THROTTLE } from './modules/identity/throttle.ts';
 import { regionsModule } from './modules/regions/index.ts';
-import { createServer } from './server.ts';
+import { createServer } from '../src-server/server.ts';
 
 export interface BuildAppOptions {
   /** Where log lines go (tests capture them); stdout by default. */
   logDestination?: DestinationStream;
   /** The clock sessions and challenges expire by (tests move it). */
-  now?: () => Date;
+  now?: Clock;
 }
 
 export type PlutarcApi = FastifyInstance & { database: DatabaseHandle; identity: Identity };

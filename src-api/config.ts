@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { idUrlPairs } from '../src-shared/id-url-pairs.ts';
 import { RegionId } from '../src-shared/regions.ts';
-import { ConfigError, LogLevel, problemsOf } from './env.ts';
+import { ConfigError, LogLevel, problemsOf } from '../src-server/env.ts';
 import { SESSION_LIFETIMES, type SessionLifetimes } from './modules/identity/sessions.ts';
 import { DEFAULT_THROTTLE } from './modules/identity/throttle.ts';
 import { ExchangeLatencyOverrides, type ExchangeLatencyTable } from './modules/regions/simulated-latencies.ts';

@@ -1,7 +1,7 @@
 // The API process: `node src-api/main.ts`. Configuration comes from PLUTARC_* environment variables.
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { packageVersion, startOrExit, stopOnSignals } from './process.ts';
+import { packageVersion, startOrExit, stopOnSignals } from '../src-server/process.ts';
 
 const config = await startOrExit(() => loadConfig(process.env, packageVersion()), [ConfigError]);
 const app = await buildApp(config);

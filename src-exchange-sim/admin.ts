@@ -1,7 +1,7 @@
 // The simulator's own control surface, on a separate loopback listener: the running stack and e2e
 // tests create keys here the way a user creates them in an exchange's web UI.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import { sendProblem } from '../src-api/problem.ts';
+import { sendProblem } from '../src-server/problem.ts';
 import { z } from 'zod';
 import type { SimClock } from './clock.ts';
 import { FaultRule, type FaultPlan } from './faults.ts';

@@ -1,10 +1,10 @@
 // The simulator process: `node src-exchange-sim/main.ts`. Configuration comes from PLUTARC_SIM_*
 // environment variables; keys are made afterwards through the admin listener (POST /_sim/keys).
-import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
-import pino from 'pino';
+import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
-import { ConfigError, LogLevel, problemsOf } from '../src-api/env.ts';
-import { startOrExit, stopOnSignals } from '../src-api/process.ts';
+import { ConfigError, LogLevel, problemsOf } from '../src-server/env.ts';
+import { createLogger } from '../src-server/logger.ts';
+import { startOrExit, stopOnSignals } from '../src-server/process.ts';
 import { startExchangeSim, type ExchangeSimReady } from './server.ts';
 
 const Port = z.coerce.number().int().min(0).max(65535).default(0);
@@ -24,11 +24,8 @@ const env = await startOrExit(() => {
   return parsed.data;
 }, [ConfigError]);
 
-const logger = pino({
-  level: env.PLUTARC_LOG_LEVEL,
-  // Method and path only: query strings carry signatures, headers carry keys.
-  serializers: { req: (req: FastifyRequest) => ({ method: req.method, path: req.url.split('?')[0], remoteAddress: req.ip }) },
-});
+// Query strings carry signatures and headers carry keys: the server logger keeps neither.
+const logger = createLogger(env.PLUTARC_LOG_LEVEL, undefined, 'exchange-sim');
 
 const sim = await startExchangeSim({
   host: env.PLUTARC_SIM_HOST,

@@ -1,6 +1,7 @@
 // The crypto every exchange's request check shares. Callers pass the bytes that arrived on the wire,
 // never a re-encoding of parsed parameters: a client whose encoding differs must fail here as it would live.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { constantTimeEqual } from '../src-server/secrets.ts';
 
 export type Bytes = string | Buffer;
 
@@ -15,9 +16,7 @@ export function sha256(payload: Bytes): Buffer {
 
 /** Compares the signature a client sent with the one we computed, without leaking where they differ. */
 export function signaturesMatch(sent: string, expected: string): boolean {
-  const a = Buffer.from(sent, 'utf8');
-  const b = Buffer.from(expected, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
+  return constantTimeEqual(sent, expected);
 }
 
 function asBytes(value: Bytes): Buffer {

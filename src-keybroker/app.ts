@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { createKeyBroker, type KeyBroker } from './broker.ts';
@@ -6,15 +5,17 @@ import type { BrokerConfig } from './config.ts';
 import type { Ed25519PublicJwk } from '../src-shared/keybroker.ts';
 import { KeyFileError, loadIdentity, loadMasterKey, loadServiceToken, prepareDataDir } from './key-files.ts';
 import { masterKeyCheck } from './keyring.ts';
-import { createServer } from '../src-api/server.ts';
+import { systemClock, type Clock } from '../src-server/clock.ts';
+import { constantTimeEqual } from '../src-server/secrets.ts';
+import { createServer } from '../src-server/server.ts';
 import { instanceRoutes, orchestratorRoutes, publicRoutes, sealingRoutes } from './routes.ts';
 import { openStore, type BrokerStore } from './store.ts';
 
 export interface BuildBrokerOptions {
   /** Where log lines go (tests capture them); stdout by default. */
   logDestination?: DestinationStream;
-  /** Milliseconds since the epoch; tests inject a clock to expire credentials. */
-  now?: () => number;
+  /** Tests inject a clock to expire credentials. */
+  now?: Clock;
 }
 
 export type KeyBrokerServer = FastifyInstance & {
@@ -42,7 +43,7 @@ export async function buildBroker(config: BrokerConfig, options: BuildBrokerOpti
     const check = masterKeyCheck(masterKey);
     const stored = store.getMeta('master_key_check');
     if (stored === undefined) store.setMeta('master_key_check', check);
-    else if (stored.length !== check.length || !timingSafeEqual(stored, check)) {
+    else if (!constantTimeEqual(stored, check)) {
       throw new Error(`The master key at ${config.masterKeyFile} is not the one this key store was made with; refusing to start.`);
     }
   } catch (error) {
@@ -62,7 +63,7 @@ export async function buildBroker(config: BrokerConfig, options: BuildBrokerOpti
     masterKey,
     identityPrivateKey: identity.privateKey,
     log: app.log,
-    now: options.now ?? Date.now,
+    now: options.now ?? systemClock,
   });
   // Whatever an earlier run left in the WAL goes into the database file before we serve.
   if (!store.checkpoint()) app.log.warn('WAL checkpoint at start was blocked by a reader');

@@ -21,7 +21,8 @@ import {
   wrapPrivateKey,
   x25519PublicJwk,
 } from './keyring.ts';
-import { ProblemError } from '../src-api/problem.ts';
+import { ProblemError } from '../src-server/problem.ts';
+import { iso, type Clock } from '../src-server/clock.ts';
 import type { AuditEntry, BrokerStore, CredentialRow, SealingKeyRow } from './store.ts';
 
 export interface KeyBrokerDeps {
@@ -29,8 +30,8 @@ export interface KeyBrokerDeps {
   masterKey: KeyObject;
   identityPrivateKey: KeyObject;
   log: FastifyBaseLogger;
-  /** Milliseconds since the epoch; tests move it. */
-  now: () => number;
+  /** Tests move it to expire credentials. */
+  now: Clock;
 }
 
 /** Used and expired credential rows are kept this long (so a late bot hears `credential_used`/`_expired`), then pruned. */
@@ -119,7 +120,7 @@ export function createKeyBroker({ store, masterKey, identityPrivateKey, log, now
         user_id: userId,
         public_key: pair.publicKey,
         wrapped_private_key: wrapped,
-        created_at: new Date(now()).toISOString(),
+        created_at: iso(now()),
       };
       const keyId = store.transaction(() => {
         const id = store.insertSealingKey(row);
@@ -151,7 +152,7 @@ export function createKeyBroker({ store, masterKey, identityPrivateKey, log, now
       instanceId: string;
       ttlSeconds: number;
     }): InstanceCredentialResponse {
-      const issuedAt = now();
+      const issuedAt = now().getTime();
       const expiresAt = issuedAt + request.ttlSeconds * 1000;
       const credential = newInstanceCredential();
       const issued = store.transaction(() => {
@@ -181,7 +182,7 @@ export function createKeyBroker({ store, masterKey, identityPrivateKey, log, now
 
     /** Opens the record's private key for the one instance its credential names, once. */
     unseal(request: UnsealRequest): UnsealResponse {
-      const at = now();
+      const at = now().getTime();
       // Decide and spend the credential in one transaction, so two racing requests cannot both pass.
       const decision = store.transaction((): { refusal: UnsealRefusal; credential?: CredentialRow } | { credential: CredentialRow; key: SealingKeyRow } => {
         const credential = store.credentialByHash(hashCredential(request.credential));

@@ -1,6 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, LogLevel, problemsOf } from '../src-api/env.ts';
+import { ConfigError, LogLevel, problemsOf } from '../src-server/env.ts';
 
 const FilePath = z.string().min(1);
 

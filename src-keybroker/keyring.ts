@@ -1,5 +1,5 @@
 // The broker's cryptography, pure given its keys: sealing key pairs, wrapping them under the master key,
-// signing them with the identity key, instance credentials and the service token check.
+// signing them with the identity key, instance credentials.
 import {
   createCipheriv,
   createDecipheriv,
@@ -10,7 +10,6 @@ import {
   generateKeyPairSync,
   randomBytes,
   sign,
-  timingSafeEqual,
   type KeyObject,
 } from 'node:crypto';
 import type { X25519PrivateJwk, X25519PublicJwk } from '../src-shared/keybroker.ts';
@@ -111,9 +110,4 @@ export function newInstanceCredential(): string {
 
 export function hashCredential(credential: string): Buffer {
   return createHash('sha256').update(credential, 'utf8').digest();
-}
-
-/** Constant time in the token's content: both sides are hashed to equal lengths first. */
-export function serviceTokenMatches(presented: string, expected: string): boolean {
-  return timingSafeEqual(hashCredential(presented), hashCredential(expected));
 }

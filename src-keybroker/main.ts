@@ -1,6 +1,6 @@
 // The key broker process: `node src-keybroker/main.ts`. Configuration comes from PLUTARC_* environment
 // variables; key material only from files (see config.ts).
-import { packageVersion, startOrExit, stopOnSignals } from '../src-api/process.ts';
+import { packageVersion, startOrExit, stopOnSignals } from '../src-server/process.ts';
 import { buildBroker } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { KeyFileError } from './key-files.ts';

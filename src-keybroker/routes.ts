@@ -13,20 +13,18 @@ import {
   UnsealRequest,
   UnsealResponse,
 } from '../src-shared/keybroker.ts';
-import { serviceTokenMatches } from './keyring.ts';
-import { ProblemError } from '../src-api/problem.ts';
+import { ProblemError } from '../src-server/problem.ts';
+import { bearerToken, constantTimeEqual } from '../src-server/secrets.ts';
 import type { BrokerStore } from './store.ts';
-
-const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
 
 /** An onRequest hook: the request must carry `token` as its bearer, checked before its body is read. */
 function requireBearer(token: string, caller: string) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    const presented = BEARER.exec(request.headers.authorization ?? '')?.[1];
-    if (presented !== undefined && serviceTokenMatches(presented, token)) return;
+    const presented = bearerToken(request.headers.authorization);
+    if (presented !== null && constantTimeEqual(presented, token)) return;
     reply.header('www-authenticate', 'Bearer realm="plutarc-keybroker"');
     request.log.warn({ route: request.routeOptions.url, caller }, 'service request without a valid token');
-    throw presented === undefined
+    throw presented === null
       ? new ProblemError(401, 'service_token_missing', 'Service token required', 'Send the service token as a Bearer authorization.')
       : new ProblemError(401, 'service_token_invalid', 'Service token not valid', `This token is not the ${caller}'s token for this broker.`);
   };

@@ -1,7 +1,7 @@
 // The broker's own SQLite file: wrapped sealing keys, instance credentials (hashes only) and its audit trail.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import SQLite from 'better-sqlite3';
+import type SQLite from 'better-sqlite3';
+import { iso } from '../src-server/clock.ts';
+import { checkpointWal, openSqlite } from '../src-server/sqlite.ts';
 
 /** Applied in order; `PRAGMA user_version` records how many have run. */
 const MIGRATIONS: readonly string[] = [
@@ -84,17 +84,6 @@ export interface AuditEntry {
   credentialId?: number | undefined;
 }
 
-const BUSY_TIMEOUT_MS = 5000;
-
-/** Every connection: WAL, foreign keys enforced, deleted content overwritten with zeros. */
-export function configureSqlite(connection: SQLite.Database): void {
-  connection.pragma('journal_mode = WAL');
-  connection.pragma('foreign_keys = ON');
-  connection.pragma('secure_delete = ON');
-  connection.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  connection.pragma('journal_size_limit = 0');
-}
-
 function migrate(connection: SQLite.Database): void {
   const applied = connection.pragma('user_version', { simple: true }) as number;
   if (applied > MIGRATIONS.length) {
@@ -111,10 +100,8 @@ function migrate(connection: SQLite.Database): void {
 export type BrokerStore = ReturnType<typeof openStore>;
 
 export function openStore(file: string) {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const db = new SQLite(file);
+  const db = openSqlite(file, { durability: 'full', directoryMode: 0o700 });
   try {
-    configureSqlite(db);
     migrate(db);
   } catch (error) {
     db.close();
@@ -171,24 +158,15 @@ export function openStore(file: string) {
     /** Marks a credential used if it is still unused and unexpired; false means someone else got there first. */
     useCredential: (credentialId: number, now: number) => statements.useCredential.run(now, credentialId, now).changes === 1,
     pruneCredentials: (expiredBefore: number) => statements.pruneCredentials.run(expiredBefore).changes,
-    audit(entry: AuditEntry, now: number): void {
+    audit(entry: AuditEntry, at: Date): void {
       statements.audit.run(
-        new Date(now).toISOString(), entry.action, entry.outcome,
+        iso(at), entry.action, entry.outcome,
         entry.userId ?? null, entry.recordId ?? null, entry.botId ?? null, entry.instanceId ?? null, entry.credentialId ?? null,
       );
     },
     transaction: <T>(work: () => T): T => db.transaction(work)(),
     /** Copies the WAL into the database file and truncates it; false when a reader blocked it. */
-    checkpoint(): boolean {
-      // No busy wait: this connection is synchronous, so waiting here would stall every request. Callers retry.
-      db.pragma('busy_timeout = 0');
-      try {
-        const [row] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
-        return row?.busy === 0;
-      } finally {
-        db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      }
-    },
+    checkpoint: () => checkpointWal(db),
     ping: () => void statements.ping.get(),
     close: () => db.close(),
   };

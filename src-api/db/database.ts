@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import SQLite from 'better-sqlite3';
+import { resolve } from 'node:path';
+import type SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import { Migrator, type MigrationProvider } from 'kysely/migration';
 import pg from 'pg';
+import { checkpointWal, openSqlite } from '../../src-server/sqlite.ts';
 import type { SqlDialect } from './dialect.ts';
 import { migrationsFor } from './migrations/index.ts';
 import type { Database } from './schema.ts';
@@ -21,17 +21,6 @@ export interface DatabaseHandle {
   /** Moves everything from the WAL into the database file and truncates the WAL (SQLite); a no-op on PostgreSQL. */
   checkpoint(): Promise<void>;
   close(): Promise<void>;
-}
-
-/** Every SQLite connection: WAL, foreign keys enforced, deleted content overwritten with zeros. */
-export function configureSqlite(connection: SQLite.Database): void {
-  connection.pragma('journal_mode = WAL');
-  // In WAL mode NORMAL keeps the database consistent on a crash and skips an fsync per transaction.
-  connection.pragma('synchronous = NORMAL');
-  connection.pragma('foreign_keys = ON');
-  connection.pragma('secure_delete = ON');
-  connection.pragma('busy_timeout = 5000');
-  connection.pragma('journal_size_limit = 0');
 }
 
 /**
@@ -60,9 +49,7 @@ function withStatementCache(connection: SQLite.Database, size = 256): CachedSqli
 export function openDatabase(url: string): DatabaseHandle {
   if (url.startsWith('sqlite:')) {
     const file = resolve(url.slice('sqlite:'.length));
-    mkdirSync(dirname(file), { recursive: true });
-    const connection = new SQLite(file);
-    configureSqlite(connection);
+    const connection = openSqlite(file, { durability: 'normal' });
     const statements = withStatementCache(connection);
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
     return {
@@ -71,8 +58,7 @@ export function openDatabase(url: string): DatabaseHandle {
       driver: { kind: 'sqlite', statements },
       file,
       async checkpoint() {
-        const [row] = connection.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
-        if (row?.busy) throw new Error('WAL checkpoint was blocked by a reader; retry once it finishes.');
+        if (!checkpointWal(connection)) throw new Error('WAL checkpoint was blocked by a reader; retry once it finishes.');
       },
       close: () => db.destroy(),
     };

@@ -3,7 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { Problem } from '../../../src-shared/problem.ts';
 import { SealingKeyResponse } from '../../../src-shared/keybroker.ts';
-import { ProblemError } from '../../problem.ts';
+import { ProblemError } from '../../../src-server/problem.ts';
 
 export interface KeyBroker {
   createSealingKey(userId: string, recordId: string): Promise<SealingKeyResponse>;

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readProtectedHeader, SealedKeyHeader } from '../../../src-shared/exchange-keys.ts';
 import type { X25519PublicJwk } from '../../../src-shared/keybroker.ts';
-import { ProblemError } from '../../problem.ts';
+import { ProblemError } from '../../../src-server/problem.ts';
 
 /**
  * RFC 7638 thumbprint of an X25519 public key: SHA-256 over its required members in lexical order. Written

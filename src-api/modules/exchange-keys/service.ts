@@ -12,7 +12,7 @@ import {
 import { openKeyExchange, type ExchangeId } from '../../../src-shared/exchanges.ts';
 import { recordAudit } from '../../db/audit.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
-import { ProblemError } from '../../problem.ts';
+import { ProblemError } from '../../../src-server/problem.ts';
 import type { KeyBroker } from './broker-client.ts';
 import * as q from './queries.ts';
 import { checkSealedKeyHeader, x25519Thumbprint } from './sealed-key-check.ts';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { Health } from '../../../src-shared/http.ts';
 import { pingDatabase, type DatabaseHandle } from '../../db/database.ts';
-import { ProblemError } from '../../problem.ts';
+import { ProblemError } from '../../../src-server/problem.ts';
 
 export interface HealthOptions {
   database: DatabaseHandle;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
 import { contentSecurityPolicy, PAGE_SECURITY_HEADERS } from '../../../src-shared/csp.ts';
-import { ProblemError } from '../../problem.ts';
+import { ProblemError } from '../../../src-server/problem.ts';
 
 export interface HostedPagesOptions {
   /** The built renderer (out/renderer): its authorize.html is the hosted passkey page. */

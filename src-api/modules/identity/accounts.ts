@@ -4,9 +4,9 @@ import { assessPassword } from '../../../src-shared/password-policy.ts';
 import { recordAudit } from '../../db/audit.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
 import type { UsersTable } from '../../db/schema.ts';
-import { ProblemError } from '../../problem.ts';
+import { ProblemError } from '../../../src-server/problem.ts';
 import { AttemptLanes, AttemptsBusy } from './attempts.ts';
-import { iso, type Now } from './clock.ts';
+import { iso, type Clock } from '../../../src-server/clock.ts';
 import { reverifiedUntil } from './guard.ts';
 import type { AccountEvents } from './events.ts';
 import { hashPassword, makeDummyHash, needsRehash, verifyPassword } from './passwords.ts';
@@ -47,11 +47,11 @@ export class Accounts {
   private readonly sessions: SessionStore;
   private readonly events: AccountEvents;
   private readonly throttle: SignInThrottle;
-  private readonly now: Now;
+  private readonly now: Clock;
   private readonly dummyHash: Promise<string>;
   readonly attempts = new AttemptLanes();
 
-  constructor(deps: { database: DatabaseHandle; sessions: SessionStore; events: AccountEvents; throttle: SignInThrottle; now: Now }) {
+  constructor(deps: { database: DatabaseHandle; sessions: SessionStore; events: AccountEvents; throttle: SignInThrottle; now: Clock }) {
     this.database = deps.database;
     this.sessions = deps.sessions;
     this.events = deps.events;

@@ -3,7 +3,7 @@ import type { AccountEvent } from '../../../src-shared/auth.ts';
 import { authOf, bearer, requireSession } from './guard.ts';
 import type { Identity } from './services.ts';
 import type { StoredEvent } from './events.ts';
-import { iso } from './clock.ts';
+import { iso } from '../../../src-server/clock.ts';
 import { sessionExpiresAt, type SessionRow } from './sessions.ts';
 
 const HEARTBEAT_MS = 20_000;

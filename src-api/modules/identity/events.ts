@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { AccountEvent } from '../../../src-shared/auth.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
 import type { Database } from '../../db/schema.ts';
-import { iso, type Now } from './clock.ts';
+import { iso, type Clock } from '../../../src-server/clock.ts';
 
 export interface StoredEvent {
   seq: number;
@@ -23,11 +23,11 @@ const LISTEN_RETRY_MS = { first: 500, max: 30_000 };
  */
 export class AccountEvents {
   private readonly database: DatabaseHandle;
-  private readonly now: Now;
+  private readonly now: Clock;
   private readonly announcer = new EventEmitter();
   private listening: { stop(): Promise<void> } | null = null;
 
-  constructor(database: DatabaseHandle, now: Now) {
+  constructor(database: DatabaseHandle, now: Clock) {
     this.database = database;
     this.now = now;
     this.announcer.setMaxListeners(0);

@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { REVERIFICATION_WINDOW_SECONDS } from '../../../src-shared/auth.ts';
-import { ProblemError } from '../../problem.ts';
-import { addSeconds, iso, type Now } from './clock.ts';
+import { ProblemError } from '../../../src-server/problem.ts';
+import { bearerToken } from '../../../src-server/secrets.ts';
+import { addSeconds, iso, type Clock } from '../../../src-server/clock.ts';
 import type { SessionRow, SessionStore } from './sessions.ts';
 
 export interface Authenticated {
@@ -16,11 +17,13 @@ declare module 'fastify' {
   }
 }
 
+/** What a session token looks like: base64url, of a sane length. Anything else is no token at all. */
+const SESSION_TOKEN = /^[A-Za-z0-9_-]{20,128}$/;
+
 /** The session token a request carries (Authorization: Bearer …), or null. */
 export const bearer = (request: FastifyRequest): string | null => {
-  const header = request.headers.authorization;
-  const match = header ? /^Bearer ([A-Za-z0-9_-]{20,128})$/.exec(header) : null;
-  return match?.[1] ?? null;
+  const token = bearerToken(request.headers.authorization);
+  return token !== null && SESSION_TOKEN.test(token) ? token : null;
 };
 
 const REASONS = {
@@ -53,7 +56,7 @@ export const reverifiedUntil = (session: SessionRow): string | null =>
 
 /** Sensitive actions need the user to have proved it is them within the last ten minutes. */
 export const requireReverification =
-  (now: Now) =>
+  (now: Clock) =>
   async (request: FastifyRequest): Promise<void> => {
     const until = reverifiedUntil(authOf(request).session);
     if (!until || until <= iso(now())) {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   generateAuthenticationOptions,
   generateRegistrationOptions,
@@ -13,9 +13,10 @@ import type { DeviceInfo, HandoffCreated, HandoffInfo, HandoffRequest, PasskeyVi
 import { recordAudit } from '../../db/audit.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
 import type { DesktopHandoffsTable, PasskeysTable } from '../../db/schema.ts';
-import { ProblemError } from '../../problem.ts';
+import { ProblemError } from '../../../src-server/problem.ts';
+import { constantTimeEqual } from '../../../src-server/secrets.ts';
 import type { Accounts, RequestContext } from './accounts.ts';
-import { addSeconds, iso, type Now } from './clock.ts';
+import { addSeconds, iso, type Clock } from '../../../src-server/clock.ts';
 import { hashToken } from './sessions.ts';
 
 export interface WebAuthnSettings {
@@ -60,14 +61,14 @@ export class Handoffs {
   private readonly database: DatabaseHandle;
   private readonly accounts: Accounts;
   private readonly webauthn: WebAuthnSettings;
-  private readonly now: Now;
+  private readonly now: Clock;
   private readonly warn: (message: string, detail: Record<string, unknown>) => void;
 
   constructor(deps: {
     database: DatabaseHandle;
     accounts: Accounts;
     webauthn: WebAuthnSettings;
-    now: Now;
+    now: Clock;
     warn: (message: string, detail: Record<string, unknown>) => void;
   }) {
     this.database = deps.database;
@@ -274,7 +275,7 @@ export class Handoffs {
     if (!row?.result || !row.code_expires_at || row.code_expires_at <= iso(this.now())) throw invalid;
     const challenge = Buffer.from(row.code_challenge, 'base64url');
     const computed = sha256(input.codeVerifier);
-    if (challenge.length !== computed.length || !timingSafeEqual(challenge, computed)) throw invalid;
+    if (!constantTimeEqual(challenge, computed)) throw invalid;
     if (row.purpose !== 'signin' && caller?.sessionId !== row.session_id) throw invalid;
     const result = JSON.parse(row.result) as { userId: string; passkeyId: string };
 

@@ -25,7 +25,7 @@ import {
   UserView,
 } from '../../../src-shared/auth.ts';
 import { recordAudit } from '../../db/audit.ts';
-import { ProblemError } from '../../problem.ts';
+import { ProblemError } from '../../../src-server/problem.ts';
 import { tooMany, type RequestContext } from './accounts.ts';
 import { authOf, requireReverification, requireSession, reverifiedUntil } from './guard.ts';
 import { passkeyView } from './handoffs.ts';

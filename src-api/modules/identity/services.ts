@@ -1,6 +1,6 @@
 import type { DatabaseHandle } from '../../db/database.ts';
 import { Accounts } from './accounts.ts';
-import { systemNow, type Now } from './clock.ts';
+import { systemClock, type Clock } from '../../../src-server/clock.ts';
 import { AccountEvents } from './events.ts';
 import { Handoffs, type WebAuthnSettings } from './handoffs.ts';
 import { SessionStore, type SessionLifetimes } from './sessions.ts';
@@ -9,7 +9,7 @@ import { SignInThrottle, type ThrottleSettings } from './throttle.ts';
 /** The identity module's services, built once; other modules use its guards, never its tables. */
 export interface Identity {
   database: DatabaseHandle;
-  now: Now;
+  now: Clock;
   sessions: SessionStore;
   accounts: Accounts;
   handoffs: Handoffs;
@@ -23,10 +23,10 @@ export async function createIdentity(deps: {
   throttle: ThrottleSettings;
   /** Shorter than the defaults only (config enforces it); the defaults when absent. */
   sessionLifetimes?: SessionLifetimes;
-  now?: Now;
+  now?: Clock;
   warn: (message: string, detail: Record<string, unknown>) => void;
 }): Promise<Identity> {
-  const now = deps.now ?? systemNow;
+  const now = deps.now ?? systemClock;
   const { database } = deps;
   const sessions = new SessionStore(database, now, deps.sessionLifetimes);
   const events = new AccountEvents(database, now);

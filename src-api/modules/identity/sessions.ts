@@ -4,7 +4,7 @@ import type { DeviceInfo, SessionView } from '../../../src-shared/auth.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
 import type { Database, SessionsTable } from '../../db/schema.ts';
 import type { Kysely } from 'kysely';
-import { addSeconds, iso, type Now } from './clock.ts';
+import { addSeconds, iso, type Clock } from '../../../src-server/clock.ts';
 
 /** Server-enforced lifetimes: a desktop keeps its session a week unused, a month at most; a web page an hour, a day. */
 export const SESSION_LIFETIMES = {
@@ -53,10 +53,10 @@ export type SessionCheck = { ok: true; session: SessionRow } | { ok: false; reas
 
 export class SessionStore {
   private readonly database: DatabaseHandle;
-  private readonly now: Now;
+  private readonly now: Clock;
   private readonly lifetimes: SessionLifetimes;
 
-  constructor(database: DatabaseHandle, now: Now, lifetimes: SessionLifetimes = SESSION_LIFETIMES) {
+  constructor(database: DatabaseHandle, now: Clock, lifetimes: SessionLifetimes = SESSION_LIFETIMES) {
     this.database = database;
     this.now = now;
     this.lifetimes = lifetimes;

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { ExchangeId } from '../../../src-shared/exchanges.ts';
 import { idUrlPairs } from '../../../src-shared/id-url-pairs.ts';
 import { PublishedLatencies, RegionId } from '../../../src-shared/regions.ts';
-import { ConfigError, LogLevel, problemsOf } from '../../env.ts';
-import { createServer } from '../../server.ts';
+import { ConfigError, LogLevel, problemsOf } from '../../../src-server/env.ts';
+import { createServer } from '../../../src-server/server.ts';
 import { EXCHANGE_PROBE_URLS, ExchangeLatencyMeasurer } from './exchange-latency.ts';
 import { registerProbeRoute } from './index.ts';
 

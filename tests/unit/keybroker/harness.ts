@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { CompactEncrypt, compactDecrypt, importJWK, type JWK } from 'jose';
 import { buildBroker, type KeyBrokerServer } from '../../../src-keybroker/app.ts';
 import { loadConfig, type BrokerConfig } from '../../../src-keybroker/config.ts';
+import type { Clock } from '../../../src-server/clock.ts';
 import type { InstanceCredentialResponse, SealingKeyResponse, UnsealResponse } from '../../../src-shared/keybroker.ts';
 import { tempDir } from '../../support/temp.ts';
 
@@ -40,7 +41,7 @@ export async function request(url: string, method: string, body?: unknown, heade
 
 /** A real broker on 127.0.0.1:0 over a data folder (a fresh temp one unless given), logs captured. */
 export async function startTestBroker(
-  options: { dataDir?: string; env?: Record<string, string>; now?: () => number } = {},
+  options: { dataDir?: string; env?: Record<string, string>; now?: Clock } = {},
 ): Promise<TestBroker> {
   const dir = options.dataDir ? undefined : tempDir('plutarc-keybroker-');
   const config = loadConfig({

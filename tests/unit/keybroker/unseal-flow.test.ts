@@ -19,7 +19,7 @@ describe('sealing, instance credentials and unsealing', () => {
   let clock = Date.parse('2026-03-01T12:00:00.000Z');
 
   beforeAll(async () => {
-    broker = await startTestBroker({ now: () => clock });
+    broker = await startTestBroker({ now: () => new Date(clock) });
   });
   afterAll(() => broker.close());
 
