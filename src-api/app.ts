@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
-import type { Clock } from '../src-server/clock.ts';
+import { systemClock, type Clock } from '../src-server/clock.ts';
 import type { ApiConfig } from './config.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from './db/database.ts';
 import { healthModule } from './modules/health/index.ts';
 import { hostedPagesModule } from './modules/hosted-pages/index.ts';
 import { exchangeKeysModule, keyBrokerFor } from './modules/exchange-keys/index.ts';
+import { AccountEvents, eventsModule } from './modules/events/index.ts';
 import { exchangesModule } from './modules/exchanges/index.ts';
 import { createIdentity, identityModule, type Identity } from './modules/identity/index.ts';
 import { DEFAULT_THROTTLE } from './modules/identity/throttle.ts';
@@ -19,7 +20,7 @@ export interface BuildAppOptions {
   now?: Clock;
 }
 
-export type PlutarcApi = FastifyInstance & { database: DatabaseHandle; identity: Identity };
+export type PlutarcApi = FastifyInstance & { database: DatabaseHandle; identity: Identity; events: AccountEvents };
 
 /** Builds the API with its database migrated; the caller decides whether and where it listens. */
 export async function buildApp(config: ApiConfig, options: BuildAppOptions = {}): Promise<PlutarcApi> {
@@ -38,9 +39,12 @@ export async function buildApp(config: ApiConfig, options: BuildAppOptions = {})
     return `http://${config.host}:${port}`;
   };
 
+  const now = options.now ?? systemClock;
+  const events = new AccountEvents(database, now);
   const identity = await createIdentity({
     database,
-    now: options.now,
+    events,
+    now,
     throttle: { ...DEFAULT_THROTTLE, ...config.identity.throttle },
     sessionLifetimes: config.identity.sessionLifetimes,
     webauthn: {
@@ -59,10 +63,11 @@ export async function buildApp(config: ApiConfig, options: BuildAppOptions = {})
 
   await app.register(healthModule, { database, version: config.version });
   await app.register(identityModule, { identity });
+  await app.register(eventsModule, { events, identity });
   await app.register(hostedPagesModule, { dir: config.identity.hostedPagesDir });
   await app.register(regionsModule, { regions: config.regions, publicUrl });
   await app.register(exchangeKeysModule, { identity, broker: keyBroker });
   await app.register(exchangesModule);
 
-  return Object.assign(app, { database, identity }) as unknown as PlutarcApi;
+  return Object.assign(app, { database, identity, events }) as unknown as PlutarcApi;
 }

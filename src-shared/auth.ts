@@ -114,13 +114,4 @@ export const TokenResult = z.discriminatedUnion('kind', [
 ]);
 export type TokenResult = z.infer<typeof TokenResult>;
 
-/** Events the API sends a signed-in device over `GET /v1/events` (server-sent events). */
-export const AccountEvent = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('session.created'), sessionId: z.string(), deviceLabel: z.string(), method: SignInMethod, ip: z.string(), at: z.string() }),
-  z.object({ type: z.literal('session.revoked'), sessionId: z.string(), at: z.string() }),
-  // Sent only on the expiring session's own stream, just before it ends; never stored.
-  z.object({ type: z.literal('session.expired'), sessionId: z.string(), at: z.string() }),
-]);
-export type AccountEvent = z.infer<typeof AccountEvent>;
-
 export const REVERIFICATION_WINDOW_SECONDS = 600;

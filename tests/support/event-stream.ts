@@ -1,4 +1,4 @@
-import { AccountEvent } from '../../src-shared/auth.ts';
+import { AccountEvent } from '../../src-shared/events.ts';
 
 export interface Received {
   id: string;

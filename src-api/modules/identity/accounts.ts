@@ -8,7 +8,7 @@ import { ProblemError } from '../../../src-server/problem.ts';
 import { AttemptLanes, AttemptsBusy } from './attempts.ts';
 import { iso, type Clock } from '../../../src-server/clock.ts';
 import { reverifiedUntil } from './guard.ts';
-import type { AccountEvents } from './events.ts';
+import type { AccountEvents } from '../events/index.ts';
 import { hashPassword, makeDummyHash, needsRehash, verifyPassword } from './passwords.ts';
 import { sessionView, type SessionRow, type SessionStore } from './sessions.ts';
 import type { SignInThrottle } from './throttle.ts';

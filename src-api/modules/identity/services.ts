@@ -1,7 +1,7 @@
 import type { DatabaseHandle } from '../../db/database.ts';
 import { Accounts } from './accounts.ts';
 import { systemClock, type Clock } from '../../../src-server/clock.ts';
-import { AccountEvents } from './events.ts';
+import type { AccountEvents } from '../events/index.ts';
 import { Handoffs, type WebAuthnSettings } from './handoffs.ts';
 import { SessionStore, type SessionLifetimes } from './sessions.ts';
 import { SignInThrottle, type ThrottleSettings } from './throttle.ts';
@@ -13,12 +13,13 @@ export interface Identity {
   sessions: SessionStore;
   accounts: Accounts;
   handoffs: Handoffs;
-  events: AccountEvents;
   throttle: SignInThrottle;
 }
 
 export async function createIdentity(deps: {
   database: DatabaseHandle;
+  /** Where sign-ins and sign-outs are told to the user's other devices. */
+  events: AccountEvents;
   webauthn: WebAuthnSettings;
   throttle: ThrottleSettings;
   /** Shorter than the defaults only (config enforces it); the defaults when absent. */
@@ -27,11 +28,10 @@ export async function createIdentity(deps: {
   warn: (message: string, detail: Record<string, unknown>) => void;
 }): Promise<Identity> {
   const now = deps.now ?? systemClock;
-  const { database } = deps;
+  const { database, events } = deps;
   const sessions = new SessionStore(database, now, deps.sessionLifetimes);
-  const events = new AccountEvents(database, now);
   const throttle = await SignInThrottle.open(database, deps.throttle);
   const accounts = new Accounts({ database, sessions, events, throttle, now });
   const handoffs = new Handoffs({ database, accounts, webauthn: deps.webauthn, now, warn: deps.warn });
-  return { database, now, sessions, accounts, handoffs, events, throttle };
+  return { database, now, sessions, accounts, handoffs, throttle };
 }

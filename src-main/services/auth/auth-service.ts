@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AccountEvent, DeviceInfo, HandoffPurpose, PasskeyView, SessionGrant, SessionView, UserView } from '../../../src-shared/auth.ts';
+import type { DeviceInfo, HandoffPurpose, PasskeyView, SessionGrant, SessionView, UserView } from '../../../src-shared/auth.ts';
+import type { AccountEvent } from '../../../src-shared/events.ts';
 import type { AuthState, PasskeyFlow } from '../../../src-shared/ipc-auth.ts';
 import { systemClock, type Cancellable, type Clock } from '../clock.ts';
 import { ServiceError } from '../errors.ts';

@@ -1,4 +1,4 @@
-import { AccountEvent } from '../../../src-shared/auth.ts';
+import { AccountEvent } from '../../../src-shared/events.ts';
 import { Problem } from '../../../src-shared/problem.ts';
 import type { Cancellable, Clock } from '../clock.ts';
 import { SseParser } from './sse.ts';

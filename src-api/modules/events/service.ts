@@ -1,19 +1,20 @@
+// The user's event stream on the API: events kept in the database (the outbox every stream reads from),
+// and the wake-ups that tell open streams, in this replica and through PostgreSQL in all, to read.
 import { EventEmitter } from 'node:events';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { z } from 'zod';
-import type { AccountEvent } from '../../../src-shared/auth.ts';
+import type { AccountEvent } from '../../../src-shared/events.ts';
+import { iso, type Clock } from '../../../src-server/clock.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
 import type { Database } from '../../db/schema.ts';
-import { iso, type Clock } from '../../../src-server/clock.ts';
+import * as q from './queries.ts';
 
 export interface StoredEvent {
   seq: number;
   event: AccountEvent;
 }
 
-/** PostgreSQL's channel for "this user has a new event"; the payload is the user's id, never the event. */
-const CHANNEL = 'plutarc_account_events';
 const LISTEN_RETRY_MS = { first: 500, max: 30_000 };
 
 /**
@@ -46,20 +47,12 @@ export class AccountEvents {
     if (this.database.dialect === 'postgres' && !db.isTransaction) {
       return db.transaction().execute((trx) => this.append(userId, event, trx));
     }
-    if (this.database.dialect === 'postgres') {
-      // One user's events commit in the order of their sequence numbers, so a stream that has read up to N
-      // can never later find an earlier one: appenders take the user's row in turn. (NO KEY UPDATE, because
-      // it does not wait on the key-share locks that inserting a row referencing the user takes.)
-      await db.selectFrom('users').select('id').where('id', '=', userId).forNoKeyUpdate().execute();
-    }
-    const row = await db
-      .insertInto('account_events')
-      .values({ user_id: userId, type: event.type, payload: JSON.stringify(event), created_at: iso(this.now()) })
-      .returning('seq')
-      .executeTakeFirstOrThrow();
-    // Delivered to every listening replica when (and only if) this transaction commits.
-    if (this.database.dialect === 'postgres') await sql`select pg_notify(${CHANNEL}, ${userId})`.execute(db);
-    return row.seq;
+    // One user's events commit in the order of their sequence numbers, so a stream that has read up to N
+    // can never later find an earlier one.
+    if (this.database.dialect === 'postgres') await q.takeUsersAppendTurn(db, userId);
+    const seq = await q.insertEvent(db, { user_id: userId, type: event.type, payload: JSON.stringify(event), created_at: iso(this.now()) });
+    if (this.database.dialect === 'postgres') await q.notifyListeners(db, userId);
+    return seq;
   }
 
   /** Wakes this process's open streams of the user, which then read what is new. */
@@ -87,7 +80,7 @@ export class AccountEvents {
     let delay = LISTEN_RETRY_MS.first;
     const onNotification = (message: pg.Notification) => {
       const userId = z.uuid().safeParse(message.payload);
-      if (message.channel === CHANNEL && userId.success) this.announce(userId.data);
+      if (message.channel === q.EVENTS_CHANNEL && userId.success) this.announce(userId.data);
     };
     const retryLater = () => {
       retry = setTimeout(() => void connect(), delay);
@@ -117,7 +110,7 @@ export class AccountEvents {
         // Kept for the connection's whole life: an 'error' with no listener would take the process down.
         current.on('error', (error) => lost(current, error.message));
         current.once('end', () => lost(current, 'the server closed it'));
-        await current.query(`LISTEN ${CHANNEL}`);
+        await current.query(q.LISTEN_TO_EVENTS);
         delay = LISTEN_RETRY_MS.first;
         // Whatever was published while nobody listened: every open stream reads what it missed.
         for (const userId of this.announcer.eventNames()) this.announce(String(userId));
@@ -150,24 +143,13 @@ export class AccountEvents {
     this.listening = null;
   }
 
+  /** The user's events after `afterSeq`, oldest first, a page at a time. */
   async since(userId: string, afterSeq: number): Promise<StoredEvent[]> {
-    const rows = await this.database.db
-      .selectFrom('account_events')
-      .select(['seq', 'payload'])
-      .where('user_id', '=', userId)
-      .where('seq', '>', afterSeq)
-      .orderBy('seq')
-      .limit(500)
-      .execute();
+    const rows = await q.eventsAfter(this.database.db, userId, afterSeq);
     return rows.map((r) => ({ seq: r.seq, event: JSON.parse(r.payload) as AccountEvent }));
   }
 
-  async latestSeq(userId: string): Promise<number> {
-    const row = await this.database.db
-      .selectFrom('account_events')
-      .select((eb) => eb.fn.max('seq').as('seq'))
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
-    return Number(row?.seq ?? 0);
+  latestSeq(userId: string): Promise<number> {
+    return q.latestSeq(this.database.db, userId);
   }
 }

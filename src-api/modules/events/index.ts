@@ -1,21 +1,30 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { AccountEvent } from '../../../src-shared/auth.ts';
-import { authOf, bearer, requireSession } from './guard.ts';
-import type { Identity } from './services.ts';
-import type { StoredEvent } from './events.ts';
+import type { AccountEvent } from '../../../src-shared/events.ts';
 import { iso } from '../../../src-server/clock.ts';
-import { sessionExpiresAt, type SessionRow } from './sessions.ts';
+import { authOf, bearer, requireSession, sessionExpiresAt, type Identity, type SessionRow } from '../identity/index.ts';
+import type { AccountEvents, StoredEvent } from './service.ts';
+
+export { AccountEvents, type StoredEvent } from './service.ts';
 
 const HEARTBEAT_MS = 20_000;
 /** The least time between two checks of the session, so a clock that disagrees can never make a busy loop. */
 const MIN_CHECK_MS = 250;
 
+export interface EventsOptions {
+  events: AccountEvents;
+  /** Who may read a stream, and for how long: the session behind it. */
+  identity: Identity;
+}
+
 /**
  * `GET /v1/events`: the signed-in device's event stream (server-sent events, resumable with Last-Event-ID).
  * A device learns here that another device signed in, or that it was itself signed out.
  */
-export const eventsRoute: FastifyPluginAsyncZod<{ identity: Identity }> = async (app, { identity }) => {
+export const eventsModule: FastifyPluginAsyncZod<EventsOptions> = async (app, { events, identity }) => {
   const signedIn = requireSession(identity.sessions);
+  // Other replicas' events (PostgreSQL); let go of that connection before the database closes.
+  app.addHook('onReady', async () => events.listen((message) => app.log.warn(message)));
+  app.addHook('preClose', async () => events.stopListening());
   // Open streams never go idle, so the server would wait on them forever when it shuts down: end them first.
   const open = new Set<() => void>();
   app.addHook('preClose', async () => {
@@ -26,7 +35,7 @@ export const eventsRoute: FastifyPluginAsyncZod<{ identity: Identity }> = async 
     const auth = authOf(request);
     const token = bearer(request) ?? '';
     const resumeFrom = Number.parseInt(String(request.headers['last-event-id'] ?? ''), 10);
-    let cursor = Number.isFinite(resumeFrom) ? resumeFrom : await identity.events.latestSeq(auth.userId);
+    let cursor = Number.isFinite(resumeFrom) ? resumeFrom : await events.latestSeq(auth.userId);
 
     reply.hijack();
     const raw = reply.raw;
@@ -65,12 +74,12 @@ export const eventsRoute: FastifyPluginAsyncZod<{ identity: Identity }> = async 
       reading = reading
         .then(async () => {
           if (closed) return;
-          for (const stored of await identity.events.since(auth.userId, cursor)) send(stored);
+          for (const stored of await events.since(auth.userId, cursor)) send(stored);
         })
         .catch(close);
     };
     // Subscribe before the replay, so nothing published in between is missed.
-    const unsubscribe = identity.events.subscribe(auth.userId, catchUp);
+    const unsubscribe = events.subscribe(auth.userId, catchUp);
     catchUp();
     await reading;
 

@@ -1,0 +1,20 @@
+// The events of a user's account that reach their devices over `GET /v1/events` (server-sent events).
+// One kind per entry of ACCOUNT_EVENT_KINDS: a new kind (a bot's state, a trade, a key) is added there,
+// and the API's stream, main's event service and every switch over `type` learn of it from the union.
+import { z } from 'zod';
+import { SignInMethod } from './auth.ts';
+
+const at = z.string();
+
+const ACCOUNT_EVENT_KINDS = [
+  z.object({ type: z.literal('session.created'), sessionId: z.string(), deviceLabel: z.string(), method: SignInMethod, ip: z.string(), at }),
+  z.object({ type: z.literal('session.revoked'), sessionId: z.string(), at }),
+  // Sent only on the expiring session's own stream, just before it ends; never stored.
+  z.object({ type: z.literal('session.expired'), sessionId: z.string(), at }),
+] as const;
+
+export const AccountEvent = z.discriminatedUnion('type', ACCOUNT_EVENT_KINDS);
+export type AccountEvent = z.infer<typeof AccountEvent>;
+export type AccountEventType = AccountEvent['type'];
+/** The event of one kind, e.g. `AccountEventOf<'session.revoked'>`. */
+export type AccountEventOf<T extends AccountEventType> = Extract<AccountEvent, { type: T }>;
