@@ -30,6 +30,23 @@ export const updateKey = (
 export const insertKey = (db: Db, row: ExchangeKeyRow): Promise<ShownKeyRow> =>
   db.insertInto('exchange_keys').values(row).returning(SHOWN).executeTakeFirstOrThrow();
 
+export const deleteKey = (db: Db, userId: string, id: string) =>
+  db.deleteFrom('exchange_keys').where('id', '=', id).where('user_id', '=', userId).execute();
+
+/** Whether any account has a key with this record id. */
+export const keyExists = async (db: Db, id: string): Promise<boolean> =>
+  (await db.selectFrom('exchange_keys').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+
+export const countOpenReservations = async (db: Db, userId: string, now: string): Promise<number> => {
+  const open = await db
+    .selectFrom('exchange_key_reservations')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('user_id', '=', userId)
+    .where('expires_at', '>', now)
+    .executeTakeFirstOrThrow();
+  return Number(open.n);
+};
+
 export const insertReservation = (
   db: Db,
   row: { record_id: string; user_id: string; exchange: string; key_thumbprint: string; created_at: string; expires_at: string },

@@ -72,13 +72,7 @@ export class ExchangeKeys {
   async reserve(userId: string, exchange: ExchangeId): Promise<SealingKeyReservation> {
     void this.sweep();
     // Each reservation is a key pair in the broker until it is used or expires: a session cannot pile them up.
-    const open = await this.db
-      .selectFrom('exchange_key_reservations')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('user_id', '=', userId)
-      .where('expires_at', '>', this.iso())
-      .executeTakeFirstOrThrow();
-    if (Number(open.n) >= MAX_OPEN_RESERVATIONS) {
+    if ((await q.countOpenReservations(this.db, userId, this.iso())) >= MAX_OPEN_RESERVATIONS) {
       throw new ProblemError(429, 'too_many_pending_keys', 'Too many keys in progress', 'Finish or abandon the keys you are adding, then try again in a few minutes.', {
         retryAfterSeconds: 60,
       });
@@ -182,7 +176,7 @@ export class ExchangeKeys {
           `“${row.label}” is assigned to a bot. Unassign it from that bot first, then delete it.`,
         );
       }
-      await trx.deleteFrom('exchange_keys').where('id', '=', id).where('user_id', '=', userId).execute();
+      await q.deleteKey(trx, userId, id);
       await q.insertDestruction(trx, { record_id: id, user_id: userId, requested_at: at });
     });
     await recordAudit(this.deps.database, { actor: userId, action: 'exchange_key.deleted', subject: id }, this.deps.now());
@@ -247,7 +241,7 @@ export class ExchangeKeys {
     }
     for (const pending of await q.pendingDestructions(this.db)) {
       // A record that became a key after all (a reservation redeemed just in time) is never destroyed here.
-      const live = await this.db.selectFrom('exchange_keys').select('id').where('id', '=', pending.record_id).executeTakeFirst();
+      const live = await q.keyExists(this.db, pending.record_id);
       if (live) await q.finishDestruction(this.db, pending.record_id);
       else await this.destroyKeyPair(pending.record_id, pending.user_id);
     }

@@ -1,14 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { DeviceInfo, SessionGrant, UserView } from '../../../src-shared/auth.ts';
+import type { DeviceInfo, PasskeyView, SessionGrant, UserView } from '../../../src-shared/auth.ts';
 import { assessPassword } from '../../../src-shared/password-policy.ts';
 import { recordAudit } from '../../db/audit.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
-import type { UsersTable } from '../../db/schema.ts';
+import type { PasskeysTable, UsersTable } from '../../db/schema.ts';
 import { ProblemError } from '../../../src-server/problem.ts';
 import { AttemptLanes, AttemptsBusy } from './attempts.ts';
 import { iso, type Clock } from '../../../src-server/clock.ts';
 import { reverifiedUntil } from './guard.ts';
 import type { AccountEvents } from '../events/index.ts';
+import * as q from './queries.ts';
 import { hashPassword, makeDummyHash, needsRehash, verifyPassword } from './passwords.ts';
 import { sessionView, type SessionRow, type SessionStore } from './sessions.ts';
 import type { SignInThrottle } from './throttle.ts';
@@ -17,6 +18,8 @@ export interface RequestContext {
   ip: string;
   userAgent: string | undefined;
 }
+
+const passkeyNotFound = () => new ProblemError(404, 'passkey_not_found', 'No such passkey', 'That passkey is not on your account.');
 
 const INVALID_CREDENTIALS = new ProblemError(401, 'invalid_credentials', 'Sign-in failed', 'That email and password do not match an account.');
 
@@ -33,7 +36,21 @@ export const tooMany = (retryAfterSeconds: number) =>
     retryAfterSeconds,
   });
 
-const toUserView = (row: UsersTable & { passkey_count: number | null }): UserView => ({
+/** A passkey as its owner sees it: never its public key or counter. */
+export function passkeyView(row: PasskeysTable): PasskeyView {
+  return {
+    id: row.id,
+    name: row.name,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    backedUp: row.backed_up === 1,
+    deviceType: row.device_type,
+    transports: JSON.parse(row.transports) as string[],
+    aaguid: row.aaguid,
+  };
+}
+
+const toUserView = (row: q.UserWithPasskeyCount): UserView => ({
   id: row.id,
   email: row.email,
   createdAt: row.created_at,
@@ -60,26 +77,16 @@ export class Accounts {
     this.dummyHash = makeDummyHash();
   }
 
-  /** Users with the count of their passkeys: what a UserView needs, in one query. */
-  private usersWithPasskeyCount() {
-    return this.database.db
-      .selectFrom('users')
-      .selectAll()
-      .select((eb) =>
-        eb.selectFrom('passkeys').select(eb.fn.countAll<number>().as('n')).whereRef('passkeys.user_id', '=', 'users.id').as('passkey_count'),
-      );
-  }
-
   async userView(userId: string): Promise<UserView> {
-    return toUserView(await this.usersWithPasskeyCount().where('id', '=', userId).executeTakeFirstOrThrow());
+    return toUserView(await q.userWithPasskeyCount(this.database.db, userId));
   }
 
   findUserByEmail(email: string): Promise<UsersTable | undefined> {
-    return this.database.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+    return q.userByEmail(this.database.db, email);
   }
 
   findUser(userId: string): Promise<UsersTable | undefined> {
-    return this.database.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+    return q.userById(this.database.db, userId);
   }
 
   async register(input: { email: string; password: string; device: DeviceInfo }, context: RequestContext): Promise<SessionGrant> {
@@ -97,7 +104,7 @@ export class Accounts {
       created_at: iso(this.now()),
       password_changed_at: iso(this.now()),
     };
-    await this.database.db.insertInto('users').values(user).execute();
+    await q.insertUser(this.database.db, user);
     await recordAudit(this.database, { actor: user.id, action: 'account.created' }, this.now());
     return this.startSession(user.id, 'password', input.device, context);
   }
@@ -109,14 +116,14 @@ export class Accounts {
 
   private async signInNow(input: { email: string; password: string; device: DeviceInfo }, context: RequestContext): Promise<SessionGrant> {
     // The row and its passkey count at once: the answer's user view then needs no second query.
-    const user = await this.usersWithPasskeyCount().where('email', '=', input.email).executeTakeFirst();
+    const user = await q.userWithPasskeyCountByEmail(this.database.db, input.email);
     const ok = await this.checkPasswordNow(user, input.email, input.password, context);
     if (!ok || !user?.password_hash) {
       if (user) await recordAudit(this.database, { actor: user.id, action: 'signin.failed', detail: { ip: context.ip } }, this.now());
       throw INVALID_CREDENTIALS;
     }
     if (needsRehash(user.password_hash)) {
-      await this.database.db.updateTable('users').set({ password_hash: await hashPassword(input.password) }).where('id', '=', user.id).execute();
+      await q.setPasswordHash(this.database.db, user.id, { password_hash: await hashPassword(input.password) });
     }
     return this.startSession(user.id, 'password', input.device, context, toUserView(user));
   }
@@ -198,11 +205,10 @@ export class Accounts {
       throw new ProblemError(403, 'wrong_password', 'Wrong password', 'Your current password is not right.');
     }
     this.assertAcceptable(input.newPassword, user.email);
-    await this.database.db
-      .updateTable('users')
-      .set({ password_hash: await hashPassword(input.newPassword), password_changed_at: iso(this.now()) })
-      .where('id', '=', auth.userId)
-      .execute();
+    await q.setPasswordHash(this.database.db, auth.userId, {
+      password_hash: await hashPassword(input.newPassword),
+      password_changed_at: iso(this.now()),
+    });
     await recordAudit(this.database, { actor: auth.userId, action: 'password.changed' }, this.now());
     if (!input.signOutOtherSessions) return 0;
     return (await this.revokeSessions(auth.userId, { allBut: auth.sessionId })).length;
@@ -213,17 +219,40 @@ export class Accounts {
     if (view.passkeyCount === 0) {
       throw new ProblemError(409, 'last_sign_in_method', 'Keep a way to sign in', 'Add a passkey before removing your password.');
     }
-    await this.database.db.updateTable('users').set({ password_hash: null, password_changed_at: iso(this.now()) }).where('id', '=', userId).execute();
+    await q.setPasswordHash(this.database.db, userId, { password_hash: null, password_changed_at: iso(this.now()) });
     await recordAudit(this.database, { actor: userId, action: 'password.removed' }, this.now());
   }
 
-  async revokeSessions(userId: string, which: Parameters<SessionStore['revoke']>[1]): Promise<string[]> {
+  async revokeSessions(userId: string, which: q.SessionsToRevoke): Promise<string[]> {
     const revoked = await this.sessions.revoke(userId, which);
     for (const sessionId of revoked) {
       await this.events.publish(userId, { type: 'session.revoked', sessionId, at: iso(this.now()) });
       await recordAudit(this.database, { actor: userId, action: 'session.revoked', subject: sessionId }, this.now());
     }
     return revoked;
+  }
+
+  async passkeys(userId: string): Promise<PasskeyView[]> {
+    return (await q.passkeysOf(this.database.db, userId)).map(passkeyView);
+  }
+
+  async renamePasskey(userId: string, passkeyId: string, name: string): Promise<PasskeyView> {
+    const row = await q.renamePasskey(this.database.db, userId, passkeyId, name);
+    if (!row) throw passkeyNotFound();
+    return passkeyView(row);
+  }
+
+  /** Removes one of the user's passkeys, unless it is their last way to sign in; returns the user as it is then. */
+  async removePasskey(userId: string, passkeyId: string): Promise<UserView> {
+    const user = await this.userView(userId);
+    const owned = await q.ownedPasskey(this.database.db, userId, passkeyId);
+    if (!owned) throw passkeyNotFound();
+    if (!user.hasPassword && user.passkeyCount <= 1) {
+      throw new ProblemError(409, 'last_sign_in_method', 'Keep a way to sign in', 'This is your only way to sign in. Set a password or add another passkey first.');
+    }
+    await q.deletePasskey(this.database.db, userId, owned.id);
+    await recordAudit(this.database, { actor: userId, action: 'passkey.removed', subject: owned.id }, this.now());
+    return this.userView(userId);
   }
 
   assertAcceptable(password: string, email: string): void {

@@ -9,13 +9,14 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import type { DeviceInfo, HandoffCreated, HandoffInfo, HandoffRequest, PasskeyView, TokenResult } from '../../../src-shared/auth.ts';
+import type { DeviceInfo, HandoffCreated, HandoffInfo, HandoffRequest, TokenResult } from '../../../src-shared/auth.ts';
 import { recordAudit } from '../../db/audit.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
 import type { DesktopHandoffsTable, PasskeysTable } from '../../db/schema.ts';
 import { ProblemError } from '../../../src-server/problem.ts';
 import { constantTimeEqual } from '../../../src-server/secrets.ts';
-import type { Accounts, RequestContext } from './accounts.ts';
+import { passkeyView, type Accounts, type RequestContext } from './accounts.ts';
+import * as q from './queries.ts';
 import { addSeconds, iso, type Clock } from '../../../src-server/clock.ts';
 import { hashToken } from './sessions.ts';
 
@@ -33,19 +34,6 @@ const CHALLENGE_SECONDS = 5 * 60;
 const CODE_SECONDS = 2 * 60;
 
 const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-
-export function passkeyView(row: PasskeysTable): PasskeyView {
-  return {
-    id: row.id,
-    name: row.name,
-    createdAt: row.created_at,
-    lastUsedAt: row.last_used_at,
-    backedUp: row.backed_up === 1,
-    deviceType: row.device_type,
-    transports: JSON.parse(row.transports) as string[],
-    aaguid: row.aaguid,
-  };
-}
 
 const rejected = (detail = 'This passkey could not be verified. Try again, or use another passkey.') =>
   new ProblemError(400, 'passkey_rejected', 'Passkey not accepted', detail);
@@ -98,12 +86,12 @@ export class Handoffs {
       created_at: iso(now),
       expires_at: expiresAt,
     };
-    await this.database.db.insertInto('desktop_handoffs').values(row).execute();
+    await q.insertHandoff(this.database.db, row);
     return { id, authorizeUrl: `${this.webauthn.hostedOrigin}/desktop/authorize?handoff=${id}`, expiresAt };
   }
 
   private async live(id: string): Promise<DesktopHandoffsTable> {
-    const row = await this.database.db.selectFrom('desktop_handoffs').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await q.handoffById(this.database.db, id);
     if (!row || row.expires_at <= iso(this.now()) || row.code_hash !== null) throw handoffGone();
     return row;
   }
@@ -118,9 +106,7 @@ export class Handoffs {
   async options(id: string): Promise<PublicKeyCredentialCreationOptionsJSON | PublicKeyCredentialRequestOptionsJSON> {
     const row = await this.live(id);
     const { rpId, rpName } = this.webauthn;
-    const userPasskeys = row.user_id
-      ? await this.database.db.selectFrom('passkeys').select(['id', 'transports']).where('user_id', '=', row.user_id).execute()
-      : [];
+    const userPasskeys = row.user_id ? await q.passkeyDescriptorsOf(this.database.db, row.user_id) : [];
     const descriptors = userPasskeys.map((p) => ({ id: p.id, transports: JSON.parse(p.transports) as string[] }));
     let options: PublicKeyCredentialCreationOptionsJSON | PublicKeyCredentialRequestOptionsJSON;
     if (row.purpose === 'add-passkey') {
@@ -143,11 +129,10 @@ export class Handoffs {
         userVerification: 'required',
       });
     }
-    await this.database.db
-      .updateTable('desktop_handoffs')
-      .set({ challenge: options.challenge, challenge_expires_at: iso(addSeconds(this.now(), CHALLENGE_SECONDS)) })
-      .where('id', '=', id)
-      .execute();
+    await q.updateHandoff(this.database.db, id, {
+      challenge: options.challenge,
+      challenge_expires_at: iso(addSeconds(this.now(), CHALLENGE_SECONDS)),
+    });
     return options;
   }
 
@@ -156,15 +141,7 @@ export class Handoffs {
     const row = await this.live(id);
     // Take the challenge out first (compare-and-swap): whatever happens next, it cannot be used twice.
     const challenge = row.challenge;
-    const taken = challenge
-      ? await this.database.db
-          .updateTable('desktop_handoffs')
-          .set({ challenge: null, challenge_expires_at: null })
-          .where('id', '=', id)
-          .where('challenge', '=', challenge)
-          .executeTakeFirst()
-      : undefined;
-    if (!challenge || Number(taken?.numUpdatedRows ?? 0) !== 1) throw rejected('This sign-in request was already used. Start it again.');
+    if (!challenge || !(await q.takeHandoffChallenge(this.database.db, id, challenge))) throw rejected('This sign-in request was already used. Start it again.');
     if (!row.challenge_expires_at || row.challenge_expires_at <= iso(this.now())) {
       throw rejected('This sign-in request has expired. Start it again.');
     }
@@ -174,11 +151,11 @@ export class Handoffs {
         : await this.verifyAssertion(row, challenge, response);
 
     const code = randomBytes(32).toString('base64url');
-    await this.database.db
-      .updateTable('desktop_handoffs')
-      .set({ code_hash: hashToken(code), code_expires_at: iso(addSeconds(this.now(), CODE_SECONDS)), result: JSON.stringify(result) })
-      .where('id', '=', id)
-      .execute();
+    await q.updateHandoff(this.database.db, id, {
+      code_hash: hashToken(code),
+      code_expires_at: iso(addSeconds(this.now(), CODE_SECONDS)),
+      result: JSON.stringify(result),
+    });
     const redirect = new URL(row.redirect_uri);
     redirect.searchParams.set('code', code);
     redirect.searchParams.set('state', row.state);
@@ -187,9 +164,7 @@ export class Handoffs {
 
   private async verifyAssertion(row: DesktopHandoffsTable, challenge: string, response: Record<string, unknown>) {
     const assertion = response as unknown as AuthenticationResponseJSON;
-    const passkey = typeof assertion.id === 'string'
-      ? await this.database.db.selectFrom('passkeys').selectAll().where('id', '=', assertion.id).executeTakeFirst()
-      : undefined;
+    const passkey = typeof assertion.id === 'string' ? await q.passkeyById(this.database.db, assertion.id) : undefined;
     if (!passkey || (row.user_id && passkey.user_id !== row.user_id)) throw rejected();
     const owner = await this.accounts.findUser(passkey.user_id);
     const userHandle = assertion.response?.userHandle;
@@ -215,11 +190,11 @@ export class Handoffs {
     }
     if (!verification.verified) throw rejected();
     const info = verification.authenticationInfo;
-    await this.database.db
-      .updateTable('passkeys')
-      .set({ counter: info.newCounter, backed_up: info.credentialBackedUp ? 1 : 0, last_used_at: iso(this.now()) })
-      .where('id', '=', passkey.id)
-      .execute();
+    await q.recordPasskeyUse(this.database.db, passkey.id, {
+      counter: info.newCounter,
+      backed_up: info.credentialBackedUp ? 1 : 0,
+      last_used_at: iso(this.now()),
+    });
     return { userId: passkey.user_id, passkeyId: passkey.id };
   }
 
@@ -239,7 +214,7 @@ export class Handoffs {
     }
     if (!verification.verified) throw rejected('This passkey could not be registered. Try again.');
     const info = verification.registrationInfo;
-    const existing = await this.database.db.selectFrom('passkeys').select('id').where('id', '=', info.credential.id).executeTakeFirst();
+    const existing = await q.passkeyById(this.database.db, info.credential.id);
     if (existing) throw new ProblemError(409, 'passkey_exists', 'Passkey already added', 'This passkey is already on your account.');
     const count = (await this.accounts.userView(row.user_id)).passkeyCount;
     const passkey: PasskeysTable = {
@@ -255,7 +230,7 @@ export class Handoffs {
       created_at: iso(this.now()),
       last_used_at: null,
     };
-    await this.database.db.insertInto('passkeys').values(passkey).execute();
+    await q.insertPasskey(this.database.db, passkey);
     await recordAudit(this.database, { actor: row.user_id, action: 'passkey.added', subject: passkey.id }, this.now());
     return { userId: row.user_id, passkeyId: passkey.id };
   }
@@ -267,11 +242,7 @@ export class Handoffs {
     context: RequestContext,
   ): Promise<TokenResult> {
     const invalid = new ProblemError(400, 'invalid_grant', 'Sign-in could not be completed', 'Start again from the plutarc app.');
-    const row = await this.database.db
-      .deleteFrom('desktop_handoffs')
-      .where('code_hash', '=', hashToken(input.code))
-      .returningAll()
-      .executeTakeFirst();
+    const row = await q.redeemHandoffCode(this.database.db, hashToken(input.code));
     if (!row?.result || !row.code_expires_at || row.code_expires_at <= iso(this.now())) throw invalid;
     const challenge = Buffer.from(row.code_challenge, 'base64url');
     const computed = sha256(input.codeVerifier);
@@ -284,10 +255,11 @@ export class Handoffs {
       return { kind: 'signed-in', grant };
     }
     if (row.purpose === 'add-passkey') {
-      const passkey = await this.database.db.selectFrom('passkeys').selectAll().where('id', '=', result.passkeyId).executeTakeFirstOrThrow();
+      const passkey = await q.passkeyById(this.database.db, result.passkeyId);
+      if (!passkey) throw invalid;
       return { kind: 'passkey-added', passkey: passkeyView(passkey) };
     }
-    const session = await this.database.db.selectFrom('sessions').selectAll().where('id', '=', row.session_id ?? '').executeTakeFirst();
+    const session = row.session_id ? await q.sessionById(this.database.db, row.session_id) : undefined;
     if (!session || session.revoked_at) throw invalid;
     return { kind: 'reverified', ...(await this.accounts.reverified(session, 'passkey')) };
   }

@@ -1,10 +1,11 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { UAParser } from 'ua-parser-js';
 import type { DeviceInfo, SessionView } from '../../../src-shared/auth.ts';
-import type { DatabaseHandle } from '../../db/database.ts';
-import type { Database, SessionsTable } from '../../db/schema.ts';
 import type { Kysely } from 'kysely';
 import { addSeconds, iso, type Clock } from '../../../src-server/clock.ts';
+import type { DatabaseHandle } from '../../db/database.ts';
+import type { Database, SessionsTable } from '../../db/schema.ts';
+import * as q from './queries.ts';
 
 /** Server-enforced lifetimes: a desktop keeps its session a week unused, a month at most; a web page an hour, a day. */
 export const SESSION_LIFETIMES = {
@@ -85,13 +86,13 @@ export class SessionStore {
       reverified_at: null,
       revoked_at: null,
     };
-    await db.insertInto('sessions').values(row).execute();
+    await q.insertSession(db, row);
     return { token, session: row };
   }
 
   /** Finds the live session for a token and records that it was used (at most once a minute). */
   async authenticate(token: string, ip: string): Promise<SessionCheck> {
-    const row = await this.database.db.selectFrom('sessions').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst();
+    const row = await q.sessionByTokenHash(this.database.db, hashToken(token));
     if (!row) return { ok: false, reason: 'unknown' };
     if (row.revoked_at) return { ok: false, reason: 'revoked' };
     const now = this.now();
@@ -101,7 +102,7 @@ export class SessionStore {
     const touchEveryMs = Math.min(TOUCH_EVERY_MS, (lifetime.idleSeconds * 1000) / 2);
     if (now.getTime() - Date.parse(row.last_seen_at) >= touchEveryMs || row.last_ip !== ip) {
       const touched = { last_seen_at: nowIso, last_ip: ip, idle_expires_at: iso(addSeconds(now, lifetime.idleSeconds)) };
-      await this.database.db.updateTable('sessions').set(touched).where('id', '=', row.id).execute();
+      await q.touchSession(this.database.db, row.id, touched);
       Object.assign(row, touched);
     }
     return { ok: true, session: row };
@@ -110,38 +111,16 @@ export class SessionStore {
   /** A new token for the same session (after reverification): the old one stops working at once. */
   async rotate(sessionId: string, changes: Partial<Pick<SessionRow, 'reverified_at'>> = {}): Promise<string> {
     const token = newToken();
-    await this.database.db
-      .updateTable('sessions')
-      .set({ token_hash: hashToken(token), ...changes })
-      .where('id', '=', sessionId)
-      .where('revoked_at', 'is', null)
-      .execute();
+    await q.rotateSessionToken(this.database.db, sessionId, { token_hash: hashToken(token), ...changes });
     return token;
   }
 
   listLive(userId: string): Promise<SessionRow[]> {
-    const nowIso = iso(this.now());
-    return this.database.db
-      .selectFrom('sessions')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .where('revoked_at', 'is', null)
-      .where('expires_at', '>', nowIso)
-      .where('idle_expires_at', '>', nowIso)
-      .orderBy('last_seen_at', 'desc')
-      .execute();
+    return q.liveSessions(this.database.db, userId, iso(this.now()));
   }
 
   /** Revokes the user's live sessions matching `which`; returns the ids revoked. Never another user's. */
-  async revoke(userId: string, which: { only: string } | { allBut: string } | { all: true }): Promise<string[]> {
-    let query = this.database.db
-      .updateTable('sessions')
-      .set({ revoked_at: iso(this.now()) })
-      .where('user_id', '=', userId)
-      .where('revoked_at', 'is', null);
-    if ('only' in which) query = query.where('id', '=', which.only);
-    if ('allBut' in which) query = query.where('id', '!=', which.allBut);
-    const rows = await query.returning('id').execute();
-    return rows.map((r) => r.id);
+  revoke(userId: string, which: q.SessionsToRevoke): Promise<string[]> {
+    return q.revokeSessions(this.database.db, userId, which, iso(this.now()));
   }
 }
