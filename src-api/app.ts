@@ -61,7 +61,7 @@ export async function buildApp(config: ApiConfig, options: BuildAppOptions = {})
     warn: (message, detail) => app.log.warn(detail, message),
   });
 
-  await app.register(healthModule, { database, version: config.version });
+  await app.register(healthModule, { database, version: config.version, now });
   await app.register(identityModule, { identity });
   await app.register(eventsModule, { events, identity });
   await app.register(hostedPagesModule, { dir: config.identity.hostedPagesDir });

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ExchangeId, openKeyExchange } from '../../../src-shared/exchanges.ts';
+import { ExchangeId } from '../../../src-shared/exchanges.ts';
+import { keyPageUrl } from './service.ts';
 
 /**
  * `GET /v1/exchanges/:exchange/key-page`: a redirect to the exchange's own API key page (live or testnet).
@@ -15,9 +16,6 @@ export const exchangesModule: FastifyPluginAsyncZod = async (app) => {
         querystring: z.object({ testnet: z.enum(['0', '1']).default('0') }),
       },
     },
-    async (request, reply) => {
-      const { keyPage } = openKeyExchange(request.params.exchange).instructions;
-      return reply.redirect(request.query.testnet === '1' ? keyPage.testnet : keyPage.live, 302);
-    },
+    async (request, reply) => reply.redirect(keyPageUrl(request.params.exchange, request.query.testnet === '1'), 302),
   );
 };
