@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { idUrlPairs } from '../src-shared/id-url-pairs.ts';
 import { RegionId } from '../src-shared/regions.ts';
-import { ConfigError, LogLevel, problemsOf } from '../src-server/env.ts';
+import { ConfigError, LogLevel, parseEnv } from '../src-server/env.ts';
 import { SESSION_LIFETIMES, type SessionLifetimes } from './modules/identity/sessions.ts';
 import { DEFAULT_THROTTLE } from './modules/identity/throttle.ts';
 import { ExchangeLatencyOverrides, type ExchangeLatencyTable } from './modules/regions/simulated-latencies.ts';
@@ -90,16 +90,7 @@ export type ApiConfig = {
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv, version = '0.0.0'): ApiConfig {
-  const misplaced = Object.entries(SECRET_VARIABLES)
-    .filter(([name]) => env[name] !== undefined)
-    .map(([name, instead]) => `${name}: key material is never read from the environment; ${instead}`);
-  if (misplaced.length > 0) throw new ConfigError('API', misplaced);
-  const parsed = ApiEnv.safeParse(env);
-  if (!parsed.success) {
-    // Name the variable and the rule, never the value: a misplaced secret must not reach the terminal.
-    throw new ConfigError('API', problemsOf(parsed.error));
-  }
-  const e = parsed.data;
+  const e = parseEnv('API', ApiEnv, env, SECRET_VARIABLES);
   if ((e.PLUTARC_KEYBROKER_URL === undefined) !== (e.PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE === undefined)) {
     throw new ConfigError('API', ['PLUTARC_KEYBROKER_URL and PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE: set both or neither']);
   }

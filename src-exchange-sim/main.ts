@@ -2,7 +2,7 @@
 // environment variables; keys are made afterwards through the admin listener (POST /_sim/keys).
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
-import { ConfigError, LogLevel, problemsOf } from '../src-server/env.ts';
+import { ConfigError, LogLevel, parseEnv } from '../src-server/env.ts';
 import { createLogger } from '../src-server/logger.ts';
 import { startOrExit, stopOnSignals } from '../src-server/process.ts';
 import { startExchangeSim, type ExchangeSimReady } from './server.ts';
@@ -18,11 +18,7 @@ const SimEnv = z.object({
   PLUTARC_LOG_LEVEL: LogLevel.default('info'),
 });
 
-const env = await startOrExit(() => {
-  const parsed = SimEnv.safeParse(process.env);
-  if (!parsed.success) throw new ConfigError('exchange simulator', problemsOf(parsed.error));
-  return parsed.data;
-}, [ConfigError]);
+const env = await startOrExit(() => parseEnv('exchange simulator', SimEnv, process.env), [ConfigError]);
 
 // Query strings carry signatures and headers carry keys: the server logger keeps neither.
 const logger = createLogger(env.PLUTARC_LOG_LEVEL, undefined, 'exchange-sim');

@@ -1,6 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, LogLevel, problemsOf } from '../src-server/env.ts';
+import { ConfigError, LogLevel, parseEnv } from '../src-server/env.ts';
 
 const FilePath = z.string().min(1);
 
@@ -21,9 +21,9 @@ export const BrokerEnv = z.object({
 
 /** Variables someone might reach for to pass a secret directly; the broker refuses to start rather than ignore them. */
 const SECRET_VARIABLES: Record<string, string> = {
-  PLUTARC_KEYBROKER_MASTER_KEY: 'PLUTARC_KEYBROKER_MASTER_KEY_FILE',
-  PLUTARC_KEYBROKER_SERVICE_TOKEN: 'PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE',
-  PLUTARC_KEYBROKER_ORCHESTRATOR_TOKEN: 'PLUTARC_KEYBROKER_ORCHESTRATOR_TOKEN_FILE',
+  PLUTARC_KEYBROKER_MASTER_KEY: 'put it in a file and set PLUTARC_KEYBROKER_MASTER_KEY_FILE',
+  PLUTARC_KEYBROKER_SERVICE_TOKEN: 'put it in a file and set PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE',
+  PLUTARC_KEYBROKER_ORCHESTRATOR_TOKEN: 'put it in a file and set PLUTARC_KEYBROKER_ORCHESTRATOR_TOKEN_FILE',
 };
 
 export type BrokerConfig = {
@@ -51,14 +51,7 @@ export type BrokerConfig = {
 export { ConfigError };
 
 export function loadConfig(env: NodeJS.ProcessEnv, version = '0.0.0', cwd = process.cwd()): BrokerConfig {
-  const misplaced = Object.entries(SECRET_VARIABLES)
-    .filter(([name]) => env[name] !== undefined)
-    .map(([name, instead]) => `${name}: key material is never read from the environment; put it in a file and set ${instead}`);
-  const parsed = BrokerEnv.safeParse(env);
-  // Name the variable and the rule, never the value: a misplaced secret must not reach the terminal.
-  const problems = [...misplaced, ...(parsed.success ? [] : problemsOf(parsed.error))];
-  if (problems.length > 0 || !parsed.success) throw new ConfigError('key broker', problems);
-  const e = parsed.data;
+  const e = parseEnv('key broker', BrokerEnv, env, SECRET_VARIABLES);
   const absolute = (path: string) => (isAbsolute(path) ? path : resolve(cwd, path));
   const dataDir = absolute(e.PLUTARC_KEYBROKER_DATA_DIR);
   return {

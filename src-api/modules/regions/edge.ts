@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ExchangeId } from '../../../src-shared/exchanges.ts';
 import { idUrlPairs } from '../../../src-shared/id-url-pairs.ts';
 import { PublishedLatencies, RegionId } from '../../../src-shared/regions.ts';
-import { ConfigError, LogLevel, problemsOf } from '../../../src-server/env.ts';
+import { ConfigError, LogLevel, parseEnv } from '../../../src-server/env.ts';
 import { createServer } from '../../../src-server/server.ts';
 import { EXCHANGE_PROBE_URLS, ExchangeLatencyMeasurer } from './exchange-latency.ts';
 import { registerProbeRoute } from './index.ts';
@@ -39,11 +39,7 @@ export interface RegionEdgeConfig {
 export { ConfigError };
 
 export function loadRegionEdgeConfig(env: NodeJS.ProcessEnv): RegionEdgeConfig {
-  const parsed = RegionEdgeEnv.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError('region edge', problemsOf(parsed.error));
-  }
-  const e = parsed.data;
+  const e = parseEnv('region edge', RegionEdgeEnv, env);
   return {
     region: e.PLUTARC_REGION_ID,
     host: e.PLUTARC_REGION_HOST,
