@@ -19,7 +19,7 @@ import { ApiHttp, type ApiHttpOptions } from '../api-http.ts';
 const Nothing = z.unknown();
 
 /**
- * The identity routes of the plutarc API (src-api/modules/identity/routes.ts), each answer parsed before
+ * The identity routes of the plutarc API (src-api/modules/identity/index.ts), each answer parsed before
  * anyone sees it. A session token is passed per call and only ever goes into the Authorization header.
  */
 export class IdentityApi {
