@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
+import { systemClock, type Clock } from '../src-server/clock.ts';
+import { constantTimeEqual } from '../src-server/secrets.ts';
+import { createServer } from '../src-server/server.ts';
 import { createKeyBroker, type KeyBroker } from './broker.ts';
 import type { BrokerConfig } from './config.ts';
 import type { Ed25519PublicJwk } from '../src-shared/keybroker.ts';
 import { KeyFileError, loadIdentity, loadMasterKey, loadServiceToken, prepareDataDir } from './key-files.ts';
 import { masterKeyCheck } from './keyring.ts';
-import { systemClock, type Clock } from '../src-server/clock.ts';
-import { constantTimeEqual } from '../src-server/secrets.ts';
-import { createServer } from '../src-server/server.ts';
 import { instanceRoutes, orchestratorRoutes, publicRoutes, sealingRoutes } from './routes.ts';
 import { openStore, type BrokerStore } from './store.ts';
 

@@ -21,8 +21,8 @@ import {
   wrapPrivateKey,
   x25519PublicJwk,
 } from './keyring.ts';
-import { ProblemError } from '../src-server/problem.ts';
 import { iso, type Clock } from '../src-server/clock.ts';
+import { ProblemError } from '../src-server/problem.ts';
 import type { AuditEntry, BrokerStore, CredentialRow, SealingKeyRow } from './store.ts';
 
 export interface KeyBrokerDeps {

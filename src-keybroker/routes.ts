@@ -1,5 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { ProblemError } from '../src-server/problem.ts';
+import { bearerToken, constantTimeEqual } from '../src-server/secrets.ts';
 import type { KeyBroker } from './broker.ts';
 import {
   BrokerHealth,
@@ -13,8 +15,6 @@ import {
   UnsealRequest,
   UnsealResponse,
 } from '../src-shared/keybroker.ts';
-import { ProblemError } from '../src-server/problem.ts';
-import { bearerToken, constantTimeEqual } from '../src-server/secrets.ts';
 import type { BrokerStore } from './store.ts';
 
 /** An onRequest hook: the request must carry `token` as its bearer, checked before its body is read. */

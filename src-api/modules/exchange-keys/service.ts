@@ -10,9 +10,10 @@ import {
   type SealingKeyReservation,
 } from '../../../src-shared/exchange-keys.ts';
 import { openKeyExchange, type ExchangeId } from '../../../src-shared/exchanges.ts';
+import type { Clock } from '../../../src-server/clock.ts';
+import { ProblemError } from '../../../src-server/problem.ts';
 import { recordAudit } from '../../db/audit.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
-import { ProblemError } from '../../../src-server/problem.ts';
 import type { KeyBroker } from './broker-client.ts';
 import * as q from './queries.ts';
 import { checkSealedKeyHeader, x25519Thumbprint } from './sealed-key-check.ts';
@@ -20,7 +21,7 @@ import { checkSealedKeyHeader, x25519Thumbprint } from './sealed-key-check.ts';
 export interface ExchangeKeysDeps {
   database: DatabaseHandle;
   broker: KeyBroker;
-  now: () => Date;
+  now: Clock;
   log: FastifyBaseLogger;
 }
 

@@ -1,14 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DeviceInfo, PasskeyView, SessionGrant, UserView } from '../../../src-shared/auth.ts';
 import { assessPassword } from '../../../src-shared/password-policy.ts';
+import { iso, type Clock } from '../../../src-server/clock.ts';
+import { ProblemError } from '../../../src-server/problem.ts';
 import { recordAudit } from '../../db/audit.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
 import type { PasskeysTable, UsersTable } from '../../db/schema.ts';
-import { ProblemError } from '../../../src-server/problem.ts';
-import { AttemptLanes, AttemptsBusy } from './attempts.ts';
-import { iso, type Clock } from '../../../src-server/clock.ts';
-import { reverifiedUntil } from './guard.ts';
 import type { AccountEvents } from '../events/index.ts';
+import { AttemptLanes, AttemptsBusy } from './attempts.ts';
+import { reverifiedUntil } from './guard.ts';
 import * as q from './queries.ts';
 import { hashPassword, makeDummyHash, needsRehash, verifyPassword } from './passwords.ts';
 import { sessionView, type SessionRow, type SessionStore } from './sessions.ts';

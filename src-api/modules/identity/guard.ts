@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { REVERIFICATION_WINDOW_SECONDS } from '../../../src-shared/auth.ts';
+import { addSeconds, iso, type Clock } from '../../../src-server/clock.ts';
 import { ProblemError } from '../../../src-server/problem.ts';
 import { bearerToken } from '../../../src-server/secrets.ts';
-import { addSeconds, iso, type Clock } from '../../../src-server/clock.ts';
 import type { SessionRow, SessionStore } from './sessions.ts';
 
 export interface Authenticated {

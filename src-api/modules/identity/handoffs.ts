@@ -10,14 +10,14 @@ import {
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { DeviceInfo, HandoffCreated, HandoffInfo, HandoffRequest, TokenResult } from '../../../src-shared/auth.ts';
+import { addSeconds, iso, type Clock } from '../../../src-server/clock.ts';
+import { ProblemError } from '../../../src-server/problem.ts';
+import { constantTimeEqual } from '../../../src-server/secrets.ts';
 import { recordAudit } from '../../db/audit.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
 import type { DesktopHandoffsTable, PasskeysTable } from '../../db/schema.ts';
-import { ProblemError } from '../../../src-server/problem.ts';
-import { constantTimeEqual } from '../../../src-server/secrets.ts';
 import { passkeyView, type Accounts, type RequestContext } from './accounts.ts';
 import * as q from './queries.ts';
-import { addSeconds, iso, type Clock } from '../../../src-server/clock.ts';
 import { hashToken } from './sessions.ts';
 
 export interface WebAuthnSettings {

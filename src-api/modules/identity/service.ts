@@ -1,7 +1,7 @@
-import type { DatabaseHandle } from '../../db/database.ts';
-import { Accounts } from './accounts.ts';
 import { systemClock, type Clock } from '../../../src-server/clock.ts';
+import type { DatabaseHandle } from '../../db/database.ts';
 import type { AccountEvents } from '../events/index.ts';
+import { Accounts } from './accounts.ts';
 import { Handoffs, type WebAuthnSettings } from './handoffs.ts';
 import { SessionStore, type SessionLifetimes } from './sessions.ts';
 import { SignInThrottle, type ThrottleSettings } from './throttle.ts';
