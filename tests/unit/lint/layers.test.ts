@@ -34,7 +34,7 @@ const MAY_IMPORT: Record<string, string[]> = {
 };
 const FOLDERS = Object.keys(MAY_IMPORT);
 const crossings = FOLDERS.flatMap((from) =>
-  [...FOLDERS, 'tests', 'bench'].filter((to) => to !== from && !MAY_IMPORT[from]?.includes(to)).map((to) => [from, to] as const),
+  [...FOLDERS, 'tests', 'bench', 'tools'].filter((to) => to !== from && !MAY_IMPORT[from]?.includes(to)).map((to) => [from, to] as const),
 );
 const allowed = FOLDERS.flatMap((from) => (MAY_IMPORT[from] ?? []).map((to) => [from, to] as const));
 
