@@ -1,7 +1,7 @@
 // The contract every place a bot can run behind (local sandbox, Fly Machine, Kubernetes pod) fulfils, so the
 // reconciler converges desired state without knowing which one it drives.
 import { z } from 'zod';
-import { RegionId } from '../src-shared/regions.ts';
+import type { RegionId } from '../src-shared/regions.ts';
 
 /** Ids end up in paths, cgroup names, labels and logs: short and printable, no separators that could escape a folder. */
 export const InstanceRef = z

@@ -1,0 +1,149 @@
+// In-memory stand-ins for the loop's ports: a driver that keeps instances in a map (one shared map can serve several
+// orchestrators, like a cloud driver), and a desired-state source that records what the loop wrote.
+import type { RegionId } from '../../../src-shared/regions.ts';
+import {
+  InstanceSpec,
+  LABEL_BOT,
+  LABEL_INSTANCE,
+  LABEL_RUN,
+  type ComputeDriver,
+  type DriverEvent,
+  type GoneReport,
+  type InstanceExit,
+  type InstanceStatus,
+} from '../../../src-orchestrator/compute-driver.ts';
+import type { DesiredStateSource, InstanceRecord } from '../../../src-orchestrator/reconcile-loop.ts';
+import type { DesiredBot } from '../../../src-orchestrator/reconciler.ts';
+
+export class FakeClock {
+  t: number;
+  constructor(t: number) {
+    this.t = t;
+  }
+  now(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+export class FakeDriver implements ComputeDriver {
+  readonly name = 'fake';
+  readonly instances = new Map<string, InstanceStatus>();
+  readonly credentials = new Map<string, Uint8Array>();
+  readonly provisioned: string[] = [];
+  readonly destroyed: string[] = [];
+  /** Instance ids whose teardown leaves something behind. */
+  readonly leaky = new Set<string>();
+  failProvision: string | null = null;
+  private readonly listeners = new Set<(event: DriverEvent) => void>();
+
+  private readonly clock: { now(): number };
+  constructor(clock: { now(): number }) {
+    this.clock = clock;
+  }
+
+  async provision(input: InstanceSpec, region: RegionId): Promise<InstanceStatus> {
+    if (this.failProvision) throw new Error(this.failProvision);
+    const spec = InstanceSpec.parse(input);
+    // A copy: the loop wipes its buffer after handing it over, as it should.
+    this.credentials.set(spec.instanceId, Uint8Array.from(spec.credential));
+    const status: InstanceStatus = {
+      instanceId: spec.instanceId,
+      botId: spec.botId,
+      region,
+      labels: { ...spec.labels, [LABEL_BOT]: spec.botId, [LABEL_INSTANCE]: spec.instanceId, [LABEL_RUN]: spec.runId },
+      state: 'running',
+      startedAt: this.clock.now(),
+      exit: null,
+      isolation: {
+        sandbox: { on: false, kind: 'none', reason: 'fake' },
+        limits: { on: false, kind: 'none', reason: 'fake' },
+        network: { on: false, kind: 'none', reason: 'fake' },
+      },
+      simulatedExchangeRoundTripMs: null,
+    };
+    this.instances.set(spec.instanceId, status);
+    this.provisioned.push(spec.instanceId);
+    this.emit({ kind: 'started', status });
+    return status;
+  }
+
+  crash(instanceId: string, exit: Partial<InstanceExit> = {}): void {
+    const current = this.instances.get(instanceId);
+    if (!current) throw new Error(`no instance ${instanceId}`);
+    const status: InstanceStatus = {
+      ...current,
+      state: 'exited',
+      exit: { code: 1, signal: null, oomKilled: false, requested: false, at: this.clock.now(), ...exit },
+    };
+    this.instances.set(instanceId, status);
+    this.emit({ kind: 'exited', status });
+  }
+
+  async destroy(instanceId: string): Promise<void> {
+    if (this.instances.delete(instanceId)) this.destroyed.push(instanceId);
+  }
+
+  async status(instanceId: string): Promise<InstanceStatus | null> {
+    return this.instances.get(instanceId) ?? null;
+  }
+
+  watch(listener: (event: DriverEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async verifyGone(instanceId: string): Promise<GoneReport> {
+    const leftovers = this.instances.has(instanceId) ? ['the instance'] : [];
+    if (this.leaky.has(instanceId)) leftovers.push(`folder /run/fake/${instanceId}`);
+    return { instanceId, gone: leftovers.length === 0, leftovers };
+  }
+
+  async list(): Promise<InstanceStatus[]> {
+    return [...this.instances.values()];
+  }
+
+  running(botId?: string): InstanceStatus[] {
+    return [...this.instances.values()].filter((i) => i.state === 'running' && (botId === undefined || i.botId === botId));
+  }
+
+  private emit(event: DriverEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+export class FakeSource implements DesiredStateSource {
+  readonly bots = new Map<string, DesiredBot>();
+  readonly marks: { botId: string; state: string; reason: string }[] = [];
+  readonly records: InstanceRecord[] = [];
+
+  put(bot: DesiredBot): void {
+    this.bots.set(bot.botId, structuredClone(bot));
+  }
+
+  async load(): Promise<DesiredBot[]> {
+    return [...this.bots.values()].map((bot) => structuredClone(bot));
+  }
+
+  async markState(botId: string, state: DesiredBot['state'], reason: string): Promise<void> {
+    this.marks.push({ botId, state, reason });
+    this.bots.get(botId)!.state = state;
+  }
+
+  async recordCrash(botId: string, instanceId: string, exit: InstanceExit): Promise<void> {
+    const bot = this.bots.get(botId)!;
+    if (bot.crashes.lastInstanceId === instanceId) return;
+    bot.crashes = { count: bot.crashes.count + 1, lastAt: exit.at, lastInstanceId: instanceId };
+  }
+
+  async resetCrashes(botId: string): Promise<void> {
+    const bot = this.bots.get(botId)!;
+    bot.crashes = { ...bot.crashes, count: 0 };
+  }
+
+  async recordInstance(record: InstanceRecord): Promise<void> {
+    this.records.push(record);
+  }
+}
