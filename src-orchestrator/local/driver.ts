@@ -1,0 +1,457 @@
+// The embedded default: each bot is one process on this machine, in a bubblewrap sandbox of its own (own user,
+// pid, ipc, uts, cgroup and network namespaces; read-only binds of only what it needs; memory-backed scratch),
+// limited through cgroups, with no network but an allowlisting egress proxy. Where the sandbox cannot be had
+// (no bubblewrap, not root) the bot still runs, as a plain child in a private folder, and its status says so.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
+import { chown, mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { constants as osConstants } from 'node:os';
+import type { RegionId } from '../../src-shared/regions.ts';
+import {
+  InstanceSpec,
+  LABEL_BOT,
+  LABEL_INSTANCE,
+  LABEL_RUN,
+  type ComputeDriver,
+  type DriverEvent,
+  type GoneReport,
+  type InstanceExit,
+  type InstanceIsolation,
+  type InstanceStatus,
+  type ParsedInstanceSpec,
+} from '../compute-driver.ts';
+import { SILENT_LOG, type OrchestratorLog } from '../log.ts';
+import { detectCgroups, InstanceCgroup, type CgroupHost, type CgroupSupport } from './cgroups.ts';
+import { EgressProxy } from './egress-proxy.ts';
+import { childrenOf, isAlive, mountsUnder, namespaceHolders, namespacesOf, processesOfUser, processTree, startTime } from './processes.ts';
+import { botEnvironment, bwrapArgs, dropToUser, launcherArgs, sharedLibraries, type SandboxLayout } from './sandbox.ts';
+
+export interface LocalDriverOptions {
+  /** The project folder the bot's code comes from. */
+  appRoot: string;
+  /** What the bot imports, relative to appRoot; only these are bound into the sandbox. */
+  appPaths: readonly string[];
+  /** Where instance folders (holding the egress socket) live; created 0711. */
+  runRoot?: string;
+  /** The local stack's simulated regions: the round trip each adds to exchange connections. */
+  simulatedRegions?: Partial<Record<RegionId, { exchangeRoundTripMs: number }>>;
+  /** How long a bot has after SIGTERM to close cleanly before it is killed. */
+  graceMs?: number;
+  /** `off` runs bots unsandboxed even where bubblewrap works (and the status says it was configured so). */
+  sandbox?: 'auto' | 'off';
+  /** Host users for sandboxes come from [uidBase, uidBase + uidCount): one per live instance. */
+  uidBase?: number;
+  uidCount?: number;
+  bwrapPath?: string;
+  cgroupHost?: CgroupHost;
+  log?: OrchestratorLog;
+}
+
+interface HostSupport {
+  sandbox: { on: true; bwrap: string } | { on: false; reason: string };
+  cgroups: CgroupSupport;
+}
+
+/** What must be gone after teardown, kept after destroy so verifyGone can check it. */
+interface Footprint {
+  dir: string;
+  socketPath: string;
+  uid: number | null;
+  pid: number | null;
+  pidStarted: string | null;
+  namespaces: string[];
+  cgroupDirs: string[];
+  proxy: EgressProxy | null;
+}
+
+interface LocalInstance {
+  spec: ParsedInstanceSpec;
+  status: InstanceStatus;
+  footprint: Footprint;
+  child: ChildProcess;
+  cgroup: InstanceCgroup | null;
+  exited: Promise<void>;
+  destroying: boolean;
+}
+
+/** Persisted beside the socket (no secret), so an orchestrator that restarts can find and clear what it left. */
+interface InstanceMeta {
+  labels: Record<string, string>;
+  botId: string;
+  region: RegionId;
+  uid: number | null;
+  startedAt: number;
+}
+
+function findOnPath(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // Not here.
+    }
+  }
+  return null;
+}
+
+function signalName(code: number): NodeJS.Signals | null {
+  const entry = Object.entries(osConstants.signals).find(([, n]) => n === code);
+  return entry ? (entry[0] as NodeJS.Signals) : null;
+}
+
+async function readMeta(dir: string): Promise<InstanceMeta | null> {
+  try {
+    return JSON.parse(await readFile(join(dir, 'instance.json'), 'utf8')) as InstanceMeta;
+  } catch {
+    return null;
+  }
+}
+
+export class LocalDriver implements ComputeDriver {
+  readonly name = 'local';
+  private readonly o: Required<Omit<LocalDriverOptions, 'bwrapPath' | 'cgroupHost'>> & Pick<LocalDriverOptions, 'bwrapPath'>;
+  private readonly support: HostSupport;
+  private readonly instances = new Map<string, LocalInstance>();
+  private readonly footprints = new Map<string, Footprint>();
+  private readonly listeners = new Set<(event: DriverEvent) => void>();
+  private readonly usedUids = new Set<number>();
+  private nextUid = 0;
+  private readonly layouts = new Map<string, Promise<SandboxLayout>>();
+
+  private constructor(options: LocalDriverOptions, support: HostSupport) {
+    this.o = {
+      runRoot: join(tmpdir(), 'plutarc-instances'),
+      simulatedRegions: {},
+      graceMs: 5_000,
+      sandbox: 'auto',
+      uidBase: 61_000,
+      uidCount: 4_000,
+      log: SILENT_LOG,
+      ...options,
+    };
+    this.support = support;
+  }
+
+  /** Finds out once what this host allows (bubblewrap, root, cgroup version) and prepares the run folder. */
+  static async create(options: LocalDriverOptions): Promise<LocalDriver> {
+    const root = typeof process.getuid === 'function' && process.getuid() === 0;
+    const bwrap = options.bwrapPath ?? findOnPath('bwrap');
+    let sandbox: HostSupport['sandbox'];
+    if (options.sandbox === 'off') sandbox = { on: false, reason: 'the sandbox is turned off in this orchestrator’s settings' };
+    else if (!bwrap || !existsSync(bwrap)) sandbox = { on: false, reason: 'bubblewrap (bwrap) is not installed on this machine' };
+    else if (!root) sandbox = { on: false, reason: 'the orchestrator does not run as root, so it cannot give each bot its own user' };
+    else if (!findOnPath('setpriv')) sandbox = { on: false, reason: 'setpriv (util-linux) is not installed, so bots cannot get their own user' };
+    else sandbox = { on: true, bwrap };
+
+    const cgroupHost = options.cgroupHost ?? { root: '/sys/fs/cgroup', selfCgroup: await readFile('/proc/self/cgroup', 'utf8') };
+    const cgroups: CgroupSupport = root || options.cgroupHost ? await detectCgroups(cgroupHost) : { kind: 'none', reason: 'the orchestrator does not run as root, so it cannot create cgroups' };
+
+    const driver = new LocalDriver(options, { sandbox, cgroups });
+    await mkdir(driver.o.runRoot, { recursive: true, mode: 0o711 });
+    return driver;
+  }
+
+  /** What every instance started here gets, for the app to show before a bot is even deployed. */
+  get isolation(): InstanceIsolation {
+    const { sandbox, cgroups } = this.support;
+    return {
+      sandbox: sandbox.on ? { on: true, kind: 'bubblewrap' } : { on: false, kind: 'none', reason: sandbox.reason },
+      limits: cgroups.kind === 'none' ? { on: false, kind: 'none', reason: cgroups.reason } : { on: true, kind: cgroups.kind === 'v1' ? 'cgroup-v1' : 'cgroup-v2' },
+      network: sandbox.on
+        ? { on: true, kind: 'egress-allowlist' }
+        : { on: false, kind: 'none', reason: 'without the sandbox the bot shares this machine’s network; the egress proxy is offered but not enforced' },
+    };
+  }
+
+  watch(listener: (event: DriverEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: DriverEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  private layoutFor(executable: string): Promise<SandboxLayout> {
+    let layout = this.layouts.get(executable);
+    if (!layout) {
+      const real = realpathSync(executable);
+      layout = sharedLibraries(real).then((libraries) => ({ executable: real, libraries, appRoot: this.o.appRoot, appPaths: this.o.appPaths }));
+      this.layouts.set(executable, layout);
+    }
+    return layout;
+  }
+
+  private allocateUid(): number {
+    for (let i = 0; i < this.o.uidCount; i++) {
+      // Round robin: a just-released user is the last to be handed out again, so a check of its teardown stays meaningful.
+      const uid = this.o.uidBase + ((this.nextUid + i) % this.o.uidCount);
+      if (!this.usedUids.has(uid)) {
+        this.usedUids.add(uid);
+        this.nextUid = (uid - this.o.uidBase + 1) % this.o.uidCount;
+        return uid;
+      }
+    }
+    throw new Error('no free sandbox user left for another bot on this machine');
+  }
+
+  async provision(input: InstanceSpec, region: RegionId): Promise<InstanceStatus> {
+    const spec = InstanceSpec.parse(input);
+    const existing = this.instances.get(spec.instanceId);
+    if (existing) return existing.status;
+    const { sandbox, cgroups } = this.support;
+    const roundTrip = this.o.simulatedRegions[region]?.exchangeRoundTripMs ?? null;
+    const dir = join(this.o.runRoot, spec.instanceId);
+    const uid = sandbox.on ? this.allocateUid() : null;
+    const footprint: Footprint = { dir, socketPath: join(dir, 'egress.sock'), uid, pid: null, pidStarted: null, namespaces: [], cgroupDirs: [], proxy: null };
+    this.footprints.set(spec.instanceId, footprint);
+    const labels = { ...spec.labels, [LABEL_BOT]: spec.botId, [LABEL_INSTANCE]: spec.instanceId, [LABEL_RUN]: spec.runId };
+    let cgroup: InstanceCgroup | null = null;
+    const logFields = { botId: spec.botId, instanceId: spec.instanceId };
+
+    try {
+      await mkdir(dir, { mode: 0o700 });
+      if (uid !== null) await chown(dir, uid, uid);
+      const meta: InstanceMeta = { labels, botId: spec.botId, region, uid, startedAt: Date.now() };
+      await writeFile(join(dir, 'instance.json'), JSON.stringify(meta), { mode: 0o600 });
+      footprint.proxy = await EgressProxy.start({
+        socketPath: footprint.socketPath,
+        allow: spec.egress,
+        exchangeOneWayMs: roundTrip === null ? 0 : roundTrip / 2,
+        owner: uid === null ? undefined : { uid, gid: uid },
+        log: this.o.log,
+        logFields,
+      });
+      if (cgroups.kind !== 'none') {
+        cgroup = await InstanceCgroup.create(cgroups, spec.instanceId, spec.limits);
+        footprint.cgroupDirs = cgroup.dirs;
+      }
+
+      let file: string;
+      let args: string[];
+      let env: Record<string, string>;
+      let cwd: string;
+      if (sandbox.on) {
+        const layout = await this.layoutFor(spec.command.executable);
+        const inner = [sandbox.bwrap, ...bwrapArgs(layout, { command: spec.command, egressSocketOnHost: footprint.socketPath, scratchBytes: spec.limits.scratchBytes })];
+        ({ file, args } = launcherArgs(cgroup?.procsFiles ?? [], dropToUser(uid!, inner)));
+        env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
+        cwd = '/';
+      } else {
+        // A private folder of ours (0700): the bot's home and temp, removed with the instance.
+        const home = join(dir, 'home');
+        await mkdir(home, { mode: 0o700 });
+        const program = [spec.command.executable, join(this.o.appRoot, spec.command.entry), ...spec.command.args];
+        ({ file, args } = cgroup ? launcherArgs(cgroup.procsFiles, program) : { file: program[0]!, args: program.slice(1) });
+        env = botEnvironment({ home, tmp: home, egressSocket: footprint.socketPath, sandbox: 'off' });
+        cwd = home;
+      }
+
+      const child = spawn(file, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: !sandbox.on });
+      const status: InstanceStatus = {
+        instanceId: spec.instanceId,
+        botId: spec.botId,
+        region,
+        labels,
+        state: 'running',
+        startedAt: Date.now(),
+        exit: null,
+        isolation: this.isolation,
+        simulatedExchangeRoundTripMs: roundTrip,
+      };
+      const instance: LocalInstance = { spec, status, footprint, child, cgroup, destroying: false, exited: Promise.resolve() };
+      // A launch that fails (spawn error) never exits: provision throws below instead.
+      instance.exited = this.followExit(instance).catch(() => undefined);
+      await once(child, 'spawn');
+      footprint.pid = child.pid!;
+      footprint.pidStarted = await startTime(child.pid!);
+      this.instances.set(spec.instanceId, instance);
+
+      // The credential: written to the pipe on fd 3 and the pipe closed; the bot reads it to the end once.
+      const handOff = child.stdio[3] as NodeJS.WritableStream;
+      handOff.end(Buffer.from(spec.credential));
+      for (const stream of ['stdout', 'stderr'] as const) {
+        const lines = createInterface({ input: child[stream]!, crlfDelay: Infinity });
+        lines.on('line', (line) => this.emit({ kind: 'output', instanceId: spec.instanceId, botId: spec.botId, stream, line: line.slice(0, 4096) }));
+      }
+      this.o.log.info({ ...logFields, region, pid: child.pid, sandbox: sandbox.on, limits: cgroups.kind }, 'instance started');
+      this.emit({ kind: 'started', status });
+      return status;
+    } catch (error) {
+      await this.clearFootprint(spec.instanceId, cgroup);
+      throw error;
+    }
+  }
+
+  private async followExit(instance: LocalInstance): Promise<void> {
+    const { child } = instance;
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    let exitCode = code;
+    let exitSignal = signal;
+    // bubblewrap reports a bot killed by a signal as 128 + the signal's number.
+    if (this.support.sandbox.on && code !== null && code > 128 && code < 128 + 65) {
+      exitSignal = signalName(code - 128);
+      exitCode = exitSignal ? null : code;
+    }
+    const oomKilled = instance.cgroup ? (await instance.cgroup.oomKills()) > 0 : false;
+    const exit: InstanceExit = { code: exitCode, signal: exitSignal, oomKilled, requested: instance.destroying, at: Date.now() };
+    instance.status = { ...instance.status, state: 'exited', exit };
+    this.o.log.info({ botId: instance.spec.botId, instanceId: instance.spec.instanceId, exit }, 'instance exited');
+    this.emit({ kind: 'exited', status: instance.status });
+  }
+
+  async status(instanceId: string): Promise<InstanceStatus | null> {
+    return this.instances.get(instanceId)?.status ?? null;
+  }
+
+  async list(): Promise<InstanceStatus[]> {
+    const statuses = [...this.instances.values()].map((i) => i.status);
+    // Folders of instances this process does not know: left by an orchestrator that ended without tearing down.
+    const names = await readdir(this.o.runRoot).catch((): string[] => []);
+    for (const name of names) {
+      if (this.instances.has(name)) continue;
+      const meta = await readMeta(join(this.o.runRoot, name));
+      if (!meta) continue;
+      const at = (await stat(join(this.o.runRoot, name))).mtimeMs;
+      statuses.push({
+        instanceId: name,
+        botId: meta.botId,
+        region: meta.region,
+        labels: meta.labels,
+        state: 'exited',
+        startedAt: meta.startedAt,
+        exit: { code: null, signal: null, oomKilled: false, requested: false, at },
+        isolation: this.isolation,
+        simulatedExchangeRoundTripMs: null,
+      });
+    }
+    return statuses;
+  }
+
+  async destroy(instanceId: string): Promise<void> {
+    const instance = this.instances.get(instanceId);
+    if (!instance) {
+      await this.clearLeftovers(instanceId);
+      return;
+    }
+    if (instance.status.state === 'running') {
+      instance.destroying = true;
+      const outer = instance.child.pid!;
+      const namespaces = new Set<string>();
+      for (const pid of await processTree(outer)) for (const ns of await namespacesOf(pid)) namespaces.add(ns);
+      instance.footprint.namespaces = [...namespaces];
+      // The bot gets SIGTERM to stop cleanly: in the sandbox it is bubblewrap's child (pid 1 of its namespace).
+      const bot = this.support.sandbox.on ? ((await childrenOf(outer))[0] ?? outer) : outer;
+      try {
+        process.kill(bot, 'SIGTERM');
+      } catch {
+        // Already ending.
+      }
+      const graceOver = AbortSignal.timeout(this.o.graceMs);
+      await Promise.race([instance.exited, once(graceOver, 'abort')]);
+      if (instance.status.state === 'running') {
+        this.o.log.warn({ botId: instance.spec.botId, instanceId, graceMs: this.o.graceMs }, 'bot did not stop within its grace period: killing it');
+        await this.killEverything(instance);
+      }
+    }
+    await instance.exited;
+    this.instances.delete(instanceId);
+    await this.clearFootprint(instanceId, instance.cgroup);
+  }
+
+  private async killEverything(instance: LocalInstance): Promise<void> {
+    await instance.cgroup?.killAll();
+    const pid = instance.child.pid!;
+    try {
+      // Without the sandbox the bot leads its own process group; with it, killing bubblewrap takes its namespace down.
+      process.kill(this.support.sandbox.on ? pid : -pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+
+  /** Everything of an instance that outlives its process: cgroups, the proxy and its socket, the folder, the user. */
+  private async clearFootprint(instanceId: string, cgroup: InstanceCgroup | null): Promise<void> {
+    const footprint = this.footprints.get(instanceId);
+    if (!footprint) return;
+    // The kernel lets go of an instance's last processes (and its cgroups) a moment after they exit: wait for that,
+    // killing whatever is still there after a short while, for at most about a second.
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const stragglers = footprint.uid === null ? [] : await processesOfUser(footprint.uid);
+      const groupsLeft = cgroup ? await cgroup.remove() : [];
+      if (stragglers.length === 0 && groupsLeft.length === 0) break;
+      if (attempt >= 20) {
+        await cgroup?.killAll();
+        for (const pid of stragglers) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // Gone meanwhile.
+          }
+        }
+      }
+      await sleep(5);
+    }
+    await footprint.proxy?.close();
+    await rm(footprint.dir, { recursive: true, force: true });
+    if (footprint.uid !== null) this.usedUids.delete(footprint.uid);
+  }
+
+  /** Teardown of an instance known only by its folder (a previous orchestrator's), by what it recorded. */
+  private async clearLeftovers(instanceId: string): Promise<void> {
+    const dir = join(this.o.runRoot, instanceId);
+    const meta = await readMeta(dir);
+    if (meta?.uid != null) {
+      for (const pid of await processesOfUser(meta.uid)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Gone meanwhile.
+        }
+      }
+    }
+    const { cgroups } = this.support;
+    const dirs = cgroups.kind === 'v2' ? [join(cgroups.parent, instanceId)] : cgroups.kind === 'v1' ? Object.values(cgroups.parents).map((p) => join(p, instanceId)) : [];
+    // A cgroup folder goes with rmdir (its files are the kernel's); one that still holds a process stays and verifyGone names it.
+    for (const cgroupDir of dirs) await rmdir(cgroupDir).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+    if (!this.footprints.has(instanceId)) {
+      this.footprints.set(instanceId, { dir, socketPath: join(dir, 'egress.sock'), uid: meta?.uid ?? null, pid: null, pidStarted: null, namespaces: [], cgroupDirs: dirs, proxy: null });
+    }
+  }
+
+  async verifyGone(instanceId: string): Promise<GoneReport> {
+    const leftovers: string[] = [];
+    if (this.instances.has(instanceId)) leftovers.push('the instance is still known to the driver (not destroyed)');
+    const footprint = this.footprints.get(instanceId) ?? {
+      dir: join(this.o.runRoot, instanceId),
+      socketPath: join(this.o.runRoot, instanceId, 'egress.sock'),
+      uid: null,
+      pid: null,
+      pidStarted: null,
+      namespaces: [],
+      cgroupDirs: [],
+      proxy: null,
+    };
+    if (footprint.pid !== null && (await isAlive(footprint.pid, footprint.pidStarted))) leftovers.push(`process ${footprint.pid} is still running`);
+    if (footprint.uid !== null) {
+      const pids = await processesOfUser(footprint.uid);
+      if (pids.length > 0) leftovers.push(`processes of the instance's user ${footprint.uid}: ${pids.join(', ')}`);
+    }
+    for (const [ns, pid] of await namespaceHolders(footprint.namespaces)) leftovers.push(`namespace ${ns} is still held by process ${pid}`);
+    for (const point of await mountsUnder(footprint.dir)) leftovers.push(`mount at ${point}`);
+    for (const dir of footprint.cgroupDirs) if (existsSync(dir)) leftovers.push(`cgroup ${dir}`);
+    if (footprint.proxy?.listening) leftovers.push(`egress proxy still listening on ${footprint.socketPath}`);
+    if (footprint.proxy && footprint.proxy.connections > 0) leftovers.push(`${footprint.proxy.connections} egress connections still open`);
+    if (existsSync(footprint.socketPath)) leftovers.push(`socket ${footprint.socketPath}`);
+    if (existsSync(footprint.dir)) leftovers.push(`folder ${footprint.dir}`);
+    return { instanceId, gone: leftovers.length === 0, leftovers };
+  }
+}

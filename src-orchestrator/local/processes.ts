@@ -1,0 +1,106 @@
+// What /proc says about an instance's processes: its tree, its user, its namespaces. Used to signal the bot
+// itself (not its sandbox's supervisor) and to prove after teardown that nothing of it is left.
+import { readdir, readFile, readlink } from 'node:fs/promises';
+
+export const NAMESPACE_KINDS = ['mnt', 'pid', 'net', 'ipc', 'uts', 'user', 'cgroup'] as const;
+
+async function allPids(): Promise<number[]> {
+  return (await readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number);
+}
+
+/** The process's start time in clock ticks since boot: with the pid, it names one process even after pid reuse. */
+export async function startTime(pid: number): Promise<string | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Field 22; the command name (field 2) may hold spaces and parentheses, so count from its closing one.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export async function isAlive(pid: number, started: string | null): Promise<boolean> {
+  const now = await startTime(pid);
+  return now !== null && (started === null || now === started);
+}
+
+export async function childrenOf(pid: number): Promise<number[]> {
+  try {
+    const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
+    return text.trim().split(/\s+/).filter((c) => c !== '').map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** The process and all its descendants, parents before children. */
+export async function processTree(root: number): Promise<number[]> {
+  const tree: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    let children: string;
+    try {
+      children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
+    } catch {
+      continue;
+    }
+    tree.push(pid);
+    for (const child of children.trim().split(/\s+/)) if (child !== '') queue.push(Number(child));
+  }
+  return tree;
+}
+
+/** Pids whose real user is `uid`. */
+export async function processesOfUser(uid: number): Promise<number[]> {
+  const found: number[] = [];
+  for (const pid of await allPids()) {
+    try {
+      const status = await readFile(`/proc/${pid}/status`, 'utf8');
+      const match = /^Uid:\s+(\d+)/m.exec(status);
+      if (match && Number(match[1]) === uid) found.push(pid);
+    } catch {
+      // It ended while we looked.
+    }
+  }
+  return found;
+}
+
+/** The namespace links of a process (`net:[4026532183]`), those that differ from the host's. */
+export async function namespacesOf(pid: number): Promise<string[]> {
+  const own = new Set(await linksOf('self'));
+  return (await linksOf(String(pid))).filter((link) => !own.has(link));
+}
+
+async function linksOf(pid: string): Promise<string[]> {
+  const links: string[] = [];
+  for (const kind of NAMESPACE_KINDS) {
+    try {
+      links.push(await readlink(`/proc/${pid}/ns/${kind}`));
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return links;
+}
+
+/** Which of the given namespaces some process still holds, and which process. */
+export async function namespaceHolders(namespaces: readonly string[]): Promise<Map<string, number>> {
+  const wanted = new Set(namespaces);
+  const held = new Map<string, number>();
+  if (wanted.size === 0) return held;
+  for (const pid of await allPids()) {
+    for (const link of await linksOf(String(pid))) if (wanted.has(link) && !held.has(link)) held.set(link, pid);
+  }
+  return held;
+}
+
+/** Host mount points at or under `path`. */
+export async function mountsUnder(path: string): Promise<string[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  const prefix = path.endsWith('/') ? path : `${path}/`;
+  return text
+    .split('\n')
+    .map((line) => line.split(' ')[4] ?? '')
+    .filter((point) => point === path || point.startsWith(prefix));
+}
