@@ -367,8 +367,21 @@ export class LocalDriver implements ComputeDriver {
   }
 
   private async killEverything(instance: LocalInstance): Promise<void> {
-    await instance.cgroup?.killAll();
     const pid = instance.child.pid!;
+    if (this.support.sandbox.on) {
+      // The bot first, so bubblewrap reaps it and exits by itself; killed first, bubblewrap would leave the bot to
+      // be collected by the host's init, which on some hosts takes seconds.
+      for (const inside of (await processTree(pid)).filter((p) => p !== pid)) {
+        try {
+          process.kill(inside, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+      await Promise.race([instance.exited, once(AbortSignal.timeout(1_000), 'abort')]);
+      if (instance.status.state === 'exited') return;
+    }
+    await instance.cgroup?.killAll();
     try {
       // Without the sandbox the bot leads its own process group; with it, killing bubblewrap takes its namespace down.
       process.kill(this.support.sandbox.on ? pid : -pid, 'SIGKILL');
