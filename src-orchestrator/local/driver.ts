@@ -453,13 +453,16 @@ export class LocalDriver implements ComputeDriver {
       cgroupDirs: [],
       proxy: null,
     };
-    if (footprint.pid !== null && (await isAlive(footprint.pid, footprint.pidStarted))) leftovers.push(`process ${footprint.pid} is still running`);
-    if (footprint.uid !== null) {
-      const pids = await processesOfUser(footprint.uid);
-      if (pids.length > 0) leftovers.push(`processes of the instance's user ${footprint.uid}: ${pids.join(', ')}`);
-    }
-    for (const [ns, pid] of await namespaceHolders(footprint.namespaces)) leftovers.push(`namespace ${ns} is still held by process ${pid}`);
-    for (const point of await mountsUnder(footprint.dir)) leftovers.push(`mount at ${point}`);
+    const [alive, userPids, holders, mounts] = await Promise.all([
+      footprint.pid === null ? false : isAlive(footprint.pid, footprint.pidStarted),
+      footprint.uid === null ? [] : processesOfUser(footprint.uid),
+      namespaceHolders(footprint.namespaces),
+      mountsUnder(footprint.dir),
+    ]);
+    if (alive) leftovers.push(`process ${footprint.pid} is still running`);
+    if (userPids.length > 0) leftovers.push(`processes of the instance's user ${footprint.uid}: ${userPids.join(', ')}`);
+    for (const [ns, pid] of holders) leftovers.push(`namespace ${ns} is still held by process ${pid}`);
+    for (const point of mounts) leftovers.push(`mount at ${point}`);
     for (const dir of footprint.cgroupDirs) if (existsSync(dir)) leftovers.push(`cgroup ${dir}`);
     if (footprint.proxy?.listening) leftovers.push(`egress proxy still listening on ${footprint.socketPath}`);
     if (footprint.proxy && footprint.proxy.connections > 0) leftovers.push(`${footprint.proxy.connections} egress connections still open`);

@@ -53,17 +53,17 @@ export async function processTree(root: number): Promise<number[]> {
 
 /** Pids whose real user is `uid`. */
 export async function processesOfUser(uid: number): Promise<number[]> {
-  const found: number[] = [];
-  for (const pid of await allPids()) {
-    try {
-      const status = await readFile(`/proc/${pid}/status`, 'utf8');
-      const match = /^Uid:\s+(\d+)/m.exec(status);
-      if (match && Number(match[1]) === uid) found.push(pid);
-    } catch {
-      // It ended while we looked.
-    }
-  }
-  return found;
+  const owners = await Promise.all(
+    (await allPids()).map(async (pid) => {
+      try {
+        const match = /^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
+        return match && Number(match[1]) === uid ? pid : null;
+      } catch {
+        return null; // It ended while we looked.
+      }
+    }),
+  );
+  return owners.filter((pid) => pid !== null);
 }
 
 /** The namespace links of a process (`net:[4026532183]`), those that differ from the host's. */
@@ -73,15 +73,8 @@ export async function namespacesOf(pid: number): Promise<string[]> {
 }
 
 async function linksOf(pid: string): Promise<string[]> {
-  const links: string[] = [];
-  for (const kind of NAMESPACE_KINDS) {
-    try {
-      links.push(await readlink(`/proc/${pid}/ns/${kind}`));
-    } catch {
-      // Gone, or not ours to read.
-    }
-  }
-  return links;
+  const links = await Promise.all(NAMESPACE_KINDS.map((kind) => readlink(`/proc/${pid}/ns/${kind}`).catch(() => null))); // null: gone, or not ours to read
+  return links.filter((link) => link !== null);
 }
 
 /** Which of the given namespaces some process still holds, and which process. */
@@ -89,9 +82,11 @@ export async function namespaceHolders(namespaces: readonly string[]): Promise<M
   const wanted = new Set(namespaces);
   const held = new Map<string, number>();
   if (wanted.size === 0) return held;
-  for (const pid of await allPids()) {
-    for (const link of await linksOf(String(pid))) if (wanted.has(link) && !held.has(link)) held.set(link, pid);
-  }
+  const pids = await allPids();
+  const links = await Promise.all(pids.map((pid) => linksOf(String(pid))));
+  pids.forEach((pid, i) => {
+    for (const link of links[i]!) if (wanted.has(link) && !held.has(link)) held.set(link, pid);
+  });
   return held;
 }
 
