@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
-import { chown, mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -154,7 +154,9 @@ export class LocalDriver implements ComputeDriver {
     const cgroups: CgroupSupport = root || options.cgroupHost ? await detectCgroups(cgroupHost) : { kind: 'none', reason: 'the orchestrator does not run as root, so it cannot create cgroups' };
 
     const driver = new LocalDriver(options, { sandbox, cgroups });
-    await mkdir(driver.o.runRoot, { recursive: true, mode: 0o711 });
+    await mkdir(driver.o.runRoot, { recursive: true });
+    // Each sandbox's user passes through to its own folder (0700, its own); listing the others is nobody's business.
+    await chmod(driver.o.runRoot, 0o711);
     return driver;
   }
 
@@ -206,6 +208,8 @@ export class LocalDriver implements ComputeDriver {
     const spec = InstanceSpec.parse(input);
     const existing = this.instances.get(spec.instanceId);
     if (existing) return existing.status;
+    // Ids are fresh per provision; one still being set up or torn down must not have its folder and socket reused.
+    if (this.footprints.has(spec.instanceId)) throw new Error(`instance ${spec.instanceId} is being set up or was already used`);
     const { sandbox, cgroups } = this.support;
     const roundTrip = this.o.simulatedRegions[region]?.exchangeRoundTripMs ?? null;
     const dir = join(this.o.runRoot, spec.instanceId);
@@ -468,6 +472,8 @@ export class LocalDriver implements ComputeDriver {
     if (footprint.proxy && footprint.proxy.connections > 0) leftovers.push(`${footprint.proxy.connections} egress connections still open`);
     if (existsSync(footprint.socketPath)) leftovers.push(`socket ${footprint.socketPath}`);
     if (existsSync(footprint.dir)) leftovers.push(`folder ${footprint.dir}`);
+    // Verified gone: nothing left to remember (a later check falls back to the folder and finds nothing either).
+    if (leftovers.length === 0) this.footprints.delete(instanceId);
     return { instanceId, gone: leftovers.length === 0, leftovers };
   }
 }
