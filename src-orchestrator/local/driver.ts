@@ -28,7 +28,7 @@ import {
 import { SILENT_LOG, type OrchestratorLog } from '../log.ts';
 import { detectCgroups, InstanceCgroup, type CgroupHost, type CgroupSupport } from './cgroups.ts';
 import { EgressProxy } from './egress-proxy.ts';
-import { childrenOf, isAlive, mountsUnder, namespaceHolders, namespacesOf, processesOfUser, processTree, startTime } from './processes.ts';
+import { catchesSignal, childrenOf, isAlive, mountsUnder, namespaceHolders, namespacesOf, processesOfUser, processTree, startTime } from './processes.ts';
 import { botEnvironment, bwrapArgs, dropToUser, launcherArgs, sharedLibraries, type SandboxLayout } from './sandbox.ts';
 
 export interface LocalDriverOptions {
@@ -353,15 +353,20 @@ export class LocalDriver implements ComputeDriver {
       instance.footprint.namespaces = [...namespaces];
       // The bot gets SIGTERM to stop cleanly: in the sandbox it is bubblewrap's child (pid 1 of its namespace).
       const bot = this.support.sandbox.on ? ((await childrenOf(outer))[0] ?? outer) : outer;
-      try {
-        process.kill(bot, 'SIGTERM');
-      } catch {
-        // Already ending.
+      // As pid 1 of its namespace the bot ignores a SIGTERM it has no handler for (one still starting up, say):
+      // waiting out the grace period would then only delay the stop, so it is killed at once, as SIGTERM would have.
+      const listens = !this.support.sandbox.on || (bot !== outer && (await catchesSignal(bot, osConstants.signals.SIGTERM)));
+      if (listens) {
+        try {
+          process.kill(bot, 'SIGTERM');
+        } catch {
+          // Already ending.
+        }
+        const graceOver = AbortSignal.timeout(this.o.graceMs);
+        await Promise.race([instance.exited, once(graceOver, 'abort')]);
       }
-      const graceOver = AbortSignal.timeout(this.o.graceMs);
-      await Promise.race([instance.exited, once(graceOver, 'abort')]);
       if (instance.status.state === 'running') {
-        this.o.log.warn({ botId: instance.spec.botId, instanceId, graceMs: this.o.graceMs }, 'bot did not stop within its grace period: killing it');
+        if (listens) this.o.log.warn({ botId: instance.spec.botId, instanceId, graceMs: this.o.graceMs }, 'bot did not stop within its grace period: killing it');
         await this.killEverything(instance);
       }
     }

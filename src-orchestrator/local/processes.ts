@@ -51,6 +51,16 @@ export async function processTree(root: number): Promise<number[]> {
   return tree;
 }
 
+/** Whether the process has a handler for the signal (`SigCgt` in its status). */
+export async function catchesSignal(pid: number, signal: number): Promise<boolean> {
+  try {
+    const match = /^SigCgt:\s+([0-9a-f]+)$/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
+    return match !== null && ((BigInt(`0x${match[1]}`) >> BigInt(signal - 1)) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
+
 /** Pids whose real user is `uid`. */
 export async function processesOfUser(uid: number): Promise<number[]> {
   const owners = await Promise.all(

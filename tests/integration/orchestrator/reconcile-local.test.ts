@@ -1,0 +1,96 @@
+// The reconcile loop driving the real local driver: a deployed bot gets a sandboxed instance, a crashing bot is
+// restarted with backoff until it goes to Error, a stopped bot's instance is destroyed and verified gone.
+import { chmodSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { InMemoryLeaseStore } from '../../../src-orchestrator/leases.ts';
+import { LocalDriver } from '../../../src-orchestrator/local/driver.ts';
+import { ReconcileLoop } from '../../../src-orchestrator/reconcile-loop.ts';
+import { DEFAULT_POLICY, type DesiredBot } from '../../../src-orchestrator/reconciler.ts';
+import { ROOT } from '../../support/build.ts';
+import { tempDir } from '../../support/temp.ts';
+import { FakeSource } from '../../unit/orchestrator/fakes.ts';
+
+const canSandbox = process.getuid?.() === 0 && existsSync('/usr/bin/bwrap');
+const WAIT = { timeout: 60_000, interval: 50 };
+
+function desiredBot(botId: string): DesiredBot {
+  return {
+    botId,
+    userId: 'user-1',
+    keyRecordId: `key-${botId}`,
+    runId: 'run-1',
+    region: 'eu',
+    want: 'run',
+    state: 'deploying',
+    lastHeartbeatAt: null,
+    crashes: { count: 0, lastAt: null, lastInstanceId: null },
+  };
+}
+
+describe.skipIf(!canSandbox)('reconcile loop with the local driver', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let loop: ReconcileLoop | null = null;
+  afterEach(async () => {
+    await loop?.stop();
+    loop = null;
+    dir?.cleanup();
+  });
+
+  async function setup(mode: (botId: string) => string) {
+    dir = tempDir('plutarc-reconcile-local-');
+    chmodSync(dir.path, 0o711);
+    const driver = await LocalDriver.create({ appRoot: ROOT, appPaths: ['tests/fixtures/orchestrator'], runRoot: join(dir.path, 'instances') });
+    const source = new FakeSource();
+    const minted: string[] = [];
+    loop = new ReconcileLoop({
+      orchestratorId: 'orch-1',
+      driver,
+      source,
+      leases: new InMemoryLeaseStore(),
+      minter: {
+        mint: async ({ instanceId }) => {
+          minted.push(instanceId);
+          return new TextEncoder().encode(`one-time-${instanceId}`);
+        },
+      },
+      clock: { now: () => Date.now() },
+      policy: { ...DEFAULT_POLICY, backoffBaseMs: 20, maxConsecutiveCrashes: 3 },
+      intervalMs: 250,
+      plan: (bot) => ({
+        command: { executable: process.execPath, entry: 'tests/fixtures/orchestrator/probe.mjs', args: [mode(bot.botId)] },
+        egress: [],
+        limits: { memoryBytes: 256 * 1024 * 1024, cpus: 1, pids: 64, scratchBytes: 8 * 1024 * 1024 },
+      }),
+    });
+    return { driver, source, minted, loop };
+  }
+
+  it('deploys, then stops: the instance is destroyed, verified gone, and the bot recorded Stopped', async () => {
+    const { driver, source, loop } = await setup(() => 'idle');
+    source.put(desiredBot('steady'));
+    loop.start();
+    await vi.waitFor(async () => expect((await driver.list()).filter((i) => i.state === 'running')).toHaveLength(1), WAIT);
+    const [instance] = await driver.list();
+    source.bots.get('steady')!.want = 'stop';
+    loop.wake();
+    await vi.waitFor(() => expect(source.bots.get('steady')!.state).toBe('stopped'), WAIT);
+    expect(await driver.list()).toEqual([]);
+    expect(source.records.at(-1)).toMatchObject({ kind: 'destroyed', instanceId: instance!.instanceId, gone: { gone: true, leftovers: [] } });
+    expect(source.records.filter((r) => r.kind === 'provisioned')).toHaveLength(1);
+  });
+
+  it('restarts a crashing bot with backoff, a fresh credential each time, until it goes to Error; nothing is left', async () => {
+    const { driver, source, minted, loop } = await setup(() => 'crash');
+    source.put(desiredBot('flaky'));
+    loop.start();
+    await vi.waitFor(() => expect(source.bots.get('flaky')!.state).toBe('error'), WAIT);
+    await vi.waitFor(async () => expect(await driver.list()).toEqual([]), WAIT);
+    expect(source.bots.get('flaky')!.crashes.count).toBe(3);
+    expect(minted).toHaveLength(3);
+    expect(new Set(minted).size).toBe(3);
+    const destroyed = source.records.filter((r) => r.kind === 'destroyed');
+    expect(destroyed.map((r) => r.kind === 'destroyed' && r.gone.gone)).toEqual([true, true, true]);
+    expect(source.marks.at(-1)).toMatchObject({ state: 'error', reason: expect.stringContaining('exited with code 3') });
+  });
+});
