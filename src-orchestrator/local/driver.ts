@@ -11,7 +11,8 @@ import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { constants as osConstants } from 'node:os';
-import type { RegionId } from '../../src-shared/regions.ts';
+import { z } from 'zod';
+import { RegionId } from '../../src-shared/regions.ts';
 import {
   InstanceSpec,
   LABEL_BOT,
@@ -70,7 +71,8 @@ interface Footprint {
 }
 
 interface LocalInstance {
-  spec: ParsedInstanceSpec;
+  /** What was asked for, minus the credential: that is handed over and then not kept. */
+  spec: Omit<ParsedInstanceSpec, 'credential'>;
   status: InstanceStatus;
   footprint: Footprint;
   child: ChildProcess;
@@ -80,13 +82,14 @@ interface LocalInstance {
 }
 
 /** Persisted beside the socket (no secret), so an orchestrator that restarts can find and clear what it left. */
-interface InstanceMeta {
-  labels: Record<string, string>;
-  botId: string;
-  region: RegionId;
-  uid: number | null;
-  startedAt: number;
-}
+const InstanceMeta = z.object({
+  labels: z.record(z.string(), z.string()),
+  botId: z.string(),
+  region: RegionId,
+  uid: z.number().int().positive().nullable(),
+  startedAt: z.number(),
+});
+type InstanceMeta = z.infer<typeof InstanceMeta>;
 
 function findOnPath(name: string): string | null {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
@@ -108,7 +111,7 @@ function signalName(code: number): NodeJS.Signals | null {
 
 async function readMeta(dir: string): Promise<InstanceMeta | null> {
   try {
-    return JSON.parse(await readFile(join(dir, 'instance.json'), 'utf8')) as InstanceMeta;
+    return InstanceMeta.parse(JSON.parse(await readFile(join(dir, 'instance.json'), 'utf8')));
   } catch {
     return null;
   }
@@ -270,7 +273,8 @@ export class LocalDriver implements ComputeDriver {
         isolation: this.isolation,
         simulatedExchangeRoundTripMs: roundTrip,
       };
-      const instance: LocalInstance = { spec, status, footprint, child, cgroup, destroying: false, exited: Promise.resolve() };
+      const { credential: _handedOver, ...kept } = spec;
+      const instance: LocalInstance = { spec: kept, status, footprint, child, cgroup, destroying: false, exited: Promise.resolve() };
       // A launch that fails (spawn error) never exits: provision throws below instead.
       instance.exited = this.followExit(instance).catch(() => undefined);
       await once(child, 'spawn');
@@ -280,7 +284,8 @@ export class LocalDriver implements ComputeDriver {
 
       // The credential: written to the pipe on fd 3 and the pipe closed; the bot reads it to the end once.
       const handOff = child.stdio[3] as NodeJS.WritableStream;
-      handOff.end(Buffer.from(spec.credential));
+      const credential = Buffer.from(spec.credential);
+      handOff.end(credential, () => credential.fill(0));
       for (const stream of ['stdout', 'stderr'] as const) {
         const lines = createInterface({ input: child[stream]!, crlfDelay: Infinity });
         lines.on('line', (line) => this.emit({ kind: 'output', instanceId: spec.instanceId, botId: spec.botId, stream, line: line.slice(0, 4096) }));
