@@ -68,6 +68,9 @@ interface Footprint {
   namespaces: string[];
   cgroupDirs: string[];
   proxy: EgressProxy | null;
+  /** Who the instance was for, so one destroyed but not yet verified gone is still listed. */
+  meta: InstanceMeta | null;
+  destroyed: boolean;
 }
 
 interface LocalInstance {
@@ -217,16 +220,16 @@ export class LocalDriver implements ComputeDriver {
     const roundTrip = this.o.simulatedRegions[region]?.exchangeRoundTripMs ?? null;
     const dir = join(this.o.runRoot, spec.instanceId);
     const uid = sandbox.on ? this.allocateUid() : null;
-    const footprint: Footprint = { dir, socketPath: join(dir, 'egress.sock'), uid, pid: null, pidStarted: null, namespaces: [], cgroupDirs: [], proxy: null };
-    this.footprints.set(spec.instanceId, footprint);
     const labels = { ...spec.labels, [LABEL_BOT]: spec.botId, [LABEL_INSTANCE]: spec.instanceId, [LABEL_RUN]: spec.runId };
+    const meta: InstanceMeta = { labels, botId: spec.botId, region, uid, startedAt: Date.now() };
+    const footprint: Footprint = { dir, socketPath: join(dir, 'egress.sock'), uid, pid: null, pidStarted: null, namespaces: [], cgroupDirs: [], proxy: null, meta, destroyed: false };
+    this.footprints.set(spec.instanceId, footprint);
     let cgroup: InstanceCgroup | null = null;
     const logFields = { botId: spec.botId, instanceId: spec.instanceId };
 
     try {
       await mkdir(dir, { mode: 0o700 });
       if (uid !== null) await chown(dir, uid, uid);
-      const meta: InstanceMeta = { labels, botId: spec.botId, region, uid, startedAt: Date.now() };
       await writeFile(join(dir, 'instance.json'), JSON.stringify(meta), { mode: 0o600 });
       footprint.proxy = await EgressProxy.start({
         socketPath: footprint.socketPath,
@@ -322,24 +325,29 @@ export class LocalDriver implements ComputeDriver {
 
   async list(): Promise<InstanceStatus[]> {
     const statuses = [...this.instances.values()].map((i) => i.status);
+    const listed = new Set(statuses.map((s) => s.instanceId));
+    const exited = (instanceId: string, meta: InstanceMeta, requested: boolean, at: number): InstanceStatus => ({
+      instanceId,
+      botId: meta.botId,
+      region: meta.region,
+      labels: meta.labels,
+      state: 'exited',
+      startedAt: meta.startedAt,
+      exit: { code: null, signal: null, oomKilled: false, requested, at },
+      isolation: this.isolation,
+      simulatedExchangeRoundTripMs: null,
+    });
+    // Destroyed but not (yet) verified gone: listed until a check passes, so the bot is not called stopped too early.
+    for (const [instanceId, footprint] of this.footprints) {
+      if (listed.has(instanceId) || !footprint.destroyed || !footprint.meta) continue;
+      statuses.push(exited(instanceId, footprint.meta, true, footprint.meta.startedAt));
+      listed.add(instanceId);
+    }
     // Folders of instances this process does not know: left by an orchestrator that ended without tearing down.
-    const names = await readdir(this.o.runRoot).catch((): string[] => []);
-    for (const name of names) {
-      if (this.instances.has(name)) continue;
+    for (const name of await readdir(this.o.runRoot).catch((): string[] => [])) {
+      if (listed.has(name)) continue;
       const meta = await readMeta(join(this.o.runRoot, name));
-      if (!meta) continue;
-      const at = (await stat(join(this.o.runRoot, name))).mtimeMs;
-      statuses.push({
-        instanceId: name,
-        botId: meta.botId,
-        region: meta.region,
-        labels: meta.labels,
-        state: 'exited',
-        startedAt: meta.startedAt,
-        exit: { code: null, signal: null, oomKilled: false, requested: false, at },
-        isolation: this.isolation,
-        simulatedExchangeRoundTripMs: null,
-      });
+      if (meta) statuses.push(exited(name, meta, false, (await stat(join(this.o.runRoot, name))).mtimeMs));
     }
     return statuses;
   }
@@ -408,6 +416,7 @@ export class LocalDriver implements ComputeDriver {
   private async clearFootprint(instanceId: string, cgroup: InstanceCgroup | null): Promise<void> {
     const footprint = this.footprints.get(instanceId);
     if (!footprint) return;
+    footprint.destroyed = true;
     // The kernel lets go of an instance's last processes (and its cgroups) a moment after they exit: wait for that,
     // killing whatever is still there after a short while, for at most about a second.
     for (let attempt = 0; attempt < 200; attempt++) {
@@ -431,27 +440,36 @@ export class LocalDriver implements ComputeDriver {
     if (footprint.uid !== null) this.usedUids.delete(footprint.uid);
   }
 
-  /** Teardown of an instance known only by its folder (a previous orchestrator's), by what it recorded. */
+  /**
+   * Teardown of an instance with no live process here: one destroyed before whose check found something left, or one
+   * known only by its folder (a previous orchestrator's), by what it recorded.
+   */
   private async clearLeftovers(instanceId: string): Promise<void> {
     const dir = join(this.o.runRoot, instanceId);
-    const meta = await readMeta(dir);
-    if (meta?.uid != null) {
-      for (const pid of await processesOfUser(meta.uid)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // Gone meanwhile.
-        }
+    const { cgroups } = this.support;
+    let footprint = this.footprints.get(instanceId);
+    if (!footprint) {
+      const meta = await readMeta(dir);
+      const cgroupDirs =
+        cgroups.kind === 'v2' ? [join(cgroups.parent, instanceId)] : cgroups.kind === 'v1' ? Object.values(cgroups.parents).map((p) => join(p, instanceId)) : [];
+      footprint = { dir, socketPath: join(dir, 'egress.sock'), uid: meta?.uid ?? null, pid: null, pidStarted: null, namespaces: [], cgroupDirs, proxy: null, meta, destroyed: true };
+      this.footprints.set(instanceId, footprint);
+    }
+    footprint.destroyed = true;
+    const stragglers = footprint.uid === null ? [] : await processesOfUser(footprint.uid);
+    if (footprint.pid !== null && (await isAlive(footprint.pid, footprint.pidStarted))) stragglers.push(footprint.pid);
+    for (const pid of stragglers) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone meanwhile.
       }
     }
-    const { cgroups } = this.support;
-    const dirs = cgroups.kind === 'v2' ? [join(cgroups.parent, instanceId)] : cgroups.kind === 'v1' ? Object.values(cgroups.parents).map((p) => join(p, instanceId)) : [];
     // A cgroup folder goes with rmdir (its files are the kernel's); one that still holds a process stays and verifyGone names it.
-    for (const cgroupDir of dirs) await rmdir(cgroupDir).catch(() => undefined);
+    for (const cgroupDir of footprint.cgroupDirs) await rmdir(cgroupDir).catch(() => undefined);
+    await footprint.proxy?.close();
     await rm(dir, { recursive: true, force: true });
-    if (!this.footprints.has(instanceId)) {
-      this.footprints.set(instanceId, { dir, socketPath: join(dir, 'egress.sock'), uid: meta?.uid ?? null, pid: null, pidStarted: null, namespaces: [], cgroupDirs: dirs, proxy: null });
-    }
+    if (footprint.uid !== null) this.usedUids.delete(footprint.uid);
   }
 
   async verifyGone(instanceId: string): Promise<GoneReport> {

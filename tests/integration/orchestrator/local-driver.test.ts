@@ -288,6 +288,20 @@ describe.skipIf(!canSandbox)('local driver, sandboxed (bubblewrap, cgroups)', ()
     expect((await d.verifyGone('inst-stubborn')).gone).toBe(true);
   });
 
+  it('keeps listing an instance whose teardown left something, until a second destroy clears it', async () => {
+    const d = await driver();
+    await start(d, spec('inst-stuck', ['idle']));
+    await d.destroy('inst-stuck');
+    started.splice(0);
+    // Something recreates the instance's folder behind the driver's back.
+    mkdirSync(join(runRoot, 'inst-stuck'));
+    expect(await d.verifyGone('inst-stuck')).toEqual({ instanceId: 'inst-stuck', gone: false, leftovers: [`folder ${join(runRoot, 'inst-stuck')}`] });
+    expect((await d.list()).find((i) => i.instanceId === 'inst-stuck')).toMatchObject({ state: 'exited', botId: 'bot-inst-stuck', exit: { requested: true } });
+    await d.destroy('inst-stuck');
+    expect(await d.verifyGone('inst-stuck')).toEqual({ instanceId: 'inst-stuck', gone: true, leftovers: [] });
+    expect((await d.list()).some((i) => i.instanceId === 'inst-stuck')).toBe(false);
+  });
+
   it('finds and clears what an earlier orchestrator left behind', async () => {
     const leftover = join(runRoot, 'inst-left');
     mkdirSync(leftover, { recursive: true, mode: 0o700 });
