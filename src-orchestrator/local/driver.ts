@@ -288,6 +288,8 @@ export class LocalDriver implements ComputeDriver {
       // The credential: written to the pipe on fd 3 and the pipe closed; the bot reads it to the end once.
       const handOff = child.stdio[3] as NodeJS.WritableStream;
       const credential = Buffer.from(spec.credential);
+      // A bot that dies before reading closes the pipe: that is its exit to report, not the orchestrator's crash.
+      handOff.once('error', (error: Error) => this.o.log.warn({ ...logFields, err: error.message }, 'credential hand-off failed'));
       handOff.end(credential, () => credential.fill(0));
       for (const stream of ['stdout', 'stderr'] as const) {
         const lines = createInterface({ input: child[stream]!, crlfDelay: Infinity });
@@ -418,7 +420,7 @@ export class LocalDriver implements ComputeDriver {
     if (!footprint) return;
     footprint.destroyed = true;
     // The kernel lets go of an instance's last processes (and its cgroups) a moment after they exit: wait for that,
-    // killing whatever is still there after a short while, for at most about a second.
+    // killing whatever is still there after a short while; after a few seconds verifyGone names what stayed.
     for (let attempt = 0; attempt < 200; attempt++) {
       const stragglers = footprint.uid === null ? [] : await processesOfUser(footprint.uid);
       const groupsLeft = cgroup ? await cgroup.remove() : [];
