@@ -395,14 +395,15 @@ export class LocalDriver implements ComputeDriver {
     if (this.support.sandbox.on) {
       // The bot first, so bubblewrap reaps it and exits by itself; killed first, bubblewrap would leave the bot to
       // be collected by the host's init, which on some hosts takes seconds.
-      for (const inside of (await processTree(pid)).filter((p) => p !== pid)) {
+      const inside = (await processTree(pid)).filter((p) => p !== pid);
+      for (const inner of inside) {
         try {
-          process.kill(inside, 'SIGKILL');
+          process.kill(inner, 'SIGKILL');
         } catch {
           // Already gone.
         }
       }
-      await Promise.race([instance.exited, once(AbortSignal.timeout(1_000), 'abort')]);
+      if (inside.length > 0) await Promise.race([instance.exited, once(AbortSignal.timeout(1_000), 'abort')]);
       if (instance.status.state === 'exited') return;
     }
     await instance.cgroup?.killAll();

@@ -288,6 +288,16 @@ describe.skipIf(!canSandbox)('local driver, sandboxed (bubblewrap, cgroups)', ()
     expect((await d.verifyGone('inst-stubborn')).gone).toBe(true);
   });
 
+  it('a stop right after the start does not wait out the grace period of a bot that cannot hear SIGTERM yet', async () => {
+    // An hour of grace: were it waited out, the test's own timeout would fail it.
+    const d = await driver({ graceMs: 3_600_000 });
+    const exited = nextEvent(d, exitOf('inst-early'));
+    await d.provision(spec('inst-early', ['idle']), 'eu');
+    await d.destroy('inst-early');
+    expect((await exited).status.exit).toMatchObject({ requested: true });
+    expect(await d.verifyGone('inst-early')).toEqual({ instanceId: 'inst-early', gone: true, leftovers: [] });
+  });
+
   it('keeps listing an instance whose teardown left something, until a second destroy clears it', async () => {
     const d = await driver();
     await start(d, spec('inst-stuck', ['idle']));
