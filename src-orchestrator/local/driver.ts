@@ -48,6 +48,8 @@ export interface LocalDriverOptions {
   /** Host users for sandboxes come from [uidBase, uidBase + uidCount): one per live instance. */
   uidBase?: number;
   uidCount?: number;
+  /** Where users handed to sandboxes are claimed, shared by every local driver on the machine. */
+  uidClaims?: string;
   bwrapPath?: string;
   cgroupHost?: CgroupHost;
   log?: OrchestratorLog;
@@ -139,6 +141,7 @@ export class LocalDriver implements ComputeDriver {
       sandbox: 'auto',
       uidBase: 61_000,
       uidCount: 4_000,
+      uidClaims: '/run/plutarc-sandbox-users',
       log: SILENT_LOG,
       ...options,
     };
@@ -197,17 +200,51 @@ export class LocalDriver implements ComputeDriver {
     return layout;
   }
 
-  private allocateUid(): number {
+  /**
+   * A host user for a new sandbox, claimed host-wide (a folder per user, made atomically), so two drivers on one
+   * machine never hand out the same user, and never one that some other process already runs as.
+   */
+  private async claimUid(): Promise<number> {
+    await mkdir(this.o.uidClaims, { recursive: true, mode: 0o700 });
+    const me = `${process.pid} ${await startTime(process.pid)}`;
     for (let i = 0; i < this.o.uidCount; i++) {
       // Round robin: a just-released user is the last to be handed out again, so a check of its teardown stays meaningful.
       const uid = this.o.uidBase + ((this.nextUid + i) % this.o.uidCount);
-      if (!this.usedUids.has(uid)) {
-        this.usedUids.add(uid);
-        this.nextUid = (uid - this.o.uidBase + 1) % this.o.uidCount;
-        return uid;
+      if (this.usedUids.has(uid) || !(await this.claim(uid, me))) continue;
+      if ((await processesOfUser(uid)).length > 0) {
+        await this.releaseUid(uid);
+        continue;
       }
+      this.usedUids.add(uid);
+      this.nextUid = (uid - this.o.uidBase + 1) % this.o.uidCount;
+      return uid;
     }
     throw new Error('no free sandbox user left for another bot on this machine');
+  }
+
+  private async claim(uid: number, owner: string): Promise<boolean> {
+    const dir = join(this.o.uidClaims, String(uid));
+    try {
+      await mkdir(dir);
+    } catch {
+      // Taken: free only if its owner (pid and start time) has ended; a claim still being written counts as taken.
+      const holder = await readFile(join(dir, 'owner'), 'utf8').catch(() => null);
+      const [pid, started] = holder?.split(' ') ?? [];
+      if (holder === null || (await isAlive(Number(pid), started ?? null))) return false;
+      await rm(dir, { recursive: true, force: true });
+      try {
+        await mkdir(dir);
+      } catch {
+        return false;
+      }
+    }
+    await writeFile(join(dir, 'owner'), owner);
+    return true;
+  }
+
+  private async releaseUid(uid: number): Promise<void> {
+    this.usedUids.delete(uid);
+    await rm(join(this.o.uidClaims, String(uid)), { recursive: true, force: true });
   }
 
   async provision(input: InstanceSpec, region: RegionId): Promise<InstanceStatus> {
@@ -219,7 +256,7 @@ export class LocalDriver implements ComputeDriver {
     const { sandbox, cgroups } = this.support;
     const roundTrip = this.o.simulatedRegions[region]?.exchangeRoundTripMs ?? null;
     const dir = join(this.o.runRoot, spec.instanceId);
-    const uid = sandbox.on ? this.allocateUid() : null;
+    const uid = sandbox.on ? await this.claimUid() : null;
     const labels = { ...spec.labels, [LABEL_BOT]: spec.botId, [LABEL_INSTANCE]: spec.instanceId, [LABEL_RUN]: spec.runId };
     const meta: InstanceMeta = { labels, botId: spec.botId, region, uid, startedAt: Date.now() };
     const footprint: Footprint = { dir, socketPath: join(dir, 'egress.sock'), uid, pid: null, pidStarted: null, namespaces: [], cgroupDirs: [], proxy: null, meta, destroyed: false };
@@ -440,7 +477,7 @@ export class LocalDriver implements ComputeDriver {
     }
     await footprint.proxy?.close();
     await rm(footprint.dir, { recursive: true, force: true });
-    if (footprint.uid !== null) this.usedUids.delete(footprint.uid);
+    if (footprint.uid !== null) await this.releaseUid(footprint.uid);
   }
 
   /**
@@ -472,7 +509,7 @@ export class LocalDriver implements ComputeDriver {
     for (const cgroupDir of footprint.cgroupDirs) await rmdir(cgroupDir).catch(() => undefined);
     await footprint.proxy?.close();
     await rm(dir, { recursive: true, force: true });
-    if (footprint.uid !== null) this.usedUids.delete(footprint.uid);
+    if (footprint.uid !== null) await this.releaseUid(footprint.uid);
   }
 
   async verifyGone(instanceId: string): Promise<GoneReport> {

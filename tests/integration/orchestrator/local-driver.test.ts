@@ -298,6 +298,16 @@ describe.skipIf(!canSandbox)('local driver, sandboxed (bubblewrap, cgroups)', ()
     expect(await d.verifyGone('inst-early')).toEqual({ instanceId: 'inst-early', gone: true, leftovers: [] });
   });
 
+  it('two drivers on one machine never hand two sandboxes the same user', async () => {
+    const first = await driver();
+    const second = await driver({ runRoot: join(dir.path, 'instances-2') });
+    await Promise.all([start(first, spec('inst-one', ['idle'])), start(second, spec('inst-two', ['idle']))]);
+    const uidOne = hostUid((await instancePids(runRoot, 'inst-one')).at(-1)!);
+    const uidTwo = hostUid((await instancePids(join(dir.path, 'instances-2'), 'inst-two')).at(-1)!);
+    expect(uidOne).not.toBe(0);
+    expect(uidOne).not.toBe(uidTwo);
+  });
+
   it('keeps listing an instance whose teardown left something, until a second destroy clears it', async () => {
     const d = await driver();
     await start(d, spec('inst-stuck', ['idle']));
