@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { BotInstanceEnv } from '../../src-shared/bot-instance.ts';
 import type { InstanceCommand } from '../compute-driver.ts';
 
 /** Where things are inside the sandbox; the bot finds the egress socket and the credential through these. */
@@ -19,8 +20,8 @@ export const IN_SANDBOX = {
   hostname: 'bot',
 } as const;
 
-/** The non-secret settings a bot reads from its environment (everything else is cleared). */
-export function botEnvironment(options: { home: string; tmp: string; egressSocket: string; sandbox: 'bubblewrap' | 'off' }): Record<string, string> {
+/** The non-secret settings a bot reads from its environment (everything else is cleared); the bot parses them with BotInstanceEnv. */
+export function botEnvironment(options: { home: string; tmp: string; egressSocket: string; sandbox: BotInstanceEnv['PLUTARC_SANDBOX'] }): Record<keyof BotInstanceEnv, string> {
   return {
     HOME: options.home,
     TMPDIR: options.tmp,

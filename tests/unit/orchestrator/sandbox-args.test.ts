@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BotInstanceEnv } from '../../../src-shared/bot-instance.ts';
 import { botEnvironment, bwrapArgs, dropToUser, IN_SANDBOX, launcherArgs } from '../../../src-orchestrator/local/sandbox.ts';
 import { ROOT } from '../../support/build.ts';
 
@@ -56,6 +57,8 @@ describe('the sandbox’s command line', () => {
     const env = Object.fromEntries(values(options, '--setenv', 2).map(([k, v]) => [k, v]));
     expect(env).toEqual(botEnvironment({ home: IN_SANDBOX.home, tmp: IN_SANDBOX.tmp, egressSocket: IN_SANDBOX.egressSocket, sandbox: 'bubblewrap' }));
     expect(Object.keys(env).sort()).toEqual(['HOME', 'PLUTARC_CREDENTIAL_FD', 'PLUTARC_EGRESS_SOCKET', 'PLUTARC_SANDBOX', 'TMPDIR']);
+    // The bot's side of the contract reads exactly this.
+    expect(BotInstanceEnv.parse(env)).toMatchObject({ PLUTARC_CREDENTIAL_FD: 3, PLUTARC_SANDBOX: 'bubblewrap', PLUTARC_EGRESS_SOCKET: IN_SANDBOX.egressSocket });
     expect(args.slice(args.indexOf('--') + 1)).toEqual([IN_SANDBOX.node, '/app/src-bot/main.ts', '--region', 'sg']);
   });
 
