@@ -19,6 +19,8 @@ export interface EgressProxyOptions {
   log: OrchestratorLog;
   /** Names the instance in every log line. */
   logFields: Record<string, string>;
+  /** Connections a bot may hold open at once through its proxy; more are refused, so one bot cannot exhaust the orchestrator's sockets. */
+  maxConnections?: number;
   /** How a delay is waited; equal delays must fire in the order they were asked for (timers do). */
   schedule?: (ms: number, run: () => void) => void;
 }
@@ -84,6 +86,7 @@ export class EgressProxy {
   private constructor(options: EgressProxyOptions) {
     this.o = { schedule: (ms, run) => void setTimeout(run, ms), ...options };
     this.server = createServer((req, res) => this.forward(req, res));
+    this.server.maxConnections = options.maxConnections ?? 64;
     this.server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => this.tunnel(req, client, head));
     this.server.on('connection', (socket: Socket) => this.track(socket));
   }
@@ -220,6 +223,7 @@ export class EgressProxy {
         },
       );
       upstream.once('socket', (socket) => this.track(socket));
+      res.once('close', () => upstream.destroy());
       upstream.once('error', (error) => {
         this.o.log.warn({ ...this.o.logFields, target: `${target.host}:${target.port}`, err: error.message }, 'egress upstream failed');
         if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain', Connection: 'close' });

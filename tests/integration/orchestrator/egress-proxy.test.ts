@@ -156,6 +156,25 @@ describe('egress proxy', () => {
     expect(proxy.listening).toBe(false);
   });
 
+  it('holds a bot to its connection limit', async () => {
+    const limited = await EgressProxy.start({
+      socketPath: join(dir.path, 'limited.sock'),
+      allow: [{ host: '127.0.0.1', port: allowed.port, kind: 'api' }],
+      exchangeOneWayMs: 0,
+      maxConnections: 2,
+      log,
+      logFields: {},
+    });
+    try {
+      const held = [await connectVia(limited.socketPath, `127.0.0.1:${allowed.port}`), await connectVia(limited.socketPath, `127.0.0.1:${allowed.port}`)];
+      expect(held.map((t) => t.status)).toEqual([200, 200]);
+      await expect(connectVia(limited.socketPath, `127.0.0.1:${allowed.port}`)).rejects.toThrow();
+      for (const t of held) t.socket.destroy();
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('reads CONNECT authorities strictly', () => {
     expect(parseAuthority('api.binance.com:443')).toEqual({ host: 'api.binance.com', port: 443 });
     expect(parseAuthority('[::1]:8443')).toEqual({ host: '::1', port: 8443 });
