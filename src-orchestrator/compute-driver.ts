@@ -78,6 +78,8 @@ export interface InstanceExit {
   /** True when the exit was asked for (destroy), not a crash. */
   requested: boolean;
   at: number;
+  /** Set when the instance never got going: why it could not be started. */
+  startFailure?: string;
 }
 
 /** What the app shows on the bot's card: which protections are really in force, and if one is off, why. */

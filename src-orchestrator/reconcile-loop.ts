@@ -24,7 +24,7 @@ export type InstanceRecord =
 export interface DesiredStateSource {
   load(): Promise<DesiredBot[]>;
   markState(botId: string, state: Extract<BotState, 'deploying' | 'offline' | 'error' | 'stopped'>, reason: string, at: number): Promise<void>;
-  /** Idempotent per instance: recording the same instance's crash twice counts it once. */
+  /** Idempotent per instance: recording the same instance's crash twice counts it once. Keeps `describeExit(exit)` as the last reason. */
   recordCrash(botId: string, instanceId: string, exit: InstanceExit): Promise<void>;
   resetCrashes(botId: string): Promise<void>;
   recordInstance(record: InstanceRecord): Promise<void>;
@@ -215,6 +215,11 @@ export class ReconcileLoop {
         },
         bot.region,
       );
+    } catch (error) {
+      // A start that fails counts like a crash: the same backoff, and Error (with this reason) if it keeps failing.
+      const startFailure = error instanceof Error ? error.message : String(error);
+      await source.recordCrash(bot.botId, instanceId, { code: null, signal: null, oomKilled: false, requested: false, at: this.o.clock.now(), startFailure });
+      throw error;
     } finally {
       credential.fill(0);
     }

@@ -17,8 +17,8 @@ export interface DesiredBot {
   want: 'run' | 'stop';
   state: BotState;
   lastHeartbeatAt: number | null;
-  /** Consecutive crashes of this run; `lastInstanceId` makes recording a crash idempotent. */
-  crashes: { count: number; lastAt: number | null; lastInstanceId: string | null };
+  /** Consecutive crashes (and failed starts) of this run; `lastInstanceId` makes recording one idempotent. */
+  crashes: { count: number; lastAt: number | null; lastInstanceId: string | null; lastReason?: string | null };
 }
 
 export interface ReconcilePolicy {
@@ -60,8 +60,9 @@ export function restartBackoffMs(crashes: number, policy: ReconcilePolicy): numb
 }
 
 export function describeExit(exit: InstanceExit): string {
-  if (exit.oomKilled) return 'killed for exceeding its memory limit';
-  if (exit.signal) return `killed by ${exit.signal}`;
+  if (exit.startFailure !== undefined) return `could not be started: ${exit.startFailure}`;
+  if (exit.oomKilled) return 'was killed for exceeding its memory limit';
+  if (exit.signal) return `was killed by ${exit.signal}`;
   return `exited with code ${exit.code ?? 'unknown'}`;
 }
 
@@ -163,8 +164,9 @@ function decideBot(bot: DesiredBot, instances: InstanceStatus[], now: number, po
   if (bot.state === 'error') return actions;
 
   if (crashes >= policy.maxConsecutiveCrashes) {
-    const last = lastExit ? `; the last one ${describeExit(lastExit)}` : '';
-    actions.push({ kind: 'mark', botId, state: 'error', reason: `the bot crashed ${crashes} times in a row${last}` });
+    const lastReason = lastExit ? describeExit(lastExit) : bot.crashes.lastReason;
+    const last = lastReason ? `; the last time it ${lastReason}` : '';
+    actions.push({ kind: 'mark', botId, state: 'error', reason: `the bot failed ${crashes} times in a row${last}` });
     return actions;
   }
 

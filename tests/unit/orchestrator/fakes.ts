@@ -13,7 +13,7 @@ import {
   type InstanceStatus,
 } from '../../../src-orchestrator/compute-driver.ts';
 import type { DesiredStateSource, InstanceRecord } from '../../../src-orchestrator/reconcile-loop.ts';
-import type { DesiredBot } from '../../../src-orchestrator/reconciler.ts';
+import { describeExit, type DesiredBot } from '../../../src-orchestrator/reconciler.ts';
 
 export class FakeClock {
   t: number;
@@ -135,7 +135,7 @@ export class FakeSource implements DesiredStateSource {
   async recordCrash(botId: string, instanceId: string, exit: InstanceExit): Promise<void> {
     const bot = this.bots.get(botId)!;
     if (bot.crashes.lastInstanceId === instanceId) return;
-    bot.crashes = { count: bot.crashes.count + 1, lastAt: exit.at, lastInstanceId: instanceId };
+    bot.crashes = { count: bot.crashes.count + 1, lastAt: exit.at, lastInstanceId: instanceId, lastReason: describeExit(exit) };
   }
 
   async resetCrashes(botId: string): Promise<void> {

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { LABEL_ORCHESTRATOR } from '../../../src-orchestrator/compute-driver.ts';
 import { InMemoryLeaseStore } from '../../../src-orchestrator/leases.ts';
 import { ReconcileLoop, type InstanceCredentialMinter } from '../../../src-orchestrator/reconcile-loop.ts';
-import { DEFAULT_POLICY, type DesiredBot } from '../../../src-orchestrator/reconciler.ts';
+import { DEFAULT_POLICY, restartBackoffMs, type DesiredBot } from '../../../src-orchestrator/reconciler.ts';
 import { FakeClock, FakeDriver, FakeSource } from './fakes.ts';
 
 const T0 = 1_800_000_000_000;
@@ -142,6 +142,27 @@ describe('ReconcileLoop', () => {
     const report = await loop.tick();
     expect(report.failures).toEqual([{ action: expect.objectContaining({ kind: 'provision', botId: 'b' }), message: 'region at capacity' }]);
     expect(source.bots.get('a')!.state).toBe('stopped');
+  });
+
+  it('a start that keeps failing backs off like a crash, then goes to Error saying why', async () => {
+    const { clock, driver, source, minter, loop } = setup();
+    source.put(desiredBot());
+    driver.failProvision = 'bubblewrap: setting up uid map: Permission denied';
+    for (let attempt = 1; attempt <= DEFAULT_POLICY.maxConsecutiveCrashes; attempt++) {
+      const report = await loop.tick();
+      expect(report.failures).toHaveLength(1);
+      expect(source.bots.get('bot-1')!.crashes.count).toBe(attempt);
+      // Before the backoff is over nothing is tried (and no credential minted).
+      await loop.tick();
+      expect(minter.requests).toHaveLength(attempt);
+      clock.advance(restartBackoffMs(attempt, DEFAULT_POLICY));
+    }
+    await loop.tick();
+    expect(source.bots.get('bot-1')!.state).toBe('error');
+    expect(source.marks.at(-1)!.reason).toBe(
+      `the bot failed ${DEFAULT_POLICY.maxConsecutiveCrashes} times in a row; the last time it could not be started: bubblewrap: setting up uid map: Permission denied`,
+    );
+    expect(minter.handedOut.every((bytes) => bytes.every((b) => b === 0))).toBe(true);
   });
 
   it('removes orphans: instances whose bot is gone from the desired state', async () => {
