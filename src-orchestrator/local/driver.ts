@@ -8,6 +8,7 @@ import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
 import { chmod, chown, mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { constants as osConstants } from 'node:os';
@@ -440,7 +441,7 @@ export class LocalDriver implements ComputeDriver {
           // Already gone.
         }
       }
-      if (inside.length > 0) await Promise.race([instance.exited, once(AbortSignal.timeout(1_000), 'abort')]);
+      if (inside.length > 0) await Promise.race([instance.exited, once(AbortSignal.timeout(5_000), 'abort')]);
       if (instance.status.state === 'exited') return;
     }
     await instance.cgroup?.killAll();
@@ -458,8 +459,9 @@ export class LocalDriver implements ComputeDriver {
     if (!footprint) return;
     footprint.destroyed = true;
     // The kernel lets go of an instance's last processes (and its cgroups) a moment after they exit: wait for that,
-    // killing whatever is still there after a short while; after a few seconds verifyGone names what stayed.
-    for (let attempt = 0; attempt < 200; attempt++) {
+    // killing whatever is still there after a short while; after ten seconds verifyGone names what stayed.
+    const giveUpAt = performance.now() + 10_000;
+    for (let attempt = 0; performance.now() < giveUpAt; attempt++) {
       const stragglers = footprint.uid === null ? [] : await processesOfUser(footprint.uid);
       const groupsLeft = cgroup ? await cgroup.remove() : [];
       if (stragglers.length === 0 && groupsLeft.length === 0) break;

@@ -285,7 +285,7 @@ describe.skipIf(!canSandbox)('local driver, sandboxed (bubblewrap, cgroups)', ()
     started.splice(0);
     await ignored;
     expect((await exited).status.exit).toMatchObject({ signal: 'SIGKILL', requested: true });
-    expect((await d.verifyGone('inst-stubborn')).gone).toBe(true);
+    expect(await d.verifyGone('inst-stubborn')).toEqual({ instanceId: 'inst-stubborn', gone: true, leftovers: [] });
   });
 
   it('a stop right after the start does not wait out the grace period of a bot that cannot hear SIGTERM yet', async () => {
