@@ -30,7 +30,7 @@ import {
 import { SILENT_LOG, type OrchestratorLog } from '../log.ts';
 import { detectCgroups, InstanceCgroup, type CgroupHost, type CgroupSupport } from './cgroups.ts';
 import { EgressProxy } from './egress-proxy.ts';
-import { catchesSignal, childrenOf, isAlive, mountsUnder, namespaceHolders, namespacesOf, processesOfUser, processTree, startTime } from './processes.ts';
+import { childrenOf, isAlive, mountsUnder, namespaceHolders, namespacesOf, processesOfUser, processTree, startTime } from './processes.ts';
 import { botEnvironment, bwrapArgs, dropToUser, launcherArgs, sharedLibraries, type SandboxLayout } from './sandbox.ts';
 
 export interface LocalDriverOptions {
@@ -404,12 +404,15 @@ export class LocalDriver implements ComputeDriver {
       const namespaces = new Set<string>();
       for (const pid of await processTree(outer)) for (const ns of await namespacesOf(pid)) namespaces.add(ns);
       instance.footprint.namespaces = [...namespaces];
-      // The bot gets SIGTERM to stop cleanly: in the sandbox it is bubblewrap's child (pid 1 of its namespace).
-      const bot = this.support.sandbox.on ? ((await childrenOf(outer))[0] ?? outer) : outer;
-      // As pid 1 of its namespace the bot ignores a SIGTERM it has no handler for (one still starting up, say):
-      // waiting out the grace period would then only delay the stop, so it is killed at once, as SIGTERM would have.
-      const listens = !this.support.sandbox.on || (bot !== outer && (await catchesSignal(bot, osConstants.signals.SIGTERM)));
-      if (listens) {
+      // The bot gets SIGTERM to stop cleanly. In the sandbox it is bubblewrap's grandchild (bubblewrap → the
+      // namespace's init → the bot); before it exists nothing of the bot has run, and the sandbox is simply killed.
+      let bot: number | undefined = outer;
+      if (this.support.sandbox.on) {
+        const init = (await childrenOf(outer))[0];
+        bot = init === undefined ? undefined : (await childrenOf(init))[0];
+      }
+      const listens = bot !== undefined;
+      if (bot !== undefined) {
         try {
           process.kill(bot, 'SIGTERM');
         } catch {
@@ -431,8 +434,7 @@ export class LocalDriver implements ComputeDriver {
   private async killEverything(instance: LocalInstance): Promise<void> {
     const pid = instance.child.pid!;
     if (this.support.sandbox.on) {
-      // The bot first, so bubblewrap reaps it and exits by itself; killed first, bubblewrap would leave the bot to
-      // be collected by the host's init, which on some hosts takes seconds.
+      // The namespace first (its init and the bot), so bubblewrap sees its child end and exits by itself.
       const inside = (await processTree(pid)).filter((p) => p !== pid);
       for (const inner of inside) {
         try {

@@ -51,23 +51,27 @@ export async function processTree(root: number): Promise<number[]> {
   return tree;
 }
 
-/** Whether the process has a handler for the signal (`SigCgt` in its status). */
-export async function catchesSignal(pid: number, signal: number): Promise<boolean> {
+/**
+ * A process that has ended and waits only for its parent to collect its exit status: it holds no memory, file or
+ * mount any more. Orphaned sandbox supervisors end up like this until the host's init collects them.
+ */
+async function isZombie(pid: number): Promise<boolean> {
   try {
-    const match = /^SigCgt:\s+([0-9a-f]+)$/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
-    return match !== null && ((BigInt(`0x${match[1]}`) >> BigInt(signal - 1)) & 1n) === 1n;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
   } catch {
-    return false;
+    return true; // Gone altogether.
   }
 }
 
-/** Pids whose real user is `uid`. */
+/** Live (not zombie) pids whose real user is `uid`. */
 export async function processesOfUser(uid: number): Promise<number[]> {
   const owners = await Promise.all(
     (await allPids()).map(async (pid) => {
       try {
-        const match = /^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
-        return match && Number(match[1]) === uid ? pid : null;
+        const status = await readFile(`/proc/${pid}/status`, 'utf8');
+        const match = /^Uid:\s+(\d+)/m.exec(status);
+        return match && Number(match[1]) === uid && !/^State:\s+Z/m.test(status) ? pid : null;
       } catch {
         return null; // It ended while we looked.
       }
@@ -87,16 +91,16 @@ async function linksOf(pid: string): Promise<string[]> {
   return links.filter((link) => link !== null);
 }
 
-/** Which of the given namespaces some process still holds, and which process. */
+/** Which of the given namespaces some live process still holds, and which process. */
 export async function namespaceHolders(namespaces: readonly string[]): Promise<Map<string, number>> {
   const wanted = new Set(namespaces);
   const held = new Map<string, number>();
   if (wanted.size === 0) return held;
   const pids = await allPids();
   const links = await Promise.all(pids.map((pid) => linksOf(String(pid))));
-  pids.forEach((pid, i) => {
-    for (const link of links[i]!) if (wanted.has(link) && !held.has(link)) held.set(link, pid);
-  });
+  for (const [i, pid] of pids.entries()) {
+    for (const link of links[i]!) if (wanted.has(link) && !held.has(link) && !(await isZombie(pid))) held.set(link, pid);
+  }
   return held;
 }
 

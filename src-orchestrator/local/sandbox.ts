@@ -66,9 +66,6 @@ export function bwrapArgs(layout: SandboxLayout, run: SandboxRun): string[] {
     '--unshare-uts',
     '--unshare-cgroup',
     '--unshare-net',
-    // The bot is pid 1 of its namespace, bubblewrap's own child: bubblewrap reaps it when it ends, instead of leaving
-    // a reaper of its own to be collected later by whatever is the host's init.
-    '--as-pid-1',
     // The bot cannot make namespaces of its own to climb out of these.
     '--disable-userns',
     '--die-with-parent',
