@@ -411,7 +411,6 @@ export class LocalDriver implements ComputeDriver {
         const init = (await childrenOf(outer))[0];
         bot = init === undefined ? undefined : (await childrenOf(init))[0];
       }
-      const listens = bot !== undefined;
       if (bot !== undefined) {
         try {
           process.kill(bot, 'SIGTERM');
@@ -422,7 +421,7 @@ export class LocalDriver implements ComputeDriver {
         await Promise.race([instance.exited, once(graceOver, 'abort')]);
       }
       if (instance.status.state === 'running') {
-        if (listens) this.o.log.warn({ botId: instance.spec.botId, instanceId, graceMs: this.o.graceMs }, 'bot did not stop within its grace period: killing it');
+        if (bot !== undefined) this.o.log.warn({ botId: instance.spec.botId, instanceId, graceMs: this.o.graceMs }, 'bot did not stop within its grace period: killing it');
         await this.killEverything(instance);
       }
     }
