@@ -2,6 +2,7 @@
 // out the actions for the bots it holds. Woken by the driver's exit events and by the API's change notices.
 import { randomUUID } from 'node:crypto';
 import type { RegionId } from '../src-shared/regions.ts';
+import type { Clock } from '../src-server/clock.ts';
 import {
   LABEL_BOT,
   LABEL_ORCHESTRATOR,
@@ -37,10 +38,6 @@ export interface InstanceCredentialMinter {
 
 /** What to run for a bot: the command, where it may connect, its limits. Never a secret. */
 export type InstancePlanner = (bot: DesiredBot, instanceId: string) => Pick<InstanceSpec, 'command' | 'egress' | 'limits'>;
-
-export interface Clock {
-  now(): number;
-}
 
 export interface ReconcileLoopOptions {
   orchestratorId: string;
@@ -91,7 +88,7 @@ export class ReconcileLoop {
   /** One pass: read, decide, act. Failures of one bot's actions are reported and do not stop the others. */
   async tick(): Promise<TickReport> {
     const { driver, source, leases, clock, orchestratorId: me } = this.o;
-    const now = clock.now();
+    const now = clock().getTime();
     const [desired, observed] = await Promise.all([source.load(), driver.list()]);
 
     const botIds = new Set<string>(desired.map((bot) => bot.botId));
@@ -172,7 +169,7 @@ export class ReconcileLoop {
           botId: action.botId,
           instanceId: action.instanceId,
           driver: driver.name,
-          at: this.o.clock.now(),
+          at: this.o.clock().getTime(),
           reason: action.reason,
           gone,
         });
@@ -218,7 +215,7 @@ export class ReconcileLoop {
     } catch (error) {
       // A start that fails counts like a crash: the same backoff, and Error (with this reason) if it keeps failing.
       const startFailure = error instanceof Error ? error.message : String(error);
-      await source.recordCrash(bot.botId, instanceId, { code: null, signal: null, oomKilled: false, requested: false, at: this.o.clock.now(), startFailure });
+      await source.recordCrash(bot.botId, instanceId, { code: null, signal: null, oomKilled: false, requested: false, at: this.o.clock().getTime(), startFailure });
       throw error;
     } finally {
       credential.fill(0);
@@ -231,7 +228,7 @@ export class ReconcileLoop {
       instanceId,
       driver: driver.name,
       region: bot.region,
-      at: this.o.clock.now(),
+      at: this.o.clock().getTime(),
     });
   }
 
@@ -267,7 +264,7 @@ export class ReconcileLoop {
     let delay = this.o.intervalMs;
     try {
       const report = await this.tick();
-      if (report.nextDueAt !== null) delay = Math.max(0, Math.min(delay, report.nextDueAt - this.o.clock.now()));
+      if (report.nextDueAt !== null) delay = Math.max(0, Math.min(delay, report.nextDueAt - this.o.clock().getTime()));
     } catch (error) {
       this.o.log.error({ err: error instanceof Error ? error.message : String(error) }, 'reconcile pass failed');
     }

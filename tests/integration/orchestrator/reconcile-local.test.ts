@@ -3,6 +3,7 @@
 import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { systemClock } from '../../../src-server/clock.ts';
 import { InMemoryLeaseStore } from '../../../src-orchestrator/leases.ts';
 import { LocalDriver } from '../../../src-orchestrator/local/driver.ts';
 import { ReconcileLoop } from '../../../src-orchestrator/reconcile-loop.ts';
@@ -54,7 +55,7 @@ describe.skipIf(!canSandbox)('reconcile loop with the local driver', () => {
           return new TextEncoder().encode(`one-time-${instanceId}`);
         },
       },
-      clock: { now: () => Date.now() },
+      clock: systemClock,
       policy: { ...DEFAULT_POLICY, backoffBaseMs: 20, maxConsecutiveCrashes: 3 },
       intervalMs: 250,
       plan: (bot) => ({

@@ -26,6 +26,8 @@ export class FakeClock {
   advance(ms: number): void {
     this.t += ms;
   }
+  /** The same time as the server processes' Clock. */
+  readonly clock = (): Date => new Date(this.t);
 }
 
 export class FakeDriver implements ComputeDriver {

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { systemClock } from '../../../src-server/clock.ts';
 import { LABEL_ORCHESTRATOR } from '../../../src-orchestrator/compute-driver.ts';
 import { InMemoryLeaseStore } from '../../../src-orchestrator/leases.ts';
 import { ReconcileLoop, type InstanceCredentialMinter } from '../../../src-orchestrator/reconcile-loop.ts';
@@ -47,7 +48,7 @@ function setup(options: { clock?: FakeClock; driver?: FakeDriver; leases?: InMem
     source,
     leases,
     minter,
-    clock,
+    clock: clock.clock,
     leaseTtlMs: 10_000,
     newInstanceId: () => `i-${id}-${++n}`,
     plan: () => ({
@@ -226,8 +227,7 @@ describe('ReconcileLoop', () => {
   });
 
   it('running: provisions on start and restarts at once when an exit wakes it', async () => {
-    const clock = { now: () => Date.now() };
-    const driver = new FakeDriver(clock);
+    const driver = new FakeDriver({ now: () => Date.now() });
     const source = new FakeSource();
     source.put(desiredBot());
     const loop = new ReconcileLoop({
@@ -236,7 +236,7 @@ describe('ReconcileLoop', () => {
       source,
       leases: new InMemoryLeaseStore(),
       minter: new RecordingMinter(),
-      clock,
+      clock: systemClock,
       policy: { ...DEFAULT_POLICY, backoffBaseMs: 0 },
       intervalMs: 60_000,
       plan: () => ({
