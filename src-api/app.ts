@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { systemClock, type Clock } from '../src-server/clock.ts';
+import { createServer } from '../src-server/server.ts';
 import type { ApiConfig } from './config.ts';
+import { guardHttp } from './http-guards.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from './db/database.ts';
 import { healthModule } from './modules/health/index.ts';
 import { hostedPagesModule } from './modules/hosted-pages/index.ts';
@@ -11,7 +13,6 @@ import { exchangesModule } from './modules/exchanges/index.ts';
 import { createIdentity, identityModule, type Identity } from './modules/identity/index.ts';
 import { DEFAULT_THROTTLE } from './modules/identity/throttle.ts';
 import { regionsModule } from './modules/regions/index.ts';
-import { createServer } from '../src-server/server.ts';
 
 export interface BuildAppOptions {
   /** Where log lines go (tests capture them); stdout by default. */
@@ -31,6 +32,7 @@ export async function buildApp(config: ApiConfig, options: BuildAppOptions = {})
 
   const app = createServer({ logLevel: config.logLevel, logDestination: options.logDestination, bodyLimitBytes: config.bodyLimitBytes });
   app.addHook('onClose', () => database.close());
+  guardHttp(app, { listenHost: config.host, ownUrls: [config.publicUrl, config.identity.hostedOrigin] });
 
   const publicUrl = () => {
     if (config.publicUrl) return config.publicUrl;
