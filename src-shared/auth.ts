@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { userGivenName } from './names.ts';
 
 /** The identity API's HTTP contract (accounts, sessions, passkeys, reverification, desktop hand-off). */
 
@@ -74,7 +75,7 @@ export const PasskeyView = z.object({
 });
 export type PasskeyView = z.infer<typeof PasskeyView>;
 export const PasskeyList = z.object({ passkeys: z.array(PasskeyView) });
-export const PasskeyName = z.string().trim().min(1, 'Give the passkey a name.').max(64, 'Use at most 64 characters.');
+export const PasskeyName = userGivenName('Give the passkey a name.');
 export const RenamePasskeyRequest = z.object({ name: PasskeyName });
 
 /** RFC 8252 hand-off: the desktop app runs a passkey ceremony in the system browser. */

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { fromBase64Url } from './base64url.ts';
 import { ContractType, ExchangeId } from './exchanges.ts';
+import { userGivenName } from './names.ts';
 import { Base64Url32, BrokerId, SealingKeyResponse, X25519PublicJwk } from './keybroker.ts';
 
 /** JWE key management and content encryption: ECDH-ES with the record's X25519 key, then AES-256-GCM. */
@@ -63,7 +64,7 @@ export function readProtectedHeader(jwe: string): unknown {
 export const maskApiKey = (apiKey: string): string => `${apiKey.slice(0, 4)}…${apiKey.slice(-4)}`;
 export const MaskedKey = z.string().regex(/^[\x21-\x7e]{4}…[\x21-\x7e]{4}$/, 'expected the first and last four characters of the key');
 
-export const KeyLabel = z.string().trim().min(1, 'Give the key a name.').max(64, 'Keep the name to 64 characters.');
+export const KeyLabel = userGivenName('Give the key a name.');
 export const KeyRecordId = BrokerId;
 
 /**
