@@ -15,9 +15,13 @@ const REDACT_PATHS = [
   ...SECRET_NAMES.flatMap((name) => [name, `*.${name}`, `*.*.${name}`]),
 ];
 
+/** Path segments that are bearer secrets themselves: a hand-off id lets its holder run the hand-off. */
+const SECRET_SEGMENTS = /(\/handoffs\/)[^/?]+/g;
+
 /** Logs the path and the names of query parameters, never their values (tokens travel in some). */
 export function describeUrl(url: string): string {
-  const [path, query] = url.split('?', 2);
+  const [rawPath, query] = url.split('?', 2);
+  const path = rawPath?.replace(SECRET_SEGMENTS, '$1…');
   if (!query) return path ?? url;
   const names = [...new URLSearchParams(query).keys()];
   return `${path}?${names.map((n) => `${n}=…`).join('&')}`;

@@ -95,8 +95,11 @@ export const HandoffRequest = z.object({
 export type HandoffRequest = z.infer<typeof HandoffRequest>;
 export const HandoffCreated = z.object({ id: z.string(), authorizeUrl: z.string(), expiresAt: z.string() });
 export type HandoffCreated = z.infer<typeof HandoffCreated>;
-/** What the hosted page learns about a hand-off: enough to say what it is for. */
-export const HandoffInfo = z.object({ purpose: HandoffPurpose, email: z.string().nullable(), expiresAt: z.string() });
+/**
+ * What the hosted page learns about a hand-off: what it is for and until when, nothing about the account (a
+ * hand-off id is a bearer link: whoever holds it learns no email and no credential ids).
+ */
+export const HandoffInfo = z.object({ purpose: HandoffPurpose, expiresAt: z.string() });
 export type HandoffInfo = z.infer<typeof HandoffInfo>;
 export const HandoffCompleteRequest = z.object({
   response: z.record(z.string(), z.unknown()),

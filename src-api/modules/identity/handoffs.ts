@@ -35,6 +35,13 @@ const CODE_SECONDS = 2 * 60;
 
 const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
+/** How a new passkey names its account in the authenticator: enough for the owner to recognise, little for anyone else. */
+export const maskEmail = (email: string): string => {
+  const at = email.lastIndexOf('@');
+  const local = email.slice(0, at);
+  return `${local.slice(0, Math.min(2, Math.max(1, local.length - 1)))}…${email.slice(at)}`;
+};
+
 const rejected = (detail = 'This passkey could not be verified. Try again, or use another passkey.') =>
   new ProblemError(400, 'passkey_rejected', 'Passkey not accepted', detail);
 const handoffGone = () =>
@@ -98,16 +105,18 @@ export class Handoffs {
 
   async info(id: string): Promise<HandoffInfo> {
     const row = await this.live(id);
-    const user = row.user_id ? await this.accounts.findUser(row.user_id) : undefined;
-    return { purpose: row.purpose, email: user?.email ?? null, expiresAt: row.expires_at };
+    return { purpose: row.purpose, expiresAt: row.expires_at };
   }
 
-  /** The WebAuthn options for this hand-off's ceremony, with a fresh challenge that replaces any earlier one. */
+  /**
+   * The WebAuthn options for this hand-off's ceremony, with a fresh challenge that replaces any earlier one.
+   * Whoever holds the id gets no credential ids and no email: every passkey here is discoverable (the
+   * authenticator finds its own), the owner is checked when the ceremony completes, a second registration of
+   * the same authenticator is refused there, and the new passkey is labelled with a masked email.
+   */
   async options(id: string): Promise<PublicKeyCredentialCreationOptionsJSON | PublicKeyCredentialRequestOptionsJSON> {
     const row = await this.live(id);
     const { rpId, rpName } = this.webauthn;
-    const userPasskeys = row.user_id ? await q.passkeyDescriptorsOf(this.database.db, row.user_id) : [];
-    const descriptors = userPasskeys.map((p) => ({ id: p.id, transports: JSON.parse(p.transports) as string[] }));
     let options: PublicKeyCredentialCreationOptionsJSON | PublicKeyCredentialRequestOptionsJSON;
     if (row.purpose === 'add-passkey') {
       const user = row.user_id ? await this.accounts.findUser(row.user_id) : undefined;
@@ -115,17 +124,16 @@ export class Handoffs {
       options = await generateRegistrationOptions({
         rpName,
         rpID: rpId,
-        userName: user.email,
+        userName: maskEmail(user.email),
         userID: Buffer.from(user.webauthn_user_id, 'base64url'),
         attestationType: 'none',
-        excludeCredentials: descriptors,
         authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
       });
     } else {
       options = await generateAuthenticationOptions({
         rpID: rpId,
-        // Sign-in is discoverable (the authenticator says whose passkey it is); reverification names the user's own.
-        allowCredentials: row.purpose === 'reverify' ? descriptors : [],
+        // The authenticator says whose passkey it is; reverification then checks it is the session's user's.
+        allowCredentials: [],
         userVerification: 'required',
       });
     }

@@ -92,9 +92,6 @@ export const revokeSessions = async (db: Db, userId: string, which: SessionsToRe
 export const passkeysOf = (db: Db, userId: string): Promise<PasskeysTable[]> =>
   db.selectFrom('passkeys').selectAll().where('user_id', '=', userId).orderBy('created_at').execute();
 
-export const passkeyDescriptorsOf = (db: Db, userId: string): Promise<Pick<PasskeysTable, 'id' | 'transports'>[]> =>
-  db.selectFrom('passkeys').select(['id', 'transports']).where('user_id', '=', userId).execute();
-
 /** Any user's passkey by its credential id: the authenticator names it before we know whose it is. */
 export const passkeyById = (db: Db, passkeyId: string): Promise<PasskeysTable | undefined> =>
   db.selectFrom('passkeys').selectAll().where('id', '=', passkeyId).executeTakeFirst();

@@ -4,7 +4,6 @@ import { formatWhen } from '../format.ts';
 import { useHandoffStore } from './handoff.ts';
 
 function wording(info: HandoffInfo) {
-  const who = info.email ?? 'your account';
   switch (info.purpose) {
     case 'signin':
       return {
@@ -14,14 +13,14 @@ function wording(info: HandoffInfo) {
       };
     case 'add-passkey':
       return {
-        title: `Add a passkey to ${who}`,
+        title: 'Add a passkey to your account',
         text: 'Your device creates a passkey for plutarc: your fingerprint, face, screen lock or a security key will sign you in.',
         action: 'Create passkey',
       };
     case 'reverify':
       return {
         title: "Confirm it's you",
-        text: `Use a passkey of ${who} to confirm a change you are making in the plutarc app.`,
+        text: 'Use a passkey of your account to confirm a change you are making in the plutarc app.',
         action: 'Confirm with a passkey',
       };
   }
