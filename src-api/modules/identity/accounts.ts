@@ -214,13 +214,40 @@ export class Accounts {
     return (await this.revokeSessions(auth.userId, { allBut: auth.sessionId })).length;
   }
 
-  async removePassword(userId: string): Promise<void> {
-    const view = await this.userView(userId);
-    if (view.passkeyCount === 0) {
-      throw new ProblemError(409, 'last_sign_in_method', 'Keep a way to sign in', 'Add a passkey before removing your password.');
-    }
-    await q.setPasswordHash(this.database.db, userId, { password_hash: null, password_changed_at: iso(this.now()) });
-    await recordAudit(this.database, { actor: userId, action: 'password.removed' }, this.now());
+  removePassword(userId: string): Promise<void> {
+    return this.removeSignInMethod(userId, { password: true });
+  }
+
+  async removePasskey(userId: string, passkeyId: string): Promise<UserView> {
+    await this.removeSignInMethod(userId, { passkeyId });
+    return this.userView(userId);
+  }
+
+  /**
+   * Removes the password or one passkey, refusing to remove the account's last way to sign in. The check and
+   * the removal are one transaction that first locks the account's row (PostgreSQL; SQLite writes one at a
+   * time): two removals at once wait for each other, so the second sees the first and cannot leave none.
+   */
+  private async removeSignInMethod(userId: string, which: { password: true } | { passkeyId: string }): Promise<void> {
+    await this.database.db.transaction().execute(async (trx) => {
+      const user = await q.lockUser(trx, this.database.dialect, userId);
+      if (!user) throw INVALID_CREDENTIALS;
+      const passkeyIds = (await q.passkeysOf(trx, userId)).map((passkey) => passkey.id);
+      if ('password' in which) {
+        if (passkeyIds.length === 0) {
+          throw new ProblemError(409, 'last_sign_in_method', 'Keep a way to sign in', 'Add a passkey before removing your password.');
+        }
+        await q.setPasswordHash(trx, userId, { password_hash: null, password_changed_at: iso(this.now()) });
+        await recordAudit(this.database, { actor: userId, action: 'password.removed' }, this.now(), trx);
+        return;
+      }
+      if (!passkeyIds.includes(which.passkeyId)) throw passkeyNotFound();
+      if (user.password_hash === null && passkeyIds.length <= 1) {
+        throw new ProblemError(409, 'last_sign_in_method', 'Keep a way to sign in', 'This is your only way to sign in. Set a password or add another passkey first.');
+      }
+      await q.deletePasskey(trx, userId, which.passkeyId);
+      await recordAudit(this.database, { actor: userId, action: 'passkey.removed', subject: which.passkeyId }, this.now(), trx);
+    });
   }
 
   async revokeSessions(userId: string, which: q.SessionsToRevoke): Promise<string[]> {
@@ -243,18 +270,6 @@ export class Accounts {
   }
 
   /** Removes one of the user's passkeys, unless it is their last way to sign in; returns the user as it is then. */
-  async removePasskey(userId: string, passkeyId: string): Promise<UserView> {
-    const user = await this.userView(userId);
-    const owned = await q.ownedPasskey(this.database.db, userId, passkeyId);
-    if (!owned) throw passkeyNotFound();
-    if (!user.hasPassword && user.passkeyCount <= 1) {
-      throw new ProblemError(409, 'last_sign_in_method', 'Keep a way to sign in', 'This is your only way to sign in. Set a password or add another passkey first.');
-    }
-    await q.deletePasskey(this.database.db, userId, owned.id);
-    await recordAudit(this.database, { actor: userId, action: 'passkey.removed', subject: owned.id }, this.now());
-    return this.userView(userId);
-  }
-
   assertAcceptable(password: string, email: string): void {
     const assessment = assessPassword(password, { email });
     if (!assessment.ok) {

@@ -1,6 +1,7 @@
 // The identity module's queries: users, sessions, passkeys and desktop hand-offs. Every read and write of
 // something a user owns names the owner, so an id from another account matches nothing.
 import type { Kysely } from 'kysely';
+import type { SqlDialect } from '../../db/dialect.ts';
 import type { Database, DesktopHandoffsTable, PasskeysTable, SessionsTable, UsersTable } from '../../db/schema.ts';
 
 type Db = Kysely<Database>;
@@ -28,6 +29,12 @@ export const userByEmail = (db: Db, email: string): Promise<UsersTable | undefin
 
 export const userById = (db: Db, userId: string): Promise<UsersTable | undefined> =>
   db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+
+/** The user's row, locked until the transaction ends (PostgreSQL; SQLite's one writer needs no lock). */
+export const lockUser = (db: Db, dialect: SqlDialect, userId: string): Promise<Pick<UsersTable, 'password_hash'> | undefined> => {
+  const user = db.selectFrom('users').select('password_hash').where('id', '=', userId);
+  return (dialect === 'postgres' ? user.forUpdate() : user).executeTakeFirst();
+};
 
 export const insertUser = async (db: Db, user: UsersTable): Promise<void> => {
   await db.insertInto('users').values(user).execute();
@@ -95,9 +102,6 @@ export const passkeysOf = (db: Db, userId: string): Promise<PasskeysTable[]> =>
 /** Any user's passkey by its credential id: the authenticator names it before we know whose it is. */
 export const passkeyById = (db: Db, passkeyId: string): Promise<PasskeysTable | undefined> =>
   db.selectFrom('passkeys').selectAll().where('id', '=', passkeyId).executeTakeFirst();
-
-export const ownedPasskey = (db: Db, userId: string, passkeyId: string): Promise<PasskeysTable | undefined> =>
-  db.selectFrom('passkeys').selectAll().where('id', '=', passkeyId).where('user_id', '=', userId).executeTakeFirst();
 
 export const insertPasskey = async (db: Db, passkey: PasskeysTable): Promise<void> => {
   await db.insertInto('passkeys').values(passkey).execute();
