@@ -1,5 +1,5 @@
 // SQLite as every server process opens it: the API's embedded database and the key broker's key store.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 
@@ -15,9 +15,15 @@ export interface SqliteOptions {
   directoryMode?: number;
 }
 
-/** Opens a SQLite file, making its folder: WAL, foreign keys enforced, deleted content overwritten with zeros. */
+/**
+ * Opens a SQLite file, making its folder: WAL, foreign keys enforced, deleted content overwritten with zeros.
+ * The file is 0600, readable by this user only; SQLite gives the WAL and shared-memory files it makes the
+ * same mode, and ones an earlier run left wider are narrowed.
+ */
 export function openSqlite(file: string, options: SqliteOptions): SQLite.Database {
   mkdirSync(dirname(file), { recursive: true, ...(options.directoryMode === undefined ? {} : { mode: options.directoryMode }) });
+  closeSync(openSync(file, 'a', 0o600));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(path)) chmodSync(path, 0o600);
   const connection = new SQLite(file);
   try {
     connection.pragma('journal_mode = WAL');

@@ -49,7 +49,8 @@ function withStatementCache(connection: SQLite.Database, size = 256): CachedSqli
 export function openDatabase(url: string): DatabaseHandle {
   if (url.startsWith('sqlite:')) {
     const file = resolve(url.slice('sqlite:'.length));
-    const connection = openSqlite(file, { durability: 'normal' });
+    // Accounts, sessions and sealed keys: a folder made for them is private to this user.
+    const connection = openSqlite(file, { durability: 'normal', directoryMode: 0o700 });
     const statements = withStatementCache(connection);
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
     return {

@@ -16,8 +16,11 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const say = (line: string) => process.stdout.write(`plutarc: ${line}\n`);
 
 const dataDir = userDataDir();
-mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-chmodSync(dataDir, 0o700);
+// The stack's folders are private, including ones an earlier version made 0755.
+for (const dir of [dataDir, join(dataDir, 'api')]) {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}
 
 const taken = StackLock.acquire(dataDir);
 if (!taken.acquired) {
