@@ -3,12 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { ApiUrl } from '../services/api-url.ts';
 import { createMainServices } from '../services/main-services.ts';
 import { ExchangeKeysEnv, exchangeKeysSettings } from '../services/exchange-keys/local-mode.ts';
 import { startBrowserHost } from './server.ts';
 
 const Env = z.object({
-  PLUTARC_API_URL: z.url({ protocol: /^https?$/ }),
+  PLUTARC_API_URL: ApiUrl,
   PLUTARC_HOST_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** The app's own data folder (its local cache); the local stack passes `<dataDir>/app`. */
   PLUTARC_APP_DATA_DIR: z.string().min(1).optional(),

@@ -1,14 +1,6 @@
 import { shell, type App, type Session } from 'electron';
-import { APP_ORIGIN } from '../services/app-identity.ts';
+import { isAppUrl } from '../services/app-identity.ts';
 import { isAllowedExternalUrl, type ExternalUrlPolicy } from '../services/open-external-policy.ts';
-
-const isAppUrl = (raw: string): boolean => {
-  try {
-    return new URL(raw).origin === APP_ORIGIN;
-  } catch {
-    return false;
-  }
-};
 
 /** Every webContents, including ones created later: no navigation away, no new windows, no webviews. */
 export function guardAllWebContents(app: App, externalPolicy: () => ExternalUrlPolicy): void {

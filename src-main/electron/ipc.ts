@@ -1,18 +1,12 @@
 import type { IpcMain, WebContents, WebFrameMain } from 'electron';
 import { invokeChannels, wireInvoke } from '../../src-shared/ipc.ts';
 import { fail } from '../../src-shared/result.ts';
-import { APP_HOST, APP_SCHEME } from '../services/app-identity.ts';
+import { isAppUrl } from '../services/app-identity.ts';
 import { dispatchInvoke, type Handlers } from '../services/dispatch.ts';
 
 /** Only our own page, in a window's main frame, at app://plutarc, may call main. */
 export function isTrustedSender(frame: Pick<WebFrameMain, 'url'> | null, sender: Pick<WebContents, 'mainFrame'>): boolean {
-  if (!frame || frame !== sender.mainFrame) return false;
-  try {
-    const url = new URL(frame.url);
-    return url.protocol === `${APP_SCHEME}:` && url.host === APP_HOST;
-  } catch {
-    return false;
-  }
+  return frame !== null && frame === sender.mainFrame && isAppUrl(frame.url);
 }
 
 /**

@@ -2,9 +2,9 @@
 // ready: later it is silently ignored and app:// is not a secure origin.
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, ipcMain, Notification, protocol, safeStorage, session, shell } from 'electron';
-import { z } from 'zod';
 import { eventChannels, wireEvent } from '../../src-shared/ipc.ts';
 import { APP_ID, APP_ORIGIN, APP_SCHEME } from '../services/app-identity.ts';
+import { ApiUrl } from '../services/api-url.ts';
 import { ExchangeKeysEnv, exchangeKeysSettings } from '../services/exchange-keys/local-mode.ts';
 import { createMainServices } from '../services/main-services.ts';
 import type { ExternalUrlPolicy } from '../services/open-external-policy.ts';
@@ -18,9 +18,17 @@ import { createMainWindow } from './window.ts';
 protocol.registerSchemesAsPrivileged([
   { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
 ]);
+// Every renderer in the OS sandbox, whatever a window's own options say (before ready, or it is ignored).
+app.enableSandbox();
 
 const DEFAULT_API_URL = 'https://api.plutarc.app';
-const apiUrl = z.url({ protocol: /^https?$/ }).catch(DEFAULT_API_URL).parse(process.env.PLUTARC_API_URL ?? DEFAULT_API_URL);
+// A wrong API address stops the start: falling back to another API would send the user's password elsewhere.
+const chosenApiUrl = ApiUrl.safeParse(process.env.PLUTARC_API_URL ?? DEFAULT_API_URL);
+if (!chosenApiUrl.success) {
+  console.error(`plutarc: PLUTARC_API_URL: ${chosenApiUrl.error.issues.map((issue) => issue.message).join('; ')}`);
+  process.exit(78);
+}
+const apiUrl = chosenApiUrl.data;
 // The local stack's key broker identity and exchange simulator; a malformed value is ignored, not trusted.
 const exchangeKeys = exchangeKeysSettings(ExchangeKeysEnv.catch({}).parse(process.env));
 
