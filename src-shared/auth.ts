@@ -3,7 +3,7 @@ import { userGivenName } from './names.ts';
 
 /** The identity API's HTTP contract (accounts, sessions, passkeys, reverification, desktop hand-off). */
 
-export const Email = z.string().trim().toLowerCase().pipe(z.email({ message: 'Enter a valid email address.' }).max(254));
+export const Email = z.string().max(254, 'Enter a valid email address.').trim().toLowerCase().pipe(z.email({ message: 'Enter a valid email address.' }).max(254));
 /** The policy is checked in code (assessPassword); this only bounds what a request may carry. */
 export const PasswordField = z.string().min(1).max(1024);
 

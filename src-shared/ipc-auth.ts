@@ -1,16 +1,6 @@
 import { z } from 'zod';
-import {
-  ChangePasswordRequest,
-  Email,
-  HandoffPurpose,
-  PasskeyName,
-  PasskeyView,
-  PasswordChanged,
-  PasswordField,
-  ReverifyPasswordRequest,
-  SessionView,
-  UserView,
-} from './auth.ts';
+import { Email, HandoffPurpose, PasskeyName, PasskeyView, PasswordChanged, SessionView, UserView } from './auth.ts';
+import { PASSWORD_MAX_LENGTH } from './password-policy.ts';
 
 /**
  * The identity part of the IPC contract. Main holds the session token; the renderer only ever sees
@@ -56,7 +46,13 @@ export const Notice = z.object({
 export type Notice = z.infer<typeof Notice>;
 
 const NoInput = z.undefined();
-const Credentials = z.object({ email: Email, password: PasswordField }).strict();
+/** A password on its way to main: the policy's 256 characters (code points) at most; a pasted megabyte stops here. */
+export const PasswordInput = z
+  .string()
+  .min(1, 'Enter your password.')
+  .max(PASSWORD_MAX_LENGTH * 2, `Use at most ${PASSWORD_MAX_LENGTH} characters.`)
+  .refine((password) => [...password].length <= PASSWORD_MAX_LENGTH, `Use at most ${PASSWORD_MAX_LENGTH} characters.`);
+const Credentials = z.object({ email: Email, password: PasswordInput }).strict();
 const ById = z.object({ id: z.string().min(1).max(200) }).strict();
 
 export const authInvokeContract = {
@@ -66,8 +62,11 @@ export const authInvokeContract = {
   'auth.signOut': { input: NoInput, output: AuthState },
   'auth.startPasskey': { input: z.object({ purpose: HandoffPurpose }).strict(), output: PasskeyFlow },
   'auth.cancelPasskey': { input: NoInput, output: PasskeyFlow.nullable() },
-  'auth.reverifyPassword': { input: ReverifyPasswordRequest.strict(), output: AuthState },
-  'auth.changePassword': { input: ChangePasswordRequest.strict(), output: PasswordChanged },
+  'auth.reverifyPassword': { input: z.object({ password: PasswordInput }).strict(), output: AuthState },
+  'auth.changePassword': {
+    input: z.object({ currentPassword: PasswordInput, newPassword: PasswordInput, signOutOtherSessions: z.boolean() }).strict(),
+    output: PasswordChanged,
+  },
   'auth.removePassword': { input: NoInput, output: AuthState },
   'sessions.list': { input: NoInput, output: z.array(SessionView) },
   'sessions.revoke': { input: ById, output: z.array(SessionView) },

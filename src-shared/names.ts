@@ -19,6 +19,8 @@ export const userGivenName = (emptyMessage: string) =>
     .string()
     .trim()
     .min(1, emptyMessage)
+    // Twice the limit in UTF-16 units holds any 64 characters; the count in characters follows.
+    .max(NAME_MAX_CHARACTERS * 2, `Keep the name to ${NAME_MAX_CHARACTERS} characters.`)
     .refine((name) => [...name].length <= NAME_MAX_CHARACTERS, `Keep the name to ${NAME_MAX_CHARACTERS} characters.`)
     .refine(
       (name) => !HIDDEN_OR_REORDERING.test(name),

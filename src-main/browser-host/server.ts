@@ -99,6 +99,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
 
   const refuse = (socket: Duplex, status: number, reason: string) => {
     log(`browser host: refused a bridge connection (${reason})`);
+    // A peer that resets while being refused must not take the host down with an unhandled error.
+    socket.on('error', () => {});
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   };
 
@@ -174,6 +176,11 @@ function serveBridge(ws: WebSocket, services: MainServices, log: (message: strin
       subscriptions.get(message.channel)?.();
       subscriptions.delete(message.channel);
     }
+  });
+  // An oversized frame (over MAX_MESSAGE_BYTES) or a protocol violation: ws closes this connection (1009,
+  // 1002); without a listener the error would be thrown and end the host with every other tab's session.
+  ws.on('error', (error: Error & { code?: string }) => {
+    log(`browser host: closed a bridge connection after a socket error (${error.code ?? error.name})`);
   });
   ws.on('close', () => {
     for (const unsubscribe of subscriptions.values()) unsubscribe();

@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { HandoffInfo } from '../../../src-shared/auth.ts';
 import { formatWhen } from '../format.ts';
 import { useHandoffStore } from './handoff.ts';
+import { FIELD_MAX_LENGTH } from '../field-limits.ts';
 
 function wording(info: HandoffInfo) {
   switch (info.purpose) {
@@ -73,6 +74,7 @@ export function AuthorizePage() {
                 Passkey name (optional)
                 <input
                   value={name}
+                  maxLength={FIELD_MAX_LENGTH.name}
                   onChange={(event) => setName(event.target.value)}
                   placeholder="e.g. Work laptop"
                   autoComplete="off"

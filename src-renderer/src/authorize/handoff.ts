@@ -131,8 +131,9 @@ export const useHandoffStore = create<HandoffState>((set, get) => ({
     if (!id || (phase.kind !== 'ready' && phase.kind !== 'failed')) return;
     const info = phase.info;
     const trimmed = name.trim();
-    if (info.purpose === 'add-passkey' && trimmed && !PasskeyName.safeParse(trimmed).success) {
-      return set({ phase: { kind: 'failed', info, title: 'Check the name', message: 'Use at most 64 characters for the passkey’s name.' } });
+    const named = info.purpose === 'add-passkey' && trimmed ? PasskeyName.safeParse(trimmed) : null;
+    if (named && !named.success) {
+      return set({ phase: { kind: 'failed', info, title: 'Check the name', message: named.error.issues[0]?.message ?? 'Choose another name.' } });
     }
     set({ phase: { kind: 'working', info } });
     try {

@@ -3,6 +3,7 @@ import { Email } from '../../../src-shared/auth.ts';
 import { useSessionStore } from '../stores/session.ts';
 import { NewPasswordFields, useNewPassword } from './NewPasswordFields.tsx';
 import { Alert } from './Alert.tsx';
+import { FIELD_MAX_LENGTH } from '../field-limits.ts';
 
 /** A new account: email, a password the policy accepts (checked live here, decided by the server), typed twice. */
 export function CreateAccountForm() {
@@ -32,7 +33,7 @@ export function CreateAccountForm() {
     <form className="form" onSubmit={(event) => void submit(event)} noValidate aria-label="Create your account">
       <label>
         Email
-        <input type="email" autoComplete="username" value={email} onChange={(event) => setEmail(event.target.value)} disabled={busy} />
+        <input type="email" autoComplete="username" maxLength={FIELD_MAX_LENGTH.email} value={email} onChange={(event) => setEmail(event.target.value)} disabled={busy} />
       </label>
       <NewPasswordFields state={newPassword} label="Password" busy={busy} />
       <button type="submit" className="primary" disabled={!ready}>

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { z } from 'zod';
 import type { Result } from '../../../src-shared/result.ts';
 import { errorOf } from '../stores/reverification.ts';
+import { FIELD_MAX_LENGTH } from '../field-limits.ts';
 
 /** A name edited in place in a table row: checked by the same schema the API uses, Escape to cancel. */
 export function InlineRename({
@@ -37,6 +38,7 @@ export function InlineRename({
     <form className="inline-form" onSubmit={(event) => void submit(event)} noValidate>
       <input
         aria-label={label}
+        maxLength={FIELD_MAX_LENGTH.name}
         value={name}
         onChange={(event) => {
           setName(event.target.value);

@@ -1,5 +1,6 @@
 import { useId, useState } from 'react';
 import { PasswordStrength, usePasswordAssessment } from './PasswordStrength.tsx';
+import { FIELD_MAX_LENGTH } from '../field-limits.ts';
 
 /** A new password typed twice and assessed as it is typed (the server still has the last word). */
 export function useNewPassword(email: string) {
@@ -31,6 +32,7 @@ export function NewPasswordFields({ state, label, busy }: { state: ReturnType<ty
         <input
           type="password"
           autoComplete="new-password"
+          maxLength={FIELD_MAX_LENGTH.password}
           value={state.password}
           onChange={(event) => state.setPassword(event.target.value)}
           aria-describedby={strengthId}
@@ -43,6 +45,7 @@ export function NewPasswordFields({ state, label, busy }: { state: ReturnType<ty
         <input
           type="password"
           autoComplete="new-password"
+          maxLength={FIELD_MAX_LENGTH.password}
           value={state.confirm}
           onChange={(event) => state.setConfirm(event.target.value)}
           aria-invalid={state.mismatch}

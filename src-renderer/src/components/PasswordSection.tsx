@@ -6,6 +6,7 @@ import { selectUser, useSessionStore } from '../stores/session.ts';
 import { ConfirmDialog } from './Dialog.tsx';
 import { NewPasswordFields, useNewPassword } from './NewPasswordFields.tsx';
 import { Alert } from './Alert.tsx';
+import { FIELD_MAX_LENGTH } from '../field-limits.ts';
 
 /** Change the password, or remove it once a passkey can take its place. */
 export function PasswordSection() {
@@ -93,7 +94,7 @@ function ChangePasswordForm({ email }: { email: string }) {
     <form className="form" onSubmit={(event) => void submit(event)} noValidate aria-label="Change your password">
       <label>
         Current password
-        <input type="password" autoComplete="current-password" value={current} onChange={(event) => setCurrent(event.target.value)} disabled={busy} />
+        <input type="password" autoComplete="current-password" maxLength={FIELD_MAX_LENGTH.password} value={current} onChange={(event) => setCurrent(event.target.value)} disabled={busy} />
       </label>
       <NewPasswordFields state={newPassword} label="New password" busy={busy} />
       <label className="check">

@@ -6,6 +6,7 @@ import { selectUser, useSessionStore } from '../stores/session.ts';
 import { Dialog } from './Dialog.tsx';
 import { PasskeyFlowPanel } from './PasskeyFlowPanel.tsx';
 import { Alert } from './Alert.tsx';
+import { FIELD_MAX_LENGTH } from '../field-limits.ts';
 
 /** "Confirm it's you": opened for any sensitive action the API refused with `reverification_required`. */
 export function ReverifyDialog() {
@@ -63,6 +64,7 @@ function ReverifyForm() {
             <input
               type="password"
               autoComplete="current-password"
+              maxLength={FIELD_MAX_LENGTH.password}
               value={password}
               onChange={(event) => setPassword(event.target.value)}
               disabled={busy || waitingOnPasskey}

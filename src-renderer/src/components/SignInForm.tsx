@@ -3,6 +3,7 @@ import { Email } from '../../../src-shared/auth.ts';
 import { useSessionStore } from '../stores/session.ts';
 import { PasskeyFlowPanel } from './PasskeyFlowPanel.tsx';
 import { Alert } from './Alert.tsx';
+import { FIELD_MAX_LENGTH } from '../field-limits.ts';
 
 /** Email and password in the app; a passkey through the browser hand-off. */
 export function SignInForm() {
@@ -41,13 +42,14 @@ export function SignInForm() {
       <form className="form" onSubmit={(event) => void submit(event)} noValidate aria-label="Sign in with your password">
         <label>
           Email
-          <input type="email" autoComplete="username" value={email} onChange={(event) => setEmail(event.target.value)} disabled={busy} />
+          <input type="email" autoComplete="username" maxLength={FIELD_MAX_LENGTH.email} value={email} onChange={(event) => setEmail(event.target.value)} disabled={busy} />
         </label>
         <label>
           Password
           <input
             type="password"
             autoComplete="current-password"
+            maxLength={FIELD_MAX_LENGTH.password}
             value={password}
             onChange={(event) => setPassword(event.target.value)}
             disabled={busy}

@@ -6,6 +6,7 @@ import { isCancelled } from '../../stores/reverification.ts';
 import { useKeysStore } from '../../stores/keys.ts';
 import { Alert } from '../Alert.tsx';
 import { Dialog } from '../Dialog.tsx';
+import { FIELD_MAX_LENGTH } from '../../field-limits.ts';
 
 export const CONTRACT_NAMES: Record<ContractType, string> = {
   linear: 'Linear (settled in USDT or USD)',
@@ -110,7 +111,7 @@ export function AddKeyDialog({ onClose, onAdded }: { onClose(): void; onAdded(ke
       <form className="form add-key" onSubmit={(event) => void submit(event)} noValidate autoComplete="off">
         <label>
           Name
-          <input value={label} onChange={(event) => setLabel(event.target.value)} maxLength={64} placeholder="e.g. Bybit main account" disabled={busy} autoFocus />
+          <input value={label} onChange={(event) => setLabel(event.target.value)} maxLength={FIELD_MAX_LENGTH.name} placeholder="e.g. Bybit main account" disabled={busy} autoFocus />
         </label>
         <fieldset className="exchange-picker" disabled={busy}>
           <legend>Exchange</legend>
@@ -148,16 +149,16 @@ export function AddKeyDialog({ onClose, onAdded }: { onClose(): void; onAdded(ke
         </label>
         <label>
           API key
-          <input value={apiKey} onChange={(event) => setApiKey(event.target.value)} spellCheck={false} autoComplete="off" disabled={busy} />
+          <input value={apiKey} maxLength={FIELD_MAX_LENGTH.apiKey} onChange={(event) => setApiKey(event.target.value)} spellCheck={false} autoComplete="off" disabled={busy} />
         </label>
         <label>
           API secret
-          <input ref={secretRef} type="password" spellCheck={false} autoComplete="new-password" disabled={busy} />
+          <input ref={secretRef} type="password" maxLength={FIELD_MAX_LENGTH.apiSecret} spellCheck={false} autoComplete="new-password" disabled={busy} />
         </label>
         {exchange.needsPassphrase ? (
           <label>
             Passphrase
-            <input ref={passphraseRef} type="password" spellCheck={false} autoComplete="new-password" disabled={busy} />
+            <input ref={passphraseRef} type="password" maxLength={FIELD_MAX_LENGTH.passphrase} spellCheck={false} autoComplete="new-password" disabled={busy} />
           </label>
         ) : null}
         {offerBotRegion ? (
