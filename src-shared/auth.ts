@@ -9,6 +9,11 @@ export const PasswordField = z.string().min(1).max(1024);
 
 export const DeviceInfo = z.object({
   client: z.enum(['desktop', 'web']),
+  /**
+   * A random id the installation made for itself and keeps. After a sign-in from it the account knows the
+   * device, and password failures from anywhere else never hold it back (the API keeps only a digest).
+   */
+  id: z.string().regex(/^[A-Za-z0-9_-]{22,128}$/, 'expected a random base64url device id').optional(),
   appVersion: z.string().max(40).optional(),
   os: z.string().max(80).optional(),
 });

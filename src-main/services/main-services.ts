@@ -8,6 +8,7 @@ import { IdentityApi } from './auth/identity-api.ts';
 import { cannotOpenExternal, MemorySecretStore, type Notifier, type OpenExternal, type SecretStore } from './auth/ports.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Handlers } from './dispatch.ts';
+import { loadDeviceId } from './device-id.ts';
 import { EventHub } from './event-hub.ts';
 import { establishBrokerTrust } from './exchange-keys/broker-identity.ts';
 import { ExchangeKeysApi } from './exchange-keys/exchange-keys-api.ts';
@@ -79,7 +80,12 @@ export function createMainServices(options: MainServicesOptions): MainServices {
       },
     },
     clock,
-    device: { client: 'desktop', appVersion: options.version, os: `${osName(platform)}${options.host === 'browser' ? ' (browser)' : ''}` },
+    device: {
+      client: 'desktop',
+      id: loadDeviceId(options.dataDir ? join(options.dataDir, 'device-id') : undefined),
+      appVersion: options.version,
+      os: `${osName(platform)}${options.host === 'browser' ? ' (browser)' : ''}`,
+    },
     ...(options.log ? { log: options.log } : {}),
     ...options.auth,
   });

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { DeviceInfo, PasskeyView, SessionGrant, UserView } from '../../../src-shared/auth.ts';
 import { assessPassword } from '../../../src-shared/password-policy.ts';
 import { iso, type Clock } from '../../../src-server/clock.ts';
@@ -12,7 +12,7 @@ import { reverifiedUntil } from './guard.ts';
 import * as q from './queries.ts';
 import { hashPassword, makeDummyHash, needsRehash, verifyPassword } from './passwords.ts';
 import { sessionView, type SessionRow, type SessionStore } from './sessions.ts';
-import type { SignInThrottle } from './throttle.ts';
+import type { Attempt, SignInThrottle } from './throttle.ts';
 
 export interface RequestContext {
   ip: string;
@@ -30,6 +30,9 @@ const INVALID_CREDENTIALS = new ProblemError(401, 'invalid_credentials', 'Sign-i
  */
 const ACCOUNT_LANE = { concurrency: 1, maxWaiting: 8 };
 const ADDRESS_LANE = { concurrency: 32, maxWaiting: 64 };
+
+/** A device id as the throttle keeps it: a digest, so the rate-limit table holds nothing a device could present. */
+const deviceDigest = (deviceId: string) => createHash('sha256').update(`plutarc-device:${deviceId}`, 'utf8').digest('base64url');
 
 export const tooMany = (retryAfterSeconds: number) =>
   new ProblemError(429, 'too_many_attempts', 'Too many attempts', `Too many attempts. Try again in ${retryAfterSeconds} s.`, {
@@ -109,15 +112,23 @@ export class Accounts {
     return this.startSession(user.id, 'password', input.device, context);
   }
 
-  /** Every failure looks the same: same status, same words, and an Argon2 verification even for unknown emails. */
-  signInWithPassword(input: { email: string; password: string; device: DeviceInfo }, context: RequestContext): Promise<SessionGrant> {
-    return this.inLanes(input.email, context.ip, () => this.signInNow(input, context));
+  /**
+   * Every failure looks the same: same status, same words, and an Argon2 verification even for unknown emails.
+   * A device that says who it is and has signed in to this account before is judged by its own failures only.
+   */
+  async signInWithPassword(input: { email: string; password: string; device: DeviceInfo }, context: RequestContext): Promise<SessionGrant> {
+    const device = input.device.id === undefined ? undefined : deviceDigest(input.device.id);
+    const known = device !== undefined && (await this.throttle.isKnownDevice(input.email, device));
+    const attempt: Attempt = { account: input.email, ip: context.ip, knownDevice: known ? device : undefined };
+    const grant = await this.inLanes(attempt, () => this.signInNow(input, attempt, context));
+    if (device !== undefined) await this.throttle.rememberDevice(input.email, device);
+    return grant;
   }
 
-  private async signInNow(input: { email: string; password: string; device: DeviceInfo }, context: RequestContext): Promise<SessionGrant> {
+  private async signInNow(input: { email: string; password: string; device: DeviceInfo }, attempt: Attempt, context: RequestContext): Promise<SessionGrant> {
     // The row and its passkey count at once: the answer's user view then needs no second query.
     const user = await q.userWithPasskeyCountByEmail(this.database.db, input.email);
-    const ok = await this.checkPasswordNow(user, input.email, input.password, context);
+    const ok = await this.checkPasswordNow(user, attempt, input.password);
     if (!ok || !user?.password_hash) {
       if (user) await recordAudit(this.database, { actor: user.id, action: 'signin.failed', detail: { ip: context.ip } }, this.now());
       throw INVALID_CREDENTIALS;
@@ -164,30 +175,41 @@ export class Accounts {
     return { token, reverifiedUntil: reverifiedUntil({ ...session, reverified_at: at }) ?? at };
   }
 
-  /** The password check of reverification and password change; `email` when the caller has read it already. */
-  async checkPassword(userId: string, password: string, context: RequestContext, email?: string): Promise<boolean> {
-    const account = email ?? (await this.findUser(userId))?.email ?? userId;
+  /**
+   * The password check of reverification and password change, from a signed-in session: that session is a
+   * known device, judged by its own failures. `email` when the caller has read it already.
+   */
+  async checkPassword(auth: { userId: string; sessionId: string }, password: string, context: RequestContext, email?: string): Promise<boolean> {
+    const account = email ?? (await this.findUser(auth.userId))?.email ?? auth.userId;
+    const attempt: Attempt = { account, ip: context.ip, knownDevice: `session:${auth.sessionId}` };
     // Read again in the lane: an attempt queued behind a password change must check the new hash.
-    return this.inLanes(account, context.ip, async () => this.checkPasswordNow(await this.findUser(userId), account, password, context));
+    return this.inLanes(attempt, async () => this.checkPasswordNow(await this.findUser(auth.userId), attempt, password));
   }
 
   /** Throttle, then Argon2 (against a dummy hash when there is no password), then count the outcome. */
-  private async checkPasswordNow(user: UsersTable | undefined, account: string, password: string, context: RequestContext): Promise<boolean> {
-    const verdict = await this.throttle.check(account, context.ip);
+  private async checkPasswordNow(user: UsersTable | undefined, attempt: Attempt, password: string): Promise<boolean> {
+    const verdict = await this.throttle.check(attempt);
     if (!verdict.allowed) throw tooMany(verdict.retryAfterSeconds);
     const ok = await verifyPassword(user?.password_hash ?? (await this.dummyHash), password);
     if (ok && user?.password_hash) {
-      await this.throttle.recordSuccess(account, context.ip, verdict.failures);
+      await this.throttle.recordSuccess(attempt, verdict.failures);
       return true;
     }
-    await this.throttle.recordFailure(account, context.ip);
+    await this.throttle.recordFailure(attempt);
     return false;
   }
 
-  /** Runs a password attempt in its address's lane, then its account's (always in that order: no deadlock). */
-  private async inLanes<T>(account: string, ip: string, attempt: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a password attempt in its lanes: a known device in its own (a flood at the account or the address
+   * cannot queue ahead of it); anything else in its address's lane, then its account's (always in that
+   * order: no deadlock).
+   */
+  private async inLanes<T>(attempt: Attempt, task: () => Promise<T>): Promise<T> {
     try {
-      return await this.attempts.run(`ip:${ip}`, ADDRESS_LANE, () => this.attempts.run(`account:${account}`, ACCOUNT_LANE, attempt));
+      if (attempt.knownDevice !== undefined) {
+        return await this.attempts.run(`device:${attempt.account}|${attempt.knownDevice}`, ACCOUNT_LANE, task);
+      }
+      return await this.attempts.run(`ip:${attempt.ip}`, ADDRESS_LANE, () => this.attempts.run(`account:${attempt.account}`, ACCOUNT_LANE, task));
     } catch (error) {
       if (error instanceof AttemptsBusy) throw tooMany(1);
       throw error;
@@ -201,7 +223,7 @@ export class Accounts {
   ): Promise<number> {
     const user = await this.findUser(auth.userId);
     if (!user) throw INVALID_CREDENTIALS;
-    if (!(await this.checkPassword(auth.userId, input.currentPassword, context, user.email))) {
+    if (!(await this.checkPassword(auth, input.currentPassword, context, user.email))) {
       throw new ProblemError(403, 'wrong_password', 'Wrong password', 'Your current password is not right.');
     }
     this.assertAcceptable(input.newPassword, user.email);

@@ -99,7 +99,7 @@ export const identityModule: FastifyPluginAsyncZod<{ identity: Identity }> = asy
 
   app.post('/v1/auth/reverify/password', { preHandler: signedIn, schema: { body: ReverifyPasswordRequest, response: { 200: Reverified } } }, async (request) => {
     const auth = authOf(request);
-    if (!(await accounts.checkPassword(auth.userId, request.body.password, contextOf(request)))) {
+    if (!(await accounts.checkPassword({ userId: auth.userId, sessionId: auth.session.id }, request.body.password, contextOf(request)))) {
       throw new ProblemError(403, 'wrong_password', 'Wrong password', 'That password is not right.');
     }
     return accounts.reverified(auth.session, 'password');

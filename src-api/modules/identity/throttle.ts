@@ -2,21 +2,30 @@ import { RateLimiterPostgres, RateLimiterSQLite, type RateLimiterAbstract } from
 import type { DatabaseHandle } from '../../db/database.ts';
 
 /**
- * Sign-in throttling with growing delays, its counters in the database (stateless API replicas share them).
- * - per account and IP: after `freeFailures` consecutive failures, each further one makes that pair wait
- *   baseDelay × 2^(n − free) seconds, up to `maxDelaySeconds`;
- * - per account from any IP: the same growth but capped at `accountMaxDelaySeconds` (short on purpose: an
- *   attacker failing from many addresses can slow the owner down for a minute, never lock them out);
- * - per IP across accounts: `ipFailuresPerDay` failures a day.
- * Registration and passkey ceremony starts are limited per IP.
+ * Password throttling that slows guessers without letting them lock the owner out. Counters live in the
+ * database (stateless API replicas share them). Where an attempt comes from decides what counts:
+ * - a known device (one that signed in to this account before, or a signed-in session reverifying) is
+ *   judged by its own failures only: after `freeFailures` in a row each further one makes it wait
+ *   baseDelay × 2^(n − free) seconds, up to `maxDelaySeconds`. Failures anywhere else never touch it;
+ * - anything else is judged per account and address the same way, and also by the account's failures from
+ *   every address (four times the free failures, then short delays: at most `accountMaxDelaySeconds`) and
+ *   by the address's failures across accounts (`addressFreeFailures` an hour, then delays of at most
+ *   `addressMaxDelaySeconds`): a shared address is slowed, never closed for long;
+ * - a success clears the failures of the device or address it came from. Failures from elsewhere keep
+ *   counting: they are someone else's, and cost only unknown devices a short wait.
+ * Passkeys are never throttled by password failures. Registration and passkey ceremony starts are
+ * limited per address.
  */
 export interface ThrottleSettings {
   freeFailures: number;
   baseDelaySeconds: number;
   maxDelaySeconds: number;
   accountMaxDelaySeconds: number;
-  ipFailuresPerDay: number;
+  addressFreeFailures: number;
+  addressMaxDelaySeconds: number;
   ipStartsPerMinute: number;
+  /** How long an account remembers a device that signed in, counted from its latest sign-in. */
+  knownDeviceDays: number;
 }
 
 export const DEFAULT_THROTTLE: ThrottleSettings = {
@@ -24,33 +33,52 @@ export const DEFAULT_THROTTLE: ThrottleSettings = {
   baseDelaySeconds: 1,
   maxDelaySeconds: 15 * 60,
   accountMaxDelaySeconds: 60,
-  ipFailuresPerDay: 100,
+  addressFreeFailures: 100,
+  addressMaxDelaySeconds: 60,
   ipStartsPerMinute: 20,
+  knownDeviceDays: 180,
 };
 
+/**
+ * Who is trying: the account (its email, known or not), the address, and the device when it is known to
+ * this account (a digest of its device id, or a session's id when a signed-in device reverifies).
+ */
+export interface Attempt {
+  account: string;
+  ip: string;
+  knownDevice: string | undefined;
+}
+
 export type ThrottleVerdict =
-  | { allowed: true; /** Consecutive failures this account has from this address (to reset on success). */ failures: number }
+  | { allowed: true; /** Consecutive failures of this device or address on this account (to reset on success). */ failures: number }
   | { allowed: false; retryAfterSeconds: number };
 export type StartVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
 const DAY = 24 * 3600;
+const HOUR = 3600;
+
+/** The counter and gate keys of an attempt's own place: its known device, or its address. */
+const placeOf = (attempt: Attempt) =>
+  attempt.knownDevice === undefined ? `${attempt.account}|ip:${attempt.ip}` : `${attempt.account}|device:${attempt.knownDevice}`;
 
 export class SignInThrottle {
   private readonly settings: ThrottleSettings;
-  private readonly failuresByAccountIp: RateLimiterAbstract;
+  private readonly failuresByPlace: RateLimiterAbstract;
   private readonly failuresByAccount: RateLimiterAbstract;
-  private readonly failuresByIp: RateLimiterAbstract;
+  private readonly failuresByAddress: RateLimiterAbstract;
   private readonly gate: RateLimiterAbstract;
   private readonly starts: RateLimiterAbstract;
+  private readonly knownDevices: RateLimiterAbstract;
 
   private constructor(settings: ThrottleSettings, make: (prefix: string, points: number, duration: number) => RateLimiterAbstract) {
     this.settings = settings;
     const counter = 1_000_000;
-    this.failuresByAccountIp = make('signin_fail_acct_ip', counter, DAY);
+    this.failuresByPlace = make('signin_fail_place', counter, DAY);
     this.failuresByAccount = make('signin_fail_acct', counter, DAY);
-    this.failuresByIp = make('signin_fail_ip', settings.ipFailuresPerDay, DAY);
+    this.failuresByAddress = make('signin_fail_addr', counter, HOUR);
     this.gate = make('signin_gate', 1, 1);
     this.starts = make('ceremony_start_ip', settings.ipStartsPerMinute, 60);
+    this.knownDevices = make('signin_known_device', counter, settings.knownDeviceDays * DAY);
   }
 
   static async open(database: DatabaseHandle, settings: ThrottleSettings): Promise<SignInThrottle> {
@@ -75,39 +103,57 @@ export class SignInThrottle {
     return throttle;
   }
 
-  /** Before checking a password: is this account (from this IP) waiting out a delay? */
-  async check(account: string, ip: string): Promise<ThrottleVerdict> {
-    const [failures, anyIp, byIp] = await Promise.all([
-      this.failuresByAccountIp.get(`${account}|${ip}`),
-      this.gate.get(`${account}|*`),
-      this.failuresByIp.get(ip),
-    ]);
-    const count = failures?.consumedPoints ?? 0;
-    // The pair's own gate can only be closed past its free failures: most sign-ins need not ask.
-    const pair = count > this.settings.freeFailures ? await this.gate.get(`${account}|${ip}`) : null;
-    const blockedMs = Math.max(
-      pair && pair.consumedPoints > 1 ? pair.msBeforeNext : 0,
-      anyIp && anyIp.consumedPoints > 1 ? anyIp.msBeforeNext : 0,
-      byIp && byIp.consumedPoints >= this.settings.ipFailuresPerDay ? byIp.msBeforeNext : 0,
-    );
-    return blockedMs > 0 ? { allowed: false, retryAfterSeconds: Math.ceil(blockedMs / 1000) } : { allowed: true, failures: count };
+  /** Has this device (a digest of its id) signed in to this account, recently enough to be remembered? */
+  async isKnownDevice(account: string, device: string): Promise<boolean> {
+    return (await this.knownDevices.get(`${account}|${device}`)) !== null;
   }
 
-  async recordFailure(account: string, ip: string): Promise<void> {
-    const [pair, anyIp] = await Promise.all([
-      this.failuresByAccountIp.penalty(`${account}|${ip}`, 1),
-      this.failuresByAccount.penalty(account, 1),
-      this.failuresByIp.penalty(ip, 1),
-    ]);
-    await this.delay(`${account}|${ip}`, pair.consumedPoints, this.settings.freeFailures, this.settings.maxDelaySeconds);
-    // From any address the account gets four times the free attempts, and only short delays.
-    await this.delay(`${account}|*`, anyIp.consumedPoints, this.settings.freeFailures * 4, this.settings.accountMaxDelaySeconds);
+  /** After a sign-in from a device that said who it is: the account knows it from now on. */
+  async rememberDevice(account: string, device: string): Promise<void> {
+    await this.knownDevices.set(`${account}|${device}`, 1, this.settings.knownDeviceDays * DAY);
   }
 
-  /** After the right password: the failures so far (from `check`) are forgiven. */
-  async recordSuccess(account: string, ip: string, failures: number): Promise<void> {
+  /** Before checking a password: is this attempt waiting out a delay? */
+  async check(attempt: Attempt): Promise<ThrottleVerdict> {
+    const place = placeOf(attempt);
+    const own = (await this.failuresByPlace.get(place))?.consumedPoints ?? 0;
+    // A gate can only be closed past its free failures: most sign-ins need not ask.
+    const gates = [own > this.settings.freeFailures ? place : undefined];
+    if (attempt.knownDevice === undefined) {
+      const [byAccount, byAddress] = await Promise.all([this.failuresByAccount.get(attempt.account), this.failuresByAddress.get(attempt.ip)]);
+      if ((byAccount?.consumedPoints ?? 0) > this.settings.freeFailures * 4) gates.push(`${attempt.account}|*`);
+      if ((byAddress?.consumedPoints ?? 0) > this.settings.addressFreeFailures) gates.push(`ip:${attempt.ip}`);
+    }
+    const closed = await Promise.all(gates.filter((key) => key !== undefined).map((key) => this.gate.get(key)));
+    const blockedMs = Math.max(0, ...closed.map((gate) => (gate && gate.consumedPoints > 1 ? gate.msBeforeNext : 0)));
+    return blockedMs > 0 ? { allowed: false, retryAfterSeconds: Math.ceil(blockedMs / 1000) } : { allowed: true, failures: own };
+  }
+
+  async recordFailure(attempt: Attempt): Promise<void> {
+    const place = placeOf(attempt);
+    const { freeFailures, maxDelaySeconds } = this.settings;
+    if (attempt.knownDevice !== undefined) {
+      const own = await this.failuresByPlace.penalty(place, 1);
+      await this.delay(place, own.consumedPoints, freeFailures, maxDelaySeconds);
+      return;
+    }
+    const [own, byAccount, byAddress] = await Promise.all([
+      this.failuresByPlace.penalty(place, 1),
+      this.failuresByAccount.penalty(attempt.account, 1),
+      this.failuresByAddress.penalty(attempt.ip, 1),
+    ]);
+    await Promise.all([
+      this.delay(place, own.consumedPoints, freeFailures, maxDelaySeconds),
+      this.delay(`${attempt.account}|*`, byAccount.consumedPoints, freeFailures * 4, this.settings.accountMaxDelaySeconds),
+      this.delay(`ip:${attempt.ip}`, byAddress.consumedPoints, this.settings.addressFreeFailures, this.settings.addressMaxDelaySeconds),
+    ]);
+  }
+
+  /** After the right password: the failures of this device or address (from `check`) are forgiven. */
+  async recordSuccess(attempt: Attempt, failures: number): Promise<void> {
     if (failures === 0) return;
-    await Promise.all([this.failuresByAccountIp.delete(`${account}|${ip}`), this.gate.delete(`${account}|${ip}`)]);
+    const place = placeOf(attempt);
+    await Promise.all([this.failuresByPlace.delete(place), this.gate.delete(place)]);
   }
 
   /** Registration, hand-off creation and ceremony options: cheap for us to refuse, costly to let flood. */
