@@ -10,10 +10,12 @@ import { findElectronBinary } from './electron-binary.ts';
 import { StackLock } from './lock.ts';
 import { openInBrowser } from './open-browser.ts';
 import { parseJitter, parseRegionDelays, SimulatedRegions } from './simulated-regions.ts';
-import { Supervisor } from './supervisor.ts';
+import { Supervisor, type ServiceExit } from './supervisor.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const say = (line: string) => process.stdout.write(`plutarc: ${line}\n`);
+/** The port a service said it listens on: a restart listens there again, where the others talk to it. */
+const portOf = (url: string) => new URL(url).port;
 
 const dataDir = userDataDir();
 // The stack's folders are private, including ones an earlier version made 0755.
@@ -24,18 +26,43 @@ for (const dir of [dataDir, join(dataDir, 'api')]) {
 
 const taken = StackLock.acquire(dataDir);
 if (!taken.acquired) {
-  const where = taken.holder.url ? ` at ${taken.holder.url}` : '';
-  say(`already running (pid ${taken.holder.pid}, started ${taken.holder.startedAt})${where}.`);
+  say(`already running (pid ${taken.holder.pid}, started ${taken.holder.startedAt}).`);
+  if (taken.holder.url) {
+    // The link alone on its line: copying it must not pick up punctuation (a wrong secret).
+    say('its link:');
+    process.stdout.write(`${taken.holder.url}\n`);
+  }
   say('Use that one, or stop it with Ctrl+C in its terminal first.');
   process.exit(1);
 }
 const lock = taken.lock;
 
 let exitCode = 0;
-const supervisor = new Supervisor((name, code, signal) => {
-  say(`${name} stopped unexpectedly (${signal ?? `exit code ${code}`}); stopping the stack.`);
-  exitCode = 1;
-  void shutdown();
+let ready = false;
+/** What asked the stack to stop, when something did (a signal, npm going away): startup failures then say so, not "could not start". */
+let stopRequest: string | null = null;
+const describeExit = (exit: ServiceExit) => exit.signal ?? `exit code ${exit.code}`;
+const supervisor = new Supervisor({
+  restarting(name, exit, inMs) {
+    say(`${name} stopped unexpectedly (${describeExit(exit)}); starting it again in ${inMs / 1000} s.`);
+  },
+  restarted(name, message) {
+    lock.update({ children: supervisor.children(), ...(name === 'app' && message.url.startsWith('http') ? { url: message.url } : {}) });
+    say(`${name} is running again.`);
+    if (name === 'app' && message.url.startsWith('http')) {
+      say('the app has a new link (the old one no longer works):');
+      process.stdout.write(`${message.url}\n`);
+    }
+  },
+  gaveUp(name, crashes, exit) {
+    say(`${name} crashed ${crashes} times in a row (last: ${describeExit(exit)}); giving up on it and stopping the stack.`);
+    exitCode = 1;
+    void shutdown();
+  },
+  exited(name) {
+    say(`${name} was closed; stopping the stack.`);
+    void shutdown();
+  },
 });
 
 let simulatedRegions: SimulatedRegions | null = null;
@@ -44,17 +71,29 @@ function shutdown(): Promise<void> {
   shuttingDown ??= supervisor.stop().then(async () => {
     await simulatedRegions?.close();
     lock.release();
-    say('stopped.');
+    say(ready || !stopRequest ? 'stopped.' : `stopped while starting (${stopRequest}).`);
     process.exit(exitCode);
   });
   return shuttingDown;
 }
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown());
+const stop = (reason: string) => {
+  stopRequest ??= reason;
+  void shutdown();
+};
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(signal, () => stop(signal));
+// npm passes SIGINT and SIGTERM on to us but dies of others (SIGHUP, SIGKILL) without a word: then our
+// parent changes, and the stack must not live on as orphans.
+const parentAtStart = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentAtStart) stop('its parent process ended');
+}, 500).unref();
 
 try {
   if (process.env.PLUTARC_SKIP_BUILD !== '1') {
     say('building the app…');
     const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    // Ctrl+C reaches the build too: it was stopped, it did not fail.
+    if (build.signal) stopRequest ??= build.signal;
     if (build.status !== 0) throw new Error('the build failed (see above)');
   }
 
@@ -72,6 +111,7 @@ try {
       PLUTARC_KEYBROKER_DATA_DIR: join(dataDir, 'keybroker'),
       PLUTARC_LOG_LEVEL: process.env.PLUTARC_LOG_LEVEL ?? 'warn',
     },
+    restartEnv: (ready) => ({ PLUTARC_KEYBROKER_PORT: portOf(ready.url) }),
   });
   if (!keybroker.serviceTokenFile || !keybroker.identityPublicKeyFile) throw new Error('the key broker did not say where its key files are');
   const exchangeSim = await supervisor.start({
@@ -79,6 +119,8 @@ try {
     command: process.execPath,
     args: [join(root, 'src-exchange-sim/main.ts')],
     env: { PLUTARC_SIM_HOST: '127.0.0.1', PLUTARC_LOG_LEVEL: process.env.PLUTARC_LOG_LEVEL ?? 'warn' },
+    restartEnv: (ready) =>
+      Object.fromEntries(Object.entries(ready.urls ?? {}).map(([name, url]) => [`PLUTARC_SIM_${name.toUpperCase()}_PORT`, portOf(url)])),
   });
   const exchangeUrls = Object.entries(exchangeSim.urls ?? {})
     .filter(([name]) => name !== 'admin')
@@ -116,6 +158,7 @@ try {
         }),
       ),
     },
+    restartEnv: (ready) => ({ PLUTARC_API_PORT: portOf(ready.url) }),
   });
   simulatedRegions.forwardTo(api.url);
   say(`API on ${api.url} (data in ${dataDir})`);
@@ -156,16 +199,22 @@ try {
         PLUTARC_KEYBROKER_IDENTITY_FILE: keybroker.identityPublicKeyFile,
         PLUTARC_EXCHANGE_URLS: exchangeUrls,
       },
+      restartEnv: (ready) => ({ PLUTARC_HOST_PORT: portOf(ready.url) }),
     });
     lock.update({ url: app.url, children: supervisor.children() });
     say(electron ? 'the app runs in your browser:' : 'no Electron binary here, so the app runs in your browser:');
-    say(`  ${app.url}`);
+    // The link alone on its line, so a copy picks up nothing else.
+    process.stdout.write(`${app.url}\n`);
     const opened = process.env.PLUTARC_OPEN_BROWSER !== '0' && app.openUrl && openInBrowser(app.openUrl);
     say(opened ? 'opened it in your browser. Ctrl+C here stops everything.' : 'open that link in a browser. Ctrl+C here stops everything.');
   }
+  ready = true;
   say('ready');
 } catch (error) {
-  say(`could not start: ${error instanceof Error ? error.message : String(error)}`);
-  exitCode = 1;
+  // Stopped on purpose while starting: the services it was waiting for ended because they were told to.
+  if (!stopRequest) {
+    say(`could not start: ${error instanceof Error ? error.message : String(error)}`);
+    exitCode = 1;
+  }
   await shutdown();
 }

@@ -43,7 +43,12 @@ describe('the stack supervisor', () => {
     cleanups.push(dir.cleanup);
     const pidFile = join(dir.path, 'helper.pid');
     const crashes: string[] = [];
-    const supervisor = new Supervisor((name) => crashes.push(name));
+    const supervisor = new Supervisor({
+      restarting: (name) => crashes.push(name),
+      restarted: () => {},
+      gaveUp: (name) => crashes.push(name),
+      exited: (name) => crashes.push(name),
+    });
     cleanups.push(() => void supervisor.stop(0));
 
     const started = supervisor.start({
