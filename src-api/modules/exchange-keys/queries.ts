@@ -64,8 +64,9 @@ export const deleteReservation = (db: Db, recordId: string) =>
 export const insertDestruction = (db: Db, row: { record_id: string; user_id: string; requested_at: string }) =>
   db.insertInto('sealing_key_destructions').values({ ...row, attempts: 0 }).onConflict((c) => c.column('record_id').doNothing()).execute();
 
-export const pendingDestructions = (db: Db, limit = 100) =>
-  db.selectFrom('sealing_key_destructions').selectAll().orderBy('requested_at').limit(limit).execute();
+/** Destructions due by `now`: a reservation's intent waits until that reservation would have expired. */
+export const pendingDestructions = (db: Db, now: string, limit = 100) =>
+  db.selectFrom('sealing_key_destructions').selectAll().where('requested_at', '<=', now).orderBy('requested_at').limit(limit).execute();
 
 export const finishDestruction = (db: Db, recordId: string) =>
   db.deleteFrom('sealing_key_destructions').where('record_id', '=', recordId).execute();

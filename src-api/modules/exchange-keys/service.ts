@@ -79,16 +79,24 @@ export class ExchangeKeys {
       });
     }
     const recordId = randomUUID();
-    const sealingKey = await this.deps.broker.createSealingKey(userId, recordId);
     const now = this.deps.now();
     const expiresAt = new Date(now.getTime() + SEALING_RESERVATION_SECONDS * 1000).toISOString();
-    await q.insertReservation(this.db, {
-      record_id: recordId,
-      user_id: userId,
-      exchange,
-      key_thumbprint: x25519Thumbprint(sealingKey.publicKeyJwk),
-      created_at: now.toISOString(),
-      expires_at: expiresAt,
+    // The intent before the broker call: should this process die between the broker's answer and the
+    // reservation row (or the answer be lost), the pair is still on record, and the sweep destroys it once
+    // the reservation would have expired. A destroy of a pair the broker never made is a no-op.
+    await q.insertDestruction(this.db, { record_id: recordId, user_id: userId, requested_at: expiresAt });
+    const sealingKey = await this.deps.broker.createSealingKey(userId, recordId);
+    await this.db.transaction().execute(async (trx) => {
+      await q.insertReservation(trx, {
+        record_id: recordId,
+        user_id: userId,
+        exchange,
+        key_thumbprint: x25519Thumbprint(sealingKey.publicKeyJwk),
+        created_at: now.toISOString(),
+        expires_at: expiresAt,
+      });
+      // From here the reservation owns the pair: redeemed, it becomes a key; expired, the sweep destroys it.
+      await q.finishDestruction(trx, recordId);
     });
     return { recordId, sealingKey, expiresAt };
   }
@@ -240,7 +248,7 @@ export class ExchangeKeys {
       await q.insertDestruction(this.db, { record_id: reservation.record_id, user_id: reservation.user_id, requested_at: at });
       await q.deleteReservation(this.db, reservation.record_id);
     }
-    for (const pending of await q.pendingDestructions(this.db)) {
+    for (const pending of await q.pendingDestructions(this.db, at)) {
       // A record that became a key after all (a reservation redeemed just in time) is never destroyed here.
       const live = await q.keyExists(this.db, pending.record_id);
       if (live) await q.finishDestruction(this.db, pending.record_id);
