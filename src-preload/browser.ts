@@ -97,7 +97,9 @@ class SocketTransport {
     const url = `ws://${window.location.host}${BRIDGE_PATH}`;
     const socket = new WebSocket(url, [BRIDGE_PROTOCOL, LAUNCH_PROTOCOL_PREFIX + this.secret]);
     this.socket = socket;
+    let opened = false;
     socket.onopen = () => {
+      opened = true;
       this.retryMs = 250;
       const queued = this.outbox.splice(0);
       const subscribed = new Set(queued.filter((m) => m.t === 'subscribe').map((m) => m.channel));
@@ -109,11 +111,12 @@ class SocketTransport {
     socket.onmessage = (event) => this.receive(event.data);
     socket.onclose = () => {
       this.socket = null;
-      for (const [id, resolve] of this.pending) {
-        resolve(fail('bridge_disconnected', 'Lost the connection to plutarc. Is `npm start` still running?'));
-        this.pending.delete(id);
-      }
+      const waiting = [...this.pending.values()];
+      this.pending.clear();
       this.outbox.length = 0;
+      void whyClosed(opened).then((failure) => {
+        for (const resolve of waiting) resolve(failure);
+      });
       setTimeout(() => this.connect(), this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, 5000);
     };
@@ -137,6 +140,28 @@ class SocketTransport {
       for (const listener of this.listeners.get(message.channel) ?? []) listener(message.payload);
     }
   }
+}
+
+/**
+ * Why the bridge is gone. A browser does not show why a WebSocket was refused, so ask the page's own
+ * server: if it answers, it is running and turned this tab's secret away (a mistyped link, or one from an
+ * earlier start, whose secret died with it).
+ */
+async function whyClosed(opened: boolean): Promise<Result<never>> {
+  const lost = fail('bridge_disconnected', 'Lost the connection to plutarc. Is `npm start` still running?');
+  if (opened) return lost;
+  try {
+    const answer = await fetch('/', { method: 'HEAD', cache: 'no-store' });
+    if (answer.ok) {
+      return fail(
+        'bridge_refused',
+        'This link is wrong or from an earlier start of plutarc. Open the link `npm start` printed most recently (it prints it again if you run it once more).',
+      );
+    }
+  } catch {
+    // the server is gone too: the connection was lost
+  }
+  return lost;
 }
 
 const transport = new SocketTransport(takeLaunchSecret());

@@ -58,7 +58,13 @@ export const test = base.extend<IdentityTestFixtures, IdentityWorkerFixtures>({
   launchDevice: async ({ identityStack, browser }, use) => {
     const dir = tempDir('plutarc-e2e-device-');
     const crashed: string[] = [];
-    const hosts = new Supervisor((name, code, signal) => crashed.push(`${name} stopped (${signal ?? code})`));
+    const stopped = (name: string, exit: { code: number | null; signal: string | null }) => crashed.push(`${name} stopped (${exit.signal ?? exit.code})`);
+    const hosts = new Supervisor({
+      restarting: stopped,
+      restarted: () => {},
+      gaveUp: (name, _crashes, exit) => stopped(name, exit),
+      exited: (name) => stopped(name, { code: 0, signal: null }),
+    });
     const contexts: Awaited<ReturnType<typeof browser.newContext>>[] = [];
     let launched = 0;
     await use(async () => {
