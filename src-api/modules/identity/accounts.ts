@@ -120,9 +120,7 @@ export class Accounts {
     const device = input.device.id === undefined ? undefined : deviceDigest(input.device.id);
     const known = device !== undefined && (await this.throttle.isKnownDevice(input.email, device));
     const attempt: Attempt = { account: input.email, ip: context.ip, knownDevice: known ? device : undefined };
-    const grant = await this.inLanes(attempt, () => this.signInNow(input, attempt, context));
-    if (device !== undefined) await this.throttle.rememberDevice(input.email, device);
-    return grant;
+    return this.inLanes(attempt, () => this.signInNow(input, attempt, context));
   }
 
   private async signInNow(input: { email: string; password: string; device: DeviceInfo }, attempt: Attempt, context: RequestContext): Promise<SessionGrant> {
@@ -139,7 +137,10 @@ export class Accounts {
     return this.startSession(user.id, 'password', input.device, context, toUserView(user));
   }
 
-  /** Opens a session and tells the user's other devices about the new sign-in; `user` when the caller has it already. */
+  /**
+   * Opens a session and tells the user's other devices about the new sign-in; `user` when the caller has it
+   * already. A device that said who it is is known to the account from now on (any way it signed in).
+   */
   async startSession(
     userId: string,
     method: SessionRow['method'],
@@ -164,7 +165,9 @@ export class Accounts {
       return created;
     });
     this.events.announce(userId);
-    return { token, user: user ?? (await this.userView(userId)), session: sessionView(session, session.id) };
+    const view = user ?? (await this.userView(userId));
+    if (device.id !== undefined) await this.throttle.rememberDevice(view.email, deviceDigest(device.id));
+    return { token, user: view, session: sessionView(session, session.id) };
   }
 
   /** The user proved it is them (password or passkey): a fresh 10-minute window, and a new token for the session. */

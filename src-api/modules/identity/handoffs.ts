@@ -29,6 +29,13 @@ export interface WebAuthnSettings {
   hostedOrigin: string;
 }
 
+/**
+ * The passkey algorithms we accept (COSE ids: EdDSA, ES256, RS256), named: left to its default, the WebAuthn
+ * library asks Node whether it can verify ML-DSA, an experimental Web Crypto algorithm, and Node prints a
+ * warning no one running the API can act on.
+ */
+const PASSKEY_ALGORITHMS = [-8, -7, -257];
+
 const HANDOFF_SECONDS = 5 * 60;
 const CHALLENGE_SECONDS = 5 * 60;
 const CODE_SECONDS = 2 * 60;
@@ -127,6 +134,7 @@ export class Handoffs {
         userName: maskEmail(user.email),
         userID: Buffer.from(user.webauthn_user_id, 'base64url'),
         attestationType: 'none',
+        supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
         authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
       });
     } else {
@@ -216,6 +224,7 @@ export class Handoffs {
         expectedOrigin: this.webauthn.origins,
         expectedRPID: this.webauthn.rpId,
         requireUserVerification: true,
+        supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
       });
     } catch {
       throw rejected('This passkey could not be registered. Try again.');

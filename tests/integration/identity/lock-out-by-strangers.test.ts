@@ -4,6 +4,7 @@ import type { TokenResult } from '../../../src-shared/auth.ts';
 import { DEFAULT_THROTTLE } from '../../../src-api/modules/identity/throttle.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
 import { exchange, runCeremony, startHandoff } from '../../support/handoff.ts';
+import { call } from '../../support/http.ts';
 import { GOOD_PASSWORD, registerUser, reverify, uniqueEmail } from '../../support/identity.ts';
 import { SoftAuthenticator } from '../../support/soft-authenticator.ts';
 
@@ -69,6 +70,31 @@ describe('strangers guessing cannot lock the owner out', () => {
     const result = await exchange(api.url, ceremony.code!, handoff.verifier);
     expect(result.status).toBe(200);
     expect((result.body as Extract<TokenResult, { kind: 'signed-in' }>).grant.user.email).toBe(owner.email);
+  });
+
+  it('knows the device an account was created on, and one that signed in with a passkey', async () => {
+    const authenticator = new SoftAuthenticator();
+    const email = uniqueEmail();
+    const laptop = newDeviceId();
+    const device = { client: 'desktop', id: laptop };
+    const created = await api.app.inject({ method: 'POST', url: '/v1/accounts', remoteAddress: '198.51.100.10', payload: { email, password: GOOD_PASSWORD, device } });
+    expect(created.statusCode).toBe(201);
+    const token = await reverify(api.url, (created.json() as { token: string }).token);
+    const add = await startHandoff(api.url, 'add-passkey', token);
+    const added = await runCeremony(api.url, add.created.body.id, authenticator, { origin });
+    expect((await exchange(api.url, added.code!, add.verifier, token)).status).toBe(200);
+    const phone = newDeviceId();
+    const handoff = await startHandoff(api.url, 'signin');
+    const ceremony = await runCeremony(api.url, handoff.created.body.id, authenticator, { origin });
+    const viaPasskey = await call(api.url, 'POST', '/v1/desktop/token', {
+      body: { code: ceremony.code, codeVerifier: handoff.verifier, device: { client: 'desktop', id: phone } },
+    });
+    expect(viaPasskey.status).toBe(200);
+
+    for (let i = 0; i < 40; i++) await signInFrom(`203.0.113.${(i % 40) + 1}`, email, `guess number ${i}`);
+    expect((await signInFrom('192.0.2.203', email, GOOD_PASSWORD)).status).toBe(429);
+    expect((await signInFrom('198.51.100.10', email, GOOD_PASSWORD, laptop)).status).toBe(200);
+    expect((await signInFrom('192.0.2.204', email, GOOD_PASSWORD, phone)).status).toBe(200);
   });
 
   it('knows a device per account: a device known to one account gets no pass on another', async () => {
