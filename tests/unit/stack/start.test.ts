@@ -87,14 +87,19 @@ describe('npm start', () => {
     await stack.exited;
   });
 
-  it('stops everything when one service dies, and says which', async () => {
-    const stack = await startStack(dataDir());
+  it('stops everything when a service keeps crashing, and says which', { timeout: 90_000 }, async () => {
+    const dir = dataDir();
+    const stack = await startStack(dir);
     stacks.push(stack);
     const api = stack.lock().children.find((c) => c.name === 'api')!;
     const app = stack.lock().children.find((c) => c.name === 'app')!;
     process.kill(api.pid, 'SIGKILL');
+    // Its database turned to garbage: every restart dies before it is ready.
+    for (const suffix of ['-wal', '-shm']) rmSync(join(dir, 'api', `plutarc.db${suffix}`), { force: true });
+    writeFileSync(join(dir, 'api', 'plutarc.db'), 'not a database '.repeat(512));
     expect(await stack.exited).toBe(1);
-    expect(stack.output()).toMatch(/api stopped unexpectedly/);
+    expect(stack.output()).toContain('api stopped unexpectedly (SIGKILL); starting it again in 0.5 s.');
+    expect(stack.output()).toMatch(/api crashed 5 times in a row \(last: exit code \d+\); giving up on it and stopping the stack\./);
     expect(isAlive(app.pid)).toBe(false);
   });
   it('gives the API the broker token’s path, never the token, and pins the broker identity on first start', async () => {
