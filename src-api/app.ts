@@ -13,12 +13,15 @@ import { exchangesModule } from './modules/exchanges/index.ts';
 import { createIdentity, identityModule, type Identity } from './modules/identity/index.ts';
 import { DEFAULT_THROTTLE } from './modules/identity/throttle.ts';
 import { regionsModule } from './modules/regions/index.ts';
+import { templatesModule, type TemplateUsage } from './modules/templates/index.ts';
 
 export interface BuildAppOptions {
   /** Where log lines go (tests capture them); stdout by default. */
   logDestination?: DestinationStream;
   /** The clock sessions and challenges expire by (tests move it). */
   now?: Clock;
+  /** Which bots run a template, for refusing its deletion; none until the bots module supplies it. */
+  templateUsage?: TemplateUsage;
 }
 
 export type PlutarcApi = FastifyInstance & { database: DatabaseHandle; identity: Identity; events: AccountEvents };
@@ -70,6 +73,7 @@ export async function buildApp(config: ApiConfig, options: BuildAppOptions = {})
   await app.register(regionsModule, { regions: config.regions, publicUrl });
   await app.register(exchangeKeysModule, { identity, broker: keyBroker });
   await app.register(exchangesModule);
+  await app.register(templatesModule, { identity, ...(options.templateUsage ? { usage: options.templateUsage } : {}) });
 
   return Object.assign(app, { database, identity, events }) as unknown as PlutarcApi;
 }

@@ -121,6 +121,27 @@ export interface SealingKeyDestructionsTable {
   attempts: number;
 }
 
+export interface TemplatesTable {
+  id: string;
+  user_id: string;
+  latest_version: number;
+  source_id: string | null;
+  source_version: number | null;
+  source_name: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TemplateVersionsTable {
+  template_id: string;
+  version: number;
+  name: string;
+  description: string;
+  /** The validated TemplateBody as JSON; never updated once inserted. */
+  body: string;
+  saved_at: string;
+}
+
 export interface Database {
   audit_log: AuditLogTable;
   users: UsersTable;
@@ -131,5 +152,7 @@ export interface Database {
   exchange_keys: ExchangeKeysTable;
   exchange_key_reservations: ExchangeKeyReservationsTable;
   sealing_key_destructions: SealingKeyDestructionsTable;
+  templates: TemplatesTable;
+  template_versions: TemplateVersionsTable;
 }
 

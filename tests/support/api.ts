@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
-import { buildApp, type PlutarcApi } from '../../src-api/app.ts';
+import { buildApp, type BuildAppOptions, type PlutarcApi } from '../../src-api/app.ts';
 import { loadConfig, type ApiConfig } from '../../src-api/config.ts';
 import { tempDir } from './temp.ts';
 
@@ -17,7 +17,7 @@ export interface TestApi {
 export async function startTestApi(
   env: Record<string, string> = {},
   beforeListen: (app: PlutarcApi) => void = () => {},
-  options: { now?: () => Date } = {},
+  options: Omit<BuildAppOptions, 'logDestination'> = {},
 ): Promise<TestApi> {
   const dir = tempDir('plutarc-api-');
   const config = loadConfig({
@@ -33,7 +33,7 @@ export async function startTestApi(
       done();
     },
   });
-  const app = await buildApp(config, { logDestination, ...(options.now ? { now: options.now } : {}) });
+  const app = await buildApp(config, { logDestination, ...options });
   beforeListen(app);
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
