@@ -8,7 +8,10 @@ export default defineConfig({
   main: {
     build: {
       outDir: resolve(root, 'out/main'),
-      rollupOptions: { input: { index: resolve(root, 'src-main/electron/main.ts') } },
+      // The backtest worker is its own entry: main starts it as a worker thread from beside the bundle.
+      rollupOptions: {
+        input: { index: resolve(root, 'src-main/electron/main.ts'), 'backtest-worker': resolve(root, 'src-main/services/templates/backtest-worker.ts') },
+      },
     },
   },
   preload: {

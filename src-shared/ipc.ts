@@ -5,6 +5,7 @@ import { ProbeProgress, ProbeRun } from './latency.ts';
 import { Recommendation } from './recommend.ts';
 import { authEventContract, authInvokeContract } from './ipc-auth.ts';
 import { keysInvokeContract } from './ipc-keys.ts';
+import { templatesEventContract, templatesInvokeContract } from './ipc-templates.ts';
 import type { Result } from './result.ts';
 
 /**
@@ -44,12 +45,14 @@ export const invokeContract = {
   'regions.recommend': { input: RegionsRecommendInput, output: RegionsRecommendation },
   ...authInvokeContract,
   ...keysInvokeContract,
+  ...templatesInvokeContract,
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export const eventContract = {
   'api.onStatus': ApiStatus,
   'regions.onProbe': ProbeProgress,
   ...authEventContract,
+  ...templatesEventContract,
 } as const satisfies Record<string, z.ZodType>;
 
 export type InvokeChannel = keyof typeof invokeContract;

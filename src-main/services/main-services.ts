@@ -18,6 +18,11 @@ import type { ExchangeKeysSettings } from './exchange-keys/local-mode.ts';
 import { ProbeCache } from './probe-cache.ts';
 import { DEFAULT_PROBE_OPTIONS } from './region-probe.ts';
 import { RegionsService } from './regions-service.ts';
+import { BacktestCache } from './templates/backtest-cache.ts';
+import { BacktestRunner } from './templates/backtest-runner.ts';
+import { templatesHandlers } from './templates/handlers.ts';
+import { TemplatesApi } from './templates/templates-api.ts';
+import { TemplatesService } from './templates/templates-service.ts';
 
 export interface MainServicesOptions {
   apiUrl: string;
@@ -90,6 +95,15 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     ...options.auth,
   });
 
+  // The signed-in session as other services use it: the token never leaves the AuthService.
+  const session = {
+    userId: async () => {
+      const state = await auth.state();
+      return state.state === 'signedIn' ? state.user.id : null;
+    },
+    withSession: <T>(call: (token: string) => Promise<T>) => auth.withSession(call),
+  };
+
   const trust = establishBrokerTrust({
     ...(options.exchangeKeys?.brokerIdentityFile ? { identityFile: options.exchangeKeys.brokerIdentityFile } : {}),
     ...(options.dataDir ? { pinFile: join(options.dataDir, 'keybroker-identity.jwk') } : {}),
@@ -98,16 +112,19 @@ export function createMainServices(options: MainServicesOptions): MainServices {
   if (trust.state === 'refused' && trust.error.code !== 'broker_identity_unknown') options.log?.(`exchange keys: ${trust.error.message}`);
   const exchangeKeys = new ExchangeKeysService({
     api: new ExchangeKeysApi(http),
-    session: {
-      userId: async () => {
-        const state = await auth.state();
-        return state.state === 'signedIn' ? state.user.id : null;
-      },
-      withSession: (call) => auth.withSession(call),
-    },
+    session,
     trust,
     keyCheck: options.exchangeKeys?.exchangeUrls ? { exchangeUrls: options.exchangeKeys.exchangeUrls } : {},
     ...(options.log ? { log: options.log } : {}),
+  });
+
+  const templates = new TemplatesService({
+    api: new TemplatesApi(http),
+    session,
+    runner: new BacktestRunner(),
+    cache: new BacktestCache(options.dataDir ? join(options.dataDir, 'cache.db') : ':memory:'),
+    events,
+    clock,
   });
 
   const handlers: Handlers = {
@@ -119,6 +136,7 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     'regions.recommend': (input) => regions.recommend(input.exchange),
     ...authHandlers(auth),
     ...exchangeKeysHandlers(exchangeKeys),
+    ...templatesHandlers(templates),
   };
 
   return {
@@ -133,6 +151,7 @@ export function createMainServices(options: MainServicesOptions): MainServices {
       status.stop();
       auth.stop();
       probeCache.close();
+      void templates.stop();
     },
   };
 }

@@ -1,0 +1,136 @@
+// What the backtest worker is asked to do and how it answers, checked on both sides of the thread
+// border, and the work itself: the engine's backtest loop on the simulator's series, reduced to what
+// the app shows. Only src-engine and src-shared: it runs inside the worker.
+import { z } from 'zod';
+import { Engine } from '../../../src-engine/engine.ts';
+import { runBacktest, seriesFundingRates, type BacktestResult, type CancelFlag } from '../../../src-engine/backtest.ts';
+import { ContractType } from '../../../src-shared/exchanges.ts';
+import type {
+  BacktestReport,
+  PreviewResult} from '../../../src-shared/ipc-templates.ts';
+import {
+  BacktestSymbol,
+  MAX_CURVE_POINTS,
+  MAX_TRADES_KEPT,
+  PREVIEW_CANDLES,
+  TimeframeName,
+  type CurvePoint,
+  type PreviewDecision,
+} from '../../../src-shared/ipc-templates.ts';
+import { defaultSeries, TIMEFRAMES } from '../../../src-shared/market-series.ts';
+import { TemplateBody } from '../../../src-shared/templates.ts';
+
+const Market = { template: TemplateBody, symbol: BacktestSymbol, timeframe: TimeframeName };
+
+export const BacktestJob = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('backtest'),
+    ...Market,
+    from: z.number().int(),
+    to: z.number().int(),
+    initialEquity: z.number().positive(),
+    contract: ContractType,
+    feeBps: z.number().min(0),
+    slippageBps: z.number().min(0),
+  }),
+  z.strictObject({
+    kind: z.literal('preview'),
+    ...Market,
+    /** The last `candles` candles closed at or before `to`. */
+    to: z.number().int(),
+    candles: z.number().int().min(PREVIEW_CANDLES.min).max(PREVIEW_CANDLES.max),
+  }),
+]);
+export type BacktestJob = z.infer<typeof BacktestJob>;
+
+export const WorkerMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('progress'), done: z.number().int(), total: z.number().int() }),
+  z.object({ type: z.literal('done'), result: z.unknown() }),
+  z.object({ type: z.literal('failed'), code: z.string(), message: z.string() }),
+]);
+export type WorkerMessage = z.infer<typeof WorkerMessage>;
+
+/** A problem with the job the user can act on (no candles in the period, …), as opposed to a crash. */
+export class JobRefused extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const PREVIEW_EQUITY = 10_000;
+
+/** The equity curve in at most `maxPoints` buckets: each bucket's last equity and the deepest drawdown inside it. */
+export function bucketCurve(curve: readonly { time: number; equity: number }[], startEquity: number, maxPoints = MAX_CURVE_POINTS): CurvePoint[] {
+  const size = Math.max(1, Math.ceil(curve.length / maxPoints));
+  const out: CurvePoint[] = [];
+  let peak = startEquity;
+  let deepest = 0;
+  curve.forEach((point, i) => {
+    peak = Math.max(peak, point.equity);
+    deepest = Math.max(deepest, ((peak - point.equity) / peak) * 100);
+    if ((i + 1) % size === 0 || i === curve.length - 1) {
+      out.push({ time: point.time, equity: point.equity, drawdownPercent: deepest });
+      deepest = 0;
+    }
+  });
+  return out;
+}
+
+export function reportOf(result: BacktestResult): BacktestReport {
+  return {
+    cancelled: result.cancelled,
+    summary: result.summary,
+    trades: result.trades.slice(0, MAX_TRADES_KEPT),
+    curve: bucketCurve(result.equityCurve, result.summary.startEquity),
+  };
+}
+
+/** Reports progress every hundredth of the run, but not more often than every 256 candles nor less than every 8192. */
+const checkEveryFor = (total: number) => Math.min(8192, Math.max(256, Math.ceil(total / 100)));
+
+export interface JobHooks {
+  onProgress?: (done: number, total: number) => void;
+  cancel?: CancelFlag;
+}
+
+export function runJob(job: BacktestJob, hooks: JobHooks = {}): BacktestReport | PreviewResult {
+  const series = defaultSeries(job.symbol);
+  const timeframeMs = TIMEFRAMES[job.timeframe];
+  const engine = { template: job.template, timeframeMs, contract: 'linear' as const, limits: null };
+  if (job.kind === 'backtest') {
+    const candles = series.candles(timeframeMs, job.from, job.to);
+    if (candles.length === 0) throw new JobRefused('no_candles', 'There are no candles in that period: the simulated market begins on 1 January 2026.');
+    const result = runBacktest(
+      {
+        engine: { ...engine, contract: job.contract },
+        candles,
+        fundingRates: seriesFundingRates(series, job.from, job.to),
+        initialEquity: job.initialEquity,
+        feeBps: job.feeBps,
+        slippageBps: job.slippageBps,
+      },
+      { ...hooks, checkEvery: checkEveryFor(candles.length) },
+    );
+    return reportOf(result);
+  }
+  // The engine decides nothing until its indicators are warm: run the warm-up candles first, show only the last ones.
+  const warmUp = Engine.create(engine, PREVIEW_EQUITY).memory;
+  const end = Math.floor(job.to / timeframeMs) * timeframeMs;
+  const start = end - job.candles * timeframeMs;
+  const from = start - warmUp * timeframeMs;
+  const candles = series.candles(timeframeMs, from, end);
+  const result = runBacktest(
+    { engine, candles, fundingRates: seriesFundingRates(series, from, end), initialEquity: PREVIEW_EQUITY, feeBps: 5, slippageBps: 2 },
+    { ...hooks, checkEvery: checkEveryFor(candles.length) },
+  );
+  const decisions: PreviewDecision[] = result.decisions
+    .filter((d) => d.time > start)
+    .map((d) => ({ type: d.type, time: d.time, side: d.side, by: d.type === 'enter' ? '' : d.by, reason: d.reason }));
+  return {
+    candles: candles.filter((c) => c.time >= start).map(({ time, open, high, low, close }) => ({ time, open, high, low, close })),
+    decisions,
+    summary: result.summary,
+  };
+}

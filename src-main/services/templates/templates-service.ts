@@ -1,0 +1,172 @@
+// Templates and backtests on the device: templates are relayed to the API with the session; previews
+// and backtests run in worker threads on the simulator's series; finished backtests go to the local cache.
+import { EXCHANGE_FEES } from '../../../src-engine/fees.ts';
+import {
+  BacktestRequest,
+  type BacktestListItem,
+  type BacktestRecord,
+  type PreviewRequest,
+  type PreviewResult,
+} from '../../../src-shared/ipc-templates.ts';
+import type { DuplicateTemplateRequest, TemplateSummary, TemplateVersionInfo, TemplateView } from '../../../src-shared/templates-api.ts';
+import { TIMEFRAMES } from '../../../src-shared/market-series.ts';
+import type { TemplateBody } from '../../../src-shared/templates.ts';
+import type { Clock } from '../clock.ts';
+import { ServiceError } from '../errors.ts';
+import type { EventHub } from '../event-hub.ts';
+import type { SessionAccess } from '../exchange-keys/exchange-keys-service.ts';
+import type { BacktestCache } from './backtest-cache.ts';
+import type { BacktestRunner } from './backtest-runner.ts';
+import type { TemplatesApi } from './templates-api.ts';
+
+/** Backtests at once: each takes a core, and the machine needs one for the app itself. */
+export const MAX_RUNNING_BACKTESTS = 2;
+
+export interface TemplatesServiceOptions {
+  api: TemplatesApi;
+  session: SessionAccess;
+  runner: BacktestRunner;
+  cache: BacktestCache;
+  events: EventHub;
+  clock: Clock;
+}
+
+export class TemplatesService {
+  private readonly options: TemplatesServiceOptions;
+  private readonly running = new Map<string, AbortController>();
+  /** The editor asks for a new preview on every change: only the newest one is worth finishing. */
+  private latestPreview: AbortController | null = null;
+
+  constructor(options: TemplatesServiceOptions) {
+    this.options = options;
+  }
+
+  private withSession<T>(call: (token: string, api: TemplatesApi) => Promise<T>): Promise<T> {
+    return this.options.session.withSession((token) => call(token, this.options.api));
+  }
+
+  list(): Promise<TemplateSummary[]> {
+    return this.withSession((token, api) => api.list(token));
+  }
+
+  get(id: string, version?: number): Promise<TemplateView> {
+    return this.withSession((token, api) => api.get(token, id, version));
+  }
+
+  versions(id: string): Promise<TemplateVersionInfo[]> {
+    return this.withSession((token, api) => api.versions(token, id));
+  }
+
+  create(template: TemplateBody): Promise<TemplateView> {
+    return this.withSession((token, api) => api.create(token, template));
+  }
+
+  duplicate(id: string, request: DuplicateTemplateRequest): Promise<TemplateView> {
+    return this.withSession((token, api) => api.duplicate(token, id, request));
+  }
+
+  save(id: string, baseVersion: number, template: TemplateBody): Promise<TemplateView> {
+    return this.withSession((token, api) => api.save(token, id, baseVersion, template));
+  }
+
+  remove(id: string) {
+    return this.withSession((token, api) => api.remove(token, id));
+  }
+
+  /** What the template would have done on the last candles of the simulated market, up to now. */
+  async preview(input: PreviewRequest & { candles: number }): Promise<PreviewResult> {
+    this.latestPreview?.abort();
+    const controller = new AbortController();
+    this.latestPreview = controller;
+    try {
+      const result = await this.options.runner.preview(
+        { kind: 'preview', template: input.template, symbol: input.symbol, timeframe: input.timeframe, candles: input.candles, to: this.options.clock.now().getTime() },
+        { signal: controller.signal },
+      );
+      if (controller.signal.aborted) throw new ServiceError('latestPreviewsuperseded', 'A newer preview replaced this one.');
+      return result;
+    } finally {
+      if (this.latestPreview === controller) this.latestPreview = null;
+    }
+  }
+
+  /** Runs a backtest of one template version to the end (or until cancelled) and keeps its result. */
+  async runBacktest(input: BacktestRequest): Promise<BacktestRecord> {
+    const request = BacktestRequest.parse(input);
+    const userId = await this.options.session.userId();
+    if (!userId) throw new ServiceError('signed_out', 'Sign in to run a backtest.');
+    if (this.running.has(request.runId)) throw new ServiceError('backtest_running', 'That backtest is already running.');
+    if (this.running.size >= MAX_RUNNING_BACKTESTS) {
+      throw new ServiceError('too_many_backtests', `${MAX_RUNNING_BACKTESTS} backtests are running already. Wait for one to finish or cancel it.`);
+    }
+    const controller = new AbortController();
+    this.running.set(request.runId, controller);
+    try {
+      const template = await this.get(request.templateId, request.version);
+      const feeBps = EXCHANGE_FEES[request.exchange].takerBps;
+      const report = await this.options.runner.backtest(
+        {
+          kind: 'backtest',
+          template: template.body,
+          symbol: request.symbol,
+          timeframe: request.timeframe,
+          from: request.from,
+          to: request.to,
+          initialEquity: request.initialEquity,
+          contract: request.contract,
+          feeBps,
+          slippageBps: request.slippageBps,
+        },
+        {
+          signal: controller.signal,
+          onProgress: (done, total) => this.options.events.emit('backtests.onProgress', { runId: request.runId, done, total }),
+        },
+      );
+      const record: BacktestRecord = {
+        ...report,
+        id: request.runId,
+        templateId: template.id,
+        templateName: template.name,
+        version: template.version,
+        symbol: request.symbol,
+        timeframe: request.timeframe,
+        from: request.from,
+        to: Math.min(request.to, request.from + report.summary.candles * TIMEFRAMES[request.timeframe]),
+        contract: request.contract,
+        exchange: request.exchange,
+        feeBps,
+        slippageBps: request.slippageBps,
+        ranAt: this.options.clock.now().toISOString(),
+      };
+      this.options.cache.save(userId, record);
+      return record;
+    } finally {
+      this.running.delete(request.runId);
+    }
+  }
+
+  cancelBacktest(runId: string): { cancelling: boolean } {
+    const controller = this.running.get(runId);
+    controller?.abort();
+    return { cancelling: controller !== undefined };
+  }
+
+  async listBacktests(): Promise<BacktestListItem[]> {
+    const userId = await this.options.session.userId();
+    return userId ? this.options.cache.list(userId) : [];
+  }
+
+  async backtest(id: string): Promise<BacktestRecord> {
+    const userId = await this.options.session.userId();
+    const record = userId ? this.options.cache.get(userId, id) : null;
+    if (!record) throw new ServiceError('backtest_not_found', 'That backtest is not in this computer’s cache any more.');
+    return record;
+  }
+
+  async stop(): Promise<void> {
+    for (const controller of this.running.values()) controller.abort();
+    this.latestPreview?.abort();
+    await this.options.runner.stop();
+    this.options.cache.close();
+  }
+}
