@@ -5,12 +5,14 @@ import { StatusBar } from './components/StatusBar.tsx';
 import { KeysPage } from './pages/KeysPage.tsx';
 import { RegionsPage } from './pages/RegionsPage.tsx';
 import { SecurityPage } from './pages/SecurityPage.tsx';
+import { TemplatesPage } from './pages/TemplatesPage.tsx';
 import { useAppStore } from './stores/app.ts';
 
 const PAGES = [
   { id: 'regions', label: 'Regions', shortcut: '1', render: () => <RegionsPage /> },
   { id: 'security', label: 'Security', shortcut: '2', render: () => <SecurityPage /> },
   { id: 'keys', label: 'Keys', shortcut: '3', render: () => <KeysPage /> },
+  { id: 'strategies', label: 'Strategies', shortcut: '4', render: () => <TemplatesPage /> },
 ] as const;
 type PageId = (typeof PAGES)[number]['id'];
 
