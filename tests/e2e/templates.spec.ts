@@ -43,6 +43,7 @@ test('duplicate a system template, edit a parameter, preview and backtest it, ca
   // The preview: the last candles of the simulated market with what the edited template would do.
   await expect(page.getByTestId('preview-status')).toContainText(/\d+ entries, \d+ exits/, { timeout: 30_000 });
   await expect(page.getByRole('img', { name: /Preview: the last candles/ })).toBeVisible();
+  await expect(page.getByRole('table', { name: 'Latest decisions' }).or(page.getByText('No decision in these candles'))).toBeVisible();
   await save.click();
   await expect(page.getByText('Saved as version 2.')).toBeVisible();
   await expect(page.getByRole('heading', { name: /Trend following \(copy\)\s*version 2/ })).toBeVisible();

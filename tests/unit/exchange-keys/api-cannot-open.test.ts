@@ -29,9 +29,9 @@ function apiImportGraph(): { files: string[]; packages: Set<string> } {
 describe('the API’s code', () => {
   const graph = apiImportGraph();
 
-  it('is the API’s own, the server kit and the shared library only: no broker, bot or desktop code', () => {
+  it('is the API’s own, the server kit, the shared library and the pure engine (system templates) only: no broker, bot or desktop code', () => {
     expect(graph.files.length).toBeGreaterThan(20);
-    expect(graph.files.filter((f) => !['src-api/', 'src-server/', 'src-shared/'].some((folder) => f.startsWith(folder)))).toEqual([]);
+    expect(graph.files.filter((f) => !['src-api/', 'src-server/', 'src-shared/', 'src-engine/'].some((folder) => f.startsWith(folder)))).toEqual([]);
   });
 
   it('imports no JOSE library', () => {

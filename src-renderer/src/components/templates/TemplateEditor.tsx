@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
-import { BacktestSymbol, type BacktestSymbol as Symbol_ } from '../../../../src-shared/ipc-templates.ts';
+import { BacktestSymbol, type BacktestSymbol as Symbol_, type PreviewDecision } from '../../../../src-shared/ipc-templates.ts';
 import type { Timeframe } from '../../../../src-shared/market-series.ts';
 import type { TemplateView } from '../../../../src-shared/templates-api.ts';
 import { COMPONENT_LABELS, TradeSides, type Component, type ComponentKind, type TemplateBody } from '../../../../src-shared/templates.ts';
@@ -162,6 +162,41 @@ function AddComponent({ taken, onAdd }: { taken: string[]; onAdd: (c: Component)
   );
 }
 
+const DECISION_WORDS = { enter: 'Enter', exit: 'Exit', blocked: 'Blocked' } as const;
+const SHOWN_DECISIONS = 12;
+
+/** The latest decisions in words: what the engine would order, and what stopped the entries it wanted. */
+function DecisionList({ decisions }: { decisions: readonly PreviewDecision[] }) {
+  if (decisions.length === 0) return <p className="muted small">No decision in these candles: the signals never agreed.</p>;
+  return (
+    <table className="table decisions" aria-label="Latest decisions">
+      <thead>
+        <tr>
+          <th scope="col">Close (UTC)</th>
+          <th scope="col">Decision</th>
+          <th scope="col">By</th>
+          <th scope="col">Why</th>
+        </tr>
+      </thead>
+      <tbody>
+        {decisions
+          .slice(-SHOWN_DECISIONS)
+          .reverse()
+          .map((d, i) => (
+            <tr key={i} className={d.type}>
+              <td>{new Date(d.time).toISOString().slice(0, 16).replace('T', ' ')}</td>
+              <td>
+                {DECISION_WORDS[d.type]} {d.side}
+              </td>
+              <td>{d.by ? <code>{d.by}</code> : null}</td>
+              <td className="small">{d.reason}</td>
+            </tr>
+          ))}
+      </tbody>
+    </table>
+  );
+}
+
 function Preview({ draft, valid }: { draft: Draft; valid: boolean }) {
   const preview = useTemplatesStore((s) => s.preview);
   const requestPreview = useTemplatesStore((s) => s.requestPreview);
@@ -204,7 +239,12 @@ function Preview({ draft, valid }: { draft: Draft; valid: boolean }) {
         </span>
       </div>
       <Alert message={preview.state === 'error' ? preview.message : null} small />
-      {preview.state === 'ready' ? <PreviewChart preview={preview.result} /> : null}
+      {preview.state === 'ready' ? (
+        <>
+          <PreviewChart preview={preview.result} />
+          <DecisionList decisions={preview.result.decisions} />
+        </>
+      ) : null}
     </section>
   );
 }
