@@ -39,6 +39,13 @@ test('duplicate a system template, edit a parameter, preview and backtest it, ca
   await expect(page.getByTestId('preview-status')).toHaveText('Fix the fields marked above to see a preview.');
 
   await fast.fill('10');
+  // A trading session with an impossible end: refused with the format it needs; removed again.
+  await page.getByRole('button', { name: 'Add a session' }).click();
+  const session = page.getByRole('group', { name: 'Session 1' });
+  await session.getByLabel('Session 1 to').fill('25:00');
+  await expect(session.getByRole('alert')).toHaveText('use HH:MM in UTC, 00:00 to 24:00');
+  await session.getByRole('button', { name: 'Remove' }).click();
+  await expect(page.getByText('No sessions: the template may enter at any time of day.')).toBeVisible();
   await expect(ema.getByRole('alert')).toHaveCount(0);
   // The preview: the last candles of the simulated market with what the edited template would do.
   await expect(page.getByTestId('preview-status')).toContainText(/\d+ entries, \d+ exits/, { timeout: 30_000 });

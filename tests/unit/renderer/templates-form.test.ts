@@ -77,6 +77,13 @@ describe('draftProblems', () => {
     expect(draftProblems({ ...trend, sizing: { equityPercent: 50, leverage: 0.5 } }).get('sizing.leverage')).toBe('must be at least 1');
   });
 
+  it('says what is wrong with a trading session, at its field', () => {
+    const problems = draftProblems({ ...trend, sessions: [{ days: [], from: '08:00', to: '25:00' }] });
+    expect(problems.get('sessions.0.days')).toBe('pick at least one');
+    expect(problems.get('sessions.0.to')).toBe('use HH:MM in UTC, 00:00 to 24:00');
+    expect(draftProblems({ ...trend, sessions: [{ days: ['mon'], from: '08:00', to: '08:00' }] }).get('sessions.0.to')).toBe('a session must not be empty');
+  });
+
   it('reports a template-wide rule at the template', () => {
     expect(draftProblems({ ...trend, components: trend.components.slice(0, 2) }).get('components')).toBe('a template needs at least one exit rule');
   });

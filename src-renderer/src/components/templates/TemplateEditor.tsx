@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { BacktestSymbol, type BacktestSymbol as Symbol_, type PreviewDecision } from '../../../../src-shared/ipc-templates.ts';
 import type { Timeframe } from '../../../../src-shared/market-series.ts';
 import type { TemplateView } from '../../../../src-shared/templates-api.ts';
-import { COMPONENT_LABELS, TradeSides, type Component, type ComponentKind, type TemplateBody } from '../../../../src-shared/templates.ts';
+import { COMPONENT_LABELS, TradeSides, WEEKDAYS, type Component, type ComponentKind, type TemplateBody, type TradingSession, type Weekday } from '../../../../src-shared/templates.ts';
 import { Alert } from '../Alert.tsx';
 import { useTemplatesStore } from '../../stores/templates.ts';
 import { PreviewChart } from './charts.tsx';
@@ -139,6 +139,64 @@ function ComponentCard({
   );
 }
 
+const DAY_NAMES: Record<Weekday, string> = { sun: 'Sun', mon: 'Mon', tue: 'Tue', wed: 'Wed', thu: 'Thu', fri: 'Fri', sat: 'Sat' };
+const WORKING_DAYS: Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri'];
+
+/** Trading sessions: entries only on the ticked days inside the UTC window. None: entries at any time. */
+function Sessions({
+  sessions,
+  problems,
+  readOnly,
+  onChange,
+}: {
+  sessions: TradingSession[];
+  problems: Map<string, string>;
+  readOnly: boolean;
+  onChange: (sessions: TradingSession[]) => void;
+}) {
+  const set = (i: number, session: TradingSession) => onChange(sessions.map((s, j) => (j === i ? session : s)));
+  return (
+    <fieldset className="sessions" disabled={readOnly}>
+      <legend>Trading sessions (UTC)</legend>
+      {sessions.length === 0 ? <p className="muted small">No sessions: the template may enter at any time of day.</p> : null}
+      {sessions.map((session, i) => {
+        const problem = problems.get(`sessions.${i}.to`) ?? problems.get(`sessions.${i}.from`) ?? problems.get(`sessions.${i}.days`) ?? problems.get(`sessions.${i}`);
+        return (
+          <div key={i} className="session" role="group" aria-label={`Session ${i + 1}`}>
+            {WEEKDAYS.map((day) => (
+              <label key={day} className="day">
+                <input
+                  type="checkbox"
+                  checked={session.days.includes(day)}
+                  onChange={(e) => set(i, { ...session, days: e.target.checked ? WEEKDAYS.filter((d) => d === day || session.days.includes(d)) : session.days.filter((d) => d !== day) })}
+                />
+                {DAY_NAMES[day]}
+              </label>
+            ))}
+            <label>
+              from <input className="clock" value={session.from} maxLength={5} onChange={(e) => set(i, { ...session, from: e.target.value })} aria-label={`Session ${i + 1} from`} />
+            </label>
+            <label>
+              to <input className="clock" value={session.to} maxLength={5} onChange={(e) => set(i, { ...session, to: e.target.value })} aria-label={`Session ${i + 1} to`} />
+            </label>
+            {readOnly ? null : (
+              <button type="button" onClick={() => onChange(sessions.filter((_, j) => j !== i))}>
+                Remove
+              </button>
+            )}
+            <FieldProblem id={`session-${i}-problem`} message={problem} />
+          </div>
+        );
+      })}
+      {readOnly ? null : (
+        <button type="button" onClick={() => onChange([...sessions, { days: WORKING_DAYS, from: '08:00', to: '16:00' }])}>
+          Add a session
+        </button>
+      )}
+    </fieldset>
+  );
+}
+
 function AddComponent({ taken, onAdd }: { taken: string[]; onAdd: (c: Component) => void }) {
   const [kind, setKind] = useState<ComponentKind>('emaCross');
   return (
@@ -261,7 +319,7 @@ export function TemplateEditor({ template }: { template: TemplateView }) {
   const readOnly = template.kind === 'system' || template.version !== template.latestVersion;
   const problems = useMemo(() => draftProblems(draft), [draft]);
   const changed = JSON.stringify(draft) !== JSON.stringify(template.body);
-  const top = [...problems.entries()].filter(([path]) => !path.startsWith('components.') && !/^(name|description|sizing|combination)/.test(path));
+  const top = [...problems.entries()].filter(([path]) => !path.startsWith('components.') && !/^(name|description|sizing|combination|sessions\.)/.test(path));
 
   const setComponent = (i: number, c: Component) => setDraft((d) => ({ ...d, components: d.components.map((x, j) => (j === i ? c : x)) }));
   const onSave = async () => {
@@ -385,13 +443,7 @@ export function TemplateEditor({ template }: { template: TemplateView }) {
         ))}
       </ol>
       {readOnly ? null : <AddComponent taken={draft.components.map((c) => c.id)} onAdd={(c) => setDraft({ ...draft, components: [...draft.components, c] })} />}
-      {draft.sessions.length > 0 ? (
-        <p className="muted small">
-          Trades only in {draft.sessions.map((s) => `${s.days.join(', ')} ${s.from}–${s.to} UTC`).join('; ')}.
-        </p>
-      ) : (
-        <p className="muted small">Enters at any time of day (no trading sessions set).</p>
-      )}
+      <Sessions sessions={draft.sessions} problems={problems} readOnly={readOnly} onChange={(sessions) => setDraft({ ...draft, sessions })} />
       <Preview draft={draft} valid={problems.size === 0} />
     </section>
   );

@@ -115,9 +115,8 @@ function reasonOf(issue: z.core.$ZodIssue): string {
     case 'invalid_type':
       return issue.expected === 'int' ? 'must be a whole number' : issue.expected === 'number' ? 'enter a number' : issue.message;
     case 'too_small':
-      return issue.origin === 'array' || issue.origin === 'string'
-        ? issue.message
-        : `must be ${issue.inclusive ? 'at least' : 'more than'} ${String(issue.minimum)}`;
+      if (issue.origin === 'array' && Number(issue.minimum) === 1) return 'pick at least one';
+      return issue.origin === 'array' || issue.origin === 'string' ? issue.message : `must be ${issue.inclusive ? 'at least' : 'more than'} ${String(issue.minimum)}`;
     case 'too_big':
       return issue.origin === 'array' || issue.origin === 'string' ? issue.message : `must be ${issue.inclusive ? 'at most' : 'less than'} ${String(issue.maximum)}`;
     default:
