@@ -109,6 +109,15 @@ describe.each(DATABASES)('templates on %s', (database) => {
       expect((await storedVersions(copy.id)).map((v) => v.version)).toEqual([1, 2]);
     });
 
+    it('two saves from the same version at once: one wins, the other is refused', async () => {
+      const copy = await duplicate(alice);
+      const answers = await Promise.all(
+        [10, 5].map((fast) => call(api.url, 'PUT', `/v1/templates/${copy.id}`, { token: alice, body: { baseVersion: 1, template: withFastEma(copy.body, fast) } })),
+      );
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+      expect((await storedVersions(copy.id)).map((v) => v.version)).toEqual([1, 2]);
+    });
+
     it('duplicates one of the user’s own templates at an older version', async () => {
       const copy = await duplicate(alice);
       await call(api.url, 'PUT', `/v1/templates/${copy.id}`, { token: alice, body: { baseVersion: 1, template: withFastEma(copy.body, 10) } });
