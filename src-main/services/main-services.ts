@@ -121,7 +121,7 @@ export function createMainServices(options: MainServicesOptions): MainServices {
   const templates = new TemplatesService({
     api: new TemplatesApi(http),
     session,
-    runner: new BacktestRunner(),
+    runner: new BacktestRunner(options.log ? { log: options.log } : {}),
     cache: new BacktestCache(options.dataDir ? join(options.dataDir, 'cache.db') : ':memory:'),
     events,
     clock,

@@ -46,7 +46,8 @@ export type BacktestJob = z.infer<typeof BacktestJob>;
 export const WorkerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('progress'), done: z.number().int(), total: z.number().int() }),
   z.object({ type: z.literal('done'), result: z.unknown() }),
-  z.object({ type: z.literal('failed'), code: z.string(), message: z.string() }),
+  /** `kind`: the error's class name for main's log (never its message, which could hold anything). */
+  z.object({ type: z.literal('failed'), code: z.string(), message: z.string(), kind: z.string().max(100).optional() }),
 ]);
 export type WorkerMessage = z.infer<typeof WorkerMessage>;
 

@@ -21,8 +21,12 @@ export class BacktestRunner {
   private readonly workerUrl: URL;
   private readonly workers = new Set<Worker>();
 
-  constructor(options: { workerUrl?: URL } = {}) {
+  private readonly log: (message: string) => void;
+
+  /** `log`: main's log, for failures a person may want to look into later (kinds and codes only). */
+  constructor(options: { workerUrl?: URL; log?: (message: string) => void } = {}) {
     this.workerUrl = options.workerUrl ?? defaultWorkerUrl();
+    this.log = options.log ?? (() => {});
   }
 
   backtest(job: Extract<BacktestJob, { kind: 'backtest' }>, hooks: RunHooks = {}): Promise<BacktestReport> {
@@ -62,13 +66,19 @@ export class BacktestRunner {
         if (!message.success) return settle(() => reject(new ServiceError('backtest_failed', 'The backtest worker answered with something unexpected.')));
         const m = message.data;
         if (m.type === 'progress') hooks.onProgress?.(m.done, m.total);
-        else if (m.type === 'failed') settle(() => reject(new ServiceError(m.code, m.message)));
+        else if (m.type === 'failed') {
+          if (m.kind) this.log(`backtest worker: ${job.kind} failed (${m.kind})`);
+          settle(() => reject(new ServiceError(m.code, m.message)));
+        }
         else {
           const result = schema.safeParse(m.result);
           settle(() => (result.success ? resolve(result.data) : reject(new ServiceError('backtest_failed', 'The backtest worker answered with something unexpected.'))));
         }
       });
-      worker.on('error', () => settle(() => reject(new ServiceError('backtest_failed', 'The backtest stopped on an error inside plutarc. Try again.'))));
+      worker.on('error', (error) => {
+        this.log(`backtest worker: ${job.kind} crashed (${error.name})`);
+        settle(() => reject(new ServiceError('backtest_failed', 'The backtest stopped on an error inside plutarc. Try again.')));
+      });
       worker.on('exit', () => settle(() => reject(new ServiceError('backtest_stopped', 'The backtest was stopped before it finished.'))));
     });
   }

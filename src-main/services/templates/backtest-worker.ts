@@ -22,5 +22,12 @@ try {
   post({ type: 'done', result });
 } catch (error) {
   if (error instanceof JobRefused) post({ type: 'failed', code: error.code, message: error.message });
-  else post({ type: 'failed', code: 'backtest_failed', message: 'The backtest stopped on an error inside plutarc. Try again; if it keeps happening, restart the app.' });
+  else {
+    post({
+      type: 'failed',
+      code: 'backtest_failed',
+      message: 'The backtest stopped on an error inside plutarc. Try again; if it keeps happening, restart the app.',
+      kind: error instanceof Error ? error.name : typeof error,
+    });
+  }
 }

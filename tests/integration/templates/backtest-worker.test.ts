@@ -58,6 +58,13 @@ describe('the backtest worker', () => {
     await expect(runner.backtest(job({ from: JAN - 10 * DAY, to: JAN - DAY }))).rejects.toMatchObject({ code: 'no_candles' });
   });
 
+  it('a worker that cannot start fails the run in our words, with its kind in main’s log', async () => {
+    const lines: string[] = [];
+    const runner = new BacktestRunner({ workerUrl: new URL('./no-such-worker.ts', import.meta.url), log: (line) => lines.push(line) });
+    await expect(runner.backtest(job())).rejects.toMatchObject({ code: 'backtest_failed', message: 'The backtest stopped on an error inside plutarc. Try again.' });
+    expect(lines).toEqual([expect.stringMatching(/^backtest worker: backtest crashed \(\w+\)$/)]);
+  });
+
   it('previews the last candles: decisions only inside the shown window, on warm indicators', async () => {
     const runner = new BacktestRunner();
     const to = JAN + 90 * DAY + 30 * 60_000;
