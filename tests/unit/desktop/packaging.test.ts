@@ -44,7 +44,7 @@ describe('electron-builder.yml', () => {
   });
 
   it('names icons and entitlements that exist', () => {
-    for (const file of ['build/icon.png', 'build/icons/512x512.png', 'build/entitlements.mac.plist', 'resources/trayTemplate.png']) {
+    for (const file of ['build/icon.png', 'build/icons/512x512.png', 'build/entitlements.mac.plist', 'resources/tray/no-botsTemplate.png']) {
       expect(existsSync(join(ROOT, file)), file).toBe(true);
     }
   });
