@@ -1,0 +1,138 @@
+// The tray and notifications under a fleet in turmoil: 200 bots changing state ten times a second.
+// 1. A minute of it in simulated time, run as fast as it goes: the tray state (model included) and the
+//    notification policy's cost per event, against the same loop with handlers that do nothing, and the
+//    count of tray rebuilds (the coalescer allows one per 250 ms: at most 241 in a minute).
+// 2. A few seconds of it in real time on this process's event loop: the loop's delay p99, against the
+//    same timed run with handlers that do nothing, and the rebuilds in that time.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { BotState, BotSummary } from '../src-shared/bots.ts';
+import { DEFAULT_NOTIFICATION_SETTINGS } from '../src-shared/notifications.ts';
+import { systemClock, type Clock } from '../src-main/services/clock.ts';
+import { NotificationPolicy, type PlannedNotification, type WatchedEvent } from '../src-main/services/tray/notification-policy.ts';
+import { trayModel, type TrayModel } from '../src-main/services/tray/tray-model.ts';
+import { TRAY_REBUILD_INTERVAL_MS, TrayState } from '../src-main/services/tray/tray-state.ts';
+import { ManualClock } from '../tests/unit/tray/manual-clock.ts';
+
+const BOTS = 200;
+const CHANGES_PER_SECOND = 10;
+const SIMULATED_SECONDS = 60;
+const REAL_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const TICK_MS = 1000 / CHANGES_PER_SECOND;
+// Every state in turn, so every kind of notification and every icon comes up.
+const CYCLE: readonly BotState[] = ['deploying', 'online', 'paused', 'online', 'offline', 'deploying', 'online', 'error', 'stopped'];
+
+const summary = (i: number, state: BotState): BotSummary => ({
+  id: `bot-${i}`,
+  name: `Bot ${i}`,
+  state,
+  stateReason: state === 'error' ? 'the exchange refused an order' : null,
+  region: (['eu', 'us', 'sg'] as const)[i % 3]!,
+  exchange: 'bybit',
+  symbol: 'BTC/USDT:USDT',
+  testnet: true,
+  lastHeartbeatAt: null,
+  pnlToday: { amount: i - 100, currency: 'USDT' },
+  sandboxed: true,
+});
+
+interface Handlers {
+  bot(summary: BotSummary): void;
+  event(event: WatchedEvent): void;
+}
+
+/** The tray and the policy as main runs them, counting what they would hand to Electron. */
+function realHandlers(clock: Clock) {
+  const counts = { rebuilds: 0, notifications: 0, menuItems: 0 };
+  const tray = new TrayState(
+    clock,
+    (model: TrayModel) => {
+      counts.rebuilds++;
+      counts.menuItems += model.menu.length;
+    },
+    { supported: true, enabled: false },
+  );
+  tray.setConnection('reachable');
+  const policy = new NotificationPolicy(clock, (_: PlannedNotification) => counts.notifications++, { settings: DEFAULT_NOTIFICATION_SETTINGS });
+  const handlers: Handlers = { bot: (s) => tray.updateBot(s), event: (e) => policy.consider(e) };
+  return { counts, handlers, dispose: () => (tray.dispose(), policy.dispose()) };
+}
+
+const idleHandlers: Handlers = { bot: () => undefined, event: () => undefined };
+
+/** One tick: every bot moves one step along the cycle (offset by its number, so states stay mixed). */
+function tick(step: number, handlers: Handlers): void {
+  for (let i = 0; i < BOTS; i++) {
+    const from = CYCLE[(step + i) % CYCLE.length]!;
+    const to = CYCLE[(step + i + 1) % CYCLE.length]!;
+    const next = summary(i, to);
+    handlers.bot(next);
+    handlers.event({ type: 'bot-state', bot: { id: next.id, name: next.name, region: next.region }, from, to, reason: next.stateReason });
+  }
+}
+
+function simulatedMinute(real: boolean) {
+  const clock = new ManualClock();
+  const run = real ? realHandlers(clock) : null;
+  const handlers = run?.handlers ?? idleHandlers;
+  const ticks = SIMULATED_SECONDS * CHANGES_PER_SECOND;
+  const started = performance.now();
+  for (let step = 0; step < ticks; step++) {
+    tick(step, handlers);
+    clock.advance(TICK_MS);
+  }
+  const elapsed = performance.now() - started;
+  run?.dispose();
+  return { elapsed, events: ticks * BOTS, counts: run?.counts };
+}
+
+async function timedRun(real: boolean) {
+  const run = real ? realHandlers(systemClock) : null;
+  const handlers = run?.handlers ?? idleHandlers;
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  let step = 0;
+  await new Promise<void>((resolve) => {
+    const ticker = setInterval(() => tick(step++, handlers), TICK_MS);
+    setTimeout(() => {
+      clearInterval(ticker);
+      resolve();
+    }, REAL_SECONDS * 1000);
+  });
+  delay.disable();
+  run?.dispose();
+  return { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6, counts: run?.counts };
+}
+
+// Warm both paths so the JIT does not bill the first measured run.
+simulatedMinute(false);
+simulatedMinute(true);
+
+const idle = simulatedMinute(false);
+const busy = simulatedMinute(true);
+const perEvent = (ms: number, events: number) => ((ms / events) * 1000).toFixed(2);
+console.log(`simulated minute: ${BOTS} bots × ${CHANGES_PER_SECOND} changes/s × ${SIMULATED_SECONDS} s = ${busy.events} events`);
+console.log(`  events only (baseline):      ${idle.elapsed.toFixed(1)} ms, ${perEvent(idle.elapsed, idle.events)} µs/event`);
+console.log(
+  `  tray state + policy:         ${busy.elapsed.toFixed(1)} ms, ${perEvent(busy.elapsed, busy.events)} µs/event` +
+    `  (${(busy.elapsed / idle.elapsed).toFixed(1)}× the baseline; extra ${perEvent(busy.elapsed - idle.elapsed, busy.events)} µs/event)`,
+);
+const allowed = (SIMULATED_SECONDS * 1000) / TRAY_REBUILD_INTERVAL_MS + 1;
+console.log(`  tray rebuilds: ${busy.counts!.rebuilds} (at most ${allowed} allowed), menu items drawn: ${busy.counts!.menuItems}`);
+console.log(`  notifications shown: ${busy.counts!.notifications} for ${busy.events} events`);
+
+// One model for 200 bots, as each rebuild computes it.
+const fleet = Array.from({ length: BOTS }, (_, i) => summary(i, CYCLE[i % CYCLE.length]!));
+const modelRuns = 2000;
+const modelStarted = performance.now();
+for (let r = 0; r < modelRuns; r++) trayModel({ connection: 'reachable', bots: fleet, unreadAlerts: r % 3, startAtLogin: { supported: true, enabled: false } });
+console.log(`  one tray model of ${BOTS} bots: ${(((performance.now() - modelStarted) / modelRuns) * 1000).toFixed(1)} µs`);
+
+const idleLoop = await timedRun(false);
+const busyLoop = await timedRun(true);
+console.log(`real time, ${REAL_SECONDS} s of the same load on this event loop (ticks every ${TICK_MS} ms):`);
+console.log(`  events only (baseline): loop delay p99 ${idleLoop.p99.toFixed(2)} ms, max ${idleLoop.max.toFixed(2)} ms`);
+console.log(
+  `  tray state + policy:    loop delay p99 ${busyLoop.p99.toFixed(2)} ms, max ${busyLoop.max.toFixed(2)} ms` +
+    `  (${(busyLoop.p99 / idleLoop.p99).toFixed(2)}× the baseline's p99; target p99 under 10 ms)`,
+);
+console.log(`  tray rebuilds: ${busyLoop.counts!.rebuilds} (at most ${(REAL_SECONDS * 1000) / TRAY_REBUILD_INTERVAL_MS + 1} allowed)`);
