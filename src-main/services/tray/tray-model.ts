@@ -6,6 +6,15 @@ import type { RegionId } from '../../../src-shared/regions.ts';
 /** How main stands with the API: the tray can only vouch for bot states while the API answers. */
 export type ApiConnection = 'reachable' | 'unreachable' | 'signed-out';
 
+/**
+ * The tray's connection from main's API watch (`api.onStatus`) and the session: signed out comes first;
+ * while the first health check is still out, the API counts as reachable rather than flash a failure.
+ */
+export function trayConnection(apiState: 'connecting' | 'online' | 'offline', signedIn: boolean): ApiConnection {
+  if (!signedIn) return 'signed-out';
+  return apiState === 'offline' ? 'unreachable' : 'reachable';
+}
+
 export interface StartAtLogin {
   /** False where the OS offers no way to start the app at login. */
   supported: boolean;

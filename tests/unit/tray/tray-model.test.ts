@@ -4,6 +4,7 @@ import { BotSummary as BotSummarySchema } from '../../../src-shared/bots.ts';
 import {
   formatMoney,
   menuLabel,
+  trayConnection,
   trayModel,
   type ApiConnection,
   type TrayAction,
@@ -234,5 +235,14 @@ describe('the shared bot summary', () => {
     for (const bad of [{ state: 'running' }, { region: 'fra' }, { exchange: 'bitmex' }, { pnlToday: { amount: Number.NaN, currency: 'USDT' } }]) {
       expect(BotSummarySchema.safeParse({ ...bot('a', 'online'), ...bad }).success, JSON.stringify(bad)).toBe(false);
     }
+  });
+});
+
+describe('the connection the tray shows', () => {
+  it('is signed out whatever the API does, unreachable only once a check failed', () => {
+    for (const api of ['connecting', 'online', 'offline'] as const) expect(trayConnection(api, false)).toBe('signed-out');
+    expect(trayConnection('connecting', true)).toBe('reachable');
+    expect(trayConnection('online', true)).toBe('reachable');
+    expect(trayConnection('offline', true)).toBe('unreachable');
   });
 });
