@@ -193,6 +193,14 @@ export class NotificationPolicy {
     this.summaryTimer = null;
   }
 
+  /** Forgets the account's bots, sign-ins and any summary still waiting: on sign-out, the next account starts afresh. */
+  reset(): void {
+    this.dispose();
+    this.pending = null;
+    this.bots.clear();
+    this.signIns.clear();
+  }
+
   /** True the first time this bot (or session) gives this kind since its state last changed. */
   private isFirst(event: WatchedEvent, kind: NotificationKind | null): boolean {
     if (event.type === 'new-sign-in') {

@@ -209,6 +209,16 @@ describe('the rate limit', () => {
     expect(shown.at(-1)).toMatchObject({ kind: 'bot-error', opens: { page: 'bot', botId: 'calm' } });
   });
 
+  it('shows nothing of one account after a reset for the next: no waiting summary, no memory of its bots', () => {
+    const { shown, clock, policy } = setUp();
+    for (let i = 0; i < 10; i++) policy.consider(EVERY_KIND['bot-offline'](`b${i}`));
+    policy.reset();
+    clock.advance(10 * LIMIT.windowMs);
+    expect(shown).toHaveLength(LIMIT.perWindow);
+    policy.consider(EVERY_KIND['bot-offline']('b0'));
+    expect(shown.at(-1)).toMatchObject({ kind: 'bot-offline', opens: { page: 'bot', botId: 'b0' } });
+  });
+
   it('calls off a waiting summary when disposed', () => {
     const { shown, clock, policy } = setUp();
     for (let i = 0; i < 10; i++) policy.consider(EVERY_KIND['bot-offline'](`b${i}`));
