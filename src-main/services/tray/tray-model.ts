@@ -151,6 +151,22 @@ function botItem(bot: BotSummary, apiReachable: boolean): TrayMenuItem {
   };
 }
 
+/** The most bots the menu lists; the rest are counted and a click opens the window. */
+export const MENU_BOTS = 15;
+
+/** Bots that need the user come first (error, offline), then those on their way; by name within a state. */
+const ATTENTION_ORDER: readonly BotState[] = ['error', 'offline', 'deploying', 'paused', 'online', 'stopped'];
+
+/**
+ * The bots the menu lists. A tray menu is not a fleet view: past a screenful it cannot be read, and on
+ * Linux every item is sent over D-Bus again at each rebuild.
+ */
+function botsToShow(bots: readonly BotSummary[]): BotSummary[] {
+  return [...bots]
+    .sort((a, b) => ATTENTION_ORDER.indexOf(a.state) - ATTENTION_ORDER.indexOf(b.state) || a.name.localeCompare(b.name, 'en') || a.id.localeCompare(b.id))
+    .slice(0, MENU_BOTS);
+}
+
 /** The tray for this moment. Pure: the same input always gives the same model. */
 export function trayModel(input: TrayInput): TrayModel {
   const menu: TrayMenuItem[] = [];
@@ -159,7 +175,10 @@ export function trayModel(input: TrayInput): TrayModel {
   else {
     if (input.connection === 'unreachable') menu.push({ kind: 'text', label: 'API unreachable: states are the last known' });
     if (input.bots.length === 0) menu.push({ kind: 'text', label: 'No bots yet' });
-    for (const bot of input.bots) menu.push(botItem(bot, input.connection === 'reachable'));
+    const shown = botsToShow(input.bots);
+    for (const bot of shown) menu.push(botItem(bot, input.connection === 'reachable'));
+    const more = input.bots.length - shown.length;
+    if (more > 0) menu.push({ kind: 'action', label: `${plural(more, 'more bot', 'more bots')}…`, enabled: true, action: { type: 'open-window' } });
   }
   menu.push(
     { kind: 'separator' },

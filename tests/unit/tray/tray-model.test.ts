@@ -4,6 +4,7 @@ import { BotSummary as BotSummarySchema } from '../../../src-shared/bots.ts';
 import {
   formatMoney,
   menuLabel,
+  MENU_BOTS,
   trayConnection,
   trayModel,
   type ApiConnection,
@@ -49,6 +50,8 @@ function expectedIcon(connection: ApiConnection, counts: Map<BotState, number>):
   return 'no-bots';
 }
 
+const ATTENTION: readonly BotState[] = ['error', 'offline', 'deploying', 'paused', 'online', 'stopped'];
+
 const TOOLTIP_WORDS: Record<string, BotState> = {
   online: 'online',
   deploying: 'deploying',
@@ -85,7 +88,17 @@ describe('the tray model over every fleet', () => {
         } else {
           const nonZero = new Map([...counts].filter(([, n]) => n > 0));
           expect(countsInTooltip(model.tooltip)).toEqual(nonZero);
-          expect(botMenus(model.menu).map((item) => item.label.split(' — ')[0])).toEqual(bots.map((b) => b.name));
+          const listed = botMenus(model.menu).map((item) => item.label.split(' — ')[0]!);
+          expect(listed).toHaveLength(Math.min(bots.length, MENU_BOTS));
+          expect(new Set(listed).size).toBe(listed.length);
+          // Those that need the user come first: no listed bot is in a calmer state than one left out or listed after it.
+          const rankOf = (name: string) => ATTENTION.indexOf(bots.find((b) => b.name === name)!.state);
+          for (let i = 1; i < listed.length; i++) expect(rankOf(listed[i]!)).toBeGreaterThanOrEqual(rankOf(listed[i - 1]!));
+          const left = bots.filter((b) => !listed.includes(b.name));
+          for (const b of left) expect(ATTENTION.indexOf(b.state)).toBeGreaterThanOrEqual(rankOf(listed.at(-1)!));
+          const more = actionItem(model.menu, 'open-window');
+          if (left.length > 0) expect(model.menu).toContainEqual({ kind: 'action', label: `${left.length} more bot${left.length === 1 ? '' : 's'}…`, enabled: true, action: { type: 'open-window' } });
+          else expect(more!.label.startsWith('Open plutarc')).toBe(true);
           if (bots.length === 0) expect(model.tooltip).toContain('no bots');
           if (connection === 'unreachable') expect(model.tooltip).toContain('API unreachable');
         }
@@ -154,12 +167,23 @@ describe('each bot in the menu', () => {
       bot('b', 'error', { name: 'ETH mean', region: 'us', pnlToday: { amount: -3.1, currency: 'USDT' }, stateReason: 'the key lost its futures permission' }),
       bot('c', 'deploying', { name: 'XBT inverse', pnlToday: null, sandboxed: false }),
     ];
-    const [a, b, c] = botMenus(trayModel(input(bots)).menu);
+    // Listed by need of attention: the bot in error, the one deploying, the one online.
+    const [b, c, a] = botMenus(trayModel(input(bots)).menu);
     expect(a!.label).toBe('BTC trend — online · Singapore · +12.40 USDT');
     expect(b!.label).toBe('ETH mean — in error · US · \u22123.10 USDT');
     expect(c!.label).toBe('XBT inverse — deploying · EU · no PnL yet');
     expect(b!.items[0]).toEqual({ kind: 'text', label: 'the key lost its futures permission' });
     expect(c!.items).toContainEqual({ kind: 'text', label: 'Runs without its sandbox' });
+  });
+
+  it('lists a screenful of a large fleet, those needing attention first, and counts the rest', () => {
+    const fleet = Array.from({ length: 40 }, (_, i) => bot(`b${String(i).padStart(2, '0')}`, i === 37 ? 'error' : i === 5 ? 'offline' : 'online'));
+    const menu = trayModel(input(fleet)).menu;
+    const listed = botMenus(menu).map((item) => item.label.split(' — ')[0]);
+    expect(listed).toHaveLength(MENU_BOTS);
+    expect(listed.slice(0, 3)).toEqual(['Bot b37', 'Bot b05', 'Bot b00']);
+    expect(menu).toContainEqual({ kind: 'action', label: '25 more bots…', enabled: true, action: { type: 'open-window' } });
+    expect(trayModel(input(fleet)).tooltip).toBe('plutarc — 38 online · 1 offline · 1 in error');
   });
 
   it('cuts a long name or reason to one short line', () => {
