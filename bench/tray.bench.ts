@@ -118,7 +118,7 @@ console.log(
     `  (${(busy.elapsed / idle.elapsed).toFixed(1)}× the baseline; extra ${perEvent(busy.elapsed - idle.elapsed, busy.events)} µs/event)`,
 );
 const allowed = (SIMULATED_SECONDS * 1000) / TRAY_REBUILD_INTERVAL_MS + 1;
-console.log(`  tray rebuilds: ${busy.counts!.rebuilds} (at most ${allowed} allowed), menu items drawn: ${busy.counts!.menuItems}`);
+console.log(`  tray rebuilds: ${busy.counts!.rebuilds} (at most ${allowed} allowed), top-level menu items built: ${busy.counts!.menuItems}`);
 console.log(`  notifications shown: ${busy.counts!.notifications} for ${busy.events} events`);
 
 // One model for 200 bots, as each rebuild computes it.
