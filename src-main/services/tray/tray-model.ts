@@ -1,6 +1,7 @@
 // The tray as plain data: which icon, which tooltip, which menu. `src-main/electron/tray.ts` only
 // renders what this returns, so every decision about the tray is here and tested without Electron.
 import type { BotState, BotSummary, Money } from '../../../src-shared/bots.ts';
+import { EXCHANGE_FACTS, type ExchangeId } from '../../../src-shared/exchanges.ts';
 import type { RegionId } from '../../../src-shared/regions.ts';
 
 /** How main stands with the API: the tray can only vouch for bot states while the API answers. */
@@ -69,6 +70,7 @@ const STATE_WORDS: Readonly<Record<BotState, string>> = {
 };
 
 const REGION_WORDS: Readonly<Record<RegionId, string>> = { eu: 'EU', us: 'US', sg: 'Singapore' };
+const EXCHANGE_NAMES = new Map<ExchangeId, string>(EXCHANGE_FACTS.map((facts) => [facts.id, facts.name]));
 
 /** Which controls a bot's state allows: a bot must be running to pause, paused to resume, and not yet stopped to stop. */
 export function allowedControls(state: BotState): { pause: boolean; resume: boolean; stop: boolean } {
@@ -136,7 +138,7 @@ function botItem(bot: BotSummary, apiReachable: boolean): TrayMenuItem {
   if (bot.stateReason) items.push({ kind: 'text', label: shorten(bot.stateReason, 80) });
   if (!bot.sandboxed) items.push({ kind: 'text', label: 'Runs without its sandbox' });
   items.push(
-    { kind: 'text', label: `${bot.symbol} on ${bot.exchange}${bot.testnet ? ' (testnet)' : ''}` },
+    { kind: 'text', label: `${bot.symbol} on ${EXCHANGE_NAMES.get(bot.exchange) ?? bot.exchange}${bot.testnet ? ' (testnet)' : ''}` },
     { kind: 'separator' },
     { kind: 'action', label: 'Open', enabled: true, action: { type: 'open-bot', botId: bot.id } },
     // Controls go through the API: while it does not answer they would only fail.

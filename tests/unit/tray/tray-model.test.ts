@@ -174,6 +174,7 @@ describe('each bot in the menu', () => {
     expect(c!.label).toBe('XBT inverse — deploying · EU · no PnL yet');
     expect(b!.items[0]).toEqual({ kind: 'text', label: 'the key lost its futures permission' });
     expect(c!.items).toContainEqual({ kind: 'text', label: 'Runs without its sandbox' });
+    expect(a!.items).toContainEqual({ kind: 'text', label: 'BTC/USDT:USDT on Bybit (testnet)' });
   });
 
   it('lists a screenful of a large fleet, those needing attention first, and counts the rest', () => {
