@@ -69,7 +69,7 @@ export function kindOf(event: WatchedEvent): NotificationKind | null {
 const reasonText = (reason: string | null, fallback: string) => (reason ? shorten(reason, 200) : fallback);
 
 /** The words and click target of one event's notification. */
-function describe(event: WatchedEvent, kind: NotificationKind): Omit<PlannedNotification, 'id'> {
+function notificationFor(event: WatchedEvent, kind: NotificationKind): Omit<PlannedNotification, 'id'> {
   if (event.type === 'new-sign-in') {
     return {
       kind,
@@ -176,7 +176,7 @@ export class NotificationPolicy {
     // not make the next event look new.
     if (!this.isFirst(event, kind) || kind === null) return;
     if (this.isMuted() || this.settings.off.includes(kind)) return;
-    const notification = describe(event, kind);
+    const notification = notificationFor(event, kind);
     const now = this.clock.now().getTime();
     this.shownAt = this.shownAt.filter((at) => at > now - this.limit.windowMs);
     const stormGoesOn = this.lastSummaryAt !== null && now - this.lastSummaryAt < this.limit.windowMs;
