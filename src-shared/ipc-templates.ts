@@ -31,7 +31,7 @@ export const MAX_CURVE_POINTS = 1_500;
 /** At most this many trades are kept with a result (the summary counts them all). */
 export const MAX_TRADES_KEPT = 5_000;
 
-export const RunId = z.uuid();
+export const RunId = z.uuid().max(36);
 
 export const BacktestRequest = z
   .strictObject({

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { TemplateBody } from './templates.ts';
 
 /** System templates have readable ids (`system-trend-following`); a user's have UUIDs. */
-export const TemplateId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'not a template id');
+export const TemplateId = z.string().max(64).regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'not a template id');
 export type TemplateId = z.infer<typeof TemplateId>;
 
 export const TemplateVersion = z.number().int().min(1).max(1_000_000);

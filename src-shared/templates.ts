@@ -150,6 +150,7 @@ export const COMPONENT_LABELS: { readonly [K in ComponentKind]: { name: string; 
 
 const ComponentId = z
   .string()
+  .max(40)
   .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'use 1 to 40 lower-case letters, digits and dashes');
 
 const signalWeight = z.number().positive().max(100);
@@ -203,7 +204,7 @@ export const Weekday = z.enum(['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'])
 export type Weekday = z.infer<typeof Weekday>;
 export const WEEKDAYS: readonly Weekday[] = Weekday.options;
 
-const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'use HH:MM in UTC, 00:00 to 24:00');
+const clock = z.string().max(5).regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'use HH:MM in UTC, 00:00 to 24:00');
 
 /**
  * A trading session: entries are allowed when a candle closes on one of the days, inside
