@@ -7,6 +7,7 @@ import { guardHttp } from './http-guards.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from './db/database.ts';
 import { healthModule } from './modules/health/index.ts';
 import { hostedPagesModule } from './modules/hosted-pages/index.ts';
+import { BotInstances, botInstancesModule } from './modules/bot-instances/index.ts';
 import { exchangeKeysModule, keyBrokerFor } from './modules/exchange-keys/index.ts';
 import { AccountEvents, eventsModule } from './modules/events/index.ts';
 import { exchangesModule } from './modules/exchanges/index.ts';
@@ -24,7 +25,7 @@ export interface BuildAppOptions {
   templateUsage?: TemplateUsage;
 }
 
-export type PlutarcApi = FastifyInstance & { database: DatabaseHandle; identity: Identity; events: AccountEvents };
+export type PlutarcApi = FastifyInstance & { database: DatabaseHandle; identity: Identity; events: AccountEvents; botInstances: BotInstances };
 
 /** Builds the API with its database migrated; the caller decides whether and where it listens. */
 export async function buildApp(config: ApiConfig, options: BuildAppOptions = {}): Promise<PlutarcApi> {
@@ -75,5 +76,8 @@ export async function buildApp(config: ApiConfig, options: BuildAppOptions = {})
   await app.register(exchangesModule);
   await app.register(templatesModule, { identity, ...(options.templateUsage ? { usage: options.templateUsage } : {}) });
 
-  return Object.assign(app, { database, identity, events }) as unknown as PlutarcApi;
+  const botInstances = new BotInstances({ database, events, now });
+  await app.register(botInstancesModule, { instances: botInstances });
+
+  return Object.assign(app, { database, identity, events, botInstances }) as unknown as PlutarcApi;
 }

@@ -3,6 +3,7 @@
 // and the API's stream, main's event service and every switch over `type` learn of it from the union.
 import { z } from 'zod';
 import { SignInMethod } from './auth.ts';
+import { InstanceStatus, ReportBody } from './bot-instance.ts';
 
 const at = z.string();
 
@@ -11,6 +12,10 @@ const ACCOUNT_EVENT_KINDS = [
   z.object({ type: z.literal('session.revoked'), sessionId: z.string(), at }),
   // Sent only on the expiring session's own stream, just before it ends; never stored.
   z.object({ type: z.literal('session.expired'), sessionId: z.string(), at }),
+  // What a bot's instance reported (a decision, order, fill, position, equity or error), once each, in its order.
+  z.object({ type: z.literal('bot.report'), botId: z.string(), instanceId: z.string(), seq: z.number().int(), report: ReportBody, at }),
+  // An instance's status changed (heartbeats that change nothing send nothing).
+  z.object({ type: z.literal('bot.status'), botId: z.string(), instanceId: z.string(), status: InstanceStatus, reason: z.string().nullable(), at }),
 ] as const;
 
 export const AccountEvent = z.discriminatedUnion('type', ACCOUNT_EVENT_KINDS);

@@ -142,6 +142,51 @@ export interface TemplateVersionsTable {
   saved_at: string;
 }
 
+export interface BotsTable {
+  id: string;
+  user_id: string;
+  name: string;
+  key_record_id: string;
+  /** JSON: src-api/modules/bot-instances/service.ts BotConfig. */
+  config: string;
+  desired_state: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface BotRunsTable {
+  id: string;
+  bot_id: string;
+  started_at: string;
+  stopped_at: string | null;
+  stop_reason: string | null;
+}
+
+export interface BotInstancesTable {
+  id: string;
+  bot_id: string;
+  run_id: string;
+  token_hash: string;
+  status: string;
+  status_reason: string | null;
+  acked_seq: number;
+  dropped_reports: number;
+  last_heartbeat_at: string | null;
+  created_at: string;
+}
+
+export interface BotHistoryTable {
+  instance_id: string;
+  seq: number;
+  bot_id: string;
+  run_id: string;
+  kind: string;
+  time: number;
+  /** JSON: the report body (src-shared/bot-instance.ts ReportBody). */
+  payload: string;
+  received_at: string;
+}
+
 export interface Database {
   audit_log: AuditLogTable;
   users: UsersTable;
@@ -154,5 +199,9 @@ export interface Database {
   sealing_key_destructions: SealingKeyDestructionsTable;
   templates: TemplatesTable;
   template_versions: TemplateVersionsTable;
+  bots: BotsTable;
+  bot_runs: BotRunsTable;
+  bot_instances: BotInstancesTable;
+  bot_history: BotHistoryTable;
 }
 

@@ -4,6 +4,7 @@ import { auditLog } from './0001-audit-log.ts';
 import { identity } from './0002-identity.ts';
 import { exchangeKeys } from './0003-exchange-keys.ts';
 import { templates } from './0005-templates.ts';
+import { botInstances } from './0006-bot-instances.ts';
 
 /** Every migration, in order. Names sort by their number prefix; never rename or edit a shipped one. */
 export const migrationsFor = (dialect: SqlDialect): Record<string, Migration> => ({
@@ -11,4 +12,5 @@ export const migrationsFor = (dialect: SqlDialect): Record<string, Migration> =>
   '0002-identity': identity(dialect),
   '0003-exchange-keys': exchangeKeys(dialect),
   '0005-templates': templates(dialect),
+  '0006-bot-instances': botInstances(dialect),
 });

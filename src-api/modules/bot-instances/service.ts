@@ -1,0 +1,217 @@
+// Bot instances as the API sees them: who an instance is (its bearer token, stored only as a hash), what it
+// should trade (its spec), and what it reports (appended once each, in order, to the bot's history and to the
+// owner's event stream).
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Kysely } from 'kysely';
+import {
+  BotInstanceSpec,
+  DesiredState,
+  InstanceStatus,
+  MarginMode,
+  OnStopPolicy,
+  PerpetualSymbol,
+  ReconcilePolicy,
+  TimeframeName,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  type ReportAck,
+  type ReportBatch,
+} from '../../../src-shared/bot-instance.ts';
+import { ContractType } from '../../../src-shared/exchanges.ts';
+import { BotLimits, TemplateBody } from '../../../src-shared/templates.ts';
+import { iso, type Clock } from '../../../src-server/clock.ts';
+import { ProblemError } from '../../../src-server/problem.ts';
+import type { DatabaseHandle } from '../../db/database.ts';
+import type { Database } from '../../db/schema.ts';
+import type { AccountEvents } from '../events/index.ts';
+import * as q from './queries.ts';
+
+/** A bot's trading config, as stored: the instance spec is made from it. */
+export const BotConfig = z.strictObject({
+  templateVersionId: z.string().min(1).max(128),
+  template: TemplateBody,
+  symbol: PerpetualSymbol,
+  contract: ContractType,
+  timeframe: TimeframeName,
+  equityPercent: z.number().positive().max(100).nullable(),
+  leverage: z.number().int().min(1).max(125),
+  marginMode: MarginMode,
+  limits: BotLimits,
+  testnet: z.boolean(),
+  onStop: OnStopPolicy,
+  reconcile: ReconcilePolicy,
+  exchangeUrl: z.url({ protocol: /^https?$/ }).nullable(),
+});
+export type BotConfig = z.infer<typeof BotConfig>;
+
+/** Who is calling, once its token checked out. */
+export interface InstanceCaller {
+  instanceId: string;
+  botId: string;
+  runId: string;
+  userId: string;
+}
+
+const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('base64url');
+
+export const instanceUnknown = () =>
+  new ProblemError(401, 'instance_token_invalid', 'Unknown instance', 'This instance token is not known to the API, or its bot was deleted.');
+
+export class BotInstances {
+  readonly #database: DatabaseHandle;
+  readonly #events: AccountEvents;
+  readonly #now: Clock;
+
+  constructor(deps: { database: DatabaseHandle; events: AccountEvents; now: Clock }) {
+    this.#database = deps.database;
+    this.#events = deps.events;
+    this.#now = deps.now;
+  }
+
+  /** A bot row with its config (the bots module's user routes build on this). */
+  async createBot(userId: string, input: { name: string; keyRecordId: string; config: BotConfig }): Promise<string> {
+    const config = BotConfig.parse(input.config);
+    const id = randomUUID();
+    const at = iso(this.#now());
+    await q.insertBot(this.#database.db, {
+      id,
+      user_id: userId,
+      name: input.name,
+      key_record_id: input.keyRecordId,
+      config: JSON.stringify(config),
+      desired_state: 'running',
+      created_at: at,
+      updated_at: at,
+    });
+    return id;
+  }
+
+  async startRun(botId: string): Promise<string> {
+    const id = randomUUID();
+    await q.insertRun(this.#database.db, { id, bot_id: botId, started_at: iso(this.#now()) });
+    return id;
+  }
+
+  /** A new instance of a run and its bearer token: the token is returned once and only its hash is kept. */
+  async createInstance(botId: string, runId: string): Promise<{ instanceId: string; token: string }> {
+    const instanceId = randomUUID();
+    const token = randomBytes(32).toString('base64url');
+    await q.insertInstance(this.#database.db, {
+      id: instanceId,
+      bot_id: botId,
+      run_id: runId,
+      token_hash: hashToken(token),
+      status: 'starting',
+      status_reason: null,
+      acked_seq: 0,
+      dropped_reports: 0,
+      last_heartbeat_at: null,
+      created_at: iso(this.#now()),
+    });
+    return { instanceId, token };
+  }
+
+  async setDesiredState(botId: string, desired: DesiredState): Promise<void> {
+    await q.setDesiredState(this.#database.db, botId, DesiredState.parse(desired), iso(this.#now()));
+  }
+
+  /** The caller a token names, or null. The token is looked up by its hash, so no stored secret is compared. */
+  async authenticate(token: string): Promise<InstanceCaller | null> {
+    const row = await q.instanceByTokenHash(this.#database.db, hashToken(token));
+    if (!row) return null;
+    return { instanceId: row.id, botId: row.bot_id, runId: row.run_id, userId: row.user_id };
+  }
+
+  async spec(caller: InstanceCaller): Promise<BotInstanceSpec> {
+    const db = this.#database.db;
+    const bot = await q.botById(db, caller.botId);
+    if (!bot) throw instanceUnknown();
+    const key = await q.sealedKeyOf(db, bot.user_id, bot.key_record_id);
+    if (!key) throw new ProblemError(409, 'bot_key_missing', 'Exchange key missing', 'The exchange key this bot trades with was deleted.');
+    if (!key.active) throw new ProblemError(409, 'bot_key_inactive', 'Exchange key switched off', 'The exchange key this bot trades with is switched off.');
+    const config = BotConfig.parse(JSON.parse(bot.config));
+    return BotInstanceSpec.parse({
+      botId: bot.id,
+      instanceId: caller.instanceId,
+      runId: caller.runId,
+      userId: bot.user_id,
+      key: { recordId: key.id, exchange: key.exchange, sealedKey: key.sealed_key },
+      ...config,
+    });
+  }
+
+  async heartbeat(caller: InstanceCaller, beat: HeartbeatRequest): Promise<HeartbeatResponse> {
+    const at = iso(this.#now());
+    const status = InstanceStatus.parse(beat.status);
+    const changed = await this.#database.db.transaction().execute(async (trx) => {
+      const row = await q.instanceForUpdate(trx, caller.instanceId, this.#database.dialect === 'postgres');
+      await q.setHeartbeat(trx, caller.instanceId, { status, status_reason: beat.reason, dropped_reports: Math.max(row.dropped_reports, beat.droppedReports), last_heartbeat_at: at });
+      if (row.status === status && row.status_reason === beat.reason) return false;
+      await this.#events.append(caller.userId, { type: 'bot.status', botId: caller.botId, instanceId: caller.instanceId, status, reason: beat.reason, at }, trx);
+      return true;
+    });
+    if (changed) this.#events.announce(caller.userId);
+    return { desired: await this.#desired(caller.botId) };
+  }
+
+  /**
+   * Appends a batch: reports at or below the acknowledged sequence were stored before (a retry) and are skipped;
+   * the rest must continue it without a gap. Everything of one batch commits together, events included.
+   */
+  async appendReports(caller: InstanceCaller, batch: ReportBatch): Promise<ReportAck> {
+    for (let i = 1; i < batch.reports.length; i++) {
+      if (batch.reports[i]!.seq !== batch.reports[i - 1]!.seq + 1) {
+        throw new ProblemError(400, 'report_order', 'Reports out of order', 'The reports of a batch must have consecutive sequence numbers.');
+      }
+    }
+    const at = iso(this.#now());
+    const result = await this.#database.db.transaction().execute(async (trx: Kysely<Database>) => {
+      const row = await q.instanceForUpdate(trx, caller.instanceId, this.#database.dialect === 'postgres');
+      const fresh = batch.reports.filter((r) => r.seq > row.acked_seq);
+      if (fresh.length === 0) return { acked: row.acked_seq, appended: 0 };
+      if (fresh[0]!.seq !== row.acked_seq + 1) return { acked: row.acked_seq, gap: true as const, appended: 0 };
+      await q.insertHistory(
+        trx,
+        fresh.map((r) => ({
+          instance_id: caller.instanceId,
+          seq: r.seq,
+          bot_id: caller.botId,
+          run_id: caller.runId,
+          kind: r.body.kind,
+          time: r.body.time,
+          payload: JSON.stringify(r.body),
+          received_at: at,
+        })),
+      );
+      for (const r of fresh) {
+        await this.#events.append(caller.userId, { type: 'bot.report', botId: caller.botId, instanceId: caller.instanceId, seq: r.seq, report: r.body, at }, trx);
+      }
+      const acked = fresh[fresh.length - 1]!.seq;
+      await q.setAcked(trx, caller.instanceId, acked, Math.max(row.dropped_reports, batch.droppedReports));
+      return { acked, appended: fresh.length };
+    });
+    if (result.appended > 0) this.#events.announce(caller.userId);
+    const desired = await this.#desired(caller.botId);
+    if ('gap' in result) {
+      throw new ProblemError(409, 'report_gap', 'Reports missing', `The API holds reports up to ${result.acked}; send from ${result.acked + 1}.`, {
+        errors: [{ path: 'ackedSeq', message: String(result.acked) }],
+      });
+    }
+    return { ackedSeq: result.acked, desired };
+  }
+
+  async #desired(botId: string): Promise<DesiredState> {
+    const bot = await q.botById(this.#database.db, botId);
+    return DesiredState.parse(bot?.desired_state ?? 'stopping');
+  }
+
+  /** A bot's stored history, oldest first (tests and the bots module read it). */
+  async history(botId: string) {
+    return (await q.historyOfBot(this.#database.db, botId)).map((row) => ({ instanceId: row.instance_id, seq: row.seq, body: JSON.parse(row.payload) as unknown }));
+  }
+
+  async instance(instanceId: string) {
+    return q.instanceById(this.#database.db, instanceId);
+  }
+}
