@@ -12,9 +12,10 @@ import {
   judgeBinance,
   judgeBybit,
   judgeKrakenFutures,
+  KeyPermissionRefusal,
   KrakenFuturesKeyInfo,
   verifyFromBotRegion,
-} from './key-permissions.ts';
+} from '../../../src-shared/key-permissions.ts';
 
 type Ccxt = typeof ccxtModule;
 
@@ -179,6 +180,15 @@ export async function verifyKeyPermissions(request: KeyCheckRequest, options: Ke
   } catch (error) {
     return classify(request, ccxt, error, local);
   }
+  try {
+    return judge(exchange, answer);
+  } catch (error) {
+    if (error instanceof KeyPermissionRefusal) throw new ServiceError(error.code, error.message);
+    throw error;
+  }
+}
+
+function judge(exchange: ExchangeId, answer: unknown): KeyCheckReport {
   if (exchange === 'binanceusdm') {
     const parsed = BinanceRestrictions.safeParse(answer);
     if (!parsed.success) throw badAnswer(exchange);

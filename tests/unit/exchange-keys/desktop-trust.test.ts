@@ -5,7 +5,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { establishBrokerTrust } from '../../../src-main/services/exchange-keys/broker-identity.ts';
-import { judgeBinance, judgeBybit, judgeKrakenFutures } from '../../../src-main/services/exchange-keys/key-permissions.ts';
+import { judgeBinance, judgeBybit, judgeKrakenFutures } from '../../../src-shared/key-permissions.ts';
 import { ExchangeKeysEnv } from '../../../src-main/services/exchange-keys/local-mode.ts';
 import { keyPageLink } from '../../../src-shared/exchanges.ts';
 import { isAllowedExternalUrl } from '../../../src-main/services/open-external-policy.ts';

@@ -1,24 +1,35 @@
 // What an exchange's own description of a key means for plutarc: pure functions of the answer, so each
 // rule is tested on its own. A key that can move funds out is refused with the exact setting to turn off.
+// One rule set: the desktop pre-check and the bot, from its own address, judge a key alike.
 import { z } from 'zod';
-import type { KeyCheckReport } from '../../../src-shared/exchange-keys.ts';
-import { openKeyExchange, type ExchangeId } from '../../../src-shared/exchanges.ts';
-import { ServiceError } from '../errors.ts';
+import type { KeyCheckReport } from './exchange-keys.ts';
+import { openKeyExchange, type ExchangeId } from './exchanges.ts';
+
+/** A key plutarc will not trade with, and the exchange's own words for what to change. */
+export class KeyPermissionRefusal extends Error {
+  readonly code: 'key_can_withdraw' | 'key_cannot_trade';
+
+  constructor(code: KeyPermissionRefusal['code'], message: string) {
+    super(message);
+    this.name = 'KeyPermissionRefusal';
+    this.code = code;
+  }
+}
 
 const quoted = (settings: string[]) => settings.map((s) => `“${s}”`).join(', ');
 
 /** A key that can withdraw or transfer; `settings` are the exchange's own labels for what to turn off. */
-function canMoveFunds(exchange: ExchangeId, settings: string[]): ServiceError {
+function canMoveFunds(exchange: ExchangeId, settings: string[]): KeyPermissionRefusal {
   const { name } = openKeyExchange(exchange);
-  return new ServiceError(
+  return new KeyPermissionRefusal(
     'key_can_withdraw',
     `This ${name} key can move funds out of your account, so plutarc will not take it. Edit the key on ${name} and turn off ${quoted(settings)}, then add it again. plutarc only needs permission to trade.`,
   );
 }
 
-function cannotTrade(exchange: ExchangeId, what: string): ServiceError {
+function cannotTrade(exchange: ExchangeId, what: string): KeyPermissionRefusal {
   const { name } = openKeyExchange(exchange);
-  return new ServiceError('key_cannot_trade', `This ${name} key cannot trade futures. Edit the key on ${name} and ${what}, then add it again.`);
+  return new KeyPermissionRefusal('key_cannot_trade', `This ${name} key cannot trade futures. Edit the key on ${name} and ${what}, then add it again.`);
 }
 
 const verified = (ipRestricted: boolean, unrestrictedNote: string): KeyCheckReport => ({
