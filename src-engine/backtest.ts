@@ -24,6 +24,11 @@ export interface BacktestInput {
   engine: EngineConfig;
   /** Closed candles in time order, one timeframe. */
   candles: readonly Candle[];
+  /**
+   * Closed candles just before the first, taken in as a live bot starting at the first candle takes in its
+   * warm-up history (Engine#warmUp): indicators only, no decisions. None: the run starts cold.
+   */
+  history?: readonly Candle[];
   /** Settlements in time order; none: no funding is charged and funding signals stay silent. */
   fundingRates: readonly FundingRatePoint[];
   /** Starting balance in the settlement currency. */
@@ -89,6 +94,7 @@ export function runBacktest(input: BacktestInput, options: BacktestOptions = {})
     if ((fundingRates[i] as FundingRatePoint).time <= (fundingRates[i - 1] as FundingRatePoint).time) throw new RangeError('funding rates must be in time order');
   }
   const engine = Engine.create(input.engine, input.initialEquity);
+  if (input.history) engine.warmUp(input.history.map((candle) => ({ candle, fundingRate: null })));
   const { contract, timeframeMs } = engine.config;
   const checkEvery = Math.max(1, options.checkEvery ?? 1024);
   const trades: Trade[] = [];

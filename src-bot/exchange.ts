@@ -1,0 +1,265 @@
+// The bot's one exchange, through ccxt's unified methods: the only file that knows ccxt. Everything the
+// trader needs is here in the bot's words (candles, the position, an order by its client id), so the trading
+// logic never sees an exchange's quirks.
+import type { Exchange, OHLCV, Order, Position as CcxtPosition } from 'ccxt';
+import type { Dispatcher } from 'undici';
+import type { MarginMode } from '../src-shared/bot-instance.ts';
+import type { KeyCheckReport, SealedCredentials } from '../src-shared/exchange-keys.ts';
+import type { ExchangeId } from '../src-shared/exchanges.ts';
+import {
+  BinanceRestrictions,
+  BybitKeyInfo,
+  judgeBinance,
+  judgeBybit,
+  judgeKrakenFutures,
+  KrakenFuturesKeyInfo,
+} from '../src-shared/key-permissions.ts';
+import type { Candle } from '../src-shared/market-series.ts';
+import { loadCcxtErrors, loadExchangeClass, type CcxtErrors } from './egress.ts';
+
+export type Side = 'long' | 'short';
+
+export interface HeldPosition {
+  side: Side;
+  /** In the engine's units: base currency for linear contracts, 1-USD contracts for inverse ones. */
+  quantity: number;
+  entryPrice: number;
+}
+
+export interface PlacedOrder {
+  id: string;
+  clientOrderId: string;
+  /** Filled so far, engine units. */
+  filled: number;
+  averagePrice: number | null;
+  fee: number;
+  time: number;
+  done: boolean;
+}
+
+/** What the exchange says about a request that did not go through, in the bot's terms. */
+export type ExchangeFailure =
+  /** Unreachable, dropped, 5xx, timed out or rate limited: try again (an order: look it up first). */
+  | 'transient'
+  /** The exchange refused the order itself (margin, size, reduce-only): do not repeat it. */
+  | 'refused'
+  /** The client order id exists already: the order went through before. */
+  | 'duplicate'
+  /** The key was refused (invalid, expired, wrong IP, no permission). */
+  | 'auth'
+  | 'other';
+
+const KRAKEN_FUTURES_KEY_CHECK = 'api-keys/v3/check';
+
+function rewriteHosts(value: unknown, origin: string): unknown {
+  if (typeof value === 'string') return value.replace(/^https?:\/\/[^/]+/, origin);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rewriteHosts(v, origin)]));
+  return value;
+}
+
+export interface ExchangeSetup {
+  exchange: ExchangeId;
+  credentials: SealedCredentials;
+  symbol: string;
+  testnet: boolean;
+  /** The simulator standing in for the exchange (local stack), or null for the real one. */
+  exchangeUrl: string | null;
+  dispatcher: Dispatcher;
+  timeoutMs: number;
+}
+
+export class ExchangeClient {
+  readonly exchange: ExchangeId;
+  readonly symbol: string;
+  readonly #ccxt: Exchange;
+  /** The exchange's clock minus ours, so signed requests and candle closes follow the exchange's time. */
+  #offsetMs = 0;
+  #contractSize = 1;
+  readonly #errors: CcxtErrors;
+
+  private constructor(exchange: ExchangeId, symbol: string, ccxt: Exchange, errors: CcxtErrors) {
+    this.exchange = exchange;
+    this.symbol = symbol;
+    this.#ccxt = ccxt;
+    this.#errors = errors;
+  }
+
+  static async open(setup: ExchangeSetup): Promise<ExchangeClient> {
+    const Class = await loadExchangeClass(setup.exchange);
+    const { apiKey, secret, passphrase } = setup.credentials;
+    const ccxt = new Class({ apiKey, secret, ...(passphrase ? { password: passphrase } : {}), enableRateLimit: true, timeout: setup.timeoutMs });
+    const client = new ExchangeClient(setup.exchange, setup.symbol, ccxt, await loadCcxtErrors());
+    // ccxt's own HTTP path with our dispatcher: the egress proxy in a sandbox, a plain agent outside.
+    ccxt.fetchDispatcher = setup.dispatcher;
+    ccxt.milliseconds = () => Date.now() + client.#offsetMs;
+    ccxt.seconds = () => Math.floor(ccxt.milliseconds() / 1000);
+    ccxt.nonce = () => ccxt.milliseconds();
+    if (setup.exchangeUrl) {
+      const origin = setup.exchangeUrl.replace(/\/$/, '');
+      ccxt.urls.api = rewriteHosts(ccxt.urls.api, origin) as typeof ccxt.urls.api;
+      if (setup.exchange === 'binanceusdm') {
+        // ccxt picks Binance's error tables by production host name: classify our URLs as the hosts they stand for.
+        const byProductionUrl = ccxt.getExceptionsByUrl.bind(ccxt);
+        ccxt.getExceptionsByUrl = (url: string | undefined, exactOrBroad: string) => {
+          if (!url?.startsWith(origin)) return byProductionUrl(url, exactOrBroad);
+          const path = url.slice(origin.length);
+          const host = /^\/(fapi|dapi|eapi|papi)\//.exec(path)?.[1] ?? 'api';
+          return byProductionUrl(`https://${host}.binance.com${path}`, exactOrBroad);
+        };
+      }
+    } else if (setup.testnet && setup.exchange !== 'binanceusdm') {
+      ccxt.setSandboxMode(true);
+    }
+    if (setup.exchange === 'krakenfutures') {
+      const origin = /^https?:\/\/[^/]+/.exec(String(ccxt.urls.api.private))?.[0] ?? 'https://futures.kraken.com';
+      ccxt.urls.api.auth = `${origin}/api/auth/`;
+      ccxt.options.access = { ...ccxt.options.access, auth: { GET: { [KRAKEN_FUTURES_KEY_CHECK]: 'private' } } };
+    }
+    return client;
+  }
+
+  /** The exchange's time now (by our clock and the last measured offset). */
+  now(): number {
+    return Date.now() + this.#offsetMs;
+  }
+
+  /** Asks the exchange for its time and keeps the offset; returns the exchange's time. */
+  async syncTime(): Promise<number> {
+    const before = Date.now();
+    const serverTime = Number(await this.#ccxt.fetchTime());
+    const after = Date.now();
+    this.#offsetMs = serverTime - Math.round((before + after) / 2);
+    return serverTime;
+  }
+
+  async loadMarket(): Promise<void> {
+    await this.#ccxt.loadMarkets();
+    const market = this.#ccxt.market(this.symbol);
+    this.#contractSize = market.contractSize ?? 1;
+  }
+
+  /** The key's own permissions, judged by the shared rule set; throws KeyPermissionRefusal. */
+  async checkKey(): Promise<KeyCheckReport> {
+    if (this.exchange === 'binanceusdm') return judgeBinance(BinanceRestrictions.parse(await this.#ccxt.sapiGetAccountApiRestrictions()));
+    if (this.exchange === 'bybit') return judgeBybit(BybitKeyInfo.parse(((await this.#ccxt.privateGetV5UserQueryApi()) as { result?: unknown }).result));
+    return judgeKrakenFutures(KrakenFuturesKeyInfo.parse(await this.#ccxt.request(KRAKEN_FUTURES_KEY_CHECK, 'auth', 'GET', { version: 'v1' })));
+  }
+
+  async setLeverage(leverage: number): Promise<void> {
+    await this.#ccxt.setLeverage(leverage, this.symbol);
+  }
+
+  async setMarginMode(mode: MarginMode): Promise<void> {
+    try {
+      await this.#ccxt.setMarginMode(mode, this.symbol);
+    } catch (error) {
+      // Already in that mode: Binance refuses the change with "No need to change margin type" (-4046).
+      if (error instanceof Error && /-4046|No need to change margin type|not modified/i.test(error.message)) return;
+      throw error;
+    }
+  }
+
+  /** Closed candles of `timeframe` opening at or after `since`, oldest first: the forming one is left out. */
+  async closedCandles(timeframe: string, timeframeMs: number, since: number, limit: number): Promise<Candle[]> {
+    const rows: OHLCV[] = await this.#ccxt.fetchOHLCV(this.symbol, timeframe, since, limit);
+    const now = this.now();
+    return rows
+      .map(([time, open, high, low, close, volume]) => ({ time: Number(time), open: Number(open), high: Number(high), low: Number(low), close: Number(close), volume: Number(volume ?? 0) }))
+      .filter((c) => c.time >= since && c.time + timeframeMs <= now);
+  }
+
+  /** The balance in the settlement currency: wallet plus unrealised PnL. */
+  async equity(settle: string): Promise<number> {
+    const balance = await this.#ccxt.fetchBalance();
+    const total = (balance.total as unknown as Record<string, number | undefined>)[settle];
+    return Number(total ?? 0);
+  }
+
+  async position(): Promise<HeldPosition | null> {
+    const positions: CcxtPosition[] = await this.#ccxt.fetchPositions([this.symbol]);
+    const held = positions.find((p) => p.symbol === this.symbol && Number(p.contracts ?? 0) > 0);
+    if (!held) return null;
+    return {
+      side: held.side === 'short' ? 'short' : 'long',
+      quantity: this.#toEngine(Number(held.contracts)),
+      entryPrice: Number(held.entryPrice),
+    };
+  }
+
+  /** Open orders on the symbol: id and client id. */
+  async openOrders(): Promise<{ id: string; clientOrderId: string | null }[]> {
+    const orders = await this.#ccxt.fetchOpenOrders(this.symbol);
+    return orders.map((o) => ({ id: String(o.id), clientOrderId: o.clientOrderId ?? null }));
+  }
+
+  async cancel(id: string): Promise<void> {
+    await this.#ccxt.cancelOrder(id, this.symbol);
+  }
+
+  /** Rounds an engine quantity down to what the exchange accepts; 0 when too small to trade. */
+  tradable(quantity: number): number {
+    const amount = Number(this.#ccxt.amountToPrecision(this.symbol, this.#toExchange(quantity)));
+    const minimum = this.#ccxt.market(this.symbol).limits.amount?.min ?? 0;
+    return amount >= minimum && amount > 0 ? this.#toEngine(amount) : 0;
+  }
+
+  async placeMarket(order: { side: 'buy' | 'sell'; quantity: number; clientOrderId: string; reduceOnly: boolean }): Promise<PlacedOrder> {
+    const placed = await this.#ccxt.createOrder(this.symbol, 'market', order.side, this.#toExchange(order.quantity), undefined, {
+      clientOrderId: order.clientOrderId,
+      ...(order.reduceOnly ? { reduceOnly: true } : {}),
+    });
+    return this.#describe(placed, order.clientOrderId);
+  }
+
+  /** The order with this client id, or null when the exchange has none. */
+  async findOrder(clientOrderId: string): Promise<PlacedOrder | null> {
+    try {
+      const params =
+        this.exchange === 'binanceusdm' ? { origClientOrderId: clientOrderId } : this.exchange === 'bybit' ? { orderLinkId: clientOrderId } : { cliOrdId: clientOrderId };
+      const found = await this.#ccxt.fetchOrder('', this.symbol, params);
+      return this.#describe(found, clientOrderId);
+    } catch (error) {
+      if (this.classify(error) === 'refused') return null;
+      throw error;
+    }
+  }
+
+  /** The fee of an order from its trades (an order answer may not carry it), settlement currency. */
+  async feeOf(orderId: string, since: number): Promise<number | null> {
+    const trades = await this.#ccxt.fetchMyTrades(this.symbol, since - 60_000, undefined, this.exchange === 'binanceusdm' ? { orderId } : {});
+    const own = trades.filter((t) => String(t.order) === orderId);
+    if (own.length === 0) return null;
+    return own.reduce((sum, t) => sum + Number(t.fee?.cost ?? 0), 0);
+  }
+
+  classify(error: unknown): ExchangeFailure {
+    const e = this.#errors;
+    const message = error instanceof Error ? error.message : '';
+    if (/-4116|ClientOrderId is duplicated|duplicate client|orderLinkId.*(exist|repeat)/i.test(message)) return 'duplicate';
+    if (error instanceof e.NetworkError) return 'transient';
+    if (error instanceof e.InsufficientFunds || error instanceof e.InvalidOrder || error instanceof e.BadRequest || error instanceof e.OperationRejected) return 'refused';
+    if (error instanceof e.AuthenticationError) return 'auth';
+    return 'other';
+  }
+
+  #toExchange(quantity: number): number {
+    return quantity / this.#contractSize;
+  }
+
+  #toEngine(amount: number): number {
+    return amount * this.#contractSize;
+  }
+
+  #describe(order: Order, clientOrderId: string): PlacedOrder {
+    const filled = this.#toEngine(Number(order.filled ?? 0));
+    return {
+      id: String(order.id),
+      clientOrderId: order.clientOrderId ?? clientOrderId,
+      filled,
+      averagePrice: order.average !== undefined && Number(order.average) > 0 ? Number(order.average) : null,
+      fee: Number(order.fee?.cost ?? 0),
+      time: Number(order.timestamp ?? order.lastTradeTimestamp ?? this.now()),
+      done: order.status === 'closed' || order.status === 'canceled' || order.status === 'rejected' || order.status === 'expired',
+    };
+  }
+}

@@ -1,0 +1,169 @@
+// A whole world for a bot process: the API (SQLite in a temp dir), the key broker, the exchange simulator,
+// a user with a simulator key sealed to the broker, and the bot itself as a real child process that gets
+// its hand-off on file descriptor 3, as the orchestrator's local driver gives it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { BotConfig } from '../../../src-api/modules/bot-instances/index.ts';
+import type { KeySpecInput } from '../../../src-exchange-sim/keys.ts';
+import { startExchangeSim, type ExchangeSim } from '../../../src-exchange-sim/server.ts';
+import type { BotHandOff } from '../../../src-shared/bot-instance.ts';
+import { startTestApi, type TestApi } from '../../support/api.ts';
+import { createSealingKey, issueCredential, startTestBroker, type TestBroker } from '../../unit/keybroker/harness.ts';
+import { botConfig, newUser, sealCredentials, storeSealedKey } from './harness.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+export const BOT_ENTRY = join(ROOT, 'src-bot', 'main.ts');
+
+export interface World {
+  api: TestApi;
+  broker: TestBroker;
+  sim: ExchangeSim;
+  close(): Promise<void>;
+}
+
+export async function startWorld(): Promise<World> {
+  const [api, broker, sim] = await Promise.all([startTestApi(), startTestBroker(), startExchangeSim()]);
+  return {
+    api,
+    broker,
+    sim,
+    async close() {
+      await Promise.all([api.close(), broker.close(), sim.close()]);
+    },
+  };
+}
+
+export interface DeployedBot {
+  userId: string;
+  botId: string;
+  runId: string;
+  recordId: string;
+  apiKey: string;
+  secret: string;
+}
+
+/** A user, a simulator key sealed to the broker and stored in the API, and a bot with one run. */
+export async function deployOnSim(world: World, options: { key?: Omit<KeySpecInput, 'exchange'>; config?: Partial<BotConfig> } = {}): Promise<DeployedBot> {
+  const userId = await newUser(world.api);
+  const issued = world.sim.keys.create({ exchange: 'binanceusdm', balances: { USDT: 10_000 }, ...options.key });
+  const recordId = `rec-${randomUUID()}`;
+  const sealing = await createSealingKey(world.broker, userId, recordId);
+  const sealed = await sealCredentials(sealing.publicKeyJwk, { userId, recordId, exchange: 'binanceusdm' }, { apiKey: issued.apiKey, secret: issued.secret });
+  await storeSealedKey(world.api, userId, recordId, 'binanceusdm', sealed, issued.apiKey);
+  const botId = await world.api.app.botInstances.createBot(userId, {
+    name: 'sim bot',
+    keyRecordId: recordId,
+    config: botConfig({ exchangeUrl: world.sim.urls.binanceusdm, ...options.config }),
+  });
+  const runId = await world.api.app.botInstances.startRun(botId);
+  return { userId, botId, runId, recordId, apiKey: issued.apiKey, secret: issued.secret };
+}
+
+export interface BotProcess {
+  child: ChildProcess;
+  instanceId: string;
+  handOff: BotHandOff;
+  /** Every stdout line so far, parsed. */
+  lines: Record<string, unknown>[];
+  output(): string;
+  /** Resolves with the first line (from now or already seen) matching `match`; rejects when the bot exits first. */
+  waitFor(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** A fresh instance of the bot's run (its own API token and broker credential), started as a child process. */
+export async function startBot(
+  world: World,
+  bot: DeployedBot,
+  options: { env?: Record<string, string>; credential?: (instanceId: string) => Promise<string>; instance?: { instanceId: string; token: string } } = {},
+): Promise<BotProcess> {
+  const instance = options.instance ?? (await world.api.app.botInstances.createInstance(bot.botId, bot.runId));
+  const credential = options.credential
+    ? await options.credential(instance.instanceId)
+    : (await issueCredential(world.broker, { userId: bot.userId, botId: bot.botId, recordId: bot.recordId, instanceId: instance.instanceId })).credential;
+  const handOff: BotHandOff = {
+    botId: bot.botId,
+    instanceId: instance.instanceId,
+    apiUrl: world.api.url,
+    brokerUrl: world.broker.url,
+    instanceToken: instance.token,
+    brokerCredential: credential,
+  };
+  const child = spawn(process.execPath, [BOT_ENTRY], {
+    cwd: ROOT,
+    // Cleared environment, as in the sandbox: only the bot's non-secret settings.
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PLUTARC_CREDENTIAL_FD: '3', PLUTARC_BOT_POLL_MS: '20', PLUTARC_BOT_HEARTBEAT_MS: '200', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+  });
+  const handOffPipe = child.stdio[3] as NodeJS.WritableStream;
+  handOffPipe.end(JSON.stringify(handOff));
+
+  let text = '';
+  const lines: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+    buffered += chunk.toString();
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        lines.push({ raw: line });
+      }
+    }
+    for (const wake of waiters) wake();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
+  let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exitInfo = { code, signal };
+      for (const wake of waiters) wake();
+      resolve(exitInfo);
+    }),
+  );
+  const waitFor = (match: (line: Record<string, unknown>) => boolean, timeoutMs = 60_000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      let seen = 0;
+      const check = () => {
+        for (; seen < lines.length; seen++) {
+          if (match(lines[seen]!)) {
+            done();
+            resolve(lines[seen]!);
+            return;
+          }
+        }
+        if (exitInfo) {
+          done();
+          reject(new Error(`the bot exited (${JSON.stringify(exitInfo)}) first; output:\n${text.slice(-4000)}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no matching line within ${timeoutMs} ms; output:\n${text.slice(-4000)}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
+  return { child, instanceId: instance.instanceId, handOff, lines, output: () => text, waitFor, exited };
+}
+
+/** Waits until `condition` holds, checking every 20 ms, failing after a generous overall timeout. */
+export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
