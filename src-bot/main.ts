@@ -65,6 +65,10 @@ async function main(): Promise<number> {
     wake = null;
   };
   const askStop = () => {
+    if (!stopAsked) {
+      // Bounded: whatever the exchange or the API do, a stopping bot is gone soon after its grace period.
+      setTimeout(() => process.exit(0), env.PLUTARC_BOT_STOP_GRACE_MS + 2_000).unref();
+    }
     stopAsked = true;
     trader?.requestStop();
     wake?.();

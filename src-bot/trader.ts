@@ -146,7 +146,7 @@ export class Trader {
    * position the engine does not know, forgets one the exchange no longer has, and takes the exchange's side
    * and size where they differ. Nothing is ever opened here.
    */
-  async reconcile(why: 'start' | 'reconnect'): Promise<void> {
+  async reconcile(why: 'start' | 'reconnect' | 'exit refused'): Promise<void> {
     const { venue, spec } = this.#o;
     const prefix = runOrderPrefix(spec.runId);
     for (const order of await venue.openOrders()) {
@@ -228,6 +228,8 @@ export class Trader {
     });
     if (!placed) {
       engine.rejectOrder();
+      // A refused exit usually means the position is no longer what the engine thinks: ask the exchange.
+      if (decision.type === 'exit') await this.reconcile('exit refused');
       return;
     }
     const fee = await this.#feeOf(placed);

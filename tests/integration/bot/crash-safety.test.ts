@@ -1,0 +1,87 @@
+// kill -9 the bot at its worst moments and start a new instance of the same run: the exchange never holds a
+// doubled position, no order is sent twice, and the new instance's position is the exchange's.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReportBody } from '../../../src-shared/bot-instance.ts';
+import { deployOnSim, startBot, startWorld, until, type BotProcess, type DeployedBot, type World } from './world.ts';
+
+const MINUTE = 60_000;
+
+describe('crash safety', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await startWorld();
+  });
+  afterAll(() => world.close());
+
+  const ledger = () => world.sim.ledgers.binanceusdm;
+  const contract = () => ledger().contract('BTCUSDT')!;
+  const heldBy = (bot: DeployedBot) => ledger().position(bot.apiKey, contract()).quantity;
+
+  it('an order accepted whose answer was lost, then kill -9; and kill -9 between closes: never doubled', async () => {
+    const { sim } = world;
+    const t0 = Math.ceil(sim.clock.now() / MINUTE) * MINUTE + MINUTE;
+    sim.clock.set(t0);
+    sim.clock.pin();
+    const bot = await deployOnSim(world);
+    let candle = t0;
+    const step = async (proc: BotProcess) => {
+      sim.clock.advance(MINUTE);
+      await proc.waitFor((l) => l.msg === 'evaluated' && l.candle === candle);
+      candle += MINUTE;
+    };
+
+    // 1. The first order is accepted and its answer dropped; the bot's look-up of it is held up; kill -9 then.
+    const first = await startBot(world, bot);
+    await first.waitFor((l) => l.msg === 'trading');
+    sim.faults.add({ exchange: 'binanceusdm', mode: 'drop-response', method: 'POST', path: '/fapi/v1/order' });
+    sim.faults.add({ exchange: 'binanceusdm', mode: 'delay', method: 'GET', path: '/fapi/v1/order', delayMs: 15_000 });
+    while (sim.faults.list().length === 2) {
+      sim.clock.advance(MINUTE);
+      await until(() => sim.faults.list().length < 2 || first.lines.some((l) => l.msg === 'evaluated' && l.candle === candle), 'a close evaluated or an order sent');
+      candle += MINUTE;
+    }
+    await until(() => sim.faults.list().length === 0, 'the look-up of the unanswered order');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const afterCrash = heldBy(bot);
+    expect(afterCrash).not.toBe(0);
+    expect(ledger().orders(bot.apiKey)).toHaveLength(1);
+
+    // 2. A new instance of the run adopts what the exchange holds, and does not enter again.
+    const second = await startBot(world, bot);
+    await second.waitFor((l) => l.msg === 'trading');
+    expect(heldBy(bot)).toBe(afterCrash);
+    for (let i = 0; i < 25; i++) await step(second);
+
+    // 3. kill -9 right after a close was evaluated, and start again.
+    second.child.kill('SIGKILL');
+    await second.exited;
+    const beforeThird = heldBy(bot);
+    const third = await startBot(world, bot);
+    await third.waitFor((l) => l.msg === 'trading');
+    expect(heldBy(bot)).toBe(beforeThird);
+    for (let i = 0; i < 25; i++) await step(third);
+    third.child.kill('SIGTERM');
+    expect(await third.exited).toEqual({ code: 0, signal: null });
+    // Stopping with on-stop "close": flat.
+    expect(heldBy(bot)).toBe(0);
+
+    // Never more than one entry's size at any moment, and every order of the run has its own client id.
+    const orders = ledger().orders(bot.apiKey);
+    expect(new Set(orders.map((o) => o.clientId)).size).toBe(orders.length);
+    const largest = Math.max(...orders.map((o) => o.quantity));
+    let position = 0;
+    for (const fill of ledger().fills(bot.apiKey)) {
+      position += fill.side === 'buy' ? fill.quantity : -fill.quantity;
+      expect(Math.abs(position)).toBeLessThanOrEqual(largest + 1e-9);
+    }
+    expect(orders.length).toBeGreaterThan(3);
+
+    // Each new instance reported the exchange's position as the one it adopted.
+    const history = await world.api.app.botInstances.history(bot.botId);
+    const adopted = history.filter((h) => (h.body as ReportBody).kind === 'position' && (h.body as { origin: string }).origin === 'adopted');
+    expect(adopted.map((h) => h.instanceId)).toEqual(expect.arrayContaining([second.instanceId]));
+    const adoptedBySecond = adopted.find((h) => h.instanceId === second.instanceId)!.body as { quantity: number; side: string };
+    expect(adoptedBySecond.quantity * (adoptedBySecond.side === 'long' ? 1 : -1)).toBeCloseTo(afterCrash, 9);
+  }, 300_000);
+});
