@@ -282,7 +282,7 @@ export class Trader {
           return null;
         } else {
           this.#o.log('warn', 'order not confirmed; retrying under the same client id', { clientOrderId: id, attempt, error: this.#o.describe(error) });
-          await this.#o.sleep(delay);
+          await this.#pause(delay);
           delay = Math.min(delay * 2, BACKOFF_MS.max);
         }
       }
@@ -301,10 +301,16 @@ export class Trader {
         return await this.#o.venue.findOrder(id);
       } catch (error) {
         if (this.#o.venue.classify(error) !== 'transient' || attempt >= ORDER_ATTEMPTS * 4) throw error;
-        await this.#o.sleep(delay);
+        await this.#pause(delay);
         delay = Math.min(delay * 2, BACKOFF_MS.max);
       }
     }
+  }
+
+  /** Waits before trying again, then measures the exchange's clock anew: signed requests carry our idea of its time. */
+  async #pause(ms: number): Promise<void> {
+    await this.#o.sleep(ms);
+    await this.#o.venue.syncTime().catch(() => undefined);
   }
 
   /** A market order normally answers filled; if not, it is followed until it is. */

@@ -3,6 +3,7 @@
 // its hand-off on file descriptor 3, as the orchestrator's local driver gives it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { BotConfig } from '../../../src-api/modules/bot-instances/index.ts';
 import type { KeySpecInput } from '../../../src-exchange-sim/keys.ts';
@@ -76,7 +77,13 @@ export interface BotProcess {
 export async function startBot(
   world: World,
   bot: DeployedBot,
-  options: { env?: Record<string, string>; credential?: (instanceId: string) => Promise<string>; instance?: { instanceId: string; token: string } } = {},
+  options: {
+    env?: Record<string, string>;
+    credential?: (instanceId: string) => Promise<string>;
+    instance?: { instanceId: string; token: string };
+    /** The API as the bot reaches it (a proxy that can fail, in outage tests). */
+    apiUrl?: string;
+  } = {},
 ): Promise<BotProcess> {
   const instance = options.instance ?? (await world.api.app.botInstances.createInstance(bot.botId, bot.runId));
   const credential = options.credential
@@ -85,7 +92,7 @@ export async function startBot(
   const handOff: BotHandOff = {
     botId: bot.botId,
     instanceId: instance.instanceId,
-    apiUrl: world.api.url,
+    apiUrl: options.apiUrl ?? world.api.url,
     brokerUrl: world.broker.url,
     instanceToken: instance.token,
     brokerCredential: credential,
@@ -166,4 +173,43 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** A TCP relay to `target` (host:port) that a test can switch off: then every connection is cut at once. */
+export async function startSwitchableRelay(targetUrl: string) {
+  const target = new URL(targetUrl);
+  let up = true;
+  const open = new Set<Socket>();
+  const server = createServer((client) => {
+    if (!up) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(Number(target.port), target.hostname);
+    open.add(client);
+    open.add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(client);
+      open.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    setUp(value: boolean) {
+      up = value;
+      if (!value) for (const socket of open) socket.destroy();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of open) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
