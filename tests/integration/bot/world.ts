@@ -23,8 +23,9 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function startWorld(): Promise<World> {
-  const [api, broker, sim] = await Promise.all([startTestApi(), startTestBroker(), startExchangeSim()]);
+/** `brokerNow`: the broker's clock (tests move it to expire credentials). */
+export async function startWorld(options: { brokerNow?: () => number } = {}): Promise<World> {
+  const [api, broker, sim] = await Promise.all([startTestApi(), startTestBroker(options.brokerNow ? { now: options.brokerNow } : {}), startExchangeSim()]);
   return {
     api,
     broker,
