@@ -224,7 +224,17 @@ async function main(): Promise<number> {
   });
   if (stopAsked) trader.requestStop();
   try {
-    await trader.prepare();
+    // The exchange may be away at start too: wait it out (a refusal or a halt ends the start).
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5_000)) {
+      try {
+        await trader.prepare();
+        break;
+      } catch (error) {
+        if (error instanceof TraderHalt || exchange.classify(error) !== 'transient' || stopAsked) throw error;
+        log('warn', 'exchange unavailable at start; trying again', { error: describe(error) });
+        await sleep(delay);
+      }
+    }
     status = trader.desired === 'paused' ? 'paused' : 'running';
     await heartbeat();
     log('info', 'trading', { symbol: spec.symbol, timeframe: spec.timeframe });

@@ -102,10 +102,10 @@ export async function startBot(
     cwd: ROOT,
     // Cleared environment, as in the sandbox: only the bot's non-secret settings.
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PLUTARC_CREDENTIAL_FD: '3', PLUTARC_BOT_POLL_MS: '20', PLUTARC_BOT_HEARTBEAT_MS: '200', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    // A test that hands over a file of its own gives the bot no descriptor 3.
+    stdio: ['ignore', 'pipe', 'pipe', options.env?.PLUTARC_HANDOFF_FILE ? 'ignore' : 'pipe'],
   });
-  const handOffPipe = child.stdio[3] as NodeJS.WritableStream;
-  handOffPipe.end(JSON.stringify(handOff));
+  if (!options.env?.PLUTARC_HANDOFF_FILE) (child.stdio[3] as NodeJS.WritableStream).end(JSON.stringify(handOff));
 
   let text = '';
   const lines: Record<string, unknown>[] = [];
