@@ -117,19 +117,24 @@ export class Trader {
   /** Polls for closes until asked to stop. Exchange outages are waited out, then reconciled. */
   async run(): Promise<void> {
     while (!this.#stopRequested) {
-      try {
-        await this.#o.venue.syncTime();
-        if (this.#disconnected) {
-          this.#disconnected = false;
-          await this.reconcile('reconnect');
-        }
-        await this.#evaluateClosed();
-      } catch (error) {
-        if (error instanceof TraderHalt) throw error;
-        this.#disconnected = true;
-        this.#o.log('warn', 'exchange unavailable; will reconcile when it answers again', { error: this.#o.describe(error) });
-      }
+      await this.evaluateDue();
       if (!this.#stopRequested) await this.#o.sleep(this.#o.pollMs);
+    }
+  }
+
+  /** One pass of the loop: the exchange's time, a reconcile if it was away, then every close that is due. */
+  async evaluateDue(): Promise<void> {
+    try {
+      await this.#o.venue.syncTime();
+      if (this.#disconnected) {
+        this.#disconnected = false;
+        await this.reconcile('reconnect');
+      }
+      await this.#evaluateClosed();
+    } catch (error) {
+      if (error instanceof TraderHalt) throw error;
+      this.#disconnected = true;
+      this.#o.log('warn', 'exchange unavailable; will reconcile when it answers again', { error: this.#o.describe(error) });
     }
   }
 

@@ -5,25 +5,12 @@ import { calculateJwkThumbprint, CompactEncrypt, importJWK, type JWK } from 'jos
 import type { BotConfig } from '../../../src-api/modules/bot-instances/index.ts';
 import { SEALED_KEY_ALG, SEALED_KEY_ENC, SEALED_KEY_TYP, maskApiKey } from '../../../src-shared/exchange-keys.ts';
 import type { ExchangeId } from '../../../src-shared/exchanges.ts';
-import { DEFAULT_BOT_LIMITS, type TemplateBody } from '../../../src-shared/templates.ts';
+import { DEFAULT_BOT_LIMITS } from '../../../src-shared/templates.ts';
 import type { TestApi } from '../../support/api.ts';
 import { registerUser } from '../../support/identity.ts';
+import { BUSY_TEMPLATE } from '../../unit/bot/busy-template.ts';
 
-/** Trades often on one-minute candles, so a test sees entries and exits within an hour of simulated time. */
-export const BUSY_TEMPLATE: TemplateBody = {
-  name: 'Busy EMA cross',
-  description: 'Fast EMA cross with tight exits, for tests.',
-  sides: 'both',
-  sizing: { equityPercent: 20, leverage: 2 },
-  combination: { mode: 'weightedSum', threshold: 1 },
-  sessions: [],
-  components: [
-    { id: 'cross', role: 'signal', kind: 'emaCross', params: { fast: 3, slow: 8 }, weight: 1 },
-    { id: 'target', role: 'exitRule', kind: 'takeProfit', params: { percent: 0.3 } },
-    { id: 'stop', role: 'exitRule', kind: 'stopLoss', params: { percent: 0.3 } },
-    { id: 'flip', role: 'exitRule', kind: 'signalFlip', params: {} },
-  ],
-};
+export { BUSY_TEMPLATE };
 
 export const botConfig = (overrides: Partial<BotConfig> = {}): BotConfig => ({
   templateVersionId: 'busy-v1',
