@@ -87,7 +87,9 @@ export class ExchangeClient {
   static async open(setup: ExchangeSetup): Promise<ExchangeClient> {
     const Class = await loadExchangeClass(setup.exchange);
     const { apiKey, secret, passphrase } = setup.credentials;
-    const ccxt = new Class({ apiKey, secret, ...(passphrase ? { password: passphrase } : {}), enableRateLimit: true, timeout: setup.timeoutMs });
+    // ccxt's client-side throttle would hold an order behind the candle requests just made. The bot's own pace
+    // (a few requests per poll) is far below every exchange's limits, and a rate-limit answer is backed off.
+    const ccxt = new Class({ apiKey, secret, ...(passphrase ? { password: passphrase } : {}), enableRateLimit: false, timeout: setup.timeoutMs });
     const client = new ExchangeClient(setup.exchange, setup.symbol, ccxt, await loadCcxtErrors());
     // ccxt's own HTTP path with our dispatcher: the egress proxy in a sandbox, a plain agent outside.
     ccxt.fetchDispatcher = setup.dispatcher;

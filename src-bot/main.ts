@@ -30,11 +30,17 @@ const BotEnv = z.object({
 
 const REFUSED = 2;
 const TIMEOUT_MS = 10_000;
+const REPORT_COALESCE_MS = 10;
 
 async function main(): Promise<number> {
-  const env = BotEnv.parse(process.env);
   const scrubber = new Scrubber();
   const log = createLog(scrubber);
+  const settings = BotEnv.safeParse(process.env);
+  if (!settings.success) {
+    log('error', 'invalid settings', { issues: settings.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+    return REFUSED;
+  }
+  const env = settings.data;
   const describe = (error: unknown) => describeError(error, scrubber);
 
   let handOff;
@@ -113,6 +119,8 @@ async function main(): Promise<number> {
       return;
     }
     flushing = (async () => {
+      // A moment's grace: the reports of one close go out together, after the orders of that close.
+      await sleepFor(REPORT_COALESCE_MS);
       do {
         flushAgain = false;
         while (!(await flushOnce())) {
@@ -192,10 +200,12 @@ async function main(): Promise<number> {
     throw error;
   }
 
+  log('info', 'key opened');
   try {
     await exchange.syncTime();
     await exchange.loadMarket();
     await exchange.checkKey();
+    log('info', 'key checked');
   } catch (error) {
     if (error instanceof KeyPermissionRefusal) return finish(await refuse(error.code, error.message));
     const failure = exchange.classify(error);

@@ -224,6 +224,7 @@ export class Trader {
       by: decision.type === 'exit' ? decision.by : null,
       reason: decision.reason.slice(0, 500),
     });
+    const decided = performance.now();
     const placed = await this.#place({
       action: decision.type,
       side: sideToOrder(decision.side, decision.type),
@@ -231,6 +232,7 @@ export class Trader {
       reduceOnly: decision.type === 'exit',
       purpose: { kind: decision.type, decidedAt: decision.time },
     });
+    if (placed) this.#o.log('info', 'order acknowledged', { clientOrderId: placed.clientOrderId, ms: Math.round((performance.now() - decided) * 1000) / 1000 });
     if (!placed) {
       engine.rejectOrder();
       // A refused exit usually means the position is no longer what the engine thinks: ask the exchange.

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import type { BotConfig } from '../../../src-api/modules/bot-instances/index.ts';
 import type { KeySpecInput } from '../../../src-exchange-sim/keys.ts';
 import { startExchangeSim, type ExchangeSim } from '../../../src-exchange-sim/server.ts';
@@ -84,6 +85,8 @@ export async function startBot(
     instance?: { instanceId: string; token: string };
     /** The API as the bot reaches it (a proxy that can fail, in outage tests). */
     apiUrl?: string;
+    /** The program to run: the TypeScript source by default, or a bundle of it (bench). */
+    entry?: string;
   } = {},
 ): Promise<BotProcess> {
   const instance = options.instance ?? (await world.api.app.botInstances.createInstance(bot.botId, bot.runId));
@@ -98,14 +101,19 @@ export async function startBot(
     instanceToken: instance.token,
     brokerCredential: credential,
   };
-  const child = spawn(process.execPath, [BOT_ENTRY], {
+  const child = spawn(process.execPath, [options.entry ?? BOT_ENTRY], {
     cwd: ROOT,
     // Cleared environment, as in the sandbox: only the bot's non-secret settings.
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PLUTARC_CREDENTIAL_FD: '3', PLUTARC_BOT_POLL_MS: '20', PLUTARC_BOT_HEARTBEAT_MS: '200', ...options.env },
     // A test that hands over a file of its own gives the bot no descriptor 3.
     stdio: ['ignore', 'pipe', 'pipe', options.env?.PLUTARC_HANDOFF_FILE ? 'ignore' : 'pipe'],
   });
-  if (!options.env?.PLUTARC_HANDOFF_FILE) (child.stdio[3] as NodeJS.WritableStream).end(JSON.stringify(handOff));
+  if (!options.env?.PLUTARC_HANDOFF_FILE) {
+    const pipe = child.stdio[3] as Writable;
+    // The bot reads the hand-off and closes its end; the reset that follows on ours is expected.
+    pipe.on('error', () => {});
+    pipe.end(JSON.stringify(handOff));
+  }
 
   let text = '';
   const lines: Record<string, unknown>[] = [];
