@@ -6,8 +6,9 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { z } from 'zod';
 import { EXCHANGE_FEES } from '../src-engine/index.ts';
-import { MAX_REPORTS_PER_BATCH, type BotInstanceSpec, type InstanceStatus, type ReportBody } from '../src-shared/bot-instance.ts';
+import { BotInstanceEnv, MAX_REPORTS_PER_BATCH, type BotInstanceSpec, type InstanceStatus, type ReportBody } from '../src-shared/bot-instance.ts';
 import { KeyPermissionRefusal } from '../src-shared/key-permissions.ts';
+import { ConfigError, parseEnv } from '../src-server/env.ts';
 import { egressDispatcher, loadUndici } from './egress.ts';
 import { ExchangeClient } from './exchange.ts';
 import { HandOffError, readHandOff } from './handoff.ts';
@@ -17,16 +18,24 @@ import { ReportOutbox } from './reports.ts';
 import { SealedKeyError, openSealedKey } from './sealed-key.ts';
 import { Trader, TraderHalt } from './trader.ts';
 
-/** The bot's non-secret settings: where the hand-off is, the egress socket, and its pace. */
-const BotEnv = z.object({
-  PLUTARC_CREDENTIAL_FD: z.coerce.number().int().min(3).max(1024).optional(),
+/**
+ * The bot's non-secret settings: what every driver sets (BotInstanceEnv; outside a sandbox there may be no
+ * egress socket, then it connects directly), a hand-off file instead of the descriptor, and its pace.
+ */
+const BotEnv = BotInstanceEnv.partial().extend({
   PLUTARC_HANDOFF_FILE: z.string().startsWith('/').optional(),
-  PLUTARC_EGRESS_SOCKET: z.string().startsWith('/').optional(),
   PLUTARC_BOT_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
   PLUTARC_BOT_HEARTBEAT_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
   PLUTARC_BOT_STOP_GRACE_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   PLUTARC_BOT_OUTBOX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
 });
+
+/** Where someone might try to hand the bot its secrets; the bot refuses to start rather than read them. */
+const MISPLACED_SECRETS = {
+  PLUTARC_INSTANCE_TOKEN: 'the instance token arrives in the hand-off on the credential descriptor',
+  PLUTARC_BROKER_CREDENTIAL: 'the broker credential arrives in the hand-off on the credential descriptor',
+  PLUTARC_EXCHANGE_SECRET: 'the exchange key is unsealed in memory from the API’s sealed copy',
+};
 
 const REFUSED = 2;
 const TIMEOUT_MS = 10_000;
@@ -35,12 +44,13 @@ const REPORT_COALESCE_MS = 10;
 async function main(): Promise<number> {
   const scrubber = new Scrubber();
   const log = createLog(scrubber);
-  const settings = BotEnv.safeParse(process.env);
-  if (!settings.success) {
-    log('error', 'invalid settings', { issues: settings.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+  let env: z.infer<typeof BotEnv>;
+  try {
+    env = parseEnv('bot', BotEnv, process.env, MISPLACED_SECRETS);
+  } catch (error) {
+    log('error', 'invalid settings', { issues: error instanceof ConfigError ? error.problems : ['unreadable environment'] });
     return REFUSED;
   }
-  const env = settings.data;
   const describe = (error: unknown) => describeError(error, scrubber);
 
   let handOff;

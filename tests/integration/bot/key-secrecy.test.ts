@@ -47,7 +47,7 @@ describe('key secrecy', () => {
     expect(await proc.exited).toEqual({ code: 0, signal: null });
 
     const history = JSON.stringify(await world.api.app.botInstances.history(bot.botId));
-    const events = JSON.stringify(await world.api.app.identity.events.since(bot.userId, 0));
+    const events = JSON.stringify(await world.api.app.events.since(bot.userId, 0));
     expect(history).toContain('"kind":"fill"');
     expect(proc.output()).toContain('exchange unavailable');
     for (const secret of secrets) {

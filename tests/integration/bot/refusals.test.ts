@@ -10,7 +10,7 @@ describe('refusals', () => {
   let world: World;
   let brokerSkewMs = 0;
   beforeAll(async () => {
-    world = await startWorld({ brokerNow: () => Date.now() + brokerSkewMs });
+    world = await startWorld({ brokerNow: () => new Date(Date.now() + brokerSkewMs) });
   });
   afterAll(() => world.close());
 

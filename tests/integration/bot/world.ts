@@ -25,7 +25,7 @@ export interface World {
 }
 
 /** `brokerNow`: the broker's clock (tests move it to expire credentials). */
-export async function startWorld(options: { brokerNow?: () => number } = {}): Promise<World> {
+export async function startWorld(options: { brokerNow?: () => Date } = {}): Promise<World> {
   const [api, broker, sim] = await Promise.all([startTestApi(), startTestBroker(options.brokerNow ? { now: options.brokerNow } : {}), startExchangeSim()]);
   return {
     api,
