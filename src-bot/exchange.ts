@@ -91,7 +91,9 @@ export class ExchangeClient {
     // (a few requests per poll) is far below every exchange's limits, and a rate-limit answer is backed off.
     const ccxt = new Class({ apiKey, secret, ...(passphrase ? { password: passphrase } : {}), enableRateLimit: false, timeout: setup.timeoutMs });
     const client = new ExchangeClient(setup.exchange, setup.symbol, ccxt, await loadCcxtErrors());
-    // ccxt's own HTTP path with our dispatcher: the egress proxy in a sandbox, a plain agent outside.
+    // ccxt's own HTTP path with our dispatcher: the egress proxy in a sandbox, a plain agent outside. ccxt makes its
+    // own dispatcher when it first loads its HTTP client, so load that first, then replace the dispatcher.
+    await ccxt.loadFetchImplementation();
     ccxt.fetchDispatcher = setup.dispatcher;
     ccxt.milliseconds = () => Date.now() + client.#offsetMs;
     ccxt.seconds = () => Math.floor(ccxt.milliseconds() / 1000);
