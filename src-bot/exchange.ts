@@ -130,7 +130,9 @@ export class ExchangeClient {
   /** Asks the exchange for its time and keeps the offset; returns the exchange's time. */
   async syncTime(): Promise<number> {
     const before = Date.now();
-    const serverTime = Number(await this.#ccxt.fetchTime());
+    // Kraken Futures has no time endpoint; its ticker carries the server's time.
+    const serverTime = Number(this.#ccxt.has.fetchTime ? await this.#ccxt.fetchTime() : (await this.#ccxt.fetchTicker(this.symbol)).timestamp);
+    if (!Number.isFinite(serverTime)) throw new Error(`${this.exchange} did not say what time it is`);
     const after = Date.now();
     this.#offsetMs = serverTime - Math.round((before + after) / 2);
     return serverTime;
@@ -149,11 +151,20 @@ export class ExchangeClient {
     return judgeKrakenFutures(KrakenFuturesKeyInfo.parse(await this.#ccxt.request(KRAKEN_FUTURES_KEY_CHECK, 'auth', 'GET', { version: 'v1' })));
   }
 
-  async setLeverage(leverage: number): Promise<void> {
+  /**
+   * Margin mode, then leverage. Kraken Futures has no margin-mode call: a symbol with a leverage set trades
+   * isolated, one without trades cross at its margin tier, so cross there means leaving the leverage unset.
+   */
+  async applyMarginAndLeverage(mode: MarginMode, leverage: number): Promise<void> {
+    if (!this.#ccxt.has.setMarginMode) {
+      if (mode === 'isolated') await this.#ccxt.setLeverage(leverage, this.symbol);
+      return;
+    }
+    await this.#setMarginMode(mode);
     await this.#ccxt.setLeverage(leverage, this.symbol);
   }
 
-  async setMarginMode(mode: MarginMode): Promise<void> {
+  async #setMarginMode(mode: MarginMode): Promise<void> {
     try {
       await this.#ccxt.setMarginMode(mode, this.symbol);
     } catch (error) {
@@ -219,7 +230,12 @@ export class ExchangeClient {
   async findOrder(clientOrderId: string): Promise<PlacedOrder | null> {
     try {
       const params =
-        this.exchange === 'binanceusdm' ? { origClientOrderId: clientOrderId } : this.exchange === 'bybit' ? { orderLinkId: clientOrderId } : { cliOrdId: clientOrderId };
+        this.exchange === 'binanceusdm'
+          ? { origClientOrderId: clientOrderId }
+          : this.exchange === 'bybit'
+            ? // Bybit finds an order this way among the account's last 500, which a bot's own orders are.
+              { orderLinkId: clientOrderId, acknowledged: true }
+            : { cliOrdId: clientOrderId };
       const found = await this.#ccxt.fetchOrder('', this.symbol, params);
       return this.#describe(found, clientOrderId);
     } catch (error) {

@@ -226,8 +226,7 @@ async function main(): Promise<number> {
   }
 
   try {
-    await exchange.setMarginMode(spec.marginMode);
-    await exchange.setLeverage(spec.leverage);
+    await exchange.applyMarginAndLeverage(spec.marginMode, spec.leverage);
   } catch (error) {
     return finish(await refuse('exchange_settings', `Could not set ${spec.marginMode} margin at ${spec.leverage}x: ${describe(error)}`));
   }

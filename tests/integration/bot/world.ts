@@ -10,6 +10,7 @@ import type { BotConfig } from '../../../src-api/modules/bot-instances/index.ts'
 import type { KeySpecInput } from '../../../src-exchange-sim/keys.ts';
 import { startExchangeSim, type ExchangeSim } from '../../../src-exchange-sim/server.ts';
 import type { BotHandOff } from '../../../src-shared/bot-instance.ts';
+import type { ExchangeId } from '../../../src-shared/exchanges.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
 import { createSealingKey, issueCredential, startTestBroker, type TestBroker } from '../../unit/keybroker/harness.ts';
 import { botConfig, newUser, sealCredentials, storeSealedKey } from './harness.ts';
@@ -47,17 +48,21 @@ export interface DeployedBot {
 }
 
 /** A user, a simulator key sealed to the broker and stored in the API, and a bot with one run. */
-export async function deployOnSim(world: World, options: { key?: Omit<KeySpecInput, 'exchange'>; config?: Partial<BotConfig> } = {}): Promise<DeployedBot> {
+export async function deployOnSim(
+  world: World,
+  options: { exchange?: ExchangeId; key?: Omit<KeySpecInput, 'exchange'>; config?: Partial<BotConfig> } = {},
+): Promise<DeployedBot> {
+  const exchange = options.exchange ?? 'binanceusdm';
   const userId = await newUser(world.api);
-  const issued = world.sim.keys.create({ exchange: 'binanceusdm', balances: { USDT: 10_000 }, ...options.key });
+  const issued = world.sim.keys.create({ exchange, ...(exchange === 'krakenfutures' ? {} : { balances: { USDT: 10_000 } }), ...options.key } as KeySpecInput);
   const recordId = `rec-${randomUUID()}`;
   const sealing = await createSealingKey(world.broker, userId, recordId);
-  const sealed = await sealCredentials(sealing.publicKeyJwk, { userId, recordId, exchange: 'binanceusdm' }, { apiKey: issued.apiKey, secret: issued.secret });
-  await storeSealedKey(world.api, userId, recordId, 'binanceusdm', sealed, issued.apiKey);
+  const sealed = await sealCredentials(sealing.publicKeyJwk, { userId, recordId, exchange }, { apiKey: issued.apiKey, secret: issued.secret });
+  await storeSealedKey(world.api, userId, recordId, exchange, sealed, issued.apiKey);
   const botId = await world.api.app.botInstances.createBot(userId, {
     name: 'sim bot',
     keyRecordId: recordId,
-    config: botConfig({ exchangeUrl: world.sim.urls.binanceusdm, ...options.config }),
+    config: botConfig({ exchangeUrl: world.sim.urls[exchange], ...options.config }),
   });
   const runId = await world.api.app.botInstances.startRun(botId);
   return { userId, botId, runId, recordId, apiKey: issued.apiKey, secret: issued.secret };
