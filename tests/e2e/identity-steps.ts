@@ -119,3 +119,11 @@ export async function enterApp(page: Page, launchUrl: string): Promise<void> {
   await expect(signedInNav(page).or(signInScreen(page))).toBeVisible();
   if (await signInScreen(page).isVisible()) await createAccount(page, uniqueEmail());
 }
+
+/** Into the app at `launchUrl` as a new account: the stack is shared by a worker's specs, so sign out whoever an earlier spec left signed in. */
+export async function enterAsNewAccount(page: Page, launchUrl: string, label: string): Promise<void> {
+  await page.goto(launchUrl);
+  await expect(signedInNav(page).or(signInScreen(page))).toBeVisible();
+  if (!(await signInScreen(page).isVisible())) await signOut(page);
+  await createAccount(page, uniqueEmail(label));
+}

@@ -2,7 +2,7 @@
 // parameter (a bad value refused inline with the reason), preview it, backtest the saved version and see
 // the chart, the summary and the trades, then cancel a long backtest part way.
 import { expect, test } from './fixtures.ts';
-import { createAccount, uniqueEmail } from './identity-steps.ts';
+import { enterAsNewAccount } from './identity-steps.ts';
 
 test('duplicate a system template, edit a parameter, preview and backtest it, cancel a long backtest', async ({ page, stack }) => {
   test.setTimeout(180_000);
@@ -10,8 +10,7 @@ test('duplicate a system template, edit a parameter, preview and backtest it, ca
   page.on('console', (message) => {
     if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) policyViolations.push(message.text());
   });
-  await page.goto(stack.launchUrl);
-  await createAccount(page, uniqueEmail('strategies'));
+  await enterAsNewAccount(page, stack.launchUrl, 'strategies');
   await page.keyboard.press('Control+4');
   await expect(page.getByRole('heading', { name: 'Strategies', level: 1 })).toBeVisible();
 
