@@ -57,16 +57,10 @@ export const ReconcilePolicy = z.enum(['adopt', 'close']);
 /** ccxt's unified symbol of a perpetual, e.g. `BTC/USDT:USDT` or `BTC/USD:BTC`. */
 export const PerpetualSymbol = z.string().regex(/^[A-Z0-9]{2,20}\/[A-Z0-9]{2,20}:[A-Z0-9]{2,20}$/, 'expected a ccxt perpetual symbol like BTC/USDT:USDT');
 
-/** `GET /v1/instance/spec`: everything the instance needs to trade, and nothing that opens the key. */
-export const BotInstanceSpec = z.strictObject({
-  botId: BotId,
-  instanceId: InstanceId,
-  /** The deployment; client order ids are derived from it, so a restarted instance of the run finds its orders. */
-  runId: BrokerId,
-  userId: BrokerId,
+/** A bot's trading config, as the API stores it: the instance spec is made from it. */
+export const BotTradingConfig = z.strictObject({
   templateVersionId: z.string().min(1).max(128),
   template: TemplateBody,
-  key: z.strictObject({ recordId: KeyRecordId, exchange: ExchangeId, sealedKey: CompactSealedKey }),
   symbol: PerpetualSymbol,
   contract: ContractType,
   timeframe: TimeframeName,
@@ -80,6 +74,17 @@ export const BotInstanceSpec = z.strictObject({
   reconcile: ReconcilePolicy,
   /** Local stack only: the exchange simulator's address standing in for the exchange's hosts. */
   exchangeUrl: HttpUrl.nullable(),
+});
+export type BotTradingConfig = z.infer<typeof BotTradingConfig>;
+
+/** `GET /v1/instance/spec`: everything the instance needs to trade, and nothing that opens the key. */
+export const BotInstanceSpec = BotTradingConfig.extend({
+  botId: BotId,
+  instanceId: InstanceId,
+  /** The deployment; client order ids are derived from it, so a restarted instance of the run finds its orders. */
+  runId: BrokerId,
+  userId: BrokerId,
+  key: z.strictObject({ recordId: KeyRecordId, exchange: ExchangeId, sealedKey: CompactSealedKey }),
 });
 export type BotInstanceSpec = z.infer<typeof BotInstanceSpec>;
 

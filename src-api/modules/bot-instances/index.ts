@@ -12,7 +12,7 @@ import { bearer } from '../identity/index.ts';
 import type { BotInstances} from './service.ts';
 import { instanceUnknown, type InstanceCaller } from './service.ts';
 
-export { BotConfig, BotInstances, type InstanceCaller } from './service.ts';
+export { BotInstances, type InstanceCaller } from './service.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

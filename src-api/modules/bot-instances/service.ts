@@ -2,24 +2,17 @@
 // should trade (its spec), and what it reports (appended once each, in order, to the bot's history and to the
 // owner's event stream).
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import type { Kysely } from 'kysely';
 import {
   BotInstanceSpec,
+  BotTradingConfig,
   DesiredState,
   InstanceStatus,
-  MarginMode,
-  OnStopPolicy,
-  PerpetualSymbol,
-  ReconcilePolicy,
-  TimeframeName,
   type HeartbeatRequest,
   type HeartbeatResponse,
   type ReportAck,
   type ReportBatch,
 } from '../../../src-shared/bot-instance.ts';
-import { ContractType } from '../../../src-shared/exchanges.ts';
-import { BotLimits, TemplateBody } from '../../../src-shared/templates.ts';
 import { iso, type Clock } from '../../../src-server/clock.ts';
 import { ProblemError } from '../../../src-server/problem.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
@@ -27,23 +20,6 @@ import type { Database } from '../../db/schema.ts';
 import type { AccountEvents } from '../events/index.ts';
 import * as q from './queries.ts';
 
-/** A bot's trading config, as stored: the instance spec is made from it. */
-export const BotConfig = z.strictObject({
-  templateVersionId: z.string().min(1).max(128),
-  template: TemplateBody,
-  symbol: PerpetualSymbol,
-  contract: ContractType,
-  timeframe: TimeframeName,
-  equityPercent: z.number().positive().max(100).nullable(),
-  leverage: z.number().int().min(1).max(125),
-  marginMode: MarginMode,
-  limits: BotLimits,
-  testnet: z.boolean(),
-  onStop: OnStopPolicy,
-  reconcile: ReconcilePolicy,
-  exchangeUrl: z.url({ protocol: /^https?$/ }).nullable(),
-});
-export type BotConfig = z.infer<typeof BotConfig>;
 
 /** Who is calling, once its token checked out. */
 export interface InstanceCaller {
@@ -70,8 +46,8 @@ export class BotInstances {
   }
 
   /** A bot row with its config (the bots module's user routes build on this). */
-  async createBot(userId: string, input: { name: string; keyRecordId: string; config: BotConfig }): Promise<string> {
-    const config = BotConfig.parse(input.config);
+  async createBot(userId: string, input: { name: string; keyRecordId: string; config: BotTradingConfig }): Promise<string> {
+    const config = BotTradingConfig.parse(input.config);
     const id = randomUUID();
     const at = iso(this.#now());
     await q.insertBot(this.#database.db, {
@@ -130,7 +106,7 @@ export class BotInstances {
     const key = await q.sealedKeyOf(db, bot.user_id, bot.key_record_id);
     if (!key) throw new ProblemError(409, 'bot_key_missing', 'Exchange key missing', 'The exchange key this bot trades with was deleted.');
     if (!key.active) throw new ProblemError(409, 'bot_key_inactive', 'Exchange key switched off', 'The exchange key this bot trades with is switched off.');
-    const config = BotConfig.parse(JSON.parse(bot.config));
+    const config = BotTradingConfig.parse(JSON.parse(bot.config));
     return BotInstanceSpec.parse({
       botId: bot.id,
       instanceId: caller.instanceId,

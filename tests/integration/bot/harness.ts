@@ -2,7 +2,7 @@
 // the instance contract, built through the API's own bot-instances service.
 import { randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, CompactEncrypt, importJWK, type JWK } from 'jose';
-import type { BotConfig } from '../../../src-api/modules/bot-instances/index.ts';
+import type { BotTradingConfig as BotConfig } from '../../../src-shared/bot-instance.ts';
 import { SEALED_KEY_ALG, SEALED_KEY_ENC, SEALED_KEY_TYP, maskApiKey } from '../../../src-shared/exchange-keys.ts';
 import type { ExchangeId } from '../../../src-shared/exchanges.ts';
 import { DEFAULT_BOT_LIMITS } from '../../../src-shared/templates.ts';

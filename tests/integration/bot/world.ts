@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import type { BotConfig } from '../../../src-api/modules/bot-instances/index.ts';
+import type { BotTradingConfig as BotConfig } from '../../../src-shared/bot-instance.ts';
 import type { KeySpecInput } from '../../../src-exchange-sim/keys.ts';
 import { startExchangeSim, type ExchangeSim } from '../../../src-exchange-sim/server.ts';
 import type { BotHandOff } from '../../../src-shared/bot-instance.ts';
