@@ -2,7 +2,7 @@
 // in front of the API's probe route, the API in its own process as `npm start` runs it), the measured
 // median minus the injected delay, against the floor measured in the same run with 0 ms injected (the
 // proxy's and HTTP's own cost); and the time to probe all three regions at once with the app's settings.
-import { DEFAULT_PROBE_OPTIONS, probeRegion, probeRegions } from '../src-main/services/region-probe.ts';
+import { DEFAULT_PROBE_OPTIONS, probeRegion, probeRegions } from '../src-main/services/regions/region-probe.ts';
 import { DelayProxy } from '../src-main/stack/delay-proxy.ts';
 import { median } from '../src-shared/latency.ts';
 import { startApiProcess } from './support/api-process.ts';

@@ -7,7 +7,8 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { BotState, BotSummary } from '../src-shared/bots.ts';
 import { DEFAULT_NOTIFICATION_SETTINGS } from '../src-shared/notifications.ts';
-import { systemClock, type Clock } from '../src-main/services/clock.ts';
+import { systemClock } from '../src-main/services/host-defaults.ts';
+import type { Clock } from '../src-main/services/ports.ts';
 import { NotificationPolicy, type PlannedNotification, type WatchedEvent } from '../src-main/services/tray/notification-policy.ts';
 import { trayModel, type TrayModel } from '../src-main/services/tray/tray-model.ts';
 import { TRAY_REBUILD_INTERVAL_MS, TrayState } from '../src-main/services/tray/tray-state.ts';

@@ -3,8 +3,8 @@ import { Region } from './regions.ts';
 import { ExchangeId } from './exchanges.ts';
 import { ProbeProgress, ProbeRun } from './latency.ts';
 import { Recommendation } from './recommend.ts';
-import { authEventContract, authInvokeContract } from './ipc-auth.ts';
-import { keysInvokeContract } from './ipc-keys.ts';
+import { identityEventContract, identityInvokeContract } from './ipc-identity.ts';
+import { exchangeKeysInvokeContract } from './ipc-exchange-keys.ts';
 import { templatesEventContract, templatesInvokeContract } from './ipc-templates.ts';
 import type { Result } from './result.ts';
 
@@ -43,15 +43,15 @@ export const invokeContract = {
   'regions.probe': { input: NoInput, output: ProbeRun },
   'regions.history': { input: RegionsHistoryInput, output: z.array(ProbeRun) },
   'regions.recommend': { input: RegionsRecommendInput, output: RegionsRecommendation },
-  ...authInvokeContract,
-  ...keysInvokeContract,
+  ...identityInvokeContract,
+  ...exchangeKeysInvokeContract,
   ...templatesInvokeContract,
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export const eventContract = {
   'api.onStatus': ApiStatus,
   'regions.onProbe': ProbeProgress,
-  ...authEventContract,
+  ...identityEventContract,
   ...templatesEventContract,
 } as const satisfies Record<string, z.ZodType>;
 

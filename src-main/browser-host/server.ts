@@ -17,7 +17,7 @@ import {
 } from '../../src-shared/bridge-protocol.ts';
 import { eventContract, type EventChannel } from '../../src-shared/ipc.ts';
 import { contentSecurityPolicy, PAGE_SECURITY_HEADERS } from '../../src-shared/csp.ts';
-import { sameSecret } from '../services/auth/pkce.ts';
+import { sameSecret } from '../services/identity/pkce.ts';
 import { dispatchInvoke } from '../services/dispatch.ts';
 import type { MainServices } from '../services/main-services.ts';
 

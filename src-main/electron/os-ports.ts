@@ -1,5 +1,5 @@
 import type { Notification, Shell } from 'electron';
-import type { Notifier, OpenExternal } from '../services/auth/ports.ts';
+import type { Notifier, OpenExternal } from '../services/ports.ts';
 import { isAllowedExternalUrl, type ExternalUrlPolicy } from '../services/open-external-policy.ts';
 
 /** The system browser, for our API's pages and a waiting loopback callback only (the same allowlist as the window guard). */

@@ -1,7 +1,8 @@
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SafeStorage } from 'electron';
-import { MemorySecretStore, type SecretStore } from '../services/auth/ports.ts';
+import { MemorySecretStore } from '../services/host-defaults.ts';
+import type { SecretStore } from '../services/ports.ts';
 
 export type SafeStorageApi = Pick<SafeStorage, 'isAsyncEncryptionAvailable' | 'encryptStringAsync' | 'decryptStringAsync' | 'getSelectedStorageBackend'>;
 

@@ -1,8 +1,9 @@
 import type { ApiStatus } from '../../src-shared/ipc.ts';
 import type { ApiClient } from './api-client.ts';
-import { systemClock, type Cancellable, type Clock } from './clock.ts';
+import { systemClock } from './host-defaults.ts';
+import type { Cancellable, Clock } from './ports.ts';
 import { ServiceError } from './errors.ts';
-import type { EventHub } from './event-hub.ts';
+import type { EventHub } from './events/event-hub.ts';
 
 /** Watches whether the API answers, so the app can say so instead of failing action by action. */
 export class ApiStatusMonitor {

@@ -2,22 +2,22 @@ import { join } from 'node:path';
 import { ApiClient } from './api-client.ts';
 import { ApiHttp } from './api-http.ts';
 import { ApiStatusMonitor } from './api-status.ts';
-import { AuthService, type AuthServiceOptions } from './auth/auth-service.ts';
-import { authHandlers, osName } from './auth/handlers.ts';
-import { IdentityApi } from './auth/identity-api.ts';
-import { cannotOpenExternal, MemorySecretStore, type Notifier, type OpenExternal, type SecretStore } from './auth/ports.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { IdentityService, type IdentityServiceOptions } from './identity/identity-service.ts';
+import { identityHandlers, osName } from './identity/handlers.ts';
+import { IdentityApi } from './identity/identity-api.ts';
+import { cannotOpenExternal, MemorySecretStore, systemClock } from './host-defaults.ts';
+import type { Clock, Notifier, OpenExternal, SecretStore } from './ports.ts';
 import type { Handlers } from './dispatch.ts';
 import { loadDeviceId } from './device-id.ts';
-import { EventHub } from './event-hub.ts';
+import { EventHub } from './events/event-hub.ts';
 import { establishBrokerTrust } from './exchange-keys/broker-identity.ts';
 import { ExchangeKeysApi } from './exchange-keys/exchange-keys-api.ts';
 import { ExchangeKeysService } from './exchange-keys/exchange-keys-service.ts';
 import { exchangeKeysHandlers } from './exchange-keys/handlers.ts';
 import type { ExchangeKeysSettings } from './exchange-keys/local-mode.ts';
-import { ProbeCache } from './probe-cache.ts';
-import { DEFAULT_PROBE_OPTIONS } from './region-probe.ts';
-import { RegionsService } from './regions-service.ts';
+import { ProbeCache } from './regions/probe-cache.ts';
+import { DEFAULT_PROBE_OPTIONS } from './regions/region-probe.ts';
+import { RegionsService } from './regions/regions-service.ts';
 import { BacktestCache } from './templates/backtest-cache.ts';
 import { BacktestRunner } from './templates/backtest-runner.ts';
 import { templatesHandlers } from './templates/handlers.ts';
@@ -42,7 +42,7 @@ export interface MainServicesOptions {
   /** Main's log, for what the services want a person to see later. */
   log?: (message: string) => void;
   /** Tests shorten the passkey wait and the event stream's backoff. */
-  auth?: Pick<AuthServiceOptions, 'passkeyTimeoutMs' | 'stream'>;
+  auth?: Pick<IdentityServiceOptions, 'passkeyTimeoutMs' | 'stream'>;
   /** Local mode: the key broker identity to pin and the exchange simulator's URLs (see exchange-keys/local-mode.ts). */
   exchangeKeys?: ExchangeKeysSettings;
 }
@@ -73,7 +73,7 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     now: () => clock.now(),
   });
 
-  const auth = new AuthService({
+  const auth = new IdentityService({
     api: new IdentityApi(http),
     events,
     store: options.secretStore ?? new MemorySecretStore(),
@@ -134,7 +134,7 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     'regions.probe': () => regions.probe(),
     'regions.history': (input) => regions.history(input?.limit),
     'regions.recommend': (input) => regions.recommend(input.exchange),
-    ...authHandlers(auth),
+    ...identityHandlers(auth),
     ...exchangeKeysHandlers(exchangeKeys),
     ...templatesHandlers(templates),
   };

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { AccountBox } from './components/AccountBox.tsx';
-import { AuthGate } from './components/AuthGate.tsx';
+import { IdentityGate } from './components/IdentityGate.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
 import { KeysPage } from './pages/KeysPage.tsx';
 import { RegionsPage } from './pages/RegionsPage.tsx';
@@ -38,7 +38,7 @@ export function App() {
 
   const current = PAGES.find((p) => p.id === page) ?? PAGES[0];
   return (
-    <AuthGate>
+    <IdentityGate>
       <div className="shell">
         <nav className="sidebar" aria-label="Main">
           <div className="brand">plutarc</div>
@@ -62,6 +62,6 @@ export function App() {
         <main className="content">{current.render()}</main>
         <StatusBar />
       </div>
-    </AuthGate>
+    </IdentityGate>
   );
 }

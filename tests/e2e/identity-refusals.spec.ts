@@ -57,9 +57,9 @@ test('the strength meter gives each reason a password is refused, and the button
 
 test('the server has the last word: a weak password sent past the form is refused with its reasons', async ({ app }) => {
   await expect(signInScreen(app)).toBeVisible();
-  const answer = await app.evaluate((email) => (window as unknown as { plutarc: PlutarcBridge }).plutarc.auth.register({ email, password: 'aaaaaaaaaaaaaaaaaa' }), uniqueEmail());
+  const answer = await app.evaluate((email) => (window as unknown as { plutarc: PlutarcBridge }).plutarc.identity.register({ email, password: 'aaaaaaaaaaaaaaaaaa' }), uniqueEmail());
   expect(answer).toEqual({ ok: false, code: 'weak_password', message: expect.stringContaining('Repeated characters like "aaa" are easy to guess.') });
-  const short = await app.evaluate((email) => (window as unknown as { plutarc: PlutarcBridge }).plutarc.auth.register({ email, password: 'plutarc' }), uniqueEmail());
+  const short = await app.evaluate((email) => (window as unknown as { plutarc: PlutarcBridge }).plutarc.identity.register({ email, password: 'plutarc' }), uniqueEmail());
   expect(short).toMatchObject({ ok: false, code: 'weak_password' });
   expect(!short.ok && short.message).toContain('Use at least 15 characters (7 so far).');
   expect(!short.ok && short.message).toContain('Leave "plutarc" out of your password.');

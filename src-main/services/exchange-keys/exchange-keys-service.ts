@@ -3,7 +3,7 @@
 // lives in this call's variables and nowhere else: not in a field, a log line, an error or an answer.
 import { maskApiKey, type ExchangeKeyView, type SealedCredentials } from '../../../src-shared/exchange-keys.ts';
 import { openKeyExchange } from '../../../src-shared/exchanges.ts';
-import type { AddExchangeKeyInput } from '../../../src-shared/ipc-keys.ts';
+import type { AddExchangeKeyInput } from '../../../src-shared/ipc-exchange-keys.ts';
 import type { DeletedExchangeKey } from '../../../src-shared/exchange-keys.ts';
 import { verifySealingKey } from '../../../src-shared/sealing-key.ts';
 import { ServiceError } from '../errors.ts';
@@ -12,7 +12,7 @@ import type { ExchangeKeysApi } from './exchange-keys-api.ts';
 import { verifyKeyPermissions, type KeyCheckOptions } from './key-check.ts';
 import { sealCredentials } from './seal.ts';
 
-/** The signed-in session, as the AuthService offers it to other services: the token never leaves it. */
+/** The signed-in session, as the IdentityService offers it to other services: the token never leaves it. */
 export interface SessionAccess {
   /** The signed-in user's id, or null when signed out. */
   userId(): Promise<string | null>;

@@ -1,8 +1,8 @@
-import type { keysInvokeContract } from '../../../src-shared/ipc-keys.ts';
+import type { exchangeKeysInvokeContract } from '../../../src-shared/ipc-exchange-keys.ts';
 import type { Handlers } from '../dispatch.ts';
 import type { ExchangeKeysService } from './exchange-keys-service.ts';
 
-export type ExchangeKeysHandlers = Pick<Handlers, keyof typeof keysInvokeContract>;
+export type ExchangeKeysHandlers = Pick<Handlers, keyof typeof exchangeKeysInvokeContract>;
 
 /** The exchange-key channels. `add` takes the secret in; no channel ever gives it, or the whole API key, back. */
 export function exchangeKeysHandlers(keys: ExchangeKeysService): ExchangeKeysHandlers {

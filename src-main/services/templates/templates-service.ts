@@ -11,9 +11,9 @@ import {
 import type { DuplicateTemplateRequest, TemplateSummary, TemplateVersionInfo, TemplateView } from '../../../src-shared/templates-api.ts';
 import { TIMEFRAMES } from '../../../src-shared/market-series.ts';
 import type { TemplateBody } from '../../../src-shared/templates.ts';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../ports.ts';
 import { ServiceError } from '../errors.ts';
-import type { EventHub } from '../event-hub.ts';
+import type { EventHub } from '../events/event-hub.ts';
 import type { SessionAccess } from '../exchange-keys/exchange-keys-service.ts';
 import type { BacktestCache } from './backtest-cache.ts';
 import type { BacktestRunner } from './backtest-runner.ts';

@@ -1,4 +1,4 @@
-import type { Cancellable, Clock } from '../clock.ts';
+import type { Cancellable, Clock } from '../ports.ts';
 
 /**
  * Runs `work` at most once per `intervalMs`, however often it is asked: the first request runs at once,

@@ -5,7 +5,7 @@
 import type { BotState, Money } from '../../../src-shared/bots.ts';
 import type { NotificationKind, NotificationSettings, WindowTarget } from '../../../src-shared/notifications.ts';
 import type { RegionId } from '../../../src-shared/regions.ts';
-import type { Cancellable, Clock } from '../clock.ts';
+import type { Cancellable, Clock } from '../ports.ts';
 import { formatMoney, shorten } from './tray-model.ts';
 
 /** Enough of a bot to name it and say where it runs. */

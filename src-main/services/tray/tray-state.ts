@@ -1,7 +1,7 @@
 // What the tray shows, kept current: bot summaries, unread alerts, the connection and the login setting
 // come in as they change; the tray is redrawn from the whole model at most once per 250 ms.
 import type { BotSummary } from '../../../src-shared/bots.ts';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../ports.ts';
 import { Coalescer } from './coalescer.ts';
 import { trayModel, type ApiConnection, type StartAtLogin, type TrayModel } from './tray-model.ts';
 

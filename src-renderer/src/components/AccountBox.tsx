@@ -1,11 +1,11 @@
 import { useState } from 'react';
-import { selectUser, useSessionStore } from '../stores/session.ts';
+import { selectUser, useIdentityStore } from '../stores/identity.ts';
 import { Alert } from './Alert.tsx';
 
 /** Who is signed in, and the way out. */
 export function AccountBox() {
-  const user = useSessionStore(selectUser);
-  const signOut = useSessionStore((s) => s.signOut);
+  const user = useIdentityStore(selectUser);
+  const signOut = useIdentityStore((s) => s.signOut);
   const [error, setError] = useState<string | null>(null);
   if (!user) return null;
   return (

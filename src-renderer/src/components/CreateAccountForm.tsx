@@ -1,13 +1,13 @@
 import { useState, type FormEvent } from 'react';
 import { Email } from '../../../src-shared/auth.ts';
-import { useSessionStore } from '../stores/session.ts';
+import { useIdentityStore } from '../stores/identity.ts';
 import { NewPasswordFields, useNewPassword } from './NewPasswordFields.tsx';
 import { Alert } from './Alert.tsx';
 import { FIELD_MAX_LENGTH } from '../field-limits.ts';
 
 /** A new account: email, a password the policy accepts (checked live here, decided by the server), typed twice. */
 export function CreateAccountForm() {
-  const register = useSessionStore((s) => s.register);
+  const register = useIdentityStore((s) => s.register);
   const [email, setEmail] = useState('');
   const newPassword = useNewPassword(email);
   const [busy, setBusy] = useState(false);

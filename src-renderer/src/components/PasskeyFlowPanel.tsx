@@ -1,5 +1,5 @@
 import type { HandoffPurpose } from '../../../src-shared/auth.ts';
-import { useSessionStore } from '../stores/session.ts';
+import { useIdentityStore } from '../stores/identity.ts';
 
 const WHAT = {
   signin: 'sign in',
@@ -12,8 +12,8 @@ const WHAT = {
  * OS offers Touch ID, Windows Hello, a phone or a security key) and comes back to the app by itself.
  */
 export function PasskeyFlowPanel({ purpose }: { purpose: HandoffPurpose }) {
-  const flow = useSessionStore((s) => (s.passkeyFlow?.purpose === purpose ? s.passkeyFlow : null));
-  const cancel = useSessionStore((s) => s.cancelPasskeyFlow);
+  const flow = useIdentityStore((s) => (s.passkeyFlow?.purpose === purpose ? s.passkeyFlow : null));
+  const cancel = useIdentityStore((s) => s.cancelPasskeyFlow);
   if (!flow) return null;
   return (
     <div className="passkey-flow" role="group" aria-label="Passkey in progress">

@@ -4,7 +4,7 @@ import { formatWhen } from '../format.ts';
 import { useNoticesStore } from '../stores/notices.ts';
 import { errorOf } from '../stores/reverification.ts';
 import { useSecurityStore } from '../stores/security.ts';
-import { useSessionStore } from '../stores/session.ts';
+import { useIdentityStore } from '../stores/identity.ts';
 import { ConfirmDialog } from './Dialog.tsx';
 import { PasskeyFlowPanel } from './PasskeyFlowPanel.tsx';
 import { Alert } from './Alert.tsx';
@@ -19,7 +19,7 @@ export function PasskeysSection() {
   const addPasskey = useSecurityStore((s) => s.addPasskey);
   const removePasskey = useSecurityStore((s) => s.removePasskey);
   const renamePasskey = useSecurityStore((s) => s.renamePasskey);
-  const adding = useSessionStore((s) => s.passkeyFlow?.purpose === 'add-passkey');
+  const adding = useIdentityStore((s) => s.passkeyFlow?.purpose === 'add-passkey');
   const notify = useNoticesStore((s) => s.notify);
   const [editing, setEditing] = useState<string | null>(null);
   const [removing, setRemoving] = useState<PasskeyView | null>(null);

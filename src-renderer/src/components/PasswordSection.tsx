@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useNoticesStore } from '../stores/notices.ts';
 import { errorOf } from '../stores/reverification.ts';
 import { useHasPasskey, useSecurityStore } from '../stores/security.ts';
-import { selectUser, useSessionStore } from '../stores/session.ts';
+import { selectUser, useIdentityStore } from '../stores/identity.ts';
 import { ConfirmDialog } from './Dialog.tsx';
 import { NewPasswordFields, useNewPassword } from './NewPasswordFields.tsx';
 import { Alert } from './Alert.tsx';
@@ -10,7 +10,7 @@ import { FIELD_MAX_LENGTH } from '../field-limits.ts';
 
 /** Change the password, or remove it once a passkey can take its place. */
 export function PasswordSection() {
-  const user = useSessionStore(selectUser);
+  const user = useIdentityStore(selectUser);
   const hasPasskey = useHasPasskey();
   const removePassword = useSecurityStore((s) => s.removePassword);
   const notify = useNoticesStore((s) => s.notify);

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { REVERIFICATION_WINDOW_SECONDS } from '../../../src-shared/auth.ts';
 import { useReverificationStore } from '../stores/reverification.ts';
 import { useHasPasskey } from '../stores/security.ts';
-import { selectUser, useSessionStore } from '../stores/session.ts';
+import { selectUser, useIdentityStore } from '../stores/identity.ts';
 import { Dialog } from './Dialog.tsx';
 import { PasskeyFlowPanel } from './PasskeyFlowPanel.tsx';
 import { Alert } from './Alert.tsx';
@@ -15,13 +15,13 @@ export function ReverifyDialog() {
 }
 
 function ReverifyForm() {
-  const user = useSessionStore(selectUser);
+  const user = useIdentityStore(selectUser);
   const hasPasskey = useHasPasskey();
   const settle = useReverificationStore((s) => s.settle);
-  const reverifyPassword = useSessionStore((s) => s.reverifyPassword);
-  const runPasskeyFlow = useSessionStore((s) => s.runPasskeyFlow);
-  const cancelPasskeyFlow = useSessionStore((s) => s.cancelPasskeyFlow);
-  const waitingOnPasskey = useSessionStore((s) => s.passkeyFlow?.purpose === 'reverify');
+  const reverifyPassword = useIdentityStore((s) => s.reverifyPassword);
+  const runPasskeyFlow = useIdentityStore((s) => s.runPasskeyFlow);
+  const cancelPasskeyFlow = useIdentityStore((s) => s.cancelPasskeyFlow);
+  const waitingOnPasskey = useIdentityStore((s) => s.passkeyFlow?.purpose === 'reverify');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);

@@ -1,15 +1,15 @@
 import { useState, type FormEvent } from 'react';
 import { Email } from '../../../src-shared/auth.ts';
-import { useSessionStore } from '../stores/session.ts';
+import { useIdentityStore } from '../stores/identity.ts';
 import { PasskeyFlowPanel } from './PasskeyFlowPanel.tsx';
 import { Alert } from './Alert.tsx';
 import { FIELD_MAX_LENGTH } from '../field-limits.ts';
 
 /** Email and password in the app; a passkey through the browser hand-off. */
 export function SignInForm() {
-  const signIn = useSessionStore((s) => s.signIn);
-  const runPasskeyFlow = useSessionStore((s) => s.runPasskeyFlow);
-  const waitingOnPasskey = useSessionStore((s) => s.passkeyFlow?.purpose === 'signin');
+  const signIn = useIdentityStore((s) => s.signIn);
+  const runPasskeyFlow = useIdentityStore((s) => s.runPasskeyFlow);
+  const waitingOnPasskey = useIdentityStore((s) => s.passkeyFlow?.purpose === 'signin');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);

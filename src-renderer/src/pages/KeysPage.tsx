@@ -7,7 +7,7 @@ import { InlineRename } from '../components/InlineRename.tsx';
 import { AddKeyDialog, CONTRACT_NAMES } from '../components/keys/AddKeyDialog.tsx';
 import { RowActions } from '../components/RowActions.tsx';
 import { formatWhen } from '../format.ts';
-import { useKeysStore } from '../stores/keys.ts';
+import { useExchangeKeysStore } from '../stores/exchange-keys.ts';
 import { useNoticesStore } from '../stores/notices.ts';
 import { errorOf } from '../stores/reverification.ts';
 import '../keys.css';
@@ -30,12 +30,12 @@ function Verification({ verification }: { verification: ExchangeKeyView['verific
 
 /** The user's exchange keys: only labels and masked hints, never a secret. */
 export function KeysPage() {
-  const keys = useKeysStore((s) => s.keys);
-  const load = useKeysStore((s) => s.load);
-  const loadKeys = useKeysStore((s) => s.loadKeys);
-  const setActive = useKeysStore((s) => s.setActive);
-  const remove = useKeysStore((s) => s.remove);
-  const rename = useKeysStore((s) => s.rename);
+  const keys = useExchangeKeysStore((s) => s.keys);
+  const load = useExchangeKeysStore((s) => s.load);
+  const loadKeys = useExchangeKeysStore((s) => s.loadKeys);
+  const setActive = useExchangeKeysStore((s) => s.setActive);
+  const remove = useExchangeKeysStore((s) => s.remove);
+  const rename = useExchangeKeysStore((s) => s.rename);
   const notify = useNoticesStore((s) => s.notify);
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<string | null>(null);

@@ -2,12 +2,12 @@ import { PasskeysSection } from '../components/PasskeysSection.tsx';
 import { PasswordSection } from '../components/PasswordSection.tsx';
 import { SessionsSection } from '../components/SessionsSection.tsx';
 import { formatWhen } from '../format.ts';
-import { selectUser, useSessionStore } from '../stores/session.ts';
+import { selectUser, useIdentityStore } from '../stores/identity.ts';
 
 /** The account's way in: where it is signed in, its passkeys and its password. */
 export function SecurityPage() {
-  const user = useSessionStore(selectUser);
-  const tokenStorage = useSessionStore((s) => (s.auth?.state === 'signedIn' ? s.auth.tokenStorage : null));
+  const user = useIdentityStore(selectUser);
+  const tokenStorage = useIdentityStore((s) => (s.identity?.state === 'signedIn' ? s.identity.tokenStorage : null));
   if (!user) return null;
   return (
     <section aria-labelledby="security-title" className="security">

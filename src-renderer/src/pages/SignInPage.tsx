@@ -1,7 +1,7 @@
 import { useId, useState } from 'react';
 import { CreateAccountForm } from '../components/CreateAccountForm.tsx';
 import { SignInForm } from '../components/SignInForm.tsx';
-import { useSessionStore } from '../stores/session.ts';
+import { useIdentityStore } from '../stores/identity.ts';
 
 const MODES = [
   { id: 'signin', label: 'Sign in' },
@@ -11,7 +11,7 @@ type Mode = (typeof MODES)[number]['id'];
 
 /** What a signed-out user sees instead of the app. */
 export function SignInPage() {
-  const notice = useSessionStore((s) => s.signedOutNotice);
+  const notice = useIdentityStore((s) => s.signedOutNotice);
   const [mode, setMode] = useState<Mode>('signin');
   const ids = useId();
   return (

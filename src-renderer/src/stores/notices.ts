@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { Notice } from '../../../src-shared/ipc-auth.ts';
+import type { Notice } from '../../../src-shared/ipc-identity.ts';
 import { bridge } from '../bridge.ts';
 
 interface NoticesState {

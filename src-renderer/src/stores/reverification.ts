@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 import { fail, type Result } from '../../../src-shared/result.ts';
-import { useSessionStore } from './session.ts';
+import { useIdentityStore } from './identity.ts';
 
 /** What a sensitive action answers when the user closed "Confirm it's you" instead: nothing to report. */
 export const REVERIFICATION_CANCELLED = 'reverification_cancelled';
@@ -48,8 +48,8 @@ export const isCancelled = (result: Result<unknown>): boolean => !result.ok && r
 export const errorOf = (result: Result<unknown>): string | null => (result.ok || isCancelled(result) ? null : result.message);
 
 // Signed out (here or from elsewhere) while the dialog is open: the actions behind it cannot go on.
-useSessionStore.subscribe((state, previous) => {
-  if (previous.auth?.state === 'signedIn' && state.auth?.state !== 'signedIn' && useReverificationStore.getState().asking) {
+useIdentityStore.subscribe((state, previous) => {
+  if (previous.identity?.state === 'signedIn' && state.identity?.state !== 'signedIn' && useReverificationStore.getState().asking) {
     useReverificationStore.getState().settle(false);
   }
 });

@@ -1,11 +1,11 @@
 import { create } from 'zustand';
 import type { PasskeyView, SessionView } from '../../../src-shared/auth.ts';
-import type { AuthState, PasskeyFlow } from '../../../src-shared/ipc-auth.ts';
+import type { IdentityState, PasskeyFlow } from '../../../src-shared/ipc-identity.ts';
 import type { Result } from '../../../src-shared/result.ts';
 import { callMain } from '../bridge.ts';
 import { guardedLoad, type Load } from './load.ts';
 import { sensitive } from './reverification.ts';
-import { resetOnUserChange, useSessionStore } from './session.ts';
+import { resetOnUserChange, useIdentityStore } from './identity.ts';
 
 interface SecurityState {
   sessions: SessionView[];
@@ -21,7 +21,7 @@ interface SecurityState {
   renamePasskey(id: string, name: string): Promise<Result<PasskeyView>>;
   removePasskey(id: string): Promise<Result<PasskeyView[]>>;
   changePassword(input: { currentPassword: string; newPassword: string; signOutOtherSessions: boolean }): Promise<Result<{ signedOutSessions: number }>>;
-  removePassword(): Promise<Result<AuthState>>;
+  removePassword(): Promise<Result<IdentityState>>;
 }
 
 const empty = (): Pick<SecurityState, 'sessions' | 'sessionsLoad' | 'passkeys' | 'passkeysLoad'> => ({
@@ -56,7 +56,7 @@ export const useSecurityStore = create<SecurityState>((set, get) => ({
     return result;
   },
   async addPasskey() {
-    const result = await sensitive(() => useSessionStore.getState().runPasskeyFlow('add-passkey'));
+    const result = await sensitive(() => useIdentityStore.getState().runPasskeyFlow('add-passkey'));
     if (result.ok && result.value.state === 'completed') await get().loadPasskeys();
     return result;
   },
@@ -71,17 +71,17 @@ export const useSecurityStore = create<SecurityState>((set, get) => ({
     return result;
   },
   async changePassword(input) {
-    const result = await sensitive(() => callMain((p) => p.auth.changePassword(input)));
+    const result = await sensitive(() => callMain((p) => p.identity.changePassword(input)));
     if (result.ok && result.value.signedOutSessions > 0) await get().loadSessions();
     return result;
   },
-  removePassword: () => sensitive(() => useSessionStore.getState().removePassword()),
+  removePassword: () => sensitive(() => useIdentityStore.getState().removePassword()),
 }));
 
 /** Whether the user can confirm it's them with a passkey: the list once loaded, else the account's count. */
 export function useHasPasskey(): boolean {
   const loaded = useSecurityStore((s) => (s.passkeysLoad.state === 'ready' ? s.passkeys.length : null));
-  const counted = useSessionStore((s) => (s.auth?.state === 'signedIn' ? s.auth.user.passkeyCount : 0));
+  const counted = useIdentityStore((s) => (s.identity?.state === 'signedIn' ? s.identity.user.passkeyCount : 0));
   return (loaded ?? counted) > 0;
 }
 

@@ -13,7 +13,7 @@ import type { TemplateSummary, TemplateView } from '../../../src-shared/template
 import type { TemplateBody } from '../../../src-shared/templates.ts';
 import { bridge, callMain } from '../bridge.ts';
 import { guardedLoad, type Load } from './load.ts';
-import { resetOnUserChange } from './session.ts';
+import { resetOnUserChange } from './identity.ts';
 
 export type TemplatesTab = 'library' | 'editor' | 'backtests';
 

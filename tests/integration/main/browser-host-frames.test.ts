@@ -70,7 +70,7 @@ describe('the browser host process and an oversized bridge frame', () => {
     const bystander = await open();
     const closed = new Promise<number>((resolve) => flooder.once('close', (code) => resolve(code)));
     // A 1.15-million-character password pasted into the sign-in form, as the page would send it.
-    flooder.send(JSON.stringify({ t: 'invoke', id: 1, channel: 'auth.signIn', input: { email: 'a@example.test', password: 'x'.repeat(1_150_000) } }));
+    flooder.send(JSON.stringify({ t: 'invoke', id: 1, channel: 'identity.signIn', input: { email: 'a@example.test', password: 'x'.repeat(1_150_000) } }));
     expect(await closed).toBe(1009);
 
     const reply = await unlessHostDies(

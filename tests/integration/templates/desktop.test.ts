@@ -45,7 +45,7 @@ describe('templates and backtests in the app', () => {
   it('duplicate, edit, preview, backtest an older version with progress, and keep the result', async () => {
     const app = desktop();
     const email = uniqueEmail('backtests');
-    await app.invoke('auth.register', { email, password: GOOD_PASSWORD });
+    await app.invoke('identity.register', { email, password: GOOD_PASSWORD });
 
     const copy = await app.invoke('templates.duplicate', { id: 'system-mean-reversion', name: 'My reversion' });
     const edited = {
@@ -81,13 +81,13 @@ describe('templates and backtests in the app', () => {
     // The cache keeps it across a restart of the app.
     app.services.stop();
     const again = desktop();
-    await again.invoke('auth.signIn', { email, password: GOOD_PASSWORD });
+    await again.invoke('identity.signIn', { email, password: GOOD_PASSWORD });
     expect((await again.invoke('backtests.list')).map((b) => b.id)).toEqual([latest.id, original.id, runId]);
     expect(await again.invoke('backtests.get', { id: runId })).toEqual(record);
 
     // Someone else signing in on this computer sees none of it.
-    await again.invoke('auth.signOut');
-    await again.invoke('auth.register', { email: uniqueEmail('other'), password: GOOD_PASSWORD });
+    await again.invoke('identity.signOut');
+    await again.invoke('identity.register', { email: uniqueEmail('other'), password: GOOD_PASSWORD });
     expect(await again.invoke('backtests.list')).toEqual([]);
     const theirs = await again.attempt('backtests.get', { id: runId });
     expect(theirs).toMatchObject({ ok: false, code: 'backtest_not_found' });
@@ -95,7 +95,7 @@ describe('templates and backtests in the app', () => {
 
   it('a cancelled backtest answers with what it had, marked cancelled', async () => {
     const app = desktop();
-    await app.invoke('auth.register', { email: uniqueEmail('cancel'), password: GOOD_PASSWORD });
+    await app.invoke('identity.register', { email: uniqueEmail('cancel'), password: GOOD_PASSWORD });
     const runId = randomUUID();
     const stop = app.services.events.on('backtests.onProgress', () => {
       stop();
@@ -110,7 +110,7 @@ describe('templates and backtests in the app', () => {
 
   it('refuses a backtest request that makes no sense before anything runs', async () => {
     const app = desktop();
-    await app.invoke('auth.register', { email: uniqueEmail('refuse'), password: GOOD_PASSWORD });
+    await app.invoke('identity.register', { email: uniqueEmail('refuse'), password: GOOD_PASSWORD });
     const base = { runId: randomUUID(), templateId: 'system-trend-following', version: 1, symbol: 'BTC', timeframe: '1h', initialEquity: 10_000 } as const;
     expect(await app.attempt('backtests.run', { ...base, from: JAN + DAY, to: JAN })).toMatchObject({ ok: false, code: 'invalid_input' });
     expect(await app.attempt('backtests.run', { ...base, timeframe: '1m', from: JAN, to: JAN + 800 * DAY })).toMatchObject({ ok: false, code: 'invalid_input' });

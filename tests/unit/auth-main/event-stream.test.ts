@@ -14,30 +14,30 @@ describe('the account event stream on the desktop (real API)', () => {
   it('signs this device out within moments when another device revokes its session', async () => {
     const email = uniqueEmail();
     const a = newDevice();
-    const aState = await a.auth.register(email, GOOD_PASSWORD);
+    const aState = await a.identity.register(email, GOOD_PASSWORD);
     if (aState.state !== 'signedIn') throw new Error('not signed in');
     const b = newDevice();
-    await b.auth.signIn(email, GOOD_PASSWORD);
-    await b.auth.reverifyWithPassword(GOOD_PASSWORD);
+    await b.identity.signIn(email, GOOD_PASSWORD);
+    await b.identity.reverifyWithPassword(GOOD_PASSWORD);
     // Let A's stream connect before B acts (it opens right after sign-in).
     await new Promise((resolve) => setTimeout(resolve, 200));
 
     const started = Date.now();
-    await b.auth.revokeSession(aState.session.id);
+    await b.identity.revokeSession(aState.session.id);
     await waitFor(() => a.states.at(-1)?.state === 'signedOut', 2000, 'device A to hear it was signed out');
     expect(Date.now() - started).toBeLessThan(2000);
     expect(a.states.at(-1)).toEqual({ state: 'signedOut', reason: 'revoked' });
     expect(await a.store.get('session-token')).toBeNull();
-    expect(await b.auth.state()).toMatchObject({ state: 'signedIn' });
+    expect(await b.identity.state()).toMatchObject({ state: 'signedIn' });
   });
 
   it('tells this device about a new sign-in elsewhere, not about its own', async () => {
     const email = uniqueEmail();
     const a = newDevice();
-    await a.auth.register(email, GOOD_PASSWORD);
+    await a.identity.register(email, GOOD_PASSWORD);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const b = newDevice();
-    const bState = await b.auth.signIn(email, GOOD_PASSWORD);
+    const bState = await b.identity.signIn(email, GOOD_PASSWORD);
     if (bState.state !== 'signedIn') throw new Error('not signed in');
     const notice = await waitFor(() => a.notices[0], 2000, 'a notice on device A');
     expect(notice).toMatchObject({ id: `session.created:${bState.session.id}`, level: 'warning', title: 'New sign-in' });
@@ -50,10 +50,10 @@ describe('the account event stream on the desktop (real API)', () => {
   it('stops listening on sign-out', async () => {
     const email = uniqueEmail();
     const a = newDevice();
-    await a.auth.register(email, GOOD_PASSWORD);
+    await a.identity.register(email, GOOD_PASSWORD);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    await a.auth.signOut();
-    await newDevice().auth.signIn(email, GOOD_PASSWORD);
+    await a.identity.signOut();
+    await newDevice().identity.signIn(email, GOOD_PASSWORD);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(a.notices).toEqual([]);
   });
@@ -64,14 +64,14 @@ describe('the account event stream on the desktop (real API)', () => {
     try {
       const email = uniqueEmail();
       const a = newDevice(relay.url);
-      await a.auth.register(email, GOOD_PASSWORD);
+      await a.identity.register(email, GOOD_PASSWORD);
       await new Promise((resolve) => setTimeout(resolve, 200));
-      await newDevice().auth.signIn(email, GOOD_PASSWORD);
+      await newDevice().identity.signIn(email, GOOD_PASSWORD);
       await waitFor(() => a.notices.length === 1, 2000, 'the first notice');
 
       relay.drop();
       const c = newDevice();
-      const cState = await c.auth.signIn(email, GOOD_PASSWORD);
+      const cState = await c.identity.signIn(email, GOOD_PASSWORD);
       if (cState.state !== 'signedIn') throw new Error('not signed in');
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(a.notices).toHaveLength(1);
@@ -80,7 +80,7 @@ describe('the account event stream on the desktop (real API)', () => {
       const missed = await waitFor(() => a.notices[1], 5000, 'the notice published while the connection was down');
       expect(missed.id).toBe(`session.created:${cState.session.id}`);
       expect(a.logs.some((line) => line.includes('event stream dropped'))).toBe(true);
-      expect(await a.auth.state()).toMatchObject({ state: 'signedIn' });
+      expect(await a.identity.state()).toMatchObject({ state: 'signedIn' });
     } finally {
       await relay.close();
     }
@@ -92,16 +92,16 @@ describe('the account event stream on the desktop (real API)', () => {
     try {
       const email = uniqueEmail();
       const a = newDevice(relay.url);
-      await a.auth.register(email, GOOD_PASSWORD);
-      await a.auth.reverifyWithPassword(GOOD_PASSWORD);
+      await a.identity.register(email, GOOD_PASSWORD);
+      await a.identity.reverifyWithPassword(GOOD_PASSWORD);
       await new Promise((resolve) => setTimeout(resolve, 200));
       relay.drop();
       await new Promise((resolve) => setTimeout(resolve, 100));
       relay.restore();
       await new Promise((resolve) => setTimeout(resolve, 1500));
-      await newDevice().auth.signIn(email, GOOD_PASSWORD);
+      await newDevice().identity.signIn(email, GOOD_PASSWORD);
       await waitFor(() => a.notices.length === 1, 3000, 'a notice after the token rotated');
-      expect(await a.auth.state()).toMatchObject({ state: 'signedIn' });
+      expect(await a.identity.state()).toMatchObject({ state: 'signedIn' });
     } finally {
       await relay.close();
     }
@@ -120,7 +120,7 @@ describe('a desktop session that runs out while the app is open (real API, 2 s s
     // Reconnecting would take 10 s here: a sign-out within moments can only come from the event.
     const a = makeDevice(api.url, { stream: { initialBackoffMs: 10_000, maxBackoffMs: 10_000 } });
     const started = Date.now();
-    await a.auth.register(uniqueEmail(), GOOD_PASSWORD);
+    await a.identity.register(uniqueEmail(), GOOD_PASSWORD);
     await waitFor(() => a.states.at(-1)?.state === 'signedOut', 5000, 'the device to be signed out');
     expect(Date.now() - started).toBeLessThan(4500);
     expect(a.states.at(-1)).toEqual({ state: 'signedOut', reason: 'expired' });

@@ -1,13 +1,14 @@
-// Devices for the desktop identity tests: AuthServices against a real API, with recording ports, and a
+// Devices for the desktop identity tests: IdentityServices against a real API, with recording ports, and a
 // scripted "system browser" that runs the hosted page's calls with a software authenticator.
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach } from 'vitest';
-import type { AuthState, Notice, PasskeyFlow } from '../../../src-shared/ipc-auth.ts';
-import { AuthService, type AuthServiceOptions } from '../../../src-main/services/auth/auth-service.ts';
-import { IdentityApi } from '../../../src-main/services/auth/identity-api.ts';
-import { MemorySecretStore, type OpenExternal, type SecretStore } from '../../../src-main/services/auth/ports.ts';
+import type { IdentityState, Notice, PasskeyFlow } from '../../../src-shared/ipc-identity.ts';
+import { IdentityService, type IdentityServiceOptions } from '../../../src-main/services/identity/identity-service.ts';
+import { IdentityApi } from '../../../src-main/services/identity/identity-api.ts';
+import { MemorySecretStore } from '../../../src-main/services/host-defaults.ts';
+import type { OpenExternal, SecretStore } from '../../../src-main/services/ports.ts';
 import { ServiceError } from '../../../src-main/services/errors.ts';
-import { EventHub } from '../../../src-main/services/event-hub.ts';
+import { EventHub } from '../../../src-main/services/events/event-hub.ts';
 import { runCeremony } from '../../support/handoff.ts';
 import type { SoftAuthenticator } from '../../support/soft-authenticator.ts';
 
@@ -24,10 +25,10 @@ export class RecordingStore extends MemorySecretStore {
 }
 
 export interface Device {
-  auth: AuthService;
+  identity: IdentityService;
   events: EventHub;
   store: SecretStore;
-  states: AuthState[];
+  states: IdentityState[];
   flows: PasskeyFlow[];
   notices: Notice[];
   logs: string[];
@@ -35,17 +36,17 @@ export interface Device {
 
 export function device(
   apiUrl: string,
-  options: { store?: SecretStore; openExternal?: OpenExternal } & Partial<Pick<AuthServiceOptions, 'passkeyTimeoutMs' | 'stream' | 'clock'>> = {},
+  options: { store?: SecretStore; openExternal?: OpenExternal } & Partial<Pick<IdentityServiceOptions, 'passkeyTimeoutMs' | 'stream' | 'clock'>> = {},
 ): Device {
   const events = new EventHub();
-  const states: AuthState[] = [];
+  const states: IdentityState[] = [];
   const flows: PasskeyFlow[] = [];
   const notices: Notice[] = [];
   const logs: string[] = [];
-  events.on('auth.onState', (state) => states.push(state));
-  events.on('auth.onPasskeyFlow', (flow) => flows.push(flow));
+  events.on('identity.onState', (state) => states.push(state));
+  events.on('identity.onPasskeyFlow', (flow) => flows.push(flow));
   const store = options.store ?? new MemorySecretStore();
-  const auth = new AuthService({
+  const identity = new IdentityService({
     api: new IdentityApi({ baseUrl: apiUrl, userAgent: 'plutarc-desktop/0.0.0-test (linux; test)', timeoutMs: 5000 }),
     events,
     store,
@@ -57,7 +58,7 @@ export function device(
     ...(options.clock ? { clock: options.clock } : {}),
     stream: { initialBackoffMs: 100, maxBackoffMs: 1000, ...options.stream },
   });
-  return { auth, events, store, states, flows, notices, logs };
+  return { identity, events, store, states, flows, notices, logs };
 }
 
 /** What the user's browser does with the authorize page: the hosted page's ceremony, then the redirect to the app. */
@@ -144,7 +145,7 @@ export class Relay {
 export function devicePool(): (apiUrl: string, options?: Parameters<typeof device>[1]) => Device {
   const devices: Device[] = [];
   afterEach(() => {
-    for (const d of devices.splice(0)) d.auth.stop();
+    for (const d of devices.splice(0)) d.identity.stop();
   });
   return (apiUrl, options) => {
     const d = device(apiUrl, options);

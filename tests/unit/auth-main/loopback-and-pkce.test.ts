@@ -3,9 +3,9 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HandoffRequest, TokenRequest } from '../../../src-shared/auth.ts';
-import { LoopbackListener } from '../../../src-main/services/auth/loopback.ts';
-import { createPkce, createState, sameSecret } from '../../../src-main/services/auth/pkce.ts';
-import { SseParser } from '../../../src-main/services/auth/sse.ts';
+import { LoopbackListener } from '../../../src-main/services/identity/loopback.ts';
+import { createPkce, createState, sameSecret } from '../../../src-main/services/identity/pkce.ts';
+import { SseParser } from '../../../src-main/services/events/sse.ts';
 
 const STATE = 'state-0123456789abcdefghijklmnopqrstuvwxyzABCD';
 const CODE = 'code-0123456789abcdefghijklmnopqrstuvwxyz_-ABC';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventChannels, type InvokeChannel } from '../../../src-shared/ipc.ts';
-import type { PasskeyFlow } from '../../../src-shared/ipc-auth.ts';
+import type { PasskeyFlow } from '../../../src-shared/ipc-identity.ts';
 import { dispatchInvoke } from '../../../src-main/services/dispatch.ts';
 import { createMainServices, type MainServices } from '../../../src-main/services/main-services.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
@@ -46,39 +46,39 @@ describe('the session token stays in main', () => {
   };
   const flowDone = async (started: { ok: boolean; value?: unknown }) => {
     const flow = started.value as PasskeyFlow;
-    await waitFor(() => events.find((e) => e.channel === 'auth.onPasskeyFlow' && (e.payload as PasskeyFlow).flowId === flow.flowId), 5000, 'the flow');
-    return events.findLast((e) => e.channel === 'auth.onPasskeyFlow')?.payload as PasskeyFlow;
+    await waitFor(() => events.find((e) => e.channel === 'identity.onPasskeyFlow' && (e.payload as PasskeyFlow).flowId === flow.flowId), 5000, 'the flow');
+    return events.findLast((e) => e.channel === 'identity.onPasskeyFlow')?.payload as PasskeyFlow;
   };
 
   it('is in no handler result, event or log line over a full sign-in, passkey and sign-out flow', async () => {
     const email = uniqueEmail();
-    expect(await invoke('auth.state')).toEqual({ ok: true, value: { state: 'signedOut', reason: null } });
-    expect(await invoke('auth.register', { email, password: GOOD_PASSWORD })).toMatchObject({ ok: true, value: { state: 'signedIn' } });
+    expect(await invoke('identity.state')).toEqual({ ok: true, value: { state: 'signedOut', reason: null } });
+    expect(await invoke('identity.register', { email, password: GOOD_PASSWORD })).toMatchObject({ ok: true, value: { state: 'signedIn' } });
     expect(await invoke('sessions.list')).toMatchObject({ ok: true });
     expect(await invoke('sessions.revokeOthers')).toMatchObject({ ok: false, code: 'reverification_required' });
 
     const other = device(api.url);
-    await other.auth.signIn(email, GOOD_PASSWORD);
+    await other.identity.signIn(email, GOOD_PASSWORD);
     await waitFor(() => events.find((e) => e.channel === 'app.onNotice'), 3000, 'the notice reaching the renderer');
 
-    expect(await invoke('auth.reverifyPassword', { password: GOOD_PASSWORD })).toMatchObject({ ok: true });
-    expect(await flowDone(await invoke('auth.startPasskey', { purpose: 'add-passkey' }))).toMatchObject({ state: 'completed' });
+    expect(await invoke('identity.reverifyPassword', { password: GOOD_PASSWORD })).toMatchObject({ ok: true });
+    expect(await flowDone(await invoke('identity.startPasskey', { purpose: 'add-passkey' }))).toMatchObject({ state: 'completed' });
     const passkeys = await invoke('passkeys.list');
     const id = (passkeys.ok ? (passkeys.value as { id: string }[]) : [])[0]?.id ?? '';
     expect(await invoke('passkeys.rename', { id, name: 'Desk' })).toMatchObject({ ok: true });
-    expect(await flowDone(await invoke('auth.startPasskey', { purpose: 'reverify' }))).toMatchObject({ state: 'completed' });
+    expect(await flowDone(await invoke('identity.startPasskey', { purpose: 'reverify' }))).toMatchObject({ state: 'completed' });
     expect(await invoke('sessions.revokeOthers')).toMatchObject({ ok: true });
     await waitFor(() => other.states.at(-1)?.state === 'signedOut', 3000, 'the other device to be signed out');
     const next = 'lantern orchard copper whistle';
-    expect(await invoke('auth.changePassword', { currentPassword: GOOD_PASSWORD, newPassword: next, signOutOtherSessions: true })).toMatchObject({ ok: true });
-    expect(await invoke('auth.removePassword')).toMatchObject({ ok: true, value: { user: { hasPassword: false } } });
-    expect(await invoke('auth.signOut')).toEqual({ ok: true, value: { state: 'signedOut', reason: null } });
-    expect(await flowDone(await invoke('auth.startPasskey', { purpose: 'signin' }))).toMatchObject({ state: 'completed' });
+    expect(await invoke('identity.changePassword', { currentPassword: GOOD_PASSWORD, newPassword: next, signOutOtherSessions: true })).toMatchObject({ ok: true });
+    expect(await invoke('identity.removePassword')).toMatchObject({ ok: true, value: { user: { hasPassword: false } } });
+    expect(await invoke('identity.signOut')).toEqual({ ok: true, value: { state: 'signedOut', reason: null } });
+    expect(await flowDone(await invoke('identity.startPasskey', { purpose: 'signin' }))).toMatchObject({ state: 'completed' });
     expect(await invoke('passkeys.remove', { id })).toMatchObject({ ok: false, code: 'reverification_required' });
-    expect(await invoke('auth.signIn', { email, password: next })).toMatchObject({ ok: false, code: 'already_signed_in' });
-    expect(await invoke('auth.cancelPasskey')).toEqual({ ok: true, value: null });
-    expect(await invoke('auth.signOut')).toMatchObject({ ok: true });
-    other.auth.stop();
+    expect(await invoke('identity.signIn', { email, password: next })).toMatchObject({ ok: false, code: 'already_signed_in' });
+    expect(await invoke('identity.cancelPasskey')).toEqual({ ok: true, value: null });
+    expect(await invoke('identity.signOut')).toMatchObject({ ok: true });
+    other.identity.stop();
 
     // Every token this device held (each sign-in and each rotation), and the other device's.
     const tokens = [...store.written, ...(await other.store.get('session-token').then((t) => (t ? [t] : [])))];

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PasskeyFlow } from '../../../src-shared/ipc-auth.ts';
+import type { PasskeyFlow } from '../../../src-shared/ipc-identity.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
 import { call } from '../../support/http.ts';
 import { SoftAuthenticator } from '../../support/soft-authenticator.ts';
@@ -35,22 +35,22 @@ describe('passkeys through the system browser (RFC 8252 hand-off, real API, soft
     const opened: string[] = [];
     const email = uniqueEmail();
     const a = newDevice({ openExternal: systemBrowser(api.url, authenticator, opened) });
-    await a.auth.register(email, GOOD_PASSWORD);
+    await a.identity.register(email, GOOD_PASSWORD);
 
     // Adding a passkey is sensitive: the API wants a fresh reverification first, and no listener is left behind.
-    expect((await failureOf(a.auth.startPasskey('add-passkey'))).code).toBe('reverification_required');
-    expect(a.auth.passkeyLoopbackOrigin()).toBeUndefined();
-    await a.auth.reverifyWithPassword(GOOD_PASSWORD);
+    expect((await failureOf(a.identity.startPasskey('add-passkey'))).code).toBe('reverification_required');
+    expect(a.identity.passkeyLoopbackOrigin()).toBeUndefined();
+    await a.identity.reverifyWithPassword(GOOD_PASSWORD);
 
-    const adding = await a.auth.startPasskey('add-passkey');
+    const adding = await a.identity.startPasskey('add-passkey');
     expect(adding).toMatchObject({ purpose: 'add-passkey', state: 'waiting', openedExternally: true });
     expect(adding.authorizeUrl).toMatch(new RegExp(`^${hostedOrigin}/desktop/authorize\\?handoff=[A-Za-z0-9_-]+$`));
     expect(opened).toEqual([adding.authorizeUrl]);
-    const loopback = a.auth.passkeyLoopbackOrigin();
+    const loopback = a.identity.passkeyLoopbackOrigin();
     expect(loopback).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(await finished(a, adding)).toMatchObject({ state: 'completed', message: 'Added the passkey “Test laptop”.' });
-    expect(await a.auth.state()).toMatchObject({ state: 'signedIn', user: { passkeyCount: 1 } });
-    expect(a.auth.passkeyLoopbackOrigin()).toBeUndefined();
+    expect(await a.identity.state()).toMatchObject({ state: 'signedIn', user: { passkeyCount: 1 } });
+    expect(a.identity.passkeyLoopbackOrigin()).toBeUndefined();
     expect(await portOpen(loopback!)).toBe(false);
     // A password sign-in's answer counts the passkey too: its user view comes from the query that read the hash.
     const viaPassword = await call(api.url, 'POST', '/v1/auth/password', { body: { email, password: GOOD_PASSWORD, device: { client: 'desktop' } } });
@@ -58,60 +58,60 @@ describe('passkeys through the system browser (RFC 8252 hand-off, real API, soft
 
     // Device B signs in with the passkey alone; A hears about it.
     const b = newDevice({ openExternal: systemBrowser(api.url, authenticator) });
-    const signingIn = await b.auth.startPasskey('signin');
+    const signingIn = await b.identity.startPasskey('signin');
     expect(await finished(b, signingIn)).toMatchObject({ state: 'completed' });
-    const bState = await b.auth.state();
+    const bState = await b.identity.state();
     expect(bState).toMatchObject({ state: 'signedIn', user: { email }, session: { method: 'passkey' } });
     await waitFor(() => a.notices.find((n) => bState.state === 'signedIn' && n.id === `session.created:${bState.session.id}`), 3000, 'the sign-in notice');
 
     // Reverifying with the passkey rotates B's token.
     const before = (await b.store.get('session-token'))!;
-    const reverifying = await b.auth.startPasskey('reverify');
+    const reverifying = await b.identity.startPasskey('reverify');
     expect(await finished(b, reverifying)).toMatchObject({ state: 'completed' });
     const after = (await b.store.get('session-token'))!;
     expect(after).not.toBe(before);
     expect((await call(api.url, 'GET', '/v1/me', { token: before })).status).toBe(401);
-    const reverified = await b.auth.state();
+    const reverified = await b.identity.state();
     expect(reverified.state === 'signedIn' && Date.parse(reverified.reverifiedUntil ?? '') > Date.now()).toBe(true);
 
-    const [passkey] = await b.auth.listPasskeys();
+    const [passkey] = await b.identity.listPasskeys();
     expect(passkey).toMatchObject({ name: 'Test laptop', transports: ['internal'] });
-    expect(await b.auth.renamePasskey(passkey!.id, 'Work laptop')).toMatchObject({ id: passkey!.id, name: 'Work laptop' });
-    expect(await b.auth.removePassword()).toMatchObject({ state: 'signedIn', user: { hasPassword: false } });
-    expect(await b.auth.state()).toMatchObject({ state: 'signedIn', user: { hasPassword: false, passkeyCount: 1 } });
-    const last = await failureOf(b.auth.removePasskey(passkey!.id));
+    expect(await b.identity.renamePasskey(passkey!.id, 'Work laptop')).toMatchObject({ id: passkey!.id, name: 'Work laptop' });
+    expect(await b.identity.removePassword()).toMatchObject({ state: 'signedIn', user: { hasPassword: false } });
+    expect(await b.identity.state()).toMatchObject({ state: 'signedIn', user: { hasPassword: false, passkeyCount: 1 } });
+    const last = await failureOf(b.identity.removePasskey(passkey!.id));
     expect(last.code).toBe('last_sign_in_method');
   });
 
   it('where it cannot open a browser, hands back the link; the user’s click completes it', async () => {
     const authenticator = new SoftAuthenticator();
     const a = newDevice({ openExternal: systemBrowser(api.url, authenticator) });
-    await a.auth.register(uniqueEmail(), GOOD_PASSWORD);
-    await a.auth.reverifyWithPassword(GOOD_PASSWORD);
-    const adding = await a.auth.startPasskey('add-passkey');
+    await a.identity.register(uniqueEmail(), GOOD_PASSWORD);
+    await a.identity.reverifyWithPassword(GOOD_PASSWORD);
+    const adding = await a.identity.startPasskey('add-passkey');
     await finished(a, adding);
 
     const host = newDevice(); // the browser host: OpenExternal answers false
-    const flow = await host.auth.startPasskey('signin');
+    const flow = await host.identity.startPasskey('signin');
     expect(flow).toMatchObject({ state: 'waiting', openedExternally: false });
     const visit = await visitAuthorizePage(api.url, flow.authorizeUrl, authenticator);
     expect(visit.status).toBe(200);
     expect(visit.page).toContain('You can close this tab and return to plutarc');
     expect(await finished(host, flow)).toMatchObject({ state: 'completed' });
-    expect(await host.auth.state()).toMatchObject({ state: 'signedIn', session: { method: 'passkey' } });
+    expect(await host.identity.state()).toMatchObject({ state: 'signedIn', session: { method: 'passkey' } });
   });
 
   it('a code the API did not issue fails the flow with the API’s words; the listener is closed', async () => {
     const authenticator = new SoftAuthenticator();
     const a = newDevice({ openExternal: systemBrowser(api.url, authenticator) });
-    await a.auth.register(uniqueEmail(), GOOD_PASSWORD);
-    await a.auth.reverifyWithPassword(GOOD_PASSWORD);
-    await finished(a, await a.auth.startPasskey('add-passkey'));
+    await a.identity.register(uniqueEmail(), GOOD_PASSWORD);
+    await a.identity.reverifyWithPassword(GOOD_PASSWORD);
+    await finished(a, await a.identity.startPasskey('add-passkey'));
 
     const d = newDevice();
-    const flow = await d.auth.startPasskey('signin');
+    const flow = await d.identity.startPasskey('signin');
     // A wrong state is refused and the flow keeps waiting.
-    const redirect = new URL(`${d.auth.passkeyLoopbackOrigin()}/callback`);
+    const redirect = new URL(`${d.identity.passkeyLoopbackOrigin()}/callback`);
     redirect.searchParams.set('code', 'x'.repeat(43));
     redirect.searchParams.set('state', 'y'.repeat(43));
     expect((await fetch(redirect)).status).toBe(400);
@@ -125,35 +125,35 @@ describe('passkeys through the system browser (RFC 8252 hand-off, real API, soft
     forged.searchParams.set('code', 'z'.repeat(43));
     expect((await fetch(forged)).status).toBe(200);
     expect(await finished(d, flow)).toMatchObject({ state: 'failed', message: 'Start again from the plutarc app.' });
-    expect(await d.auth.state()).toEqual({ state: 'signedOut', reason: null });
+    expect(await d.identity.state()).toEqual({ state: 'signedOut', reason: null });
     expect(await portOpen(forged.origin)).toBe(false);
   });
 
   it('cancels: on request, when a new flow starts, and on time-out', async () => {
     const d = newDevice({ passkeyTimeoutMs: 300 });
-    const first = await d.auth.startPasskey('signin');
-    const firstLoopback = d.auth.passkeyLoopbackOrigin()!;
-    const second = await d.auth.startPasskey('signin');
+    const first = await d.identity.startPasskey('signin');
+    const firstLoopback = d.identity.passkeyLoopbackOrigin()!;
+    const second = await d.identity.startPasskey('signin');
     expect(d.flows).toEqual([{ ...first, state: 'cancelled' }]);
     expect(await portOpen(firstLoopback)).toBe(false);
 
-    const secondLoopback = d.auth.passkeyLoopbackOrigin()!;
-    expect(d.auth.cancelPasskey()).toEqual({ ...second, state: 'cancelled' });
-    expect(d.auth.cancelPasskey()).toBeNull();
+    const secondLoopback = d.identity.passkeyLoopbackOrigin()!;
+    expect(d.identity.cancelPasskey()).toEqual({ ...second, state: 'cancelled' });
+    expect(d.identity.cancelPasskey()).toBeNull();
     expect(await portOpen(secondLoopback)).toBe(false);
 
-    const third = await d.auth.startPasskey('signin');
+    const third = await d.identity.startPasskey('signin');
     expect(await finished(d, third)).toMatchObject({ state: 'failed', message: expect.stringMatching(/timed out/) });
-    expect(d.auth.passkeyLoopbackOrigin()).toBeUndefined();
+    expect(d.identity.passkeyLoopbackOrigin()).toBeUndefined();
     expect(d.flows.map((f) => f.state)).toEqual(['cancelled', 'cancelled', 'failed']);
   });
 
   it('needs a session for adding a passkey or reverifying, and no session for signing in', async () => {
     const d = newDevice();
-    expect((await failureOf(d.auth.startPasskey('reverify'))).code).toBe('not_signed_in');
-    expect((await failureOf(d.auth.startPasskey('add-passkey'))).code).toBe('not_signed_in');
-    await d.auth.register(uniqueEmail(), GOOD_PASSWORD);
-    expect((await failureOf(d.auth.startPasskey('signin'))).code).toBe('already_signed_in');
-    expect(d.auth.passkeyLoopbackOrigin()).toBeUndefined();
+    expect((await failureOf(d.identity.startPasskey('reverify'))).code).toBe('not_signed_in');
+    expect((await failureOf(d.identity.startPasskey('add-passkey'))).code).toBe('not_signed_in');
+    await d.identity.register(uniqueEmail(), GOOD_PASSWORD);
+    expect((await failureOf(d.identity.startPasskey('signin'))).code).toBe('already_signed_in');
+    expect(d.identity.passkeyLoopbackOrigin()).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemorySecretStore } from '../../../src-main/services/auth/ports.ts';
-import { systemClock, type Clock } from '../../../src-main/services/clock.ts';
+import { MemorySecretStore, systemClock } from '../../../src-main/services/host-defaults.ts';
+import type { Clock } from '../../../src-main/services/ports.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
 import { call } from '../../support/http.ts';
 import { device, devicePool, failureOf, GOOD_PASSWORD, Relay, uniqueEmail, waitFor } from './harness.ts';
@@ -20,41 +20,41 @@ describe('password sign-in and the session on the desktop (real API)', () => {
     const store = new MemorySecretStore();
     const first = newDevice({ store });
     const email = uniqueEmail();
-    const state = await first.auth.register(email, GOOD_PASSWORD);
+    const state = await first.identity.register(email, GOOD_PASSWORD);
     expect(state).toMatchObject({ state: 'signedIn', user: { email, hasPassword: true }, session: { current: true, kind: 'desktop', method: 'password' }, tokenStorage: 'memory' });
     expect(first.states.at(-1)).toEqual(state);
     if (state.state !== 'signedIn') throw new Error('not signed in');
     expect(state.session.deviceLabel).toBe('plutarc desktop 0.0.0-test on Linux');
     const token = await store.get(TOKEN_KEY);
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    first.auth.stop();
+    first.identity.stop();
 
     const restarted = newDevice({ store });
-    restarted.auth.start();
-    const restored = await restarted.auth.state();
+    restarted.identity.start();
+    const restored = await restarted.identity.state();
     expect(restored).toMatchObject({ state: 'signedIn', user: { email }, session: { id: state.session.id } });
 
-    expect(await restarted.auth.signOut()).toEqual({ state: 'signedOut', reason: null });
+    expect(await restarted.identity.signOut()).toEqual({ state: 'signedOut', reason: null });
     expect(restarted.states.at(-1)).toEqual({ state: 'signedOut', reason: null });
     expect(await store.get(TOKEN_KEY)).toBeNull();
     expect((await call(api.url, 'GET', '/v1/me', { token: token! })).status).toBe(401);
 
     const again = newDevice({ store });
-    again.auth.start();
-    expect(await again.auth.state()).toEqual({ state: 'signedOut', reason: null });
+    again.identity.start();
+    expect(await again.identity.state()).toEqual({ state: 'signedOut', reason: null });
   });
 
   it('drops a stored session the API has ended, and says why', async () => {
     const store = new MemorySecretStore();
     const a = newDevice({ store });
-    await a.auth.register(uniqueEmail(), GOOD_PASSWORD);
+    await a.identity.register(uniqueEmail(), GOOD_PASSWORD);
     const token = (await store.get(TOKEN_KEY))!;
-    a.auth.stop();
+    a.identity.stop();
     await call(api.url, 'POST', '/v1/auth/sign-out', { token });
 
     const restarted = newDevice({ store });
-    restarted.auth.start();
-    expect(await restarted.auth.state()).toEqual({ state: 'signedOut', reason: 'revoked' });
+    restarted.identity.start();
+    expect(await restarted.identity.state()).toEqual({ state: 'signedOut', reason: 'revoked' });
     expect(await store.get(TOKEN_KEY)).toBeNull();
   });
 
@@ -64,14 +64,14 @@ describe('password sign-in and the session on the desktop (real API)', () => {
     try {
       const store = new MemorySecretStore();
       const first = newDevice({ store });
-      const state = await first.auth.register(uniqueEmail(), GOOD_PASSWORD);
-      first.auth.stop();
+      const state = await first.identity.register(uniqueEmail(), GOOD_PASSWORD);
+      first.identity.stop();
       relay.drop();
       // Retries come after seconds to minutes; here after a moment.
       const hurried: Pick<Clock, 'setTimeout'> = { setTimeout: (fn, ms) => systemClock.setTimeout(fn, Math.min(ms, 200)) };
       const later = makeDevice(relay.url, { store, clock: hurried });
-      later.auth.start();
-      expect(await later.auth.state()).toEqual({ state: 'signedOut', reason: null });
+      later.identity.start();
+      expect(await later.identity.state()).toEqual({ state: 'signedOut', reason: null });
       expect(await store.get(TOKEN_KEY)).not.toBeNull();
       expect(later.logs.join('\n')).toMatch(/could not check the stored session \(api_unreachable\)/);
       relay.restore();
@@ -84,9 +84,9 @@ describe('password sign-in and the session on the desktop (real API)', () => {
 
   it('gives a wrong password and an unknown email the same code and words', async () => {
     const email = uniqueEmail();
-    await newDevice().auth.register(email, GOOD_PASSWORD);
-    const wrongPassword = await failureOf(newDevice().auth.signIn(email, `${GOOD_PASSWORD} but wrong`));
-    const unknownEmail = await failureOf(newDevice().auth.signIn(uniqueEmail('nobody'), GOOD_PASSWORD));
+    await newDevice().identity.register(email, GOOD_PASSWORD);
+    const wrongPassword = await failureOf(newDevice().identity.signIn(email, `${GOOD_PASSWORD} but wrong`));
+    const unknownEmail = await failureOf(newDevice().identity.signIn(uniqueEmail('nobody'), GOOD_PASSWORD));
     expect(wrongPassword.code).toBe('invalid_credentials');
     expect([unknownEmail.code, unknownEmail.message]).toEqual([wrongPassword.code, wrongPassword.message]);
   });
@@ -94,30 +94,30 @@ describe('password sign-in and the session on the desktop (real API)', () => {
   it('refuses a weak password with the reasons, and stays signed out', async () => {
     const d = newDevice();
     const email = uniqueEmail();
-    const error = await failureOf(d.auth.register(email, 'short'));
+    const error = await failureOf(d.identity.register(email, 'short'));
     expect(error.code).toBe('weak_password');
     expect(error.message).toMatch(/at least 15 characters/);
-    const containsEmail = await failureOf(d.auth.register(email, `${email} is my password`));
+    const containsEmail = await failureOf(d.identity.register(email, `${email} is my password`));
     expect(containsEmail.message).toMatch(/email/i);
-    expect(await d.auth.state()).toEqual({ state: 'signedOut', reason: null });
+    expect(await d.identity.state()).toEqual({ state: 'signedOut', reason: null });
   });
 
   it('reverifies with the password: the token rotates (the old one is dead) and a sensitive action then works', async () => {
     const email = uniqueEmail();
     const a = newDevice();
-    await a.auth.register(email, GOOD_PASSWORD);
+    await a.identity.register(email, GOOD_PASSWORD);
     const b = newDevice();
-    await b.auth.signIn(email, GOOD_PASSWORD);
+    await b.identity.signIn(email, GOOD_PASSWORD);
 
-    const refused = await failureOf(a.auth.revokeOtherSessions());
+    const refused = await failureOf(a.identity.revokeOtherSessions());
     expect(refused.code).toBe('reverification_required');
-    expect(await a.auth.state()).toMatchObject({ state: 'signedIn' });
+    expect(await a.identity.state()).toMatchObject({ state: 'signedIn' });
 
-    const wrong = await failureOf(a.auth.reverifyWithPassword('not my password at all'));
+    const wrong = await failureOf(a.identity.reverifyWithPassword('not my password at all'));
     expect(wrong.code).toBe('wrong_password');
 
     const before = (await a.store.get(TOKEN_KEY))!;
-    const reverified = await a.auth.reverifyWithPassword(GOOD_PASSWORD);
+    const reverified = await a.identity.reverifyWithPassword(GOOD_PASSWORD);
     expect(reverified).toMatchObject({ state: 'signedIn' });
     if (reverified.state !== 'signedIn') throw new Error('not signed in');
     expect(Date.parse(reverified.reverifiedUntil ?? '')).toBeGreaterThan(Date.now());
@@ -125,9 +125,9 @@ describe('password sign-in and the session on the desktop (real API)', () => {
     expect(after).not.toBe(before);
     expect((await call(api.url, 'GET', '/v1/me', { token: before })).status).toBe(401);
 
-    const remaining = await a.auth.revokeOtherSessions();
+    const remaining = await a.identity.revokeOtherSessions();
     expect(remaining.map((s) => s.id)).toEqual([reverified.session.id]);
-    expect(await a.auth.state()).toMatchObject({ state: 'signedIn' });
+    expect(await a.identity.state()).toMatchObject({ state: 'signedIn' });
     await waitFor(() => b.states.at(-1)?.state === 'signedOut', 3000, 'device B to be signed out');
     expect(b.states.at(-1)).toEqual({ state: 'signedOut', reason: 'revoked' });
   });
@@ -135,20 +135,20 @@ describe('password sign-in and the session on the desktop (real API)', () => {
   it('changes the password (after reverifying) and refuses to remove the only way to sign in', async () => {
     const email = uniqueEmail();
     const a = newDevice();
-    await a.auth.register(email, GOOD_PASSWORD);
+    await a.identity.register(email, GOOD_PASSWORD);
     const next = 'lantern orchard copper whistle';
-    expect((await failureOf(a.auth.changePassword({ currentPassword: GOOD_PASSWORD, newPassword: next, signOutOtherSessions: false }))).code).toBe(
+    expect((await failureOf(a.identity.changePassword({ currentPassword: GOOD_PASSWORD, newPassword: next, signOutOtherSessions: false }))).code).toBe(
       'reverification_required',
     );
-    await newDevice().auth.signIn(email, GOOD_PASSWORD);
-    await a.auth.reverifyWithPassword(GOOD_PASSWORD);
-    expect((await failureOf(a.auth.changePassword({ currentPassword: GOOD_PASSWORD, newPassword: 'short', signOutOtherSessions: true }))).code).toBe(
+    await newDevice().identity.signIn(email, GOOD_PASSWORD);
+    await a.identity.reverifyWithPassword(GOOD_PASSWORD);
+    expect((await failureOf(a.identity.changePassword({ currentPassword: GOOD_PASSWORD, newPassword: 'short', signOutOtherSessions: true }))).code).toBe(
       'weak_password',
     );
-    expect(await a.auth.changePassword({ currentPassword: GOOD_PASSWORD, newPassword: next, signOutOtherSessions: true })).toEqual({ signedOutSessions: 1 });
-    expect(await newDevice().auth.signIn(email, next)).toMatchObject({ state: 'signedIn' });
+    expect(await a.identity.changePassword({ currentPassword: GOOD_PASSWORD, newPassword: next, signOutOtherSessions: true })).toEqual({ signedOutSessions: 1 });
+    expect(await newDevice().identity.signIn(email, next)).toMatchObject({ state: 'signedIn' });
 
-    const last = await failureOf(a.auth.removePassword());
+    const last = await failureOf(a.identity.removePassword());
     expect(last.code).toBe('last_sign_in_method');
     expect(last.message).toMatch(/passkey/);
   });
@@ -156,38 +156,38 @@ describe('password sign-in and the session on the desktop (real API)', () => {
   it('lists sessions; revoking this device’s own session signs it out', async () => {
     const email = uniqueEmail();
     const a = newDevice();
-    const state = await a.auth.register(email, GOOD_PASSWORD);
-    await newDevice().auth.signIn(email, GOOD_PASSWORD);
-    const sessions = await a.auth.listSessions();
+    const state = await a.identity.register(email, GOOD_PASSWORD);
+    await newDevice().identity.signIn(email, GOOD_PASSWORD);
+    const sessions = await a.identity.listSessions();
     expect(sessions).toHaveLength(2);
     expect(sessions.filter((s) => s.current).map((s) => s.id)).toEqual([state.state === 'signedIn' ? state.session.id : '']);
-    await a.auth.reverifyWithPassword(GOOD_PASSWORD);
-    expect(await a.auth.revokeSession(state.state === 'signedIn' ? state.session.id : '')).toEqual([]);
-    expect(await a.auth.state()).toEqual({ state: 'signedOut', reason: null });
+    await a.identity.reverifyWithPassword(GOOD_PASSWORD);
+    expect(await a.identity.revokeSession(state.state === 'signedIn' ? state.session.id : '')).toEqual([]);
+    expect(await a.identity.state()).toEqual({ state: 'signedOut', reason: null });
     expect(await a.store.get(TOKEN_KEY)).toBeNull();
-    expect((await failureOf(a.auth.listSessions())).code).toBe('not_signed_in');
+    expect((await failureOf(a.identity.listSessions())).code).toBe('not_signed_in');
   });
 
   it('cannot revoke another user’s session: a clear error, and that session lives on', async () => {
     const a = newDevice();
-    await a.auth.register(uniqueEmail('alice'), GOOD_PASSWORD);
+    await a.identity.register(uniqueEmail('alice'), GOOD_PASSWORD);
     const b = newDevice();
-    const bState = await b.auth.register(uniqueEmail('bob'), GOOD_PASSWORD);
+    const bState = await b.identity.register(uniqueEmail('bob'), GOOD_PASSWORD);
     if (bState.state !== 'signedIn') throw new Error('not signed in');
-    await a.auth.reverifyWithPassword(GOOD_PASSWORD);
-    const error = await failureOf(a.auth.revokeSession(bState.session.id));
+    await a.identity.reverifyWithPassword(GOOD_PASSWORD);
+    const error = await failureOf(a.identity.revokeSession(bState.session.id));
     expect(error.code).toBe('session_not_found');
     expect(error.message).toBe('That device is already signed out.');
-    expect(await b.auth.listSessions()).toHaveLength(1);
-    expect(await b.auth.state()).toMatchObject({ state: 'signedIn' });
-    expect(await a.auth.state()).toMatchObject({ state: 'signedIn' });
+    expect(await b.identity.listSessions()).toHaveLength(1);
+    expect(await b.identity.state()).toMatchObject({ state: 'signedIn' });
+    expect(await a.identity.state()).toMatchObject({ state: 'signedIn' });
   });
 
   it('refuses a second sign-in while signed in', async () => {
     const a = newDevice();
     const email = uniqueEmail();
-    await a.auth.register(email, GOOD_PASSWORD);
-    expect((await failureOf(a.auth.signIn(email, GOOD_PASSWORD))).code).toBe('already_signed_in');
+    await a.identity.register(email, GOOD_PASSWORD);
+    expect((await failureOf(a.identity.signIn(email, GOOD_PASSWORD))).code).toBe('already_signed_in');
   });
 });
 
@@ -202,13 +202,13 @@ describe('a session that expires while the app runs (real API, moved clock)', ()
   it('a 401 on any call signs the app out with the reason, and forgets the token', async () => {
     now = new Date();
     const a = device(api.url);
-    await a.auth.register(uniqueEmail(), GOOD_PASSWORD);
+    await a.identity.register(uniqueEmail(), GOOD_PASSWORD);
     now = new Date(Date.now() + 31 * 24 * 3600_000);
-    const error = await failureOf(a.auth.listPasskeys());
+    const error = await failureOf(a.identity.listPasskeys());
     expect(error.code).toBe('session_expired');
     expect(error.message).toMatch(/expired/);
     expect(a.states.at(-1)).toEqual({ state: 'signedOut', reason: 'expired' });
     expect(await a.store.get(TOKEN_KEY)).toBeNull();
-    a.auth.stop();
+    a.identity.stop();
   });
 });

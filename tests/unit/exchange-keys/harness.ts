@@ -87,12 +87,12 @@ export function startDesktop(apiUrl: string, settings: ExchangeKeysSettings, giv
     dataDir,
     invoke,
     async signUp(email = uniqueEmail()) {
-      const state = await invoke('auth.register', { email, password: GOOD_PASSWORD });
+      const state = await invoke('identity.register', { email, password: GOOD_PASSWORD });
       if (!state.ok || state.value.state !== 'signedIn') throw new Error(`sign-up failed: ${JSON.stringify(state)}`);
       return state.value.user.id;
     },
     async reverify() {
-      const state = await invoke('auth.reverifyPassword', { password: GOOD_PASSWORD });
+      const state = await invoke('identity.reverifyPassword', { password: GOOD_PASSWORD });
       if (!state.ok) throw new Error(`reverification failed: ${JSON.stringify(state)}`);
     },
     close: () => {

@@ -102,7 +102,7 @@ describe('user A and user B’s keys', () => {
 });
 
 async function bobEmail(): Promise<string> {
-  const state = await bob.invoke('auth.state');
+  const state = await bob.invoke('identity.state');
   if (!state.ok || state.value.state !== 'signedIn') throw new Error('bob is signed out');
   return state.value.user.email;
 }

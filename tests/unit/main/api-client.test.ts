@@ -2,9 +2,9 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../../src-main/services/api-client.ts';
 import { ApiStatusMonitor } from '../../../src-main/services/api-status.ts';
-import type { Clock } from '../../../src-main/services/clock.ts';
+import type { Clock } from '../../../src-main/services/ports.ts';
 import { ServiceError } from '../../../src-main/services/errors.ts';
-import { EventHub } from '../../../src-main/services/event-hub.ts';
+import { EventHub } from '../../../src-main/services/events/event-hub.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
 
 const client = (baseUrl: string) => new ApiClient({ baseUrl, userAgent: 'plutarc-test', timeoutMs: 2000 });

@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../../src-main/services/api-client.ts';
-import { EventHub } from '../../../src-main/services/event-hub.ts';
-import { ProbeCache } from '../../../src-main/services/probe-cache.ts';
-import { DEFAULT_PROBE_OPTIONS, isProbeableUrl, probeRegion, probeRegions, type ProbeOptions } from '../../../src-main/services/region-probe.ts';
-import { RegionsService } from '../../../src-main/services/regions-service.ts';
+import { EventHub } from '../../../src-main/services/events/event-hub.ts';
+import { ProbeCache } from '../../../src-main/services/regions/probe-cache.ts';
+import { DEFAULT_PROBE_OPTIONS, isProbeableUrl, probeRegion, probeRegions, type ProbeOptions } from '../../../src-main/services/regions/region-probe.ts';
+import { RegionsService } from '../../../src-main/services/regions/regions-service.ts';
 import type { DelayProxy } from '../../../src-main/stack/delay-proxy.ts';
 import type { ProbeProgress } from '../../../src-shared/latency.ts';
 import { recommendClosestRegion, recommendRegion } from '../../../src-shared/recommend.ts';

@@ -34,14 +34,14 @@ describe('IPC inputs: every text field is bounded', () => {
   });
 
   it('refuses a pasted megabyte as a password, and more than 256 characters, before main sees it', () => {
-    const signIn = invokeContract['auth.signIn'].input;
+    const signIn = invokeContract['identity.signIn'].input;
     expect(signIn.safeParse({ email: 'a@example.test', password: 'x'.repeat(1_150_000) }).success).toBe(false);
     const tooLong = signIn.safeParse({ email: 'a@example.test', password: '🔑'.repeat(257) });
     expect(tooLong.error?.issues[0]?.message).toBe('Use at most 256 characters.');
     expect(signIn.safeParse({ email: 'a@example.test', password: '🔑'.repeat(256) }).success).toBe(true);
-    expect(invokeContract['auth.reverifyPassword'].input.safeParse({ password: 'x'.repeat(257) }).success).toBe(false);
+    expect(invokeContract['identity.reverifyPassword'].input.safeParse({ password: 'x'.repeat(257) }).success).toBe(false);
     expect(
-      invokeContract['auth.changePassword'].input.safeParse({ currentPassword: 'x', newPassword: 'x'.repeat(257), signOutOtherSessions: false }).success,
+      invokeContract['identity.changePassword'].input.safeParse({ currentPassword: 'x', newPassword: 'x'.repeat(257), signOutOtherSessions: false }).success,
     ).toBe(false);
     expect(signIn.safeParse({ email: `${'a'.repeat(1_000_000)}@example.test`, password: 'x' }).success).toBe(false);
   });

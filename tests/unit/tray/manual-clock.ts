@@ -1,4 +1,4 @@
-import type { Cancellable, Clock } from '../../../src-main/services/clock.ts';
+import type { Cancellable, Clock } from '../../../src-main/services/ports.ts';
 
 /** A clock that moves only when the test moves it, running due timers in time order. */
 export class ManualClock implements Clock {

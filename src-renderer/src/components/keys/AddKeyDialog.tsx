@@ -3,7 +3,7 @@ import type { ExchangeKeyView } from '../../../../src-shared/exchange-keys.ts';
 import { KEY_EXCHANGES, keyPageLink, openKeyExchange, type ContractType, type ExchangeId, type OpenKeyExchange } from '../../../../src-shared/exchanges.ts';
 import { useAppStore } from '../../stores/app.ts';
 import { isCancelled } from '../../stores/reverification.ts';
-import { useKeysStore } from '../../stores/keys.ts';
+import { useExchangeKeysStore } from '../../stores/exchange-keys.ts';
 import { Alert } from '../Alert.tsx';
 import { Dialog } from '../Dialog.tsx';
 import { FIELD_MAX_LENGTH } from '../../field-limits.ts';
@@ -52,7 +52,7 @@ function Instructions({ exchange, testnet }: { exchange: OpenKeyExchange; testne
  * is read once on submit, and the fields are emptied straight away, whatever the outcome.
  */
 export function AddKeyDialog({ onClose, onAdded }: { onClose(): void; onAdded(key: ExchangeKeyView): void }) {
-  const add = useKeysStore((s) => s.add);
+  const add = useExchangeKeysStore((s) => s.add);
   const [label, setLabel] = useState('');
   const [exchangeId, setExchangeId] = useState<ExchangeId>('bybit');
   const [contractType, setContractType] = useState<ContractType>('linear');

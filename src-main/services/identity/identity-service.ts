@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { DeviceInfo, HandoffPurpose, PasskeyView, SessionGrant, SessionView, UserView } from '../../../src-shared/auth.ts';
 import type { AccountEvent } from '../../../src-shared/events.ts';
-import type { AuthState, PasskeyFlow } from '../../../src-shared/ipc-auth.ts';
-import { systemClock, type Cancellable, type Clock } from '../clock.ts';
+import type { IdentityState, PasskeyFlow } from '../../../src-shared/ipc-identity.ts';
+import { systemClock } from '../host-defaults.ts';
 import { ServiceError } from '../errors.ts';
-import type { EventHub } from '../event-hub.ts';
+import type { EventHub } from '../events/event-hub.ts';
 import { isAllowedExternalUrl } from '../open-external-policy.ts';
-import { AccountEventStream } from './event-stream.ts';
+import { AccountEventStream } from '../events/account-event-stream.ts';
 import { ApiError } from '../api-http.ts';
 import type { IdentityApi } from './identity-api.ts';
 import { LoopbackListener } from './loopback.ts';
 import { createPkce, createState } from './pkce.ts';
-import type { Notifier, OpenExternal, SecretStore } from './ports.ts';
+import type { Cancellable, Clock, Notifier, OpenExternal, SecretStore } from '../ports.ts';
 
-export interface AuthServiceOptions {
+export interface IdentityServiceOptions {
   api: IdentityApi;
   events: EventHub;
   store: SecretStore;
@@ -48,11 +48,11 @@ const isUnauthorized = (error: unknown): error is ApiError => error instanceof A
 
 /**
  * The signed-in session of this app. It alone holds the session token (in memory and in the SecretStore);
- * the renderer gets the AuthState, never the token. Password sign-in runs here; passkey ceremonies are handed
+ * the renderer gets the IdentityState, never the token. Password sign-in runs here; passkey ceremonies are handed
  * to the system browser (RFC 8252) and come back through a loopback listener. While signed in it reads the
  * account's event stream: a revocation of this session signs the app out at once, a sign-in elsewhere is a notice.
  */
-export class AuthService {
+export class IdentityService {
   private readonly api: IdentityApi;
   private readonly events: EventHub;
   private readonly store: SecretStore;
@@ -65,7 +65,7 @@ export class AuthService {
   private readonly stream: AccountEventStream;
 
   private token: string | null = null;
-  private current: AuthState = { state: 'signedOut', reason: null };
+  private current: IdentityState = { state: 'signedOut', reason: null };
   /** Bumped whenever a session starts or ends, so late answers for an older session are dropped. */
   private epoch = 0;
   private restoring: Promise<void> = Promise.resolve();
@@ -73,7 +73,7 @@ export class AuthService {
   private flow: WaitingFlow | null = null;
   private readonly noticed = new Set<string>();
 
-  constructor(options: AuthServiceOptions) {
+  constructor(options: IdentityServiceOptions) {
     this.api = options.api;
     this.events = options.events;
     this.store = options.store;
@@ -107,7 +107,7 @@ export class AuthService {
     this.cancelPasskey();
   }
 
-  async state(): Promise<AuthState> {
+  async state(): Promise<IdentityState> {
     await this.restoring;
     return this.current;
   }
@@ -125,18 +125,18 @@ export class AuthService {
     return this.flow?.listener.origin;
   }
 
-  async register(email: string, password: string): Promise<AuthState> {
+  async register(email: string, password: string): Promise<IdentityState> {
     this.assertSignedOut();
     return this.adopt(await this.api.register({ email, password, device: this.device }));
   }
 
-  async signIn(email: string, password: string): Promise<AuthState> {
+  async signIn(email: string, password: string): Promise<IdentityState> {
     this.assertSignedOut();
     return this.adopt(await this.api.signInWithPassword({ email, password, device: this.device }));
   }
 
   /** Signs this device out here at once, then at the API (best effort: offline, the token is still gone from here). */
-  async signOut(): Promise<AuthState> {
+  async signOut(): Promise<IdentityState> {
     // A stored session not yet confirmed (the API was out of reach at start) is signed out too.
     const token = this.token ?? (await this.store.get(TOKEN_KEY).catch(() => null));
     await this.endSession(null);
@@ -151,7 +151,7 @@ export class AuthService {
   }
 
   /** Proves it is still the user; the API rotates the session token, and the old one stops working. */
-  async reverifyWithPassword(password: string): Promise<AuthState> {
+  async reverifyWithPassword(password: string): Promise<IdentityState> {
     const epoch = this.epoch;
     const reverified = await this.authed((token) => this.api.reverifyWithPassword(token, password));
     if (epoch === this.epoch) await this.rotate(reverified.token, reverified.reverifiedUntil);
@@ -162,7 +162,7 @@ export class AuthService {
     return this.authed((token) => this.api.changePassword(token, input));
   }
 
-  async removePassword(): Promise<AuthState> {
+  async removePassword(): Promise<IdentityState> {
     this.updateUser(await this.authed((token) => this.api.removePassword(token)));
     return this.current;
   }
@@ -297,7 +297,7 @@ export class AuthService {
 
   private reportFlow(flow: WaitingFlow, state: PasskeyFlow['state'], message?: string): PasskeyFlow {
     const view = this.flowView(flow, state, message);
-    this.events.emit('auth.onPasskeyFlow', view);
+    this.events.emit('identity.onPasskeyFlow', view);
     return view;
   }
 
@@ -324,7 +324,7 @@ export class AuthService {
     if (this.token) throw new ServiceError('already_signed_in', 'This app is already signed in. Sign out first to use another account.');
   }
 
-  private async adopt(grant: SessionGrant): Promise<AuthState> {
+  private async adopt(grant: SessionGrant): Promise<IdentityState> {
     this.epoch++;
     this.restoreTimer?.cancel();
     this.token = grant.token;
@@ -350,7 +350,7 @@ export class AuthService {
     }
   }
 
-  private signedIn(user: UserView, session: SessionView, reverifiedUntil: string | null): AuthState {
+  private signedIn(user: UserView, session: SessionView, reverifiedUntil: string | null): IdentityState {
     return { state: 'signedIn', user, session, reverifiedUntil, tokenStorage: this.store.protection };
   }
 
@@ -421,9 +421,9 @@ export class AuthService {
     }
   }
 
-  private setState(next: AuthState): void {
+  private setState(next: IdentityState): void {
     this.current = next;
-    this.events.emit('auth.onState', next);
+    this.events.emit('identity.onState', next);
   }
 }
 

@@ -7,7 +7,7 @@ import { PASSWORD_MAX_LENGTH } from './password-policy.ts';
  * the state below. Passwords pass through to main and on to the API, never stored on the way.
  */
 
-export const AuthState = z.discriminatedUnion('state', [
+export const IdentityState = z.discriminatedUnion('state', [
   z.object({
     state: z.literal('signedOut'),
     /** Why the app is signed out now, when it did not ask to be. */
@@ -22,7 +22,7 @@ export const AuthState = z.discriminatedUnion('state', [
     tokenStorage: z.enum(['encrypted', 'memory']),
   }),
 ]);
-export type AuthState = z.infer<typeof AuthState>;
+export type IdentityState = z.infer<typeof IdentityState>;
 
 /** A passkey ceremony handed off to the system browser (RFC 8252). */
 export const PasskeyFlow = z.object({
@@ -55,19 +55,19 @@ export const PasswordInput = z
 const Credentials = z.object({ email: Email, password: PasswordInput }).strict();
 const ById = z.object({ id: z.string().min(1).max(200) }).strict();
 
-export const authInvokeContract = {
-  'auth.state': { input: NoInput, output: AuthState },
-  'auth.register': { input: Credentials, output: AuthState },
-  'auth.signIn': { input: Credentials, output: AuthState },
-  'auth.signOut': { input: NoInput, output: AuthState },
-  'auth.startPasskey': { input: z.object({ purpose: HandoffPurpose }).strict(), output: PasskeyFlow },
-  'auth.cancelPasskey': { input: NoInput, output: PasskeyFlow.nullable() },
-  'auth.reverifyPassword': { input: z.object({ password: PasswordInput }).strict(), output: AuthState },
-  'auth.changePassword': {
+export const identityInvokeContract = {
+  'identity.state': { input: NoInput, output: IdentityState },
+  'identity.register': { input: Credentials, output: IdentityState },
+  'identity.signIn': { input: Credentials, output: IdentityState },
+  'identity.signOut': { input: NoInput, output: IdentityState },
+  'identity.startPasskey': { input: z.object({ purpose: HandoffPurpose }).strict(), output: PasskeyFlow },
+  'identity.cancelPasskey': { input: NoInput, output: PasskeyFlow.nullable() },
+  'identity.reverifyPassword': { input: z.object({ password: PasswordInput }).strict(), output: IdentityState },
+  'identity.changePassword': {
     input: z.object({ currentPassword: PasswordInput, newPassword: PasswordInput, signOutOtherSessions: z.boolean() }).strict(),
     output: PasswordChanged,
   },
-  'auth.removePassword': { input: NoInput, output: AuthState },
+  'identity.removePassword': { input: NoInput, output: IdentityState },
   'sessions.list': { input: NoInput, output: z.array(SessionView) },
   'sessions.revoke': { input: ById, output: z.array(SessionView) },
   'sessions.revokeOthers': { input: NoInput, output: z.array(SessionView) },
@@ -76,8 +76,8 @@ export const authInvokeContract = {
   'passkeys.remove': { input: ById, output: z.array(PasskeyView) },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
-export const authEventContract = {
-  'auth.onState': AuthState,
-  'auth.onPasskeyFlow': PasskeyFlow,
+export const identityEventContract = {
+  'identity.onState': IdentityState,
+  'identity.onPasskeyFlow': PasskeyFlow,
   'app.onNotice': Notice,
 } as const satisfies Record<string, z.ZodType>;

@@ -2,8 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
-import { summarize, type RegionProbe } from '../../src-shared/latency.ts';
-import type { RegionId } from '../../src-shared/regions.ts';
+import { summarize, type RegionProbe } from '../../../src-shared/latency.ts';
+import type { RegionId } from '../../../src-shared/regions.ts';
 
 export interface ProbeOptions {
   /** Round trips kept per region, over the warmed connection (the request that warms it is not one of them). */

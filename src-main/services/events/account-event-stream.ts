@@ -1,6 +1,6 @@
 import { AccountEvent } from '../../../src-shared/events.ts';
 import { Problem } from '../../../src-shared/problem.ts';
-import type { Cancellable, Clock } from '../clock.ts';
+import type { Cancellable, Clock } from '../ports.ts';
 import { SseParser } from './sse.ts';
 
 export interface AccountEventStreamOptions {

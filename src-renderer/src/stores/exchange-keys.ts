@@ -1,11 +1,11 @@
 import { create } from 'zustand';
 import type { DeletedExchangeKey, ExchangeKeyView } from '../../../src-shared/exchange-keys.ts';
-import type { AddExchangeKeyInput } from '../../../src-shared/ipc-keys.ts';
+import type { AddExchangeKeyInput } from '../../../src-shared/ipc-exchange-keys.ts';
 import type { Result } from '../../../src-shared/result.ts';
 import { callMain } from '../bridge.ts';
 import { guardedLoad, type Load } from './load.ts';
 import { sensitive } from './reverification.ts';
-import { resetOnUserChange } from './session.ts';
+import { resetOnUserChange } from './identity.ts';
 
 /**
  * The user's exchange keys as the API shows them: labels and masked hints. The secret of a key being
@@ -26,7 +26,7 @@ const replace = (keys: ExchangeKeyView[], key: ExchangeKeyView) => keys.map((k) 
 
 const empty = (): Pick<KeysState, 'keys' | 'load'> => ({ keys: [], load: { state: 'idle' } });
 
-export const useKeysStore = create<KeysState>((set, get) => ({
+export const useExchangeKeysStore = create<KeysState>((set, get) => ({
   ...empty(),
   loadKeys: () =>
     guardedLoad(
@@ -57,4 +57,4 @@ export const useKeysStore = create<KeysState>((set, get) => ({
 }));
 
 // Another account's keys must never show: forget them whenever the signed-in user changes.
-resetOnUserChange(useKeysStore, empty);
+resetOnUserChange(useExchangeKeysStore, empty);

@@ -26,7 +26,7 @@ export const AddExchangeKeyInput = z.strictObject({
 });
 export type AddExchangeKeyInput = z.input<typeof AddExchangeKeyInput>;
 
-export const keysInvokeContract = {
+export const exchangeKeysInvokeContract = {
   'exchangeKeys.list': { input: NoInput, output: z.array(ExchangeKeyView) },
   'exchangeKeys.add': { input: AddExchangeKeyInput, output: ExchangeKeyView },
   'exchangeKeys.rename': { input: z.strictObject({ id: KeyRecordId, label: KeyLabel }), output: ExchangeKeyView },

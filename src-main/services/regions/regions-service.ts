@@ -1,10 +1,10 @@
-import type { ExchangeId } from '../../src-shared/exchanges.ts';
-import type { RegionsRecommendation } from '../../src-shared/ipc.ts';
-import type { ProbeRun, RegionProbe } from '../../src-shared/latency.ts';
-import { recommendRegion } from '../../src-shared/recommend.ts';
-import type { Region } from '../../src-shared/regions.ts';
-import type { ApiClient } from './api-client.ts';
-import type { EventHub } from './event-hub.ts';
+import type { ExchangeId } from '../../../src-shared/exchanges.ts';
+import type { RegionsRecommendation } from '../../../src-shared/ipc.ts';
+import type { ProbeRun, RegionProbe } from '../../../src-shared/latency.ts';
+import { recommendRegion } from '../../../src-shared/recommend.ts';
+import type { Region } from '../../../src-shared/regions.ts';
+import type { ApiClient } from '../api-client.ts';
+import type { EventHub } from '../events/event-hub.ts';
 import type { ProbeCache } from './probe-cache.ts';
 import { probeRegions, type ProbeOptions } from './region-probe.ts';
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { sameSecret } from './pkce.ts';
-import { systemClock, type Cancellable, type Clock } from '../clock.ts';
+import { systemClock } from '../host-defaults.ts';
+import type { Cancellable, Clock } from '../ports.ts';
 
 /** How a loopback wait ended: the browser came back with a code, or it did not. */
 export type LoopbackOutcome = { kind: 'code'; code: string } | { kind: 'timeout' } | { kind: 'cancelled' };

@@ -1,6 +1,6 @@
 import { create, type StoreApi } from 'zustand';
 import type { HandoffPurpose } from '../../../src-shared/auth.ts';
-import type { AuthState, PasskeyFlow } from '../../../src-shared/ipc-auth.ts';
+import type { IdentityState, PasskeyFlow } from '../../../src-shared/ipc-identity.ts';
 import { ok, type Result } from '../../../src-shared/result.ts';
 import { bridge, callMain, NO_BRIDGE } from '../bridge.ts';
 
@@ -12,30 +12,30 @@ const SIGNED_OUT_BECAUSE = {
   expired: 'Your session expired. Sign in again to continue.',
 } as const;
 
-interface SessionState {
+interface IdentityStoreState {
   boot: Boot;
-  auth: AuthState | null;
+  identity: IdentityState | null;
   signedOutNotice: string | null;
   /** The passkey hand-off waiting on the browser, if any. */
   passkeyFlow: PasskeyFlow | null;
   /** Subscribes to main's identity events and loads the current state; returns the unsubscribe. */
   connect(): () => void;
-  register(email: string, password: string): Promise<Result<AuthState>>;
-  signIn(email: string, password: string): Promise<Result<AuthState>>;
-  signOut(): Promise<Result<AuthState>>;
-  reverifyPassword(password: string): Promise<Result<AuthState>>;
+  register(email: string, password: string): Promise<Result<IdentityState>>;
+  signIn(email: string, password: string): Promise<Result<IdentityState>>;
+  signOut(): Promise<Result<IdentityState>>;
+  reverifyPassword(password: string): Promise<Result<IdentityState>>;
   /** Removing the password changes how the user signs in, so the answer is the new state. */
-  removePassword(): Promise<Result<AuthState>>;
+  removePassword(): Promise<Result<IdentityState>>;
   /** Starts a passkey hand-off and settles when it ends: completed, failed or cancelled. */
   runPasskeyFlow(purpose: HandoffPurpose): Promise<Result<PasskeyFlow>>;
   cancelPasskeyFlow(): Promise<void>;
 }
 
 /** The reason stays on screen until the user signs in again, or signs out on purpose. */
-function noticeFor(next: AuthState, current: Pick<SessionState, 'auth' | 'signedOutNotice'>): string | null {
+function noticeFor(next: IdentityState, current: Pick<IdentityStoreState, 'identity' | 'signedOutNotice'>): string | null {
   if (next.state === 'signedIn') return null;
   if (next.reason) return SIGNED_OUT_BECAUSE[next.reason];
-  return current.auth?.state === 'signedIn' ? null : current.signedOutNotice;
+  return current.identity?.state === 'signedIn' ? null : current.signedOutNotice;
 }
 
 const isOver = (flow: PasskeyFlow) => flow.state !== 'waiting';
@@ -45,10 +45,10 @@ const flowWaiters = new Map<string, (flow: PasskeyFlow) => void>();
 const endedEarly = new Map<string, PasskeyFlow>();
 let startsOut = 0;
 
-export const useSessionStore = create<SessionState>((set, get) => {
-  const apply = (auth: AuthState) =>
-    set((s) => ({ auth, boot: { state: 'ready' }, signedOutNotice: noticeFor(auth, s) }));
-  const applying = async (pending: Promise<Result<AuthState>>): Promise<Result<AuthState>> => {
+export const useIdentityStore = create<IdentityStoreState>((set, get) => {
+  const apply = (identity: IdentityState) =>
+    set((s) => ({ identity, boot: { state: 'ready' }, signedOutNotice: noticeFor(identity, s) }));
+  const applying = async (pending: Promise<Result<IdentityState>>): Promise<Result<IdentityState>> => {
     const result = await pending;
     if (result.ok) apply(result.value);
     return result;
@@ -64,7 +64,7 @@ export const useSessionStore = create<SessionState>((set, get) => {
 
   return {
     boot: { state: 'loading' },
-    auth: null,
+    identity: null,
     signedOutNotice: null,
     passkeyFlow: null,
     connect() {
@@ -74,29 +74,29 @@ export const useSessionStore = create<SessionState>((set, get) => {
         return () => {};
       }
       const unsubscribers = [
-        plutarc.auth.onState(apply),
-        plutarc.auth.onPasskeyFlow((flow) => {
+        plutarc.identity.onState(apply),
+        plutarc.identity.onPasskeyFlow((flow) => {
           if (isOver(flow)) flowEnded(flow);
           else if (get().passkeyFlow?.flowId === flow.flowId) set({ passkeyFlow: flow });
         }),
       ];
-      void plutarc.auth.state().then((result) => {
+      void plutarc.identity.state().then((result) => {
         if (result.ok) apply(result.value);
         else set({ boot: { state: 'error', message: result.message } });
       });
       return () => unsubscribers.forEach((unsubscribe) => unsubscribe());
     },
-    register: (email, password) => applying(callMain((p) => p.auth.register({ email, password }))),
-    signIn: (email, password) => applying(callMain((p) => p.auth.signIn({ email, password }))),
-    signOut: () => applying(callMain((p) => p.auth.signOut())),
-    reverifyPassword: (password) => applying(callMain((p) => p.auth.reverifyPassword({ password }))),
-    removePassword: () => applying(callMain((p) => p.auth.removePassword())),
+    register: (email, password) => applying(callMain((p) => p.identity.register({ email, password }))),
+    signIn: (email, password) => applying(callMain((p) => p.identity.signIn({ email, password }))),
+    signOut: () => applying(callMain((p) => p.identity.signOut())),
+    reverifyPassword: (password) => applying(callMain((p) => p.identity.reverifyPassword({ password }))),
+    removePassword: () => applying(callMain((p) => p.identity.removePassword())),
     async runPasskeyFlow(purpose) {
       // One hand-off at a time: main replaces an earlier one, so its caller stops waiting.
       const previous = get().passkeyFlow;
       if (previous) flowEnded({ ...previous, state: 'cancelled' });
       startsOut += 1;
-      const started = await callMain((p) => p.auth.startPasskey({ purpose })).finally(() => (startsOut -= 1));
+      const started = await callMain((p) => p.identity.startPasskey({ purpose })).finally(() => (startsOut -= 1));
       const early = started.ok ? endedEarly.get(started.value.flowId) : undefined;
       if (startsOut === 0) endedEarly.clear();
       if (!started.ok) return started;
@@ -108,7 +108,7 @@ export const useSessionStore = create<SessionState>((set, get) => {
     },
     async cancelPasskeyFlow() {
       const flow = get().passkeyFlow;
-      const result = await callMain((p) => p.auth.cancelPasskey());
+      const result = await callMain((p) => p.identity.cancelPasskey());
       // Main says so with an event too; whichever comes first ends the wait.
       if (result.ok && result.value) flowEnded(result.value);
       else if (flow) flowEnded({ ...flow, state: 'cancelled' });
@@ -116,11 +116,11 @@ export const useSessionStore = create<SessionState>((set, get) => {
   };
 });
 
-export const selectUser = (s: SessionState) => (s.auth?.state === 'signedIn' ? s.auth.user : null);
+export const selectUser = (s: IdentityStoreState) => (s.identity?.state === 'signedIn' ? s.identity.user : null);
 
 /** Another account's data must never show: puts `store` back to `initial()` whenever the signed-in user changes. */
 export function resetOnUserChange<S>(store: Pick<StoreApi<S>, 'setState'>, initial: () => Partial<S>): void {
-  useSessionStore.subscribe((state, previous) => {
+  useIdentityStore.subscribe((state, previous) => {
     if (selectUser(state)?.id !== selectUser(previous)?.id) store.setState(initial());
   });
 }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { ProbeRun } from '../../src-shared/latency.ts';
+import { ProbeRun } from '../../../src-shared/latency.ts';
 
 /** Probes kept for trends; older ones are deleted (and, with secure_delete, overwritten). */
 const KEEP = 500;

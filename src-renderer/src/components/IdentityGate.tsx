@@ -1,18 +1,18 @@
 import { useEffect, type ReactNode } from 'react';
 import { SignInPage } from '../pages/SignInPage.tsx';
 import { useNoticesStore } from '../stores/notices.ts';
-import { useSessionStore } from '../stores/session.ts';
+import { useIdentityStore } from '../stores/identity.ts';
 import { ReverifyDialog } from './ReverifyDialog.tsx';
 import { StatusBar } from './StatusBar.tsx';
 import { Toasts } from './Toasts.tsx';
 import '../identity.css';
 
 /** The app itself only for a signed-in user; everyone else gets the sign-in screen. */
-export function AuthGate({ children }: { children: ReactNode }) {
-  const connectSession = useSessionStore((s) => s.connect);
+export function IdentityGate({ children }: { children: ReactNode }) {
+  const connectSession = useIdentityStore((s) => s.connect);
   const connectNotices = useNoticesStore((s) => s.connect);
-  const boot = useSessionStore((s) => s.boot);
-  const signedIn = useSessionStore((s) => s.auth?.state === 'signedIn');
+  const boot = useIdentityStore((s) => s.boot);
+  const signedIn = useIdentityStore((s) => s.identity?.state === 'signedIn');
 
   useEffect(() => connectSession(), [connectSession]);
   useEffect(() => connectNotices(), [connectNotices]);

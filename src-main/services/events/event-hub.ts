@@ -1,4 +1,4 @@
-import type { EventChannel, EventPayload } from '../../src-shared/ipc.ts';
+import type { EventChannel, EventPayload } from '../../../src-shared/ipc.ts';
 
 type Listener<E extends EventChannel> = (payload: EventPayload<E>) => void;
 

@@ -1,0 +1,52 @@
+import type { Notice } from '../../src-shared/ipc-identity.ts';
+
+/**
+ * The small interfaces main's services depend on instead of Electron or the operating system: each host
+ * (the Electron app, the browser host, tests) hands in its own. `host-defaults.ts` has the ones used when a
+ * host brings none.
+ */
+
+/** Where main keeps secrets between runs (the session token). `protection` is what the renderer is told. */
+export interface SecretStore {
+  /** `encrypted`: kept on disk under OS protection; `memory`: gone when the app quits. */
+  readonly protection: 'encrypted' | 'memory';
+  get(name: string): Promise<string | null>;
+  set(name: string, value: string): Promise<void>;
+  delete(name: string): Promise<void>;
+}
+
+/** Opens a URL in the user's system browser; resolves whether it did (the host may refuse or be unable to). */
+export type OpenExternal = (url: string) => Promise<boolean>;
+
+/** Tells the user something outside the window (an OS notification). */
+export interface Notifier {
+  notify(notice: Notice): void;
+}
+
+/** A scheduled callback that can be called off. */
+export interface Cancellable {
+  cancel(): void;
+}
+
+/** Time, injectable so tests can pin it or shorten waits. Each user asks for the part it needs. */
+export interface Clock {
+  now(): Date;
+  setTimeout(fn: () => void, ms: number): Cancellable;
+  setInterval(fn: () => void, ms: number): Cancellable;
+}
+
+/** Who is signed in on this device: enough for another service to bind what it holds to that session. */
+export interface SignedInSession {
+  userId: string;
+  sessionId: string;
+}
+
+/** The signed-in session, as the identity service offers it to other services: the token never leaves it. */
+export interface SessionAccess {
+  /** The signed-in user and session, or null when signed out. */
+  current(): Promise<SignedInSession | null>;
+  /** Runs an API call with the session token (a 401 ends the session there). */
+  withSession<T>(call: (token: string) => Promise<T>): Promise<T>;
+  /** Called whenever this device's session ends (signed out here, revoked, expired); returns the unsubscribe. */
+  onSessionEnd(listener: () => void): () => void;
+}
