@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ErrorCode } from './errors.ts';
 
 /** Messages of the browser host's WebSocket bridge: the IPC contract carried over a socket. */
 export const BRIDGE_PATH = '/bridge';
@@ -20,7 +21,7 @@ export type ClientMessage = z.infer<typeof ClientMessage>;
 
 const ResultEnvelope = z.union([
   z.object({ ok: z.literal(true), value: z.unknown() }),
-  z.object({ ok: z.literal(false), code: z.string(), message: z.string() }),
+  z.object({ ok: z.literal(false), code: ErrorCode, message: z.string() }),
 ]);
 
 export const HostMessage = z.discriminatedUnion('t', [

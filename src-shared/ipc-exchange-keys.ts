@@ -4,7 +4,8 @@ import { ContractType, ExchangeId } from './exchanges.ts';
 
 /**
  * The exchange-key part of the IPC contract. The secret goes one way only, renderer to main, inside
- * `exchangeKeys.add`; no answer ever carries it, nor the whole API key.
+ * `exchangeKeys.add`, and only once: when the API wants "Confirm it's you" first, main keeps the checked key
+ * and the renderer resumes it with an opaque pending id. No answer ever carries the secret, nor the whole API key.
  */
 
 const NoInput = z.undefined();
@@ -26,9 +27,28 @@ export const AddExchangeKeyInput = z.strictObject({
 });
 export type AddExchangeKeyInput = z.input<typeof AddExchangeKeyInput>;
 
+/** How long main keeps a checked key waiting for "Confirm it's you" before it forgets it. */
+export const PENDING_ADD_SECONDS = 300;
+
+/** Names a key main holds while the user confirms it's them; it means nothing anywhere else. */
+export const PendingAddId = z.uuid().max(36);
+
+/**
+ * What adding a key came to: stored, or checked and held in main until the user confirms it's them
+ * (then `exchangeKeys.resumeAdd` with the pending id; `exchangeKeys.discardAdd` if they do not).
+ */
+export const AddExchangeKeyOutcome = z.discriminatedUnion('state', [
+  z.object({ state: z.literal('added'), key: ExchangeKeyView }),
+  z.object({ state: z.literal('reverificationRequired'), pendingId: PendingAddId, expiresAt: z.iso.datetime() }),
+]);
+export type AddExchangeKeyOutcome = z.infer<typeof AddExchangeKeyOutcome>;
+const ByPendingId = z.strictObject({ pendingId: PendingAddId });
+
 export const exchangeKeysInvokeContract = {
   'exchangeKeys.list': { input: NoInput, output: z.array(ExchangeKeyView) },
-  'exchangeKeys.add': { input: AddExchangeKeyInput, output: ExchangeKeyView },
+  'exchangeKeys.add': { input: AddExchangeKeyInput, output: AddExchangeKeyOutcome },
+  'exchangeKeys.resumeAdd': { input: ByPendingId, output: AddExchangeKeyOutcome },
+  'exchangeKeys.discardAdd': { input: ByPendingId, output: z.object({ discarded: z.boolean() }) },
   'exchangeKeys.rename': { input: z.strictObject({ id: KeyRecordId, label: KeyLabel }), output: ExchangeKeyView },
   'exchangeKeys.setActive': { input: z.strictObject({ id: KeyRecordId, active: z.boolean() }), output: ExchangeKeyView },
   'exchangeKeys.remove': { input: ById, output: DeletedExchangeKey },

@@ -1,5 +1,6 @@
 import axios, { AxiosError, type AxiosInstance, type Method } from 'axios';
 import type { z } from 'zod';
+import { knownErrorCode, type ErrorCode } from '../../src-shared/errors.ts';
 import { Problem } from '../../src-shared/problem.ts';
 import { ServiceError } from './errors.ts';
 
@@ -7,7 +8,7 @@ import { ServiceError } from './errors.ts';
 export class ApiError extends ServiceError {
   readonly status: number;
 
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: ErrorCode, message: string) {
     super(code, message);
     this.name = 'ApiError';
     this.status = status;
@@ -79,7 +80,7 @@ export class ApiHttp {
     if (error instanceof AxiosError && error.response) {
       const status = error.response.status;
       const problem = Problem.safeParse(error.response.data);
-      if (problem.success) return new ApiError(status, problem.data.code, problem.data.detail ?? problem.data.title);
+      if (problem.success) return new ApiError(status, knownErrorCode(problem.data.code), problem.data.detail ?? problem.data.title);
       return new ApiError(status, 'api_error', `The plutarc API answered with HTTP ${status}.`);
     }
     return new ServiceError(

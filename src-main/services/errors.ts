@@ -1,8 +1,10 @@
-/** An error a user can act on: a stable code for the UI and a message that says what to do. */
-export class ServiceError extends Error {
-  readonly code: string;
+import type { ErrorCode } from '../../src-shared/errors.ts';
 
-  constructor(code: string, message: string) {
+/** An error a user can act on: a stable code for the UI (one of src-shared/errors.ts) and a message that says what to do. */
+export class ServiceError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string) {
     super(message);
     this.name = 'ServiceError';
     this.code = code;

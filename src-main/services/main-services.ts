@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { ApiClient } from './api-client.ts';
 import { ApiHttp } from './api-http.ts';
 import { ApiStatusMonitor } from './api-status.ts';
+import { AccountEventStream, type AccountEventStreamOptions } from './events/account-event-stream.ts';
 import { IdentityService, type IdentityServiceOptions } from './identity/identity-service.ts';
 import { identityHandlers, osName } from './identity/handlers.ts';
 import { IdentityApi } from './identity/identity-api.ts';
@@ -42,7 +43,7 @@ export interface MainServicesOptions {
   /** Main's log, for what the services want a person to see later. */
   log?: (message: string) => void;
   /** Tests shorten the passkey wait and the event stream's backoff. */
-  auth?: Pick<IdentityServiceOptions, 'passkeyTimeoutMs' | 'stream'>;
+  identity?: Pick<IdentityServiceOptions, 'passkeyTimeoutMs'> & { stream?: Pick<AccountEventStreamOptions, 'initialBackoffMs' | 'maxBackoffMs' | 'idleTimeoutMs'> };
   /** Local mode: the key broker identity to pin and the exchange simulator's URLs (see exchange-keys/local-mode.ts). */
   exchangeKeys?: ExchangeKeysSettings;
 }
@@ -73,9 +74,17 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     now: () => clock.now(),
   });
 
-  const auth = new IdentityService({
+  const accountEvents = new AccountEventStream({
+    baseUrl: options.apiUrl,
+    userAgent: userAgent(),
+    clock,
+    log: options.log ?? (() => {}),
+    ...options.identity?.stream,
+  });
+  const identity = new IdentityService({
     api: new IdentityApi(http),
     events,
+    accountEvents,
     store: options.secretStore ?? new MemorySecretStore(),
     openExternal: options.openExternal ?? cannotOpenExternal,
     notifier: {
@@ -92,17 +101,11 @@ export function createMainServices(options: MainServicesOptions): MainServices {
       os: `${osName(platform)}${options.host === 'browser' ? ' (browser)' : ''}`,
     },
     ...(options.log ? { log: options.log } : {}),
-    ...options.auth,
+    ...(options.identity?.passkeyTimeoutMs ? { passkeyTimeoutMs: options.identity.passkeyTimeoutMs } : {}),
   });
 
-  // The signed-in session as other services use it: the token never leaves the AuthService.
-  const session = {
-    userId: async () => {
-      const state = await auth.state();
-      return state.state === 'signedIn' ? state.user.id : null;
-    },
-    withSession: <T>(call: (token: string) => Promise<T>) => auth.withSession(call),
-  };
+  // The signed-in session as other services use it: the token never leaves the identity service.
+  const session = identity.sessionAccess();
 
   const trust = establishBrokerTrust({
     ...(options.exchangeKeys?.brokerIdentityFile ? { identityFile: options.exchangeKeys.brokerIdentityFile } : {}),
@@ -115,6 +118,7 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     session,
     trust,
     keyCheck: options.exchangeKeys?.exchangeUrls ? { exchangeUrls: options.exchangeKeys.exchangeUrls } : {},
+    clock,
     ...(options.log ? { log: options.log } : {}),
   });
 
@@ -134,7 +138,7 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     'regions.probe': () => regions.probe(),
     'regions.history': (input) => regions.history(input?.limit),
     'regions.recommend': (input) => regions.recommend(input.exchange),
-    ...identityHandlers(auth),
+    ...identityHandlers(identity),
     ...exchangeKeysHandlers(exchangeKeys),
     ...templatesHandlers(templates),
   };
@@ -142,14 +146,16 @@ export function createMainServices(options: MainServicesOptions): MainServices {
   return {
     handlers,
     events,
-    passkeyLoopbackOrigin: () => auth.passkeyLoopbackOrigin(),
+    passkeyLoopbackOrigin: () => identity.passkeyLoopbackOrigin(),
     start: () => {
       status.start();
-      auth.start();
+      identity.start();
     },
     stop: () => {
       status.stop();
-      auth.stop();
+      identity.stop();
+      accountEvents.stop();
+      exchangeKeys.dropPending();
       probeCache.close();
       void templates.stop();
     },

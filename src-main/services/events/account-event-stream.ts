@@ -1,16 +1,19 @@
-import { AccountEvent } from '../../../src-shared/events.ts';
+import type { z } from 'zod';
 import { Problem } from '../../../src-shared/problem.ts';
 import type { Cancellable, Clock } from '../ports.ts';
 import { SseParser } from './sse.ts';
 
+/** Whose stream this is: the identity service hands it the token at each (re)connection, never to keep. */
+export interface StreamSession {
+  /** The session token to connect with, read at each (re)connection: reverification rotates it. */
+  token(): string | null;
+  /** The API refused the token the stream connected with (it is still the current one). */
+  onUnauthorized(code: string): void;
+}
+
 export interface AccountEventStreamOptions {
   baseUrl: string;
   userAgent: string;
-  /** The session token to connect with, read at each (re)connection: reverification rotates it. */
-  token: () => string | null;
-  onEvent: (event: AccountEvent) => void;
-  /** The API refused the token the stream connected with (it is still the current one). */
-  onUnauthorized: (code: string) => void;
   log: (message: string) => void;
   clock: Pick<Clock, 'setTimeout'>;
   /** Reconnection delays double from `initialBackoffMs` (by default the stream's own `retry:`) up to `maxBackoffMs`. */
@@ -20,12 +23,21 @@ export interface AccountEventStreamOptions {
   idleTimeoutMs?: number;
 }
 
+interface Subscriber {
+  schema: z.ZodType;
+  listener: (event: never) => void;
+}
+
 /**
  * `GET /v1/events` for the signed-in device: server-sent events over fetch, parsed here, resumed after a
- * drop with Last-Event-ID so nothing published in between is missed.
+ * drop with Last-Event-ID so nothing published in between is missed. It knows no kind of event: each
+ * subscriber brings the schema of the kinds it handles (sessions today; bots, trades and keys next) and
+ * hears every event that schema accepts, so a new kind needs a subscriber, not a change here.
  */
 export class AccountEventStream {
   private readonly options: AccountEventStreamOptions;
+  private readonly subscribers = new Set<Subscriber>();
+  private session: StreamSession | null = null;
   private generation = 0;
   private running = false;
   private controller: AbortController | null = null;
@@ -39,8 +51,22 @@ export class AccountEventStream {
     this.options = options;
   }
 
+  /** Says whose stream this is; the identity service calls it once and then starts and stops the stream with the session. */
+  attach(session: StreamSession): void {
+    this.session = session;
+  }
+
+  /** Hears every event `schema` accepts, parsed by it; returns the unsubscribe. */
+  subscribe<S extends z.ZodType>(schema: S, listener: (event: z.output<S>) => void): () => void {
+    const subscriber: Subscriber = { schema, listener: listener as (event: never) => void };
+    this.subscribers.add(subscriber);
+    return () => {
+      this.subscribers.delete(subscriber);
+    };
+  }
+
   start(): void {
-    if (this.running) return;
+    if (this.running || !this.session) return;
     this.running = true;
     void this.connect(++this.generation);
   }
@@ -69,8 +95,9 @@ export class AccountEventStream {
   }
 
   private async connect(generation: number): Promise<void> {
-    const token = this.options.token();
-    if (!token) return;
+    const session = this.session;
+    const token = session?.token();
+    if (!session || !token) return;
     const controller = new AbortController();
     this.controller = controller;
     const current = () => this.generation === generation && this.running;
@@ -90,9 +117,9 @@ export class AccountEventStream {
         const problem = Problem.safeParse(await response.json().catch(() => null));
         if (!current()) return;
         // A token rotated while we connected is not a sign-out: try again with the new one.
-        if (this.options.token() !== token) return this.restart();
+        if (session.token() !== token) return this.restart();
         this.stop();
-        this.options.onUnauthorized(problem.success ? problem.data.code : 'unauthenticated');
+        session.onUnauthorized(problem.success ? problem.data.code : 'unauthenticated');
         return;
       }
       if (!response.ok || !response.body) {
@@ -119,7 +146,7 @@ export class AccountEventStream {
     } catch (error) {
       if (!current()) return;
       this.failures++;
-      this.options.log(`auth: the account event stream dropped (${describe(error)}); reconnecting`);
+      this.options.log(`events: the account event stream dropped (${describe(error)}); reconnecting`);
     } finally {
       if (this.controller === controller) {
         this.idleTimer?.cancel();
@@ -130,16 +157,18 @@ export class AccountEventStream {
   }
 
   private dispatch(type: string, data: string): void {
-    let event: AccountEvent;
+    let event: unknown;
     try {
-      const parsed = AccountEvent.safeParse(JSON.parse(data));
-      if (!parsed.success) return;
-      event = parsed.data;
+      event = JSON.parse(data);
     } catch {
-      this.options.log(`auth: ignored a ${type} event that was not JSON`);
+      this.options.log(`events: ignored a ${type} event that was not JSON`);
       return;
     }
-    this.options.onEvent(event);
+    // A kind no subscriber knows (from a newer API) is skipped, not an error.
+    for (const subscriber of [...this.subscribers]) {
+      const parsed = subscriber.schema.safeParse(event);
+      if (parsed.success) subscriber.listener(parsed.data as never);
+    }
   }
 
   private watchIdle(controller: AbortController): void {

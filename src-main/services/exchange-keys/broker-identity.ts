@@ -2,6 +2,7 @@
 // the broker's data folder on its first start and pins it in its own; later starts refuse a changed key.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { ExchangeKeyErrorCode } from '../../../src-shared/errors.ts';
 import { Ed25519PublicJwk } from '../../../src-shared/keybroker.ts';
 import { ServiceError } from '../errors.ts';
 
@@ -33,7 +34,7 @@ function pin(path: string, identity: Ed25519PublicJwk): void {
   }
 }
 
-const refused = (code: string, message: string): BrokerTrust => ({ state: 'refused', error: new ServiceError(code, message) });
+const refused = (code: ExchangeKeyErrorCode, message: string): BrokerTrust => ({ state: 'refused', error: new ServiceError(code, message) });
 
 /** Decides once, at start, which broker identity sealing keys must be signed by. */
 export function establishBrokerTrust(sources: BrokerTrustSources): BrokerTrust {

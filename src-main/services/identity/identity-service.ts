@@ -1,21 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import type { DeviceInfo, HandoffPurpose, PasskeyView, SessionGrant, SessionView, UserView } from '../../../src-shared/auth.ts';
-import type { AccountEvent } from '../../../src-shared/events.ts';
+import { AccountEvent } from '../../../src-shared/events.ts';
 import type { IdentityState, PasskeyFlow } from '../../../src-shared/ipc-identity.ts';
 import { systemClock } from '../host-defaults.ts';
 import { ServiceError } from '../errors.ts';
+import type { AccountEventStream } from '../events/account-event-stream.ts';
 import type { EventHub } from '../events/event-hub.ts';
-import { isAllowedExternalUrl } from '../open-external-policy.ts';
-import { AccountEventStream } from '../events/account-event-stream.ts';
 import { ApiError } from '../api-http.ts';
+import type { Cancellable, Clock, Notifier, OpenExternal, SecretStore, SessionAccess, SignedInSession } from '../ports.ts';
 import type { IdentityApi } from './identity-api.ts';
-import { LoopbackListener } from './loopback.ts';
-import { createPkce, createState } from './pkce.ts';
-import type { Cancellable, Clock, Notifier, OpenExternal, SecretStore } from '../ports.ts';
+import { PasskeyHandoff } from './passkey-handoff.ts';
 
 export interface IdentityServiceOptions {
   api: IdentityApi;
   events: EventHub;
+  /** The account's event stream: this service connects it with the session and hears the session events. */
+  accountEvents: AccountEventStream;
   store: SecretStore;
   openExternal: OpenExternal;
   notifier: Notifier;
@@ -26,21 +25,11 @@ export interface IdentityServiceOptions {
   log?: (message: string) => void;
   /** How long a passkey hand-off waits for the browser to come back (five minutes). */
   passkeyTimeoutMs?: number;
-  stream?: { initialBackoffMs?: number; maxBackoffMs?: number; idleTimeoutMs?: number };
 }
 
 const TOKEN_KEY = 'session-token';
 const PASSKEY_TIMEOUT_MS = 5 * 60_000;
 const RESTORE_RETRY_MS = { first: 5_000, max: 5 * 60_000 };
-
-/** A hand-off waiting for the system browser to come back to the loopback listener. */
-interface WaitingFlow {
-  flowId: string;
-  purpose: HandoffPurpose;
-  listener: LoopbackListener;
-  authorizeUrl: string;
-  openedExternally: boolean;
-}
 
 const notSignedIn = () => new ServiceError('not_signed_in', 'Sign in first.');
 const signedOutBy = (code: string): 'revoked' | 'expired' => (code === 'session_revoked' ? 'revoked' : 'expired');
@@ -56,13 +45,12 @@ export class IdentityService {
   private readonly api: IdentityApi;
   private readonly events: EventHub;
   private readonly store: SecretStore;
-  private readonly openExternal: OpenExternal;
   private readonly notifier: Notifier;
   private readonly device: DeviceInfo;
   private readonly clock: Pick<Clock, 'setTimeout'>;
   private readonly log: (message: string) => void;
-  private readonly passkeyTimeoutMs: number;
   private readonly stream: AccountEventStream;
+  private readonly handoff: PasskeyHandoff;
 
   private token: string | null = null;
   private current: IdentityState = { state: 'signedOut', reason: null };
@@ -70,29 +58,58 @@ export class IdentityService {
   private epoch = 0;
   private restoring: Promise<void> = Promise.resolve();
   private restoreTimer: Cancellable | null = null;
-  private flow: WaitingFlow | null = null;
   private readonly noticed = new Set<string>();
+  private readonly sessionEndListeners = new Set<() => void>();
 
   constructor(options: IdentityServiceOptions) {
     this.api = options.api;
     this.events = options.events;
     this.store = options.store;
-    this.openExternal = options.openExternal;
     this.notifier = options.notifier;
     this.device = options.device;
     this.clock = options.clock ?? systemClock;
     this.log = options.log ?? (() => {});
-    this.passkeyTimeoutMs = options.passkeyTimeoutMs ?? PASSKEY_TIMEOUT_MS;
-    this.stream = new AccountEventStream({
-      baseUrl: this.api.options.baseUrl,
-      userAgent: this.api.options.userAgent,
+    this.stream = options.accountEvents;
+    this.stream.attach({
       token: () => this.token,
-      onEvent: (event) => void this.onAccountEvent(event),
       onUnauthorized: (code) => void this.endSession(signedOutBy(code)),
-      log: this.log,
-      clock: this.clock,
-      ...options.stream,
     });
+    // Kinds other than sessions reach their own subscribers too; this one acts on session events only.
+    this.stream.subscribe(AccountEvent, (event) => void this.onSessionEvent(event));
+    this.handoff = new PasskeyHandoff(
+      {
+        api: this.api,
+        events: this.events,
+        openExternal: options.openExternal,
+        device: this.device,
+        clock: this.clock,
+        timeoutMs: options.passkeyTimeoutMs ?? PASSKEY_TIMEOUT_MS,
+      },
+      {
+        epoch: () => this.epoch,
+        withSession: (call) => this.authed(call),
+        adopt: (grant) => this.adopt(grant),
+        rotate: (token, reverifiedUntil) => this.rotate(token, reverifiedUntil),
+        refresh: () => this.refresh(),
+      },
+    );
+  }
+
+  /** The session as other main services may use it: who is signed in, calls with the token, and when it ends. */
+  sessionAccess(): SessionAccess {
+    return {
+      current: async (): Promise<SignedInSession | null> => {
+        const state = await this.state();
+        return state.state === 'signedIn' ? { userId: state.user.id, sessionId: state.session.id } : null;
+      },
+      withSession: (call) => this.authed(call),
+      onSessionEnd: (listener) => {
+        this.sessionEndListeners.add(listener);
+        return () => {
+          this.sessionEndListeners.delete(listener);
+        };
+      },
+    };
   }
 
   /** Restores a stored session (GET /v1/me); `state()` waits for the first attempt. */
@@ -112,17 +129,9 @@ export class IdentityService {
     return this.current;
   }
 
-  /**
-   * Runs another main service's API call with this session's token (a 401 ends the session as for our own
-   * calls). The token is handed to `call` only, never returned.
-   */
-  withSession<T>(call: (token: string) => Promise<T>): Promise<T> {
-    return this.authed(call);
-  }
-
   /** The loopback origin of the hand-off waiting now, which the OpenExternal policy then allows. */
   passkeyLoopbackOrigin(): string | undefined {
-    return this.flow?.listener.origin;
+    return this.handoff.loopbackOrigin();
   }
 
   async register(email: string, password: string): Promise<IdentityState> {
@@ -206,99 +215,12 @@ export class IdentityService {
   async startPasskey(purpose: HandoffPurpose): Promise<PasskeyFlow> {
     if (purpose === 'signin') this.assertSignedOut();
     else if (!this.token) throw notSignedIn();
-    this.cancelPasskey();
-
-    const pkce = createPkce();
-    const state = createState();
-    const listener = await LoopbackListener.open({ state, timeoutMs: this.passkeyTimeoutMs, clock: this.clock });
-    const flow: WaitingFlow = { flowId: randomUUID(), purpose, listener, authorizeUrl: '', openedExternally: false };
-    this.flow = flow;
-    try {
-      const request = { purpose, redirectUri: listener.redirectUri, state, codeChallenge: pkce.challenge, codeChallengeMethod: 'S256' as const };
-      const created = purpose === 'signin'
-        ? await this.api.createHandoff(null, request)
-        : await this.authed((token) => this.api.createHandoff(token, request));
-      // The page we send the user to must be the API's own, whatever the API says.
-      if (!isAllowedExternalUrl(created.authorizeUrl, { apiOrigin: this.api.options.baseUrl })) {
-        throw new ServiceError('api_bad_response', 'The plutarc API offered a passkey page that is not on its own address.');
-      }
-      if (this.flow !== flow) throw new ServiceError('passkey_cancelled', 'The passkey step was cancelled.');
-      flow.authorizeUrl = created.authorizeUrl;
-    } catch (error) {
-      listener.cancel();
-      if (this.flow === flow) this.flow = null;
-      throw error;
-    }
-    flow.openedExternally = await this.openExternal(flow.authorizeUrl).catch(() => false);
-    void this.awaitCallback(flow, pkce.verifier);
-    return this.flowView(flow, 'waiting');
+    return this.handoff.start(purpose);
   }
 
   /** Stops the hand-off waiting now, if any; the browser page then has nowhere to come back to. */
   cancelPasskey(): PasskeyFlow | null {
-    const flow = this.flow;
-    if (!flow) return null;
-    this.flow = null;
-    flow.listener.cancel();
-    return this.reportFlow(flow, 'cancelled');
-  }
-
-  private async awaitCallback(flow: WaitingFlow, verifier: string): Promise<void> {
-    const outcome = await flow.listener.outcome;
-    if (this.flow !== flow) return; // cancelled or replaced, and reported then
-    this.flow = null;
-    if (outcome.kind === 'timeout') {
-      this.reportFlow(flow, 'failed', 'The passkey step timed out: the browser did not come back. Start again when you are ready.');
-      return;
-    }
-    if (outcome.kind === 'cancelled') {
-      this.reportFlow(flow, 'cancelled');
-      return;
-    }
-    const epoch = this.epoch;
-    try {
-      const body = { code: outcome.code, codeVerifier: verifier, device: this.device };
-      const result = flow.purpose === 'signin'
-        ? await this.api.exchangeCode(null, body)
-        : await this.authed((token) => this.api.exchangeCode(token, body));
-      if (epoch !== this.epoch) {
-        // Signed in or out some other way meanwhile: the result is for a session this app no longer has.
-        if (result.kind === 'signed-in') await this.api.signOut(result.grant.token).catch(() => undefined);
-        this.reportFlow(flow, 'failed', 'You signed in or out while the passkey step was running. Start it again.');
-        return;
-      }
-      if (flow.purpose === 'signin' && result.kind === 'signed-in') {
-        await this.adopt(result.grant);
-        this.reportFlow(flow, 'completed', 'Signed in with your passkey.');
-      } else if (flow.purpose === 'reverify' && result.kind === 'reverified') {
-        await this.rotate(result.token, result.reverifiedUntil);
-        this.reportFlow(flow, 'completed', 'Confirmed with your passkey.');
-      } else if (flow.purpose === 'add-passkey' && result.kind === 'passkey-added') {
-        await this.refresh();
-        this.reportFlow(flow, 'completed', `Added the passkey “${result.passkey.name}”.`);
-      } else {
-        this.reportFlow(flow, 'failed', 'The plutarc API answered the passkey step with something unexpected.');
-      }
-    } catch (error) {
-      this.reportFlow(flow, 'failed', error instanceof ServiceError ? error.message : 'The passkey step could not be completed. Start again.');
-    }
-  }
-
-  private flowView(flow: WaitingFlow, state: PasskeyFlow['state'], message?: string): PasskeyFlow {
-    return {
-      flowId: flow.flowId,
-      purpose: flow.purpose,
-      state,
-      authorizeUrl: flow.authorizeUrl,
-      openedExternally: flow.openedExternally,
-      ...(message ? { message } : {}),
-    };
-  }
-
-  private reportFlow(flow: WaitingFlow, state: PasskeyFlow['state'], message?: string): PasskeyFlow {
-    const view = this.flowView(flow, state, message);
-    this.events.emit('identity.onPasskeyFlow', view);
-    return view;
+    return this.handoff.cancel();
   }
 
   /**
@@ -371,6 +293,7 @@ export class IdentityService {
     this.stream.stop();
     this.cancelPasskey();
     this.noticed.clear();
+    for (const listener of [...this.sessionEndListeners]) listener();
     if (hadSession || this.current.state === 'signedIn') {
       if (reason) this.log(`auth: this device was signed out (${reason})`);
       this.setState({ state: 'signedOut', reason });
@@ -403,7 +326,7 @@ export class IdentityService {
     }
   }
 
-  private async onAccountEvent(event: AccountEvent): Promise<void> {
+  private async onSessionEvent(event: AccountEvent): Promise<void> {
     if (this.current.state !== 'signedIn') return;
     const own = this.current.session.id;
     if (event.type === 'session.revoked' && event.sessionId === own) {

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { Engine } from '../../../src-engine/engine.ts';
 import { runBacktest, seriesFundingRates, type BacktestResult, type CancelFlag } from '../../../src-engine/backtest.ts';
+import { TemplateErrorCode } from '../../../src-shared/errors.ts';
 import { ContractType } from '../../../src-shared/exchanges.ts';
 import type {
   BacktestReport,
@@ -47,14 +48,14 @@ export const WorkerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('progress'), done: z.number().int(), total: z.number().int() }),
   z.object({ type: z.literal('done'), result: z.unknown() }),
   /** `kind`: the error's class name for main's log (never its message, which could hold anything). */
-  z.object({ type: z.literal('failed'), code: z.string(), message: z.string(), kind: z.string().max(100).optional() }),
+  z.object({ type: z.literal('failed'), code: TemplateErrorCode, message: z.string(), kind: z.string().max(100).optional() }),
 ]);
 export type WorkerMessage = z.infer<typeof WorkerMessage>;
 
 /** A problem with the job the user can act on (no candles in the period, …), as opposed to a crash. */
 export class JobRefused extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
+  readonly code: TemplateErrorCode;
+  constructor(code: TemplateErrorCode, message: string) {
     super(message);
     this.code = code;
   }

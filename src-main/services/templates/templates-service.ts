@@ -14,7 +14,7 @@ import type { TemplateBody } from '../../../src-shared/templates.ts';
 import type { Clock } from '../ports.ts';
 import { ServiceError } from '../errors.ts';
 import type { EventHub } from '../events/event-hub.ts';
-import type { SessionAccess } from '../exchange-keys/exchange-keys-service.ts';
+import type { SessionAccess } from '../ports.ts';
 import type { BacktestCache } from './backtest-cache.ts';
 import type { BacktestRunner } from './backtest-runner.ts';
 import type { TemplatesApi } from './templates-api.ts';
@@ -83,7 +83,7 @@ export class TemplatesService {
         { kind: 'preview', template: input.template, symbol: input.symbol, timeframe: input.timeframe, candles: input.candles, to: this.options.clock.now().getTime() },
         { signal: controller.signal },
       );
-      if (controller.signal.aborted) throw new ServiceError('latestPreviewsuperseded', 'A newer preview replaced this one.');
+      if (controller.signal.aborted) throw new ServiceError('preview_superseded', 'A newer preview replaced this one.');
       return result;
     } finally {
       if (this.latestPreview === controller) this.latestPreview = null;
@@ -93,8 +93,8 @@ export class TemplatesService {
   /** Runs a backtest of one template version to the end (or until cancelled) and keeps its result. */
   async runBacktest(input: BacktestRequest): Promise<BacktestRecord> {
     const request = BacktestRequest.parse(input);
-    const userId = await this.options.session.userId();
-    if (!userId) throw new ServiceError('signed_out', 'Sign in to run a backtest.');
+    const userId = (await this.options.session.current())?.userId;
+    if (!userId) throw new ServiceError('not_signed_in', 'Sign in to run a backtest.');
     if (this.running.has(request.runId)) throw new ServiceError('backtest_running', 'That backtest is already running.');
     if (this.running.size >= MAX_RUNNING_BACKTESTS) {
       throw new ServiceError('too_many_backtests', `${MAX_RUNNING_BACKTESTS} backtests are running already. Wait for one to finish or cancel it.`);
@@ -152,12 +152,12 @@ export class TemplatesService {
   }
 
   async listBacktests(): Promise<BacktestListItem[]> {
-    const userId = await this.options.session.userId();
+    const userId = (await this.options.session.current())?.userId;
     return userId ? this.options.cache.list(userId) : [];
   }
 
   async backtest(id: string): Promise<BacktestRecord> {
-    const userId = await this.options.session.userId();
+    const userId = (await this.options.session.current())?.userId;
     const record = userId ? this.options.cache.get(userId, id) : null;
     if (!record) throw new ServiceError('backtest_not_found', 'That backtest is not in this computer’s cache any more.');
     return record;

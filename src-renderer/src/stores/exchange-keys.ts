@@ -1,10 +1,10 @@
 import { create } from 'zustand';
 import type { DeletedExchangeKey, ExchangeKeyView } from '../../../src-shared/exchange-keys.ts';
 import type { AddExchangeKeyInput } from '../../../src-shared/ipc-exchange-keys.ts';
-import type { Result } from '../../../src-shared/result.ts';
+import { ok, type Result } from '../../../src-shared/result.ts';
 import { callMain } from '../bridge.ts';
 import { guardedLoad, type Load } from './load.ts';
-import { sensitive } from './reverification.ts';
+import { notConfirmed, sensitive, useReverificationStore } from './reverification.ts';
 import { resetOnUserChange } from './identity.ts';
 
 /**
@@ -15,7 +15,10 @@ interface KeysState {
   keys: ExchangeKeyView[];
   load: Load;
   loadKeys(): Promise<void>;
-  /** Checks the key with the exchange, seals it and stores it (reverification first when the API asks). */
+  /**
+   * Checks the key with the exchange, seals it and stores it. When the API wants "Confirm it's you" first,
+   * main holds the checked key: after the user confirms, only its pending id goes back to main.
+   */
   add(input: AddExchangeKeyInput): Promise<Result<ExchangeKeyView>>;
   rename(id: string, label: string): Promise<Result<ExchangeKeyView>>;
   setActive(id: string, active: boolean): Promise<Result<ExchangeKeyView>>;
@@ -35,9 +38,22 @@ export const useExchangeKeysStore = create<KeysState>((set, get) => ({
       (load, keys) => set(keys ? { load, keys } : { load }),
     ),
   async add(input) {
-    const result = await sensitive(() => callMain((p) => p.exchangeKeys.add(input)));
-    if (result.ok) set((s) => ({ keys: [...s.keys.filter((k) => k.id !== result.value.id), result.value] }));
-    return result;
+    let outcome = await callMain((p) => p.exchangeKeys.add(input));
+    for (;;) {
+      if (!outcome.ok) return outcome;
+      if (outcome.value.state === 'added') {
+        const key = outcome.value.key;
+        set((s) => ({ keys: [...s.keys.filter((k) => k.id !== key.id), key] }));
+        return ok(key);
+      }
+      const { pendingId } = outcome.value;
+      if (!(await useReverificationStore.getState().confirm())) {
+        // Main forgets the held key now rather than when it expires.
+        void callMain((p) => p.exchangeKeys.discardAdd({ pendingId }));
+        return notConfirmed();
+      }
+      outcome = await callMain((p) => p.exchangeKeys.resumeAdd({ pendingId }));
+    }
   },
   async rename(id, label) {
     const result = await callMain((p) => p.exchangeKeys.rename({ id, label }));

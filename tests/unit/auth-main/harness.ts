@@ -5,7 +5,8 @@ import { afterEach } from 'vitest';
 import type { IdentityState, Notice, PasskeyFlow } from '../../../src-shared/ipc-identity.ts';
 import { IdentityService, type IdentityServiceOptions } from '../../../src-main/services/identity/identity-service.ts';
 import { IdentityApi } from '../../../src-main/services/identity/identity-api.ts';
-import { MemorySecretStore } from '../../../src-main/services/host-defaults.ts';
+import { AccountEventStream, type AccountEventStreamOptions } from '../../../src-main/services/events/account-event-stream.ts';
+import { MemorySecretStore, systemClock } from '../../../src-main/services/host-defaults.ts';
 import type { OpenExternal, SecretStore } from '../../../src-main/services/ports.ts';
 import { ServiceError } from '../../../src-main/services/errors.ts';
 import { EventHub } from '../../../src-main/services/events/event-hub.ts';
@@ -36,7 +37,7 @@ export interface Device {
 
 export function device(
   apiUrl: string,
-  options: { store?: SecretStore; openExternal?: OpenExternal } & Partial<Pick<IdentityServiceOptions, 'passkeyTimeoutMs' | 'stream' | 'clock'>> = {},
+  options: { store?: SecretStore; openExternal?: OpenExternal; stream?: Partial<AccountEventStreamOptions> } & Partial<Pick<IdentityServiceOptions, 'passkeyTimeoutMs' | 'clock'>> = {},
 ): Device {
   const events = new EventHub();
   const states: IdentityState[] = [];
@@ -46,17 +47,28 @@ export function device(
   events.on('identity.onState', (state) => states.push(state));
   events.on('identity.onPasskeyFlow', (flow) => flows.push(flow));
   const store = options.store ?? new MemorySecretStore();
+  const userAgent = 'plutarc-desktop/0.0.0-test (linux; test)';
+  const log = (line: string) => logs.push(line);
+  const accountEvents = new AccountEventStream({
+    baseUrl: apiUrl,
+    userAgent,
+    clock: options.clock ? { ...systemClock, ...options.clock } : systemClock,
+    log,
+    initialBackoffMs: 100,
+    maxBackoffMs: 1000,
+    ...options.stream,
+  });
   const identity = new IdentityService({
-    api: new IdentityApi({ baseUrl: apiUrl, userAgent: 'plutarc-desktop/0.0.0-test (linux; test)', timeoutMs: 5000 }),
+    api: new IdentityApi({ baseUrl: apiUrl, userAgent, timeoutMs: 5000 }),
     events,
+    accountEvents,
     store,
     openExternal: options.openExternal ?? (async () => false),
     notifier: { notify: (notice) => notices.push(notice) },
     device: { client: 'desktop', appVersion: '0.0.0-test', os: 'Linux' },
-    log: (line) => logs.push(line),
+    log,
     ...(options.passkeyTimeoutMs ? { passkeyTimeoutMs: options.passkeyTimeoutMs } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
-    stream: { initialBackoffMs: 100, maxBackoffMs: 1000, ...options.stream },
   });
   return { identity, events, store, states, flows, notices, logs };
 }

@@ -23,7 +23,7 @@ describe('the session token stays in main', () => {
       secretStore: store,
       openExternal: systemBrowser(api.url, new SoftAuthenticator()),
       log: (line) => logs.push(line),
-      auth: { stream: { initialBackoffMs: 100 } },
+      identity: { stream: { initialBackoffMs: 100 } },
     });
     for (const channel of eventChannels) {
       services.events.on(channel, (payload) => {

@@ -85,7 +85,7 @@ describe('what the API stores and receives', () => {
 
   it('only sealed keys, never the private key that opens them, even after a bot has opened one', async () => {
     const key = world.exchangeKey({ exchange: 'krakenfutures' });
-    const added = await desktop.invoke('exchangeKeys.add', addInput('krakenfutures', key));
+    const added = await desktop.addKey(addInput('krakenfutures', key));
     if (!added.ok) throw new Error(added.message);
     const binding = { userId, recordId: added.value.id, botId: 'bot-1', instanceId: 'inst-1' };
     const opened = await unseal(world.broker, { ...binding, credential: (await issueCredential(world.broker, binding)).credential });

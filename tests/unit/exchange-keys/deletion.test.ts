@@ -21,7 +21,7 @@ const brokerRow = (recordId: string) =>
 
 async function addKey(label: string) {
   const key = world.exchangeKey({ exchange: 'bybit' });
-  const added = await desktop.invoke('exchangeKeys.add', addInput('bybit', key, { label }));
+  const added = await desktop.addKey(addInput('bybit', key, { label }));
   if (!added.ok) throw new Error(added.message);
   const row = await world.api.app.database.db.selectFrom('exchange_keys').select('sealed_key').where('id', '=', added.value.id).executeTakeFirstOrThrow();
   return { ...key, id: added.value.id, jwe: row.sealed_key };
@@ -108,7 +108,7 @@ describe('deleting an exchange key', () => {
     const { desktop: other } = await world.signedInDesktop();
     try {
       const key = world.exchangeKey({ exchange: 'krakenfutures' });
-      const added = await other.invoke('exchangeKeys.add', addInput('krakenfutures', key));
+      const added = await other.addKey(addInput('krakenfutures', key));
       if (!added.ok) throw new Error(added.message);
       // Ten minutes later the reverification has lapsed: simulate that by clearing it.
       await world.api.app.database.db.updateTable('sessions').set({ reverified_at: null }).execute();
@@ -164,7 +164,7 @@ describe('deleting while the key broker is out of reach', () => {
       await app.signUp();
       await app.reverify();
       const key = world.exchangeKey({ exchange: 'bybit' });
-      const added = await app.invoke('exchangeKeys.add', addInput('bybit', key));
+      const added = await app.addKey(addInput('bybit', key));
       if (!added.ok) throw new Error(added.message);
 
       const { sealed_key: jwe } = await api.app.database.db.selectFrom('exchange_keys').select('sealed_key').where('id', '=', added.value.id).executeTakeFirstOrThrow();
@@ -180,7 +180,7 @@ describe('deleting while the key broker is out of reach', () => {
 
       brokerReachable = true;
       // Any reservation sweeps what is left to destroy (so does a timer, every minute).
-      await app.invoke('exchangeKeys.add', addInput('bybit', world.exchangeKey({ exchange: 'bybit' })));
+      await app.addKey(addInput('bybit', world.exchangeKey({ exchange: 'bybit' })));
       await expect.poll(() => brokerRow(added.value.id), { timeout: 5000 }).toBeUndefined();
       expect(await api.app.database.db.selectFrom('sealing_key_destructions').selectAll().execute()).toEqual([]);
     } finally {

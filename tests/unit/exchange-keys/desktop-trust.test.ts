@@ -82,7 +82,7 @@ describe('sealing only to the pinned broker', () => {
     try {
       await app.signUp();
       await app.reverify();
-      const result = await app.invoke('exchangeKeys.add', addInput('bybit', world.exchangeKey({ exchange: 'bybit' })));
+      const result = await app.addKey(addInput('bybit', world.exchangeKey({ exchange: 'bybit' })));
       expect(result).toMatchObject({ ok: false, code: 'broker_identity_changed' });
       expect(await storedKeys()).toBe(0);
     } finally {
@@ -99,7 +99,7 @@ describe('sealing only to the pinned broker', () => {
       await app.signUp();
       await app.reverify();
       const key = world.exchangeKey({ exchange: 'bybit' });
-      const result = await app.invoke('exchangeKeys.add', addInput('bybit', key));
+      const result = await app.addKey(addInput('bybit', key));
       expect(result).toMatchObject({ ok: false, code: 'sealing_key_untrusted' });
       expect(await storedKeys()).toBe(0);
       expect(world.proxy.received().includes('"jwe"')).toBe(false);

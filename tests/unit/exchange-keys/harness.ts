@@ -11,7 +11,8 @@ import { dispatchInvoke } from '../../../src-main/services/dispatch.ts';
 import { createMainServices, type MainServices } from '../../../src-main/services/main-services.ts';
 import type { ExchangeKeysSettings } from '../../../src-main/services/exchange-keys/local-mode.ts';
 import type { InvokeChannel, InvokeInput, InvokeOutput } from '../../../src-shared/ipc.ts';
-import type { Result } from '../../../src-shared/result.ts';
+import type { ExchangeKeyView } from '../../../src-shared/exchange-keys.ts';
+import { fail, ok, type Result } from '../../../src-shared/result.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
 import { GOOD_PASSWORD, uniqueEmail } from '../../support/identity.ts';
 import { tempDir } from '../../support/temp.ts';
@@ -66,6 +67,8 @@ export interface Desktop {
   logs: string[];
   dataDir: string;
   invoke<C extends InvokeChannel>(channel: C, input?: InvokeInput<C>): Promise<Result<InvokeOutput<C>>>;
+  /** `exchangeKeys.add` for a desktop already reverified: the stored key, or why not (a held key counts as `reverification_required`). */
+  addKey(input: InvokeInput<'exchangeKeys.add'>): Promise<Result<ExchangeKeyView>>;
   /** Registers and signs in a fresh account; returns its user id. */
   signUp(email?: string): Promise<string>;
   reverify(): Promise<void>;
@@ -86,6 +89,13 @@ export function startDesktop(apiUrl: string, settings: ExchangeKeysSettings, giv
     logs,
     dataDir,
     invoke,
+    async addKey(input) {
+      const outcome = await invoke('exchangeKeys.add', input);
+      if (!outcome.ok) return outcome;
+      if (outcome.value.state === 'added') return ok(outcome.value.key);
+      await invoke('exchangeKeys.discardAdd', { pendingId: outcome.value.pendingId });
+      return fail('reverification_required', 'the API wants the user to confirm it is them');
+    },
     async signUp(email = uniqueEmail()) {
       const state = await invoke('identity.register', { email, password: GOOD_PASSWORD });
       if (!state.ok || state.value.state !== 'signedIn') throw new Error(`sign-up failed: ${JSON.stringify(state)}`);

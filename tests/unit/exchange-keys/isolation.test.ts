@@ -16,7 +16,7 @@ const bobRow = () => world.api.app.database.db.selectFrom('exchange_keys').selec
 beforeAll(async () => {
   world = await startKeysWorld();
   ({ desktop: bob } = await world.signedInDesktop());
-  const added = await bob.invoke('exchangeKeys.add', addInput('bybit', world.exchangeKey({ exchange: 'bybit' }), { label: 'Bob’s key' }));
+  const added = await bob.addKey(addInput('bybit', world.exchangeKey({ exchange: 'bybit' }), { label: 'Bob’s key' }));
   if (!added.ok) throw new Error(added.message);
   bobKey = added.value;
   const alice = await registerUser(world.api.url);

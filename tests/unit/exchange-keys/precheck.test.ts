@@ -20,7 +20,7 @@ async function storedAnything(): Promise<number> {
 
 async function refusal(exchange: Exchange, key: { apiKey: string; secret: string }, extra = {}) {
   const before = await storedAnything();
-  const result = await desktop.invoke('exchangeKeys.add', addInput(exchange, key, extra));
+  const result = await desktop.addKey(addInput(exchange, key, extra));
   if (result.ok) throw new Error(`expected a refusal, got ${JSON.stringify(result.value)}`);
   expect(await storedAnything(), 'nothing stored for a refused key').toBe(before);
   expect(result.message).not.toContain(key.secret);
@@ -36,7 +36,7 @@ afterAll(() => world.close());
 describe('a trade-only key', () => {
   it.each(['binanceusdm', 'bybit', 'krakenfutures'] as const)('is accepted on %s, verified and shown masked', async (exchange) => {
     const key = world.exchangeKey({ exchange });
-    const added = await desktop.invoke('exchangeKeys.add', addInput(exchange, key, { contractType: exchange === 'binanceusdm' ? 'linear' : 'inverse' }));
+    const added = await desktop.addKey(addInput(exchange, key, { contractType: exchange === 'binanceusdm' ? 'linear' : 'inverse' }));
     if (!added.ok) throw new Error(added.message);
     expect(added.value).toMatchObject({
       exchange,
@@ -53,7 +53,7 @@ describe('a trade-only key', () => {
 
   it('restricted to this machine’s address is verified and marked IP-restricted', async () => {
     const key = world.exchangeKey({ exchange: 'krakenfutures', ipAllowlist: ['127.0.0.1'] });
-    const added = await desktop.invoke('exchangeKeys.add', addInput('krakenfutures', key));
+    const added = await desktop.addKey(addInput('krakenfutures', key));
     expect(added.ok && added.value.verification).toMatchObject({ status: 'verified', ipRestricted: true, detail: null });
   });
 });
@@ -97,7 +97,7 @@ describe('a key that cannot trade is refused with the setting to turn on', () =>
 describe('a key restricted to other IP addresses', () => {
   it.each(['bybit', 'krakenfutures'] as const)('is accepted on %s as "will be verified from the bot’s region"', async (exchange) => {
     const key = world.exchangeKey({ exchange, ipAllowlist: ['203.0.113.7'] });
-    const added = await desktop.invoke('exchangeKeys.add', addInput(exchange, key));
+    const added = await desktop.addKey(addInput(exchange, key));
     if (!added.ok) throw new Error(added.message);
     expect(added.value.verification).toMatchObject({ status: 'pending', ipRestricted: true });
     expect(added.value.verification.detail).toMatch(/verify the key from your bot’s region/);
@@ -108,7 +108,7 @@ describe('a key restricted to other IP addresses', () => {
     const first = await refusal('binanceusdm', key);
     expect(first.code).toBe('key_or_ip_refused');
     expect(first.message).toMatch(/Restricted to my bot’s IP address/);
-    const second = await desktop.invoke('exchangeKeys.add', addInput('binanceusdm', key, { verifyFromBotRegion: true }));
+    const second = await desktop.addKey(addInput('binanceusdm', key, { verifyFromBotRegion: true }));
     expect(second.ok && second.value.verification).toMatchObject({ status: 'pending', ipRestricted: true });
   });
 
@@ -164,7 +164,7 @@ describe('when the exchange cannot be reached', () => {
       await offline.signUp();
       await offline.reverify();
       for (const exchange of ['binanceusdm', 'bybit', 'krakenfutures'] as const) {
-        const result = await offline.invoke('exchangeKeys.add', addInput(exchange, world.exchangeKey({ exchange })));
+        const result = await offline.addKey(addInput(exchange, world.exchangeKey({ exchange })));
         expect(result).toMatchObject({ ok: false, code: 'exchange_unreachable' });
         expect(!result.ok && result.message).toMatch(/Cannot reach the exchange simulator/);
       }
@@ -183,14 +183,14 @@ describe('the order of things', () => {
       await fresh.signUp();
       const before = await storedAnything();
       // A refused key is refused by the exchange check, before the reverification gate.
-      const withdraw = await fresh.invoke('exchangeKeys.add', addInput('bybit', world.exchangeKey({ exchange: 'bybit', withdraw: true })));
+      const withdraw = await fresh.addKey(addInput('bybit', world.exchangeKey({ exchange: 'bybit', withdraw: true })));
       expect(withdraw).toMatchObject({ ok: false, code: 'key_can_withdraw' });
       const good = world.exchangeKey({ exchange: 'bybit' });
-      const gated = await fresh.invoke('exchangeKeys.add', addInput('bybit', good));
+      const gated = await fresh.addKey(addInput('bybit', good));
       expect(gated).toMatchObject({ ok: false, code: 'reverification_required' });
       expect(await storedAnything()).toBe(before);
       await fresh.reverify();
-      expect((await fresh.invoke('exchangeKeys.add', addInput('bybit', good))).ok).toBe(true);
+      expect((await fresh.addKey(addInput('bybit', good))).ok).toBe(true);
     } finally {
       fresh.close();
     }
@@ -198,7 +198,7 @@ describe('the order of things', () => {
 
   it('refuses a contract type the exchange does not offer, and a passphrase no exchange asked for', async () => {
     const key = world.exchangeKey({ exchange: 'binanceusdm' });
-    expect(await desktop.invoke('exchangeKeys.add', addInput('binanceusdm', key, { contractType: 'inverse' }))).toMatchObject({ ok: false, code: 'contract_type_unsupported' });
-    expect(await desktop.invoke('exchangeKeys.add', addInput('binanceusdm', key, { passphrase: 'hunter22' }))).toMatchObject({ ok: false, code: 'passphrase_not_used' });
+    expect(await desktop.addKey(addInput('binanceusdm', key, { contractType: 'inverse' }))).toMatchObject({ ok: false, code: 'contract_type_unsupported' });
+    expect(await desktop.addKey(addInput('binanceusdm', key, { passphrase: 'hunter22' }))).toMatchObject({ ok: false, code: 'passphrase_not_used' });
   });
 });

@@ -31,7 +31,7 @@ async function botKeyFor(userId: string, recordId: string): Promise<X25519Privat
 
 async function addKey(desktop: Desktop, exchange: 'bybit' | 'krakenfutures', label = 'k') {
   const key = world.exchangeKey({ exchange });
-  const added = await desktop.invoke('exchangeKeys.add', addInput(exchange, key, { label }));
+  const added = await desktop.addKey(addInput(exchange, key, { label }));
   if (!added.ok) throw new Error(added.message);
   return { ...key, id: added.value.id, exchange };
 }

@@ -1,4 +1,5 @@
 import { useRef, useState, type FormEvent } from 'react';
+import { ExchangeKeyErrorCode } from '../../../../src-shared/errors.ts';
 import type { ExchangeKeyView } from '../../../../src-shared/exchange-keys.ts';
 import { KEY_EXCHANGES, keyPageLink, openKeyExchange, type ContractType, type ExchangeId, type OpenKeyExchange } from '../../../../src-shared/exchanges.ts';
 import { useAppStore } from '../../stores/app.ts';
@@ -102,7 +103,7 @@ export function AddKeyDialog({ onClose, onAdded }: { onClose(): void; onAdded(ke
     setBusy(false);
     if (result.ok) return onAdded(result.value);
     if (isCancelled(result)) return setError('You did not confirm it was you, so the key was not added. Paste the secret again to retry.');
-    if (result.code === 'key_or_ip_refused') setOfferBotRegion(true);
+    if (result.code === ExchangeKeyErrorCode.enum.key_or_ip_refused) setOfferBotRegion(true);
     setError(`${result.message} Paste the secret again to retry.`);
   };
 
