@@ -38,10 +38,20 @@ export const PendingAddId = z.uuid().max(36);
  * (then `exchangeKeys.resumeAdd` with the pending id; `exchangeKeys.discardAdd` if they do not).
  */
 export const AddExchangeKeyOutcome = z.discriminatedUnion('state', [
-  z.object({ state: z.literal('added'), key: ExchangeKeyView }),
+  z.object({
+    state: z.literal('added'),
+    key: ExchangeKeyView,
+    /**
+     * `off`: the exchange said the key cannot withdraw or transfer. `checkedByBot`: the exchange would not
+     * answer this computer (an IP-restricted key), so nobody has seen the key's withdraw permission yet: the
+     * bot checks it from its region and refuses to trade if withdrawals are on. The user is told so.
+     */
+    withdrawals: z.enum(['off', 'checkedByBot']),
+  }),
   z.object({ state: z.literal('reverificationRequired'), pendingId: PendingAddId, expiresAt: z.iso.datetime() }),
 ]);
 export type AddExchangeKeyOutcome = z.infer<typeof AddExchangeKeyOutcome>;
+export type AddedExchangeKey = Extract<AddExchangeKeyOutcome, { state: 'added' }>;
 const ByPendingId = z.strictObject({ pendingId: PendingAddId });
 
 export const exchangeKeysInvokeContract = {

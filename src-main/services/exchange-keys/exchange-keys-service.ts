@@ -132,7 +132,9 @@ export class ExchangeKeysService {
   /** Seals and stores a checked key; if the API wants "Confirm it's you" first, holds it here instead. */
   private async storeOrHold(key: CheckedKey, session: SignedInSession): Promise<AddExchangeKeyOutcome> {
     try {
-      return { state: 'added', key: await this.sealAndStore(key, session.userId) };
+      const stored = await this.sealAndStore(key, session.userId);
+      // Every key the check saw was refused if it could withdraw; a key it could not see is the bot's to check.
+      return { state: 'added', key: stored, withdrawals: key.check.status === 'verified' ? 'off' : 'checkedByBot' };
     } catch (error) {
       if (!(error instanceof ApiError && error.code === 'reverification_required')) throw error;
       return this.hold(key, session);

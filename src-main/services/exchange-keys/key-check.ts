@@ -83,7 +83,7 @@ function errorBody(error: Error): Record<string, unknown> | null {
 
 const fromBotRegion = (name: string) =>
   verifyFromBotRegion(
-    `${name} only answers this key from the IP addresses it is restricted to, and this computer is not one of them. plutarc will verify the key from your bot’s region before the bot trades.`,
+    `${name} only answers this key from the IP addresses it is restricted to, and this computer is not one of them, so plutarc could not check whether the key can withdraw. plutarc will verify the key from your bot’s region before the bot trades, and the bot refuses to trade if withdrawals are on.`,
   );
 
 const invalidKey = (name: string, where: string) =>
@@ -116,7 +116,7 @@ function classify(request: KeyCheckRequest, ccxt: Ccxt, error: unknown, local: b
         // Binance answers the same for an unknown key and for a key used from an address it is not restricted to.
         if (request.verifyFromBotRegion) {
           return verifyFromBotRegion(
-            'Binance did not answer this key from this computer. You said it is restricted to your bot’s IP address, so plutarc will verify it from the bot’s region before the bot trades.',
+            'Binance did not answer this key from this computer, so plutarc could not check whether it can withdraw. You said it is restricted to your bot’s IP address: the bot checks the key from its region before it trades, and refuses to trade if withdrawals are on.',
           );
         }
         throw new ServiceError(

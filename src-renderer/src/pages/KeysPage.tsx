@@ -7,7 +7,7 @@ import { InlineRename } from '../components/InlineRename.tsx';
 import { AddKeyDialog, CONTRACT_NAMES } from '../components/keys/AddKeyDialog.tsx';
 import { RowActions } from '../components/RowActions.tsx';
 import { formatWhen } from '../format.ts';
-import { useExchangeKeysStore } from '../stores/exchange-keys.ts';
+import { addedNotice, useExchangeKeysStore } from '../stores/exchange-keys.ts';
 import { useNoticesStore } from '../stores/notices.ts';
 import { errorOf } from '../stores/reverification.ts';
 import '../keys.css';
@@ -159,9 +159,9 @@ export function KeysPage() {
       {adding ? (
         <AddKeyDialog
           onClose={() => setAdding(false)}
-          onAdded={(key) => {
+          onAdded={(added) => {
             setAdding(false);
-            notify({ level: 'info', title: 'Key added', body: `“${key.label}” is sealed and stored.` });
+            notify(addedNotice(added));
           }}
         />
       ) : null}

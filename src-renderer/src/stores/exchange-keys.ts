@@ -1,6 +1,8 @@
 import { create } from 'zustand';
 import type { DeletedExchangeKey, ExchangeKeyView } from '../../../src-shared/exchange-keys.ts';
-import type { AddExchangeKeyInput } from '../../../src-shared/ipc-exchange-keys.ts';
+import { openKeyExchange } from '../../../src-shared/exchanges.ts';
+import type { AddedExchangeKey, AddExchangeKeyInput } from '../../../src-shared/ipc-exchange-keys.ts';
+import type { Notice } from '../../../src-shared/ipc-identity.ts';
 import { ok, type Result } from '../../../src-shared/result.ts';
 import { callMain } from '../bridge.ts';
 import { guardedLoad, type Load } from './load.ts';
@@ -19,7 +21,7 @@ interface KeysState {
    * Checks the key with the exchange, seals it and stores it. When the API wants "Confirm it's you" first,
    * main holds the checked key: after the user confirms, only its pending id goes back to main.
    */
-  add(input: AddExchangeKeyInput): Promise<Result<ExchangeKeyView>>;
+  add(input: AddExchangeKeyInput): Promise<Result<AddedExchangeKey>>;
   rename(id: string, label: string): Promise<Result<ExchangeKeyView>>;
   setActive(id: string, active: boolean): Promise<Result<ExchangeKeyView>>;
   remove(id: string): Promise<Result<DeletedExchangeKey>>;
@@ -42,9 +44,9 @@ export const useExchangeKeysStore = create<KeysState>((set, get) => ({
     for (;;) {
       if (!outcome.ok) return outcome;
       if (outcome.value.state === 'added') {
-        const key = outcome.value.key;
-        set((s) => ({ keys: [...s.keys.filter((k) => k.id !== key.id), key] }));
-        return ok(key);
+        const added = outcome.value;
+        set((s) => ({ keys: [...s.keys.filter((k) => k.id !== added.key.id), added.key] }));
+        return ok(added);
       }
       const { pendingId } = outcome.value;
       if (!(await useReverificationStore.getState().confirm())) {
@@ -74,3 +76,14 @@ export const useExchangeKeysStore = create<KeysState>((set, get) => ({
 
 // Another account's keys must never show: forget them whenever the signed-in user changes.
 resetOnUserChange(useExchangeKeysStore, empty);
+
+/** What to tell the user about a key just added; a key nobody could check for withdrawals says so plainly. */
+export function addedNotice({ key, withdrawals }: AddedExchangeKey): Omit<Notice, 'id'> {
+  if (withdrawals === 'off') return { level: 'info', title: 'Key added', body: `“${key.label}” is sealed and stored.` };
+  const exchange = openKeyExchange(key.exchange).name;
+  return {
+    level: 'warning',
+    title: 'Key added: withdrawals not checked yet',
+    body: `“${key.label}” is sealed and stored, but ${exchange} would not tell this computer whether the key can withdraw funds. Your bot checks it from its region before it trades, and refuses to trade if withdrawals are on.`,
+  };
+}

@@ -108,8 +108,18 @@ describe('a key restricted to other IP addresses', () => {
     const first = await refusal('binanceusdm', key);
     expect(first.code).toBe('key_or_ip_refused');
     expect(first.message).toMatch(/Restricted to my bot’s IP address/);
-    const second = await desktop.addKey(addInput('binanceusdm', key, { verifyFromBotRegion: true }));
-    expect(second.ok && second.value.verification).toMatchObject({ status: 'pending', ipRestricted: true });
+    const second = await desktop.invoke('exchangeKeys.add', addInput('binanceusdm', key, { verifyFromBotRegion: true }));
+    if (!second.ok || second.value.state !== 'added') throw new Error(`expected the key to be added, got ${JSON.stringify(second)}`);
+    expect(second.value.key.verification).toMatchObject({ status: 'pending', ipRestricted: true });
+    // Nobody saw its withdraw permission: the answer and the stored detail say so, and what the bot will do.
+    expect(second.value.withdrawals).toBe('checkedByBot');
+    expect(second.value.key.verification.detail).toMatch(/could not check whether it can withdraw/);
+    expect(second.value.key.verification.detail).toMatch(/refuses to trade if withdrawals are on/);
+  });
+
+  it('a key the exchange answered for is reported with withdrawals off', async () => {
+    const added = await desktop.invoke('exchangeKeys.add', addInput('bybit', world.exchangeKey({ exchange: 'bybit' })));
+    expect(added.ok && added.value.state === 'added' && added.value.withdrawals).toBe('off');
   });
 
   it('but with a wrong secret is still refused, whatever the user says', async () => {

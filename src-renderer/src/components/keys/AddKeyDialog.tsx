@@ -1,6 +1,6 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { ExchangeKeyErrorCode } from '../../../../src-shared/errors.ts';
-import type { ExchangeKeyView } from '../../../../src-shared/exchange-keys.ts';
+import type { AddedExchangeKey } from '../../../../src-shared/ipc-exchange-keys.ts';
 import { KEY_EXCHANGES, keyPageLink, openKeyExchange, type ContractType, type ExchangeId, type OpenKeyExchange } from '../../../../src-shared/exchanges.ts';
 import { useAppStore } from '../../stores/app.ts';
 import { isCancelled } from '../../stores/reverification.ts';
@@ -52,7 +52,7 @@ function Instructions({ exchange, testnet }: { exchange: OpenKeyExchange; testne
  * Adding a key. The secret and passphrase fields are uncontrolled: their text lives in the input only,
  * is read once on submit, and the fields are emptied straight away, whatever the outcome.
  */
-export function AddKeyDialog({ onClose, onAdded }: { onClose(): void; onAdded(key: ExchangeKeyView): void }) {
+export function AddKeyDialog({ onClose, onAdded }: { onClose(): void; onAdded(added: AddedExchangeKey): void }) {
   const add = useExchangeKeysStore((s) => s.add);
   const [label, setLabel] = useState('');
   const [exchangeId, setExchangeId] = useState<ExchangeId>('bybit');
