@@ -48,8 +48,11 @@ let closing = false;
 const stop = () => {
   if (closing) return;
   closing = true;
-  services.stop();
-  void host.close().then(() => process.exit(0));
+  // The API is still up: the stack stops the app first, so a session kept in memory can be signed out.
+  void services
+    .stop()
+    .then(() => host.close())
+    .then(() => process.exit(0));
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

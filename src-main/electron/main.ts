@@ -75,7 +75,17 @@ if (!app.requestSingleInstanceLock()) {
       });
     }
     services.start();
-    app.on('before-quit', () => services.stop());
+    let stopping: Promise<void> | null = null;
+    let stopped = false;
+    app.on('before-quit', (event) => {
+      if (stopped) return;
+      // Quit once the services have stopped: a session kept in memory only is signed out at the API first.
+      event.preventDefault();
+      stopping ??= services.stop().finally(() => {
+        stopped = true;
+        app.quit();
+      });
+    });
 
     window = createMainWindow(fileURLToPath(new URL('../preload/index.cjs', import.meta.url)));
     window.on('closed', () => {

@@ -4,7 +4,7 @@ import { ApiHttp } from './api-http.ts';
 import { ApiStatusMonitor } from './api-status.ts';
 import { AccountEventStream, type AccountEventStreamOptions } from './events/account-event-stream.ts';
 import { IdentityService, type IdentityServiceOptions } from './identity/identity-service.ts';
-import { identityHandlers, osName } from './identity/handlers.ts';
+import { deviceOs, identityHandlers } from './identity/handlers.ts';
 import { IdentityApi } from './identity/identity-api.ts';
 import { cannotOpenExternal, MemorySecretStore, systemClock } from './host-defaults.ts';
 import type { Clock, Notifier, OpenExternal, SecretStore } from './ports.ts';
@@ -55,7 +55,8 @@ export interface MainServices {
   /** The loopback origin of a passkey hand-off waiting now: the OpenExternal policy allows it. */
   passkeyLoopbackOrigin(): string | undefined;
   start(): void;
-  stop(): void;
+  /** Stops every service; a session kept in memory only is signed out at the API first (see IdentityService.endAtStop). */
+  stop(): Promise<void>;
 }
 
 export function createMainServices(options: MainServicesOptions): MainServices {
@@ -81,11 +82,12 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     log: options.log ?? (() => {}),
     ...options.identity?.stream,
   });
+  const secretStore = options.secretStore ?? new MemorySecretStore();
   const identity = new IdentityService({
     api: new IdentityApi(http),
     events,
     accountEvents,
-    store: options.secretStore ?? new MemorySecretStore(),
+    store: secretStore,
     openExternal: options.openExternal ?? cannotOpenExternal,
     notifier: {
       notify(notice) {
@@ -98,7 +100,7 @@ export function createMainServices(options: MainServicesOptions): MainServices {
       client: 'desktop',
       id: loadDeviceId(options.dataDir ? join(options.dataDir, 'device-id') : undefined),
       appVersion: options.version,
-      os: `${osName(platform)}${options.host === 'browser' ? ' (browser)' : ''}`,
+      os: deviceOs(platform, options.host, secretStore.protection),
     },
     ...(options.log ? { log: options.log } : {}),
     ...(options.identity?.passkeyTimeoutMs ? { passkeyTimeoutMs: options.identity.passkeyTimeoutMs } : {}),
@@ -151,13 +153,16 @@ export function createMainServices(options: MainServicesOptions): MainServices {
       status.start();
       identity.start();
     },
-    stop: () => {
+    async stop() {
       status.stop();
       identity.stop();
       accountEvents.stop();
       exchangeKeys.dropPending();
       probeCache.close();
-      void templates.stop();
+      await Promise.all([
+        templates.stop(),
+        identity.endAtStop().catch((error: unknown) => options.log?.(`identity: could not sign out at stop (${error instanceof Error ? error.name : 'unknown'})`)),
+      ]);
     },
   };
 }

@@ -1,31 +1,44 @@
 import type { identityInvokeContract } from '../../../src-shared/ipc-identity.ts';
 import type { Handlers } from '../dispatch.ts';
+import type { SecretStore } from '../ports.ts';
 import type { IdentityService } from './identity-service.ts';
 
 export type IdentityHandlers = Pick<Handlers, keyof typeof identityInvokeContract>;
 
 /** The identity channels of the IPC contract. Every value they return is token-free by construction. */
-export function identityHandlers(auth: IdentityService): IdentityHandlers {
+export function identityHandlers(identity: IdentityService): IdentityHandlers {
   return {
-    'identity.state': () => auth.state(),
-    'identity.register': (input) => auth.register(input.email, input.password),
-    'identity.signIn': (input) => auth.signIn(input.email, input.password),
-    'identity.signOut': () => auth.signOut(),
-    'identity.startPasskey': (input) => auth.startPasskey(input.purpose),
-    'identity.cancelPasskey': () => auth.cancelPasskey(),
-    'identity.reverifyPassword': (input) => auth.reverifyWithPassword(input.password),
-    'identity.changePassword': (input) => auth.changePassword(input),
-    'identity.removePassword': () => auth.removePassword(),
-    'sessions.list': () => auth.listSessions(),
-    'sessions.revoke': (input) => auth.revokeSession(input.id),
-    'sessions.revokeOthers': () => auth.revokeOtherSessions(),
-    'passkeys.list': () => auth.listPasskeys(),
-    'passkeys.rename': (input) => auth.renamePasskey(input.id, input.name),
-    'passkeys.remove': (input) => auth.removePasskey(input.id),
+    'identity.state': () => identity.state(),
+    'identity.register': (input) => identity.register(input.email, input.password),
+    'identity.signIn': (input) => identity.signIn(input.email, input.password),
+    'identity.signOut': () => identity.signOut(),
+    'identity.startPasskey': (input) => identity.startPasskey(input.purpose),
+    'identity.cancelPasskey': () => identity.cancelPasskey(),
+    'identity.reverifyPassword': (input) => identity.reverifyWithPassword(input.password),
+    'identity.changePassword': (input) => identity.changePassword(input),
+    'identity.removePassword': () => identity.removePassword(),
+    'sessions.list': () => identity.listSessions(),
+    'sessions.revoke': (input) => identity.revokeSession(input.id),
+    'sessions.revokeOthers': () => identity.revokeOtherSessions(),
+    'passkeys.list': () => identity.listPasskeys(),
+    'passkeys.rename': (input) => identity.renamePasskey(input.id, input.name),
+    'passkeys.remove': (input) => identity.removePasskey(input.id),
   };
 }
 
 /** How the OS is named on the sessions page. */
 export function osName(platform: string): string {
   return ({ darwin: 'macOS', win32: 'Windows', linux: 'Linux' } as Record<string, string>)[platform] ?? platform;
+}
+
+/**
+ * What this app calls its OS for the sessions page, with what a user needs to tell its row apart: the
+ * browser host, and a session kept in memory only, which ends when the app stops.
+ */
+export function deviceOs(platform: string, host: 'electron' | 'browser', protection: SecretStore['protection']): string {
+  const notes = [
+    ...(host === 'browser' ? ['browser'] : []),
+    ...(protection === 'memory' ? ['signed out when plutarc stops'] : []),
+  ];
+  return notes.length > 0 ? `${osName(platform)} (${notes.join('; ')})` : osName(platform);
 }

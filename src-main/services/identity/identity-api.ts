@@ -39,8 +39,8 @@ export class IdentityApi {
     return this.http.call('POST', '/v1/auth/password', SessionGrant, { body });
   }
 
-  signOut(token: string) {
-    return this.http.call('POST', '/v1/auth/sign-out', Nothing, { token });
+  signOut(token: string, timeoutMs?: number) {
+    return this.http.call('POST', '/v1/auth/sign-out', Nothing, { token, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
   }
 
   me(token: string) {

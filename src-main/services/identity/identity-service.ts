@@ -29,6 +29,8 @@ export interface IdentityServiceOptions {
 
 const TOKEN_KEY = 'session-token';
 const PASSKEY_TIMEOUT_MS = 5 * 60_000;
+/** The app is quitting: a sign-out that takes longer than this is left to the session's expiry. */
+const SIGN_OUT_AT_STOP_TIMEOUT_MS = 3_000;
 const RESTORE_RETRY_MS = { first: 5_000, max: 5 * 60_000 };
 
 const notSignedIn = () => new ServiceError('not_signed_in', 'Sign in first.');
@@ -144,14 +146,23 @@ export class IdentityService {
     return this.adopt(await this.api.signInWithPassword({ email, password, device: this.device }));
   }
 
+  /**
+   * The app is stopping cleanly. A session kept in memory only (the browser host, Linux without a keyring)
+   * cannot be picked up by the next start, so it is signed out rather than left listed as another device.
+   * A stored session stays for the next start.
+   */
+  async endAtStop(): Promise<void> {
+    if (this.store.protection === 'memory' && this.token) await this.signOut(SIGN_OUT_AT_STOP_TIMEOUT_MS);
+  }
+
   /** Signs this device out here at once, then at the API (best effort: offline, the token is still gone from here). */
-  async signOut(): Promise<IdentityState> {
+  async signOut(timeoutMs?: number): Promise<IdentityState> {
     // A stored session not yet confirmed (the API was out of reach at start) is signed out too.
     const token = this.token ?? (await this.store.get(TOKEN_KEY).catch(() => null));
     await this.endSession(null);
     if (token) {
       try {
-        await this.api.signOut(token);
+        await this.api.signOut(token, timeoutMs);
       } catch (error) {
         if (!isUnauthorized(error)) this.log(`auth: could not tell the API about the sign-out (${codeOf(error)}); the session ends when it expires`);
       }

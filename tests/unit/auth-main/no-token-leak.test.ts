@@ -34,7 +34,7 @@ describe('the session token stays in main', () => {
     services.start();
   });
   afterAll(async () => {
-    services.stop();
+    await services.stop();
     await api.close();
   });
 

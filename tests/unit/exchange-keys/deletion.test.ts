@@ -184,7 +184,7 @@ describe('deleting while the key broker is out of reach', () => {
       await expect.poll(() => brokerRow(added.value.id), { timeout: 5000 }).toBeUndefined();
       expect(await api.app.database.db.selectFrom('sealing_key_destructions').selectAll().execute()).toEqual([]);
     } finally {
-      app.close();
+      await app.close();
       await api.close();
       await new Promise((resolve) => gate.close(resolve));
     }

@@ -86,7 +86,7 @@ describe('sealing only to the pinned broker', () => {
       expect(result).toMatchObject({ ok: false, code: 'broker_identity_changed' });
       expect(await storedKeys()).toBe(0);
     } finally {
-      app.close();
+      await app.close();
     }
   });
 
@@ -105,7 +105,7 @@ describe('sealing only to the pinned broker', () => {
       expect(world.proxy.received().includes('"jwe"')).toBe(false);
       expect(app.logs.join('\n')).not.toContain(key.secret);
     } finally {
-      app.close();
+      await app.close();
     }
   });
 });

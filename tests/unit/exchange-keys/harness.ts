@@ -72,7 +72,7 @@ export interface Desktop {
   /** Registers and signs in a fresh account; returns its user id. */
   signUp(email?: string): Promise<string>;
   reverify(): Promise<void>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** The desktop app's main services against `apiUrl`, as the browser host wires them. */
@@ -105,8 +105,8 @@ export function startDesktop(apiUrl: string, settings: ExchangeKeysSettings, giv
       const state = await invoke('identity.reverifyPassword', { password: GOOD_PASSWORD });
       if (!state.ok) throw new Error(`reverification failed: ${JSON.stringify(state)}`);
     },
-    close: () => {
-      services.stop();
+    close: async () => {
+      await services.stop();
       own?.cleanup();
     },
   };
@@ -168,7 +168,7 @@ export async function startKeysWorld(options: { now?: () => Date } = {}): Promis
       return { desktop, userId };
     },
     async close() {
-      for (const desktop of desktops) desktop.close();
+      for (const desktop of desktops) await desktop.close();
       await proxy.close();
       await api.close();
       await sim.close();

@@ -51,7 +51,7 @@ interface App {
 }
 
 const apps: App[] = [];
-afterAll(() => apps.forEach((app) => app.services.stop()));
+afterAll(() => Promise.all(apps.map((app) => app.services.stop())));
 
 function startApp(): App {
   const clock = new ManualClock();

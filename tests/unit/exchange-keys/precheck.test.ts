@@ -181,7 +181,7 @@ describe('when the exchange cannot be reached', () => {
       const listed = await offline.invoke('exchangeKeys.list');
       expect(listed.ok && listed.value).toEqual([]);
     } finally {
-      offline.close();
+      await offline.close();
     }
   });
 });
@@ -202,7 +202,7 @@ describe('the order of things', () => {
       await fresh.reverify();
       expect((await fresh.addKey(addInput('bybit', good))).ok).toBe(true);
     } finally {
-      fresh.close();
+      await fresh.close();
     }
   });
 

@@ -17,7 +17,7 @@ describe('the browser host', () => {
     ({ host, services } = await startTestHost(api.url, SECRET));
   });
   afterAll(async () => {
-    services.stop();
+    await services.stop();
     await host.close();
     await api.close();
   });
