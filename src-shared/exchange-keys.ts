@@ -97,8 +97,21 @@ export type ExchangeKeyView = z.infer<typeof ExchangeKeyView>;
 
 export const ExchangeKeyList = z.object({ keys: z.array(ExchangeKeyView) });
 
+/**
+ * A keyed fingerprint of an exchange API key: HMAC-SHA-256 under the account's fingerprint key, computed on
+ * the device. It tells two records of the same key apart from two keys without showing the API key, and it
+ * differs between accounts. Never of the secret.
+ */
+export const KeyFingerprint = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected an HMAC-SHA-256 as base64url');
+
+/** `GET /v1/exchange-keys/fingerprint-key`: the account's key for fingerprints, made on first use. */
+export const FingerprintKeyResponse = z.object({ key: Base64Url32 });
+
+/** What the device feeds the HMAC: the exchange and the API key, so the same string on two exchanges differs. */
+export const fingerprintInput = (exchange: ExchangeId, apiKey: string): string => `${exchange}\n${apiKey}`;
+
 /** `POST /v1/exchange-keys/sealing-keys`: a new record id and its broker-signed public key. */
-export const SealingKeyRequest = z.strictObject({ exchange: ExchangeId });
+export const SealingKeyRequest = z.strictObject({ exchange: ExchangeId, fingerprint: KeyFingerprint });
 export const SealingKeyReservation = z.object({
   recordId: KeyRecordId,
   sealingKey: SealingKeyResponse,

@@ -94,6 +94,8 @@ export interface ExchangeKeysTable {
   masked_key: string;
   /** Compact JWE (ECDH-ES+A256KW, A256GCM) sealed on the user's device; this API cannot open it. */
   sealed_key: string;
+  /** Keyed fingerprint of the API key (see KeyFingerprint); null for records made before fingerprints. */
+  fingerprint: string | null;
   verification_status: 'verified' | 'pending';
   verification_detail: string | null;
   ip_restricted: number | null;
@@ -110,8 +112,18 @@ export interface ExchangeKeyReservationsTable {
   exchange: string;
   /** RFC 7638 thumbprint of the sealing key handed out; the JWE's `kid` must match it. */
   key_thumbprint: string;
+  /** The fingerprint the device sent with the reservation; the record gets it when it is created. */
+  fingerprint: string | null;
   created_at: string;
   expires_at: string;
+}
+
+/** Each account's key for exchange-key fingerprints, handed to its signed-in devices. */
+export interface ExchangeKeyFingerprintKeysTable {
+  user_id: string;
+  /** 32 random bytes, base64url. */
+  key: string;
+  created_at: string;
 }
 
 export interface SealingKeyDestructionsTable {
@@ -196,6 +208,7 @@ export interface Database {
   account_events: AccountEventsTable;
   exchange_keys: ExchangeKeysTable;
   exchange_key_reservations: ExchangeKeyReservationsTable;
+  exchange_key_fingerprint_keys: ExchangeKeyFingerprintKeysTable;
   sealing_key_destructions: SealingKeyDestructionsTable;
   templates: TemplatesTable;
   template_versions: TemplateVersionsTable;

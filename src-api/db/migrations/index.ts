@@ -5,6 +5,7 @@ import { identity } from './0002-identity.ts';
 import { exchangeKeys } from './0003-exchange-keys.ts';
 import { templates } from './0005-templates.ts';
 import { botInstances } from './0006-bot-instances.ts';
+import { exchangeKeyFingerprints } from './0007-exchange-key-fingerprints.ts';
 
 /** Every migration, in order. Names sort by their number prefix; never rename or edit a shipped one. */
 export const migrationsFor = (dialect: SqlDialect): Record<string, Migration> => ({
@@ -13,4 +14,5 @@ export const migrationsFor = (dialect: SqlDialect): Record<string, Migration> =>
   '0003-exchange-keys': exchangeKeys(dialect),
   '0005-templates': templates(dialect),
   '0006-bot-instances': botInstances(dialect),
+  '0007-exchange-key-fingerprints': exchangeKeyFingerprints(dialect),
 });

@@ -5,6 +5,7 @@ import {
   ExchangeKeyList,
   ExchangeKeyParams,
   ExchangeKeyView,
+  FingerprintKeyResponse,
   RenameExchangeKeyRequest,
   SealingKeyRequest,
   SealingKeyReservation,
@@ -50,7 +51,11 @@ export const exchangeKeysModule: FastifyPluginAsyncZod<ExchangeKeysOptions> = as
   app.post(
     '/v1/exchange-keys/sealing-keys',
     { onRequest: [signedIn, reverified], schema: { body: SealingKeyRequest, response: { 201: SealingKeyReservation } } },
-    async (request, reply) => reply.code(201).send(await keys.reserve(authOf(request).userId, request.body.exchange)),
+    async (request, reply) => reply.code(201).send(await keys.reserve(authOf(request).userId, request.body.exchange, request.body.fingerprint)),
+  );
+
+  app.get('/v1/exchange-keys/fingerprint-key', { onRequest: signedIn, schema: { response: { 200: FingerprintKeyResponse } } }, async (request) =>
+    keys.fingerprintKey(authOf(request).userId),
   );
 
   app.post(

@@ -8,7 +8,7 @@ type Db = Kysely<Database>;
 
 /** Every column but the sealed key: nothing that lists or shows keys ever reads it. */
 const SHOWN = [
-  'id', 'user_id', 'label', 'exchange', 'contract_type', 'testnet', 'masked_key', 'verification_status',
+  'id', 'user_id', 'label', 'exchange', 'contract_type', 'testnet', 'masked_key', 'fingerprint', 'verification_status',
   'verification_detail', 'ip_restricted', 'checked_at', 'active', 'assigned_bot_id', 'created_at', 'updated_at',
 ] as const;
 export type ShownKeyRow = Omit<ExchangeKeyRow, 'sealed_key'>;
@@ -49,8 +49,31 @@ export const countOpenReservations = async (db: Db, userId: string, now: string)
 
 export const insertReservation = (
   db: Db,
-  row: { record_id: string; user_id: string; exchange: string; key_thumbprint: string; created_at: string; expires_at: string },
+  row: { record_id: string; user_id: string; exchange: string; key_thumbprint: string; fingerprint: string; created_at: string; expires_at: string },
 ) => db.insertInto('exchange_key_reservations').values(row).execute();
+
+/** The account's other active record of the same exchange key, if any. */
+export const findActiveDuplicate = (db: Db, userId: string, fingerprint: string, exceptId?: string) => {
+  let query = db
+    .selectFrom('exchange_keys')
+    .select(['id', 'label'])
+    .where('user_id', '=', userId)
+    .where('fingerprint', '=', fingerprint)
+    .where('active', '=', 1);
+  if (exceptId !== undefined) query = query.where('id', '!=', exceptId);
+  return query.executeTakeFirst();
+};
+
+/** The account's fingerprint key, made on first use (two first uses at once agree on the one stored). */
+export async function fingerprintKey(db: Db, userId: string, fresh: { key: string; created_at: string }): Promise<string> {
+  await db
+    .insertInto('exchange_key_fingerprint_keys')
+    .values({ user_id: userId, ...fresh })
+    .onConflict((c) => c.column('user_id').doNothing())
+    .execute();
+  const row = await db.selectFrom('exchange_key_fingerprint_keys').select('key').where('user_id', '=', userId).executeTakeFirstOrThrow();
+  return row.key;
+}
 
 export const findReservation = (db: Db, userId: string, recordId: string) =>
   db.selectFrom('exchange_key_reservations').selectAll().where('record_id', '=', recordId).where('user_id', '=', userId).executeTakeFirst();

@@ -1,6 +1,6 @@
 // Exchange keys on the API: hand out a sealing key for a new record, store the sealed key the device
 // made with it, show keys by their hints, and delete them for good (row, WAL and the broker's key pair).
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import {
   SEALING_RESERVATION_SECONDS,
@@ -29,6 +29,15 @@ export interface ExchangeKeysDeps {
 const MAX_OPEN_RESERVATIONS = 10;
 const CHECKPOINT_ATTEMPTS = 20;
 const CHECKPOINT_RETRY_MS = 50;
+
+/** The same exchange key is on the account already, as `existing`: named, so the user knows which. */
+const alreadyAdded = (existing: { label: string }) =>
+  new ProblemError(
+    409,
+    'key_already_added',
+    'Key already added',
+    `This exchange key is already on your account as “${existing.label}”. Use that one, or switch it off first if you mean to replace it.`,
+  );
 
 const keyNotFound = () => new ProblemError(404, 'exchange_key_not_found', 'No such key', 'That exchange key is not on your account.');
 
@@ -69,9 +78,17 @@ export class ExchangeKeys {
     return this.deps.now().toISOString();
   }
 
+  /** The account's key for fingerprints of its exchange keys, which its devices compute (see KeyFingerprint). */
+  async fingerprintKey(userId: string): Promise<{ key: string }> {
+    return { key: await q.fingerprintKey(this.db, userId, { key: randomBytes(32).toString('base64url'), created_at: this.iso() }) };
+  }
+
   /** A new record id and a fresh key pair for it at the broker, whose public half the device seals to. */
-  async reserve(userId: string, exchange: ExchangeId): Promise<SealingKeyReservation> {
+  async reserve(userId: string, exchange: ExchangeId, fingerprint: string): Promise<SealingKeyReservation> {
     void this.sweep();
+    // A key already on the account is refused before the broker makes a key pair for it.
+    const duplicate = await q.findActiveDuplicate(this.db, userId, fingerprint);
+    if (duplicate) throw alreadyAdded(duplicate);
     // Each reservation is a key pair in the broker until it is used or expires: a session cannot pile them up.
     if ((await q.countOpenReservations(this.db, userId, this.iso())) >= MAX_OPEN_RESERVATIONS) {
       throw new ProblemError(429, 'too_many_pending_keys', 'Too many keys in progress', 'Finish or abandon the keys you are adding, then try again in a few minutes.', {
@@ -92,6 +109,7 @@ export class ExchangeKeys {
         user_id: userId,
         exchange,
         key_thumbprint: x25519Thumbprint(sealingKey.publicKeyJwk),
+        fingerprint,
         created_at: now.toISOString(),
         expires_at: expiresAt,
       });
@@ -127,6 +145,10 @@ export class ExchangeKeys {
         exchange: request.exchange,
         keyThumbprint: reservation.key_thumbprint,
       });
+      if (reservation.fingerprint !== null) {
+        const duplicate = await q.findActiveDuplicate(trx, userId, reservation.fingerprint);
+        if (duplicate) throw alreadyAdded(duplicate);
+      }
       await q.deleteReservation(trx, request.recordId);
       return q.insertKey(trx, {
         id: request.recordId,
@@ -136,6 +158,7 @@ export class ExchangeKeys {
         contract_type: request.contractType,
         testnet: request.testnet ? 1 : 0,
         masked_key: request.maskedKey,
+        fingerprint: reservation.fingerprint,
         sealed_key: request.jwe,
         verification_status: request.check.status,
         verification_detail: request.check.detail,
@@ -162,7 +185,14 @@ export class ExchangeKeys {
   }
 
   async setActive(userId: string, id: string, active: boolean): Promise<ExchangeKeyView> {
-    const row = await q.updateKey(this.db, userId, id, { active: active ? 1 : 0, updated_at: this.iso() });
+    const row = await this.db.transaction().execute(async (trx) => {
+      if (active) {
+        const current = await q.findKey(trx, userId, id);
+        const duplicate = current?.fingerprint ? await q.findActiveDuplicate(trx, userId, current.fingerprint, id) : undefined;
+        if (duplicate) throw alreadyAdded(duplicate);
+      }
+      return q.updateKey(trx, userId, id, { active: active ? 1 : 0, updated_at: this.iso() });
+    });
     if (!row) throw keyNotFound();
     await recordAudit(this.deps.database, { actor: userId, action: active ? 'exchange_key.activated' : 'exchange_key.deactivated', subject: id }, this.deps.now());
     return keyView(row);

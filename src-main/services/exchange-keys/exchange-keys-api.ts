@@ -2,6 +2,7 @@ import {
   DeletedExchangeKey,
   ExchangeKeyList,
   ExchangeKeyView,
+  FingerprintKeyResponse,
   SealingKeyReservation,
   type CreateExchangeKeyRequest,
 } from '../../../src-shared/exchange-keys.ts';
@@ -23,8 +24,12 @@ export class ExchangeKeysApi {
     return (await this.http.call('GET', '/v1/exchange-keys', ExchangeKeyList, { token })).keys;
   }
 
-  reserveSealingKey(token: string, exchange: ExchangeId) {
-    return this.http.call('POST', '/v1/exchange-keys/sealing-keys', SealingKeyReservation, { token, body: { exchange } });
+  async fingerprintKey(token: string) {
+    return (await this.http.call('GET', '/v1/exchange-keys/fingerprint-key', FingerprintKeyResponse, { token })).key;
+  }
+
+  reserveSealingKey(token: string, exchange: ExchangeId, fingerprint: string) {
+    return this.http.call('POST', '/v1/exchange-keys/sealing-keys', SealingKeyReservation, { token, body: { exchange, fingerprint } });
   }
 
   create(token: string, body: CreateExchangeKeyRequest) {

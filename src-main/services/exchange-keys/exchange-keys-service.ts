@@ -14,6 +14,7 @@ import { systemClock } from '../host-defaults.ts';
 import type { Cancellable, Clock, SessionAccess, SignedInSession } from '../ports.ts';
 import type { BrokerTrust } from './broker-identity.ts';
 import type { ExchangeKeysApi } from './exchange-keys-api.ts';
+import { fingerprintApiKey } from './fingerprint.ts';
 import { verifyKeyPermissions, type KeyCheckOptions } from './key-check.ts';
 import { sealCredentials } from './seal.ts';
 
@@ -34,6 +35,8 @@ interface CheckedKey {
   contractType: ContractType;
   testnet: boolean;
   credentials: SealedCredentials;
+  /** The keyed fingerprint of the API key, by which the API refuses the same key twice. */
+  fingerprint: string;
   check: KeyCheckReport;
 }
 
@@ -176,13 +179,16 @@ export class ExchangeKeysService {
       secret: input.apiSecret,
       ...(input.passphrase !== undefined ? { passphrase: input.passphrase } : {}),
     };
+    const accountKey = await access.withSession((token) => this.options.api.fingerprintKey(token));
+    const fingerprint = fingerprintApiKey(accountKey, input.exchange, input.apiKey);
+
     // 1. The exchange's own word on the key, before anything is stored anywhere.
     const check = await verifyKeyPermissions(
       { exchange: input.exchange, testnet: input.testnet, credentials, verifyFromBotRegion: input.verifyFromBotRegion ?? false },
       this.options.keyCheck,
     );
     return {
-      key: { label: input.label, exchange: input.exchange, contractType: input.contractType, testnet: input.testnet, credentials, check },
+      key: { label: input.label, exchange: input.exchange, contractType: input.contractType, testnet: input.testnet, credentials, fingerprint, check },
       session,
     };
   }
@@ -193,7 +199,7 @@ export class ExchangeKeysService {
     const { credentials } = key;
 
     // 2. A sealing key for a new record, signed by the broker this app trusts, for this user and record.
-    const reservation = await session.withSession((token) => api.reserveSealingKey(token, key.exchange));
+    const reservation = await session.withSession((token) => api.reserveSealingKey(token, key.exchange, key.fingerprint));
     const signed = await verifySealingKey(trust.identity, reservation.sealingKey, { userId, recordId: reservation.recordId });
     if (!signed) {
       this.options.log?.(`exchange keys: refused a sealing key for record ${reservation.recordId} that the trusted broker did not sign`);

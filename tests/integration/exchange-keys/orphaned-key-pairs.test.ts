@@ -52,7 +52,7 @@ describe('every key pair the broker makes is owned by a record or destroyed', ()
     let now = new Date('2026-11-30T10:00:00Z');
     const clock = () => now;
     const crashing = new ExchangeKeys({ database, broker: dyingAfterTheBroker(realBroker()), now: clock, log: silent });
-    await expect(crashing.reserve('user-1', 'bybit')).rejects.toBeInstanceOf(ProcessDied);
+    await expect(crashing.reserve('user-1', 'bybit', 'f'.repeat(43))).rejects.toBeInstanceOf(ProcessDied);
     const [orphan] = brokerPairs();
     expect(orphan).toBeDefined();
     expect(await database.db.selectFrom('exchange_key_reservations').selectAll().execute()).toEqual([]);
@@ -75,7 +75,7 @@ describe('every key pair the broker makes is owned by a record or destroyed', ()
       .insertInto('users')
       .values({ id: 'user-2', email: 'user-2@example.test', password_hash: null, webauthn_user_id: 'w2', created_at: now.toISOString(), password_changed_at: now.toISOString() })
       .execute();
-    const reservation = await keys.reserve('user-2', 'bybit');
+    const reservation = await keys.reserve('user-2', 'bybit', 'f'.repeat(43));
     expect(await database.db.selectFrom('sealing_key_destructions').selectAll().execute()).toEqual([]);
     await keys.sweep();
     expect(brokerPairs()).toContain(reservation.recordId);

@@ -1,6 +1,7 @@
 // Deleting a key, forensically: afterwards neither its sealed bytes nor its secret are anywhere in the
 // API's database file or WAL, its key pair is gone from the broker's store, and a copy of the seal taken
 // before the delete can no longer be opened by anyone.
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -126,12 +127,12 @@ describe('key pairs nobody uses', () => {
     const { registerUser, reverify } = await import('../../support/identity.ts');
     const grant = await registerUser(world.api.url);
     const token = await reverify(world.api.url, grant.token);
-    const reserved = await call<{ recordId: string }>(world.api.url, 'POST', '/v1/exchange-keys/sealing-keys', { token, body: { exchange: 'bybit' } });
+    const reserved = await call<{ recordId: string }>(world.api.url, 'POST', '/v1/exchange-keys/sealing-keys', { token, body: { exchange: 'bybit', fingerprint: randomBytes(32).toString('base64url') } });
     expect(reserved.status).toBe(201);
     expect(brokerRow(reserved.body.recordId)).toBeDefined();
     // Let it expire, then the next reservation sweeps it.
     await world.api.app.database.db.updateTable('exchange_key_reservations').set({ expires_at: '2000-01-01T00:00:00.000Z' }).where('record_id', '=', reserved.body.recordId).execute();
-    await call(world.api.url, 'POST', '/v1/exchange-keys/sealing-keys', { token, body: { exchange: 'bybit' } });
+    await call(world.api.url, 'POST', '/v1/exchange-keys/sealing-keys', { token, body: { exchange: 'bybit', fingerprint: randomBytes(32).toString('base64url') } });
     await expect.poll(() => brokerRow(reserved.body.recordId), { timeout: 5000 }).toBeUndefined();
     const late = await call(world.api.url, 'POST', '/v1/exchange-keys', {
       token,

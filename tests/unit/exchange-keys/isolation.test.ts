@@ -1,5 +1,6 @@
 // One account's keys are invisible and untouchable from another, route by route: B's key ids answer A
 // exactly as ids that do not exist, and nothing of B's changes.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangeKeyView, SealingKeyReservation } from '../../../src-shared/exchange-keys.ts';
 import { call } from '../../support/http.ts';
@@ -53,17 +54,17 @@ describe('user A and user B’s keys', () => {
   });
 
   it('sealing key: A cannot name B’s record, gets keys only for new records of A’s own, and cannot redeem B’s reservation', async () => {
-    const naming = await call(world.api.url, 'POST', '/v1/exchange-keys/sealing-keys', { token: aliceToken, body: { exchange: 'bybit', recordId: bobKey.id } });
+    const naming = await call(world.api.url, 'POST', '/v1/exchange-keys/sealing-keys', { token: aliceToken, body: { exchange: 'bybit', fingerprint: randomBytes(32).toString('base64url'), recordId: bobKey.id } });
     expect([naming.status, naming.body.code]).toEqual([400, 'invalid_request']);
 
-    const own = await call<SealingKeyReservation>(world.api.url, 'POST', '/v1/exchange-keys/sealing-keys', { token: aliceToken, body: { exchange: 'bybit' } });
+    const own = await call<SealingKeyReservation>(world.api.url, 'POST', '/v1/exchange-keys/sealing-keys', { token: aliceToken, body: { exchange: 'bybit', fingerprint: randomBytes(32).toString('base64url') } });
     expect(own.status).toBe(201);
     expect(own.body.recordId).not.toBe(bobKey.id);
     expect(own.body.sealingKey.userId).not.toBe((await bobRow())?.user_id);
 
     // B asks for a sealing key; A tries to store a key under that record.
     const bobToken = await reverify(world.api.url, (await call<{ token: string }>(world.api.url, 'POST', '/v1/auth/password', { body: { email: await bobEmail(), password: 'marmalade sunrise quietly bicycles', device: { client: 'desktop' } } })).body.token);
-    const bobs = await call<SealingKeyReservation>(world.api.url, 'POST', '/v1/exchange-keys/sealing-keys', { token: bobToken, body: { exchange: 'bybit' } });
+    const bobs = await call<SealingKeyReservation>(world.api.url, 'POST', '/v1/exchange-keys/sealing-keys', { token: bobToken, body: { exchange: 'bybit', fingerprint: randomBytes(32).toString('base64url') } });
     const redeem = await call(world.api.url, 'POST', '/v1/exchange-keys', {
       token: aliceToken,
       body: { recordId: bobs.body.recordId, label: 'x', exchange: 'bybit', contractType: 'linear', testnet: false, maskedKey: 'abcd…wxyz', jwe: `${'a'.repeat(30)}.${'b'.repeat(54)}.${'c'.repeat(16)}.${'d'.repeat(40)}.${'e'.repeat(22)}`, check: { status: 'verified', detail: null, ipRestricted: false } },
@@ -81,7 +82,7 @@ describe('user A and user B’s keys', () => {
     const carol = await registerUser(world.api.url);
     const token = await reverify(world.api.url, carol.token);
     const answers = [];
-    for (let i = 0; i < 11; i++) answers.push((await call(world.api.url, 'POST', '/v1/exchange-keys/sealing-keys', { token, body: { exchange: 'bybit' } })).status);
+    for (let i = 0; i < 11; i++) answers.push((await call(world.api.url, 'POST', '/v1/exchange-keys/sealing-keys', { token, body: { exchange: 'bybit', fingerprint: randomBytes(32).toString('base64url') } })).status);
     expect(answers).toEqual([...Array(10).fill(201), 429]);
   });
 

@@ -1,5 +1,6 @@
 // Sealed keys: only the bot instance, with the key the broker opens for it once, can read one; a seal
 // moved to another row, or changed in any byte, does not open; and the API never sees the secret.
+import { randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint, CompactEncrypt, compactDecrypt, importJWK, type CompactJWEHeaderParameters } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSealedKey, SealedKeyError } from '../../../src-bot/sealed-key.ts';
@@ -129,7 +130,7 @@ describe('the API accepts only a seal made for the record it handed out', () => 
 
   /** A sealing key reserved through the API, and a way to seal to it with a header of the test's choosing. */
   async function reserve() {
-    const reserved = await call<SealingKeyReservation>(world.api.url, 'POST', '/v1/exchange-keys/sealing-keys', { token, body: { exchange: 'bybit' } });
+    const reserved = await call<SealingKeyReservation>(world.api.url, 'POST', '/v1/exchange-keys/sealing-keys', { token, body: { exchange: 'bybit', fingerprint: randomBytes(32).toString('base64url') } });
     expect(reserved.status).toBe(201);
     const jwk = reserved.body.sealingKey.publicKeyJwk;
     const base = {
