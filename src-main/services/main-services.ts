@@ -30,7 +30,7 @@ export interface MainServicesOptions {
   host: 'electron' | 'browser';
   version: string;
   platform?: string;
-  /** Time for every service here (the status check, probe ages, auth's retries and waits). */
+  /** Time for every service here (the status check, probe ages, identity's retries and waits). */
   clock?: Clock;
   /** The app's own data folder (Electron's userData; the local stack's `<dataDir>/app`): its local cache lives there. Without one, the cache is kept in memory only. */
   dataDir?: string;

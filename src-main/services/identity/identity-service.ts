@@ -164,7 +164,7 @@ export class IdentityService {
       try {
         await this.api.signOut(token, timeoutMs);
       } catch (error) {
-        if (!isUnauthorized(error)) this.log(`auth: could not tell the API about the sign-out (${codeOf(error)}); the session ends when it expires`);
+        if (!isUnauthorized(error)) this.log(`identity: could not tell the API about the sign-out (${codeOf(error)}); the session ends when it expires`);
       }
     }
     return this.current;
@@ -279,7 +279,7 @@ export class IdentityService {
     try {
       await this.store.set(TOKEN_KEY, token);
     } catch (error) {
-      this.log(`auth: could not store the session for the next start (${codeOf(error)}); it lasts until the app quits`);
+      this.log(`identity: could not store the session for the next start (${codeOf(error)}); it lasts until the app quits`);
     }
   }
 
@@ -306,10 +306,10 @@ export class IdentityService {
     this.noticed.clear();
     for (const listener of [...this.sessionEndListeners]) listener();
     if (hadSession || this.current.state === 'signedIn') {
-      if (reason) this.log(`auth: this device was signed out (${reason})`);
+      if (reason) this.log(`identity: this device was signed out (${reason})`);
       this.setState({ state: 'signedOut', reason });
     }
-    await this.store.delete(TOKEN_KEY).catch((error: unknown) => this.log(`auth: could not remove the stored session (${codeOf(error)})`));
+    await this.store.delete(TOKEN_KEY).catch((error: unknown) => this.log(`identity: could not remove the stored session (${codeOf(error)})`));
   }
 
   private async restore(epoch: number, retryMs: number): Promise<void> {
@@ -330,7 +330,7 @@ export class IdentityService {
         return;
       }
       // The API is out of reach: keep the stored session and ask again later.
-      this.log(`auth: could not check the stored session (${codeOf(error)}); trying again in ${Math.round(retryMs / 1000)} s`);
+      this.log(`identity: could not check the stored session (${codeOf(error)}); trying again in ${Math.round(retryMs / 1000)} s`);
       this.restoreTimer = this.clock.setTimeout(() => {
         this.restoring = this.restore(epoch, Math.min(retryMs * 2, RESTORE_RETRY_MS.max));
       }, retryMs);

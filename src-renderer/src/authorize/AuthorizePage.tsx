@@ -51,8 +51,8 @@ export function AuthorizePage() {
   };
 
   return (
-    <main className="auth-page">
-      <div className="auth-card">
+    <main className="identity-page">
+      <div className="identity-card">
         <div className="brand">plutarc</div>
         {phase.kind === 'loading' ? (
           <p className="placeholder" aria-busy="true">

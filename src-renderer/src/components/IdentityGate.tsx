@@ -20,8 +20,8 @@ export function IdentityGate({ children }: { children: ReactNode }) {
   let screen: ReactNode;
   if (boot.state === 'error') {
     screen = (
-      <div className="auth-screen">
-        <main className="auth-page">
+      <div className="identity-screen">
+        <main className="identity-page">
           <div className="error" role="alert">
             <p>{boot.message}</p>
           </div>
@@ -31,8 +31,8 @@ export function IdentityGate({ children }: { children: ReactNode }) {
     );
   } else if (boot.state === 'loading') {
     screen = (
-      <div className="auth-screen">
-        <main className="auth-page">
+      <div className="identity-screen">
+        <main className="identity-page">
           <p className="placeholder" aria-busy="true">
             Starting plutarc…
           </p>
@@ -42,7 +42,7 @@ export function IdentityGate({ children }: { children: ReactNode }) {
     );
   } else if (!signedIn) {
     screen = (
-      <div className="auth-screen">
+      <div className="identity-screen">
         <SignInPage />
         <StatusBar />
       </div>

@@ -15,8 +15,8 @@ export function SignInPage() {
   const [mode, setMode] = useState<Mode>('signin');
   const ids = useId();
   return (
-    <main className="auth-page">
-      <div className="auth-card">
+    <main className="identity-page">
+      <div className="identity-card">
         <div className="brand">plutarc</div>
         {notice ? (
           <p className="notice warning" role="alert">
