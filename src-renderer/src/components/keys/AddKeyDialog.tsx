@@ -104,6 +104,8 @@ export function AddKeyDialog({ onClose, onAdded }: { onClose(): void; onAdded(ad
     if (result.ok) return onAdded(result.value);
     if (isCancelled(result)) return setError('You did not confirm it was you, so the key was not added. Paste the secret again to retry.');
     if (result.code === ExchangeKeyErrorCode.enum.key_or_ip_refused) setOfferBotRegion(true);
+    // A key that is on the account already needs no retry: the message names where it is.
+    if (result.code === ExchangeKeyErrorCode.enum.key_already_added) return setError(result.message);
     setError(`${result.message} Paste the secret again to retry.`);
   };
 
