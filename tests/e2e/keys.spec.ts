@@ -30,7 +30,7 @@ async function fillKey(page: Page, label: string, exchange: string, key: SimKey)
   await dialog.getByRole('button', { name: 'Add key' }).click();
 }
 
-test('add a key with reverification, see it masked and verified, have a withdraw-enabled key refused, delete with confirmation', async ({ page, stack }) => {
+test('add a key with reverification, see it masked and verified, have a withdraw-enabled key and a duplicate refused, delete with confirmation, hear plainly about an unchecked Binance key', async ({ page, stack }) => {
   const admin = simulatorAdmin(stack.output());
   await page.goto(stack.launchUrl);
   await createAccount(page, uniqueEmail('keys'));
@@ -73,6 +73,13 @@ test('add a key with reverification, see it masked and verified, have a withdraw
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await expect(keyRows(page)).toHaveCount(1);
 
+  // The same key again: refused, naming the record it is already on.
+  await page.getByRole('button', { name: 'Add key' }).click();
+  await fillKey(page, 'Bybit twice', 'Bybit', good);
+  await expect(dialog.getByRole('alert')).toContainText('already on your account as “Bybit main”');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(keyRows(page)).toHaveCount(1);
+
   // Switch it off and on, rename it.
   // The switch shows what the API stored, so it changes once the answer is in.
   await row.getByRole('switch').click();
@@ -94,4 +101,17 @@ test('add a key with reverification, see it masked and verified, have a withdraw
   await confirm.getByRole('button', { name: 'Delete “Bybit primary”' }).click();
   await expect(keyRows(page)).toHaveCount(0);
   await expect(page.getByText('No exchange keys yet.')).toBeVisible();
+
+  // A Binance key restricted to the bot's address: nobody could see its withdraw permission, and the app says so.
+  await page.getByRole('button', { name: 'Add your first key' }).click();
+  const restricted = await makeKey(admin, { exchange: 'binanceusdm', ipAllowlist: ['203.0.113.7'] });
+  await fillKey(page, 'Binance bot', 'Binance USD-M futures', restricted);
+  await expect(dialog.getByRole('alert')).toContainText('Binance refused this key from this computer');
+  await dialog.getByRole('checkbox', { name: /Restricted to my bot’s IP address/ }).check();
+  await dialog.getByLabel('API secret').fill(restricted.secret);
+  await dialog.getByRole('button', { name: 'Add key' }).click();
+  await expect(dialog).toBeHidden();
+  const warning = page.getByRole('status').filter({ hasText: 'withdrawals not checked yet' });
+  await expect(warning).toContainText('refuses to trade if withdrawals are on');
+  await expect(keyRows(page).filter({ hasText: 'Binance bot' }).getByTestId('verification')).toContainText('could not check whether it can withdraw');
 });
