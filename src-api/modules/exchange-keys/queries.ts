@@ -64,6 +64,12 @@ export const findActiveDuplicate = (db: Db, userId: string, fingerprint: string,
   return query.executeTakeFirst();
 };
 
+/** A write the one-active-record-per-fingerprint index refused (SQLite and PostgreSQL name it differently). */
+export const isUniqueViolation = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+};
+
 /** The account's fingerprint key, made on first use (two first uses at once agree on the one stored). */
 export async function fingerprintKey(db: Db, userId: string, fresh: { key: string; created_at: string }): Promise<string> {
   await db

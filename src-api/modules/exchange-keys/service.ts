@@ -126,7 +126,18 @@ export class ExchangeKeys {
       throw new ProblemError(400, 'contract_type_unsupported', 'Contract type not offered', `${exchange.name} offers ${exchange.contractTypes.join(' and ')} contracts only.`);
     }
     const at = this.iso();
-    const created = await this.db.transaction().execute(async (trx) => {
+    const created = await this.insertKeyFor(userId, request, at).catch(async (error: unknown) => {
+      // Two adds of one key at once on PostgreSQL both pass the check; the index refuses the second.
+      const fingerprint = q.isUniqueViolation(error) ? (await q.findReservation(this.db, userId, request.recordId))?.fingerprint : null;
+      const duplicate = fingerprint ? await q.findActiveDuplicate(this.db, userId, fingerprint) : undefined;
+      throw duplicate ? alreadyAdded(duplicate) : error;
+    });
+    await recordAudit(this.deps.database, { actor: userId, action: 'exchange_key.added', subject: created.id, detail: { exchange: created.exchange, verification: created.verification_status } }, this.deps.now());
+    return keyView(created);
+  }
+
+  private insertKeyFor(userId: string, request: CreateExchangeKeyRequest, at: string): Promise<q.ShownKeyRow> {
+    return this.db.transaction().execute(async (trx) => {
       const reservation = await q.findReservation(trx, userId, request.recordId);
       if (!reservation || reservation.expires_at <= at) {
         throw new ProblemError(
@@ -170,8 +181,6 @@ export class ExchangeKeys {
         updated_at: at,
       });
     });
-    await recordAudit(this.deps.database, { actor: userId, action: 'exchange_key.added', subject: created.id, detail: { exchange: created.exchange, verification: created.verification_status } }, this.deps.now());
-    return keyView(created);
   }
 
   async list(userId: string): Promise<ExchangeKeyView[]> {
@@ -185,14 +194,21 @@ export class ExchangeKeys {
   }
 
   async setActive(userId: string, id: string, active: boolean): Promise<ExchangeKeyView> {
-    const row = await this.db.transaction().execute(async (trx) => {
-      if (active) {
-        const current = await q.findKey(trx, userId, id);
-        const duplicate = current?.fingerprint ? await q.findActiveDuplicate(trx, userId, current.fingerprint, id) : undefined;
+    const duplicateOf = async (db: typeof this.db) => {
+      const current = await q.findKey(db, userId, id);
+      return current?.fingerprint ? q.findActiveDuplicate(db, userId, current.fingerprint, id) : undefined;
+    };
+    const row = await this.db
+      .transaction()
+      .execute(async (trx) => {
+        const duplicate = active ? await duplicateOf(trx) : undefined;
         if (duplicate) throw alreadyAdded(duplicate);
-      }
-      return q.updateKey(trx, userId, id, { active: active ? 1 : 0, updated_at: this.iso() });
-    });
+        return q.updateKey(trx, userId, id, { active: active ? 1 : 0, updated_at: this.iso() });
+      })
+      .catch(async (error: unknown) => {
+        const duplicate = q.isUniqueViolation(error) ? await duplicateOf(this.db) : undefined;
+        throw duplicate ? alreadyAdded(duplicate) : error;
+      });
     if (!row) throw keyNotFound();
     await recordAudit(this.deps.database, { actor: userId, action: active ? 'exchange_key.activated' : 'exchange_key.deactivated', subject: id }, this.deps.now());
     return keyView(row);

@@ -1,6 +1,6 @@
 // The same exchange key added twice is refused, naming the record it is already on, by a keyed fingerprint
 // the device computes: the API never sees the API key, and the fingerprint differs between accounts.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addInput, startKeysWorld, type Desktop, type KeysWorld } from './harness.ts';
 
@@ -71,5 +71,18 @@ describe('the same API key', () => {
     expect(myPrint).toBeTruthy();
     expect(theirPrint).toBeTruthy();
     expect(theirPrint).not.toBe(myPrint);
+  });
+
+  it('cannot be active twice even past the service: the database refuses the second row', async () => {
+    const key = world.exchangeKey({ exchange: 'bybit' });
+    const added = await desktop.addKey(addInput('bybit', key, { label: 'Only one' }));
+    if (!added.ok) throw new Error(added.message);
+    const db = world.api.app.database.db;
+    const row = await db.selectFrom('exchange_keys').selectAll().where('id', '=', added.value.id).executeTakeFirstOrThrow();
+    const copy = { ...row, id: randomUUID(), label: 'Sneaked in' };
+    await expect(db.insertInto('exchange_keys').values(copy).execute()).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_UNIQUE' });
+    // Switched off, the same fingerprint may stay on the account as history.
+    await db.insertInto('exchange_keys').values({ ...copy, active: 0 }).execute();
+    expect((await rows(userId)).filter((r) => r.fingerprint === row.fingerprint).map((r) => r.active).sort()).toEqual([0, 1]);
   });
 });
