@@ -83,17 +83,24 @@ export class SignInThrottle {
 
   static async open(database: DatabaseHandle, settings: ThrottleSettings): Promise<SignInThrottle> {
     const pending: Promise<void>[] = [];
+    const limiterFor = (options: { keyPrefix: string; points: number; duration: number; tableCreated?: boolean }, done: (error?: Error) => void) => {
+      const shared = { ...options, tableName: 'rate_limits' };
+      return database.driver.kind === 'sqlite'
+        ? // The statement-caching connection: the limiter's few queries are prepared once, not per call.
+          new RateLimiterSQLite({ ...shared, storeClient: database.driver.statements, storeType: 'better-sqlite3' }, done)
+        : new RateLimiterPostgres({ ...shared, storeClient: database.driver.pool }, done);
+    };
+    // On PostgreSQL each limiter would run CREATE TABLE IF NOT EXISTS at once, and concurrent ones collide
+    // on the table's type: make the table with one limiter first (once more if a replica starting at the
+    // same moment won the race), then open the rest on it.
+    const tableCreated = database.driver.kind !== 'sqlite';
+    if (tableCreated) await createLimiterTable(() => new Promise<void>((resolve, reject) => void limiterFor({ keyPrefix: 'signin_table', points: 1, duration: 1 }, (error) => (error ? reject(error) : resolve()))));
     const make = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
       let limiter!: RateLimiterAbstract;
       pending.push(
         new Promise<void>((resolve, reject) => {
-          const ready = (error?: Error) => (error ? reject(error) : resolve());
-          const options = { keyPrefix, points, duration, tableName: 'rate_limits' };
-          limiter =
-            database.driver.kind === 'sqlite'
-              ? // The statement-caching connection: the limiter's few queries are prepared once, not per call.
-                new RateLimiterSQLite({ ...options, storeClient: database.driver.statements, storeType: 'better-sqlite3' }, ready)
-              : new RateLimiterPostgres({ ...options, storeClient: database.driver.pool }, ready);
+          limiter = limiterFor({ keyPrefix, points, duration, tableCreated }, (error) => (error ? reject(error) : resolve()));
+          if (tableCreated) resolve();
         }),
       );
       return limiter;
@@ -171,5 +178,18 @@ export class SignInThrottle {
     if (failures <= free) return;
     const seconds = Math.min(this.settings.baseDelaySeconds * 2 ** (failures - free - 1), maxSeconds);
     await this.gate.block(key, seconds);
+  }
+}
+
+/** PostgreSQL's answers when another session created the same table at the same moment. */
+const CREATED_CONCURRENTLY = new Set(['23505', '42P07']);
+
+async function createLimiterTable(create: () => Promise<void>): Promise<void> {
+  try {
+    await create();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'string' || !CREATED_CONCURRENTLY.has(code)) throw error;
+    await create();
   }
 }
