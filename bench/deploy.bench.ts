@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { LocalDriver } from '../src-orchestrator/local/driver.ts';
-import { bwrapArgs, dropToUser, IN_SANDBOX, sharedLibraries } from '../src-orchestrator/local/sandbox.ts';
+import { bwrapArgs, dropToUser, IN_SANDBOX, sandboxBinds, sharedLibraries } from '../src-orchestrator/local/sandbox.ts';
 import { median } from '../src-shared/latency.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
@@ -33,7 +33,7 @@ if (!driver.isolation.sandbox.on) {
 async function bareSandboxedNode(): Promise<number> {
   const executable = realpathSync(process.execPath);
   const layout = { executable, libraries: await sharedLibraries(executable), appRoot: ROOT, appPaths: ['tests/fixtures/orchestrator'] };
-  const args = bwrapArgs(layout, {
+  const args = bwrapArgs(sandboxBinds(layout), {
     command: { executable, entry: 'tests/fixtures/orchestrator/probe.mjs', args: [] },
     egressSocketOnHost: '/dev/null',
     scratchBytes: 8 * 1024 * 1024,

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
 import { chmod, chown, mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,7 +31,7 @@ import { SILENT_LOG, type OrchestratorLog } from '../log.ts';
 import { detectCgroups, InstanceCgroup, type CgroupHost, type CgroupSupport } from './cgroups.ts';
 import { EgressProxy } from './egress-proxy.ts';
 import { childrenOf, isAlive, mountsUnder, namespaceHolders, namespacesOf, processesOfUser, processTree, startTime } from './processes.ts';
-import { botEnvironment, bwrapArgs, dropToUser, launcherArgs, sharedLibraries, type SandboxLayout } from './sandbox.ts';
+import { botEnvironment, bwrapArgs, dropToUser, launcherArgs, sandboxBinds, sharedLibraries, stagedBinds, stagingArgs, type SandboxLayout } from './sandbox.ts';
 
 export interface LocalDriverOptions {
   /** The project folder the bot's code comes from. */
@@ -123,6 +123,19 @@ async function readMeta(dir: string): Promise<InstanceMeta | null> {
   }
 }
 
+/**
+ * Each sandbox's user must pass through every folder above the run folder to reach its egress socket and staging
+ * tree. A folder that shuts it out is refused, not opened up: whose folder modes to loosen is the owner's choice.
+ */
+async function requireTraversable(folder: string): Promise<void> {
+  for (let at = folder; ; at = dirname(at)) {
+    if (((await stat(at)).mode & 0o001) === 0) {
+      throw new Error(`sandboxed bots cannot pass through ${at} to reach their run folder: choose a run folder whose parents others may enter (mode o+x)`);
+    }
+    if (dirname(at) === at) return;
+  }
+}
+
 export class LocalDriver implements ComputeDriver {
   readonly name = 'local';
   private readonly o: Required<Omit<LocalDriverOptions, 'bwrapPath' | 'cgroupHost'>> & Pick<LocalDriverOptions, 'bwrapPath'>;
@@ -167,6 +180,7 @@ export class LocalDriver implements ComputeDriver {
     await mkdir(driver.o.runRoot, { recursive: true });
     // Each sandbox's user passes through to its own folder (0700, its own); listing the others is nobody's business.
     await chmod(driver.o.runRoot, 0o711);
+    if (sandbox.on) await requireTraversable(dirname(driver.o.runRoot));
     return driver;
   }
 
@@ -288,8 +302,11 @@ export class LocalDriver implements ComputeDriver {
       let cwd: string;
       if (sandbox.on) {
         const layout = await this.layoutFor(spec.command.executable);
-        const inner = [sandbox.bwrap, ...bwrapArgs(layout, { command: spec.command, egressSocketOnHost: footprint.socketPath, scratchBytes: spec.limits.scratchBytes })];
-        ({ file, args } = launcherArgs(cgroup?.procsFiles ?? [], dropToUser(uid!, inner)));
+        const stagingDir = join(dir, 'staging');
+        await mkdir(stagingDir, { mode: 0o700 });
+        const { mounts, binds } = stagedBinds(sandboxBinds(layout), stagingDir);
+        const inner = [sandbox.bwrap, ...bwrapArgs(binds, { command: spec.command, egressSocketOnHost: footprint.socketPath, scratchBytes: spec.limits.scratchBytes })];
+        ({ file, args } = launcherArgs(cgroup?.procsFiles ?? [], stagingArgs(stagingDir, mounts, dropToUser(uid!, inner))));
         env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
         cwd = '/';
       } else {

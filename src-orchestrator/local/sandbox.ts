@@ -57,8 +57,37 @@ export interface SandboxRun {
   scratchBytes: number;
 }
 
-/** bubblewrap's arguments for one instance. */
-export function bwrapArgs(layout: SandboxLayout, run: SandboxRun): string[] {
+/** One read-only bind: the host's file or folder (symlinks resolved), and where the bot sees it. */
+export interface SandboxBind {
+  source: string;
+  target: string;
+}
+
+/** Everything bound read-only into a sandbox: the node binary, its libraries, the app paths asked for. */
+export function sandboxBinds(layout: SandboxLayout): SandboxBind[] {
+  return [
+    { source: layout.executable, target: IN_SANDBOX.node },
+    ...layout.libraries.map((library) => ({ source: realpathSync(library), target: library })),
+    ...layout.appPaths.map((path) => ({ source: realpathSync(join(layout.appRoot, path)), target: join(IN_SANDBOX.app, path) })),
+  ];
+}
+
+/**
+ * bubblewrap runs as the instance's user, so it can only bind what that user can reach; the app or node may sit in a
+ * folder only its owner may enter (a 0700 checkout, ~/.nvm). So each bind is first mounted, still as root, at its
+ * own point of a staging tree that user can enter, and bubblewrap binds from there. Returns the mounts to make
+ * (host source → staging point) and the binds for bubblewrap (staging point → place in the sandbox).
+ */
+export function stagedBinds(binds: readonly SandboxBind[], stagingDir: string): { mounts: SandboxBind[]; binds: SandboxBind[] } {
+  const points = binds.map((_, i) => join(stagingDir, String(i)));
+  return {
+    mounts: binds.map((bind, i) => ({ source: bind.source, target: points[i]! })),
+    binds: binds.map((bind, i) => ({ source: points[i]!, target: bind.target })),
+  };
+}
+
+/** bubblewrap's arguments for one instance; `binds` are read-only, from places the instance's user can reach. */
+export function bwrapArgs(binds: readonly SandboxBind[], run: SandboxRun): string[] {
   const args = [
     '--unshare-user',
     '--unshare-pid',
@@ -79,12 +108,8 @@ export function bwrapArgs(layout: SandboxLayout, run: SandboxRun): string[] {
     String(IN_SANDBOX.uid),
     '--gid',
     String(IN_SANDBOX.uid),
-    '--ro-bind',
-    layout.executable,
-    IN_SANDBOX.node,
   ];
-  for (const library of layout.libraries) args.push('--ro-bind', realpathSync(library), library);
-  for (const path of layout.appPaths) args.push('--ro-bind', realpathSync(join(layout.appRoot, path)), join(IN_SANDBOX.app, path));
+  for (const bind of binds) args.push('--ro-bind', bind.source, bind.target);
   args.push(
     '--proc',
     '/proc',
@@ -119,6 +144,39 @@ export function bwrapArgs(layout: SandboxLayout, run: SandboxRun): string[] {
 export function launcherArgs(procsFiles: readonly string[], then: readonly string[]): { file: string; args: string[] } {
   const script = 'for f do if [ "$f" = -- ]; then shift; break; fi; echo $$ > "$f" || exit 125; shift; done; exec "$@"';
   return { file: '/bin/sh', args: ['-c', script, 'plutarc-launcher', ...procsFiles, '--', ...then] };
+}
+
+/**
+ * Still root, in a mount namespace of its own whose mounts never reach the host (`unshare --propagation private`): a
+ * small tmpfs on the staging folder, each source bound read-only onto its point there, then the rest is exec'd. The
+ * mounts end with the namespace, that is with the instance's last process. Exit 125: staging failed, no bot code ran.
+ */
+export function stagingArgs(stagingDir: string, mounts: readonly SandboxBind[], then: readonly string[]): string[] {
+  const script = [
+    'stage=$1; shift',
+    'mount -t tmpfs -o mode=0755,size=64k,nosuid,nodev plutarc-staging "$stage" || exit 125',
+    'while [ "$1" != -- ]; do',
+    '  if [ -d "$1" ]; then mkdir "$2"; else : > "$2"; fi || exit 125',
+    '  mount --bind "$1" "$2" && mount -o remount,bind,ro,nosuid,nodev "$2" || exit 125',
+    '  shift 2',
+    'done',
+    'shift; exec "$@"',
+  ].join('\n');
+  return [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    '/bin/sh',
+    '-c',
+    script,
+    'plutarc-staging',
+    stagingDir,
+    ...mounts.flatMap((m) => [m.source, m.target]),
+    '--',
+    ...then,
+  ];
 }
 
 /** Drops from root to the instance's own host user before bubblewrap starts: no capabilities, no way back. */

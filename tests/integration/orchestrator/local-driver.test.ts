@@ -1,7 +1,7 @@
 // The local driver against the real thing: bubblewrap sandboxes, cgroups, processes, an HTTP server on 127.0.0.1:0
 // reached through the egress proxy. A probe program inside each sandbox reports what it can and cannot reach.
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DriverEvent, InstanceSpec, InstanceStatus } from '../../../src-orchestrator/compute-driver.ts';
 import { LocalDriver, type LocalDriverOptions } from '../../../src-orchestrator/local/driver.ts';
-import { processTree } from '../../../src-orchestrator/local/processes.ts';
+import { mountsUnder, processTree } from '../../../src-orchestrator/local/processes.ts';
 import { ROOT } from '../../support/build.ts';
 import { tempDir } from '../../support/temp.ts';
 
@@ -217,6 +217,55 @@ describe.skipIf(!canSandbox)('local driver, sandboxed (bubblewrap, cgroups)', ()
     const botHostPid = pidsB.at(-1)!;
     expect(hostUid(botHostPid)).not.toBe(0);
     expect(hostUid(botHostPid)).not.toBe(hostUid(pidsA.at(-1)!));
+  });
+
+  it('runs a bot whose app and node sit in a folder only root may enter, binding nothing else of that folder', async () => {
+    // Like a checkout under /root or a node under ~/.nvm: the sandbox's user could not reach these paths itself.
+    const privateRoot = join(dir.path, 'private-checkout');
+    // Only the top folder is closed; inside, modes are a checkout's usual ones.
+    mkdirSync(join(privateRoot, 'tests/fixtures/orchestrator'), { recursive: true, mode: 0o755 });
+    chmodSync(privateRoot, 0o700);
+    copyFileSync(join(ROOT, PROBE), join(privateRoot, PROBE));
+    writeFileSync(join(privateRoot, 'secret.txt'), 'not for bots');
+    mkdirSync(join(privateRoot, 'bin'));
+    const node = join(privateRoot, 'bin/node');
+    try {
+      linkSync(realpathSync(process.execPath), node);
+    } catch {
+      copyFileSync(process.execPath, node);
+    }
+    expect(statSync(privateRoot).mode & 0o777).toBe(0o700);
+
+    const d = await driver({ appRoot: privateRoot });
+    const checks = {
+      name: 'P',
+      hostPaths: [privateRoot, join(privateRoot, 'secret.txt'), node, '/app/secret.txt', '/app/bin', join(runRoot, 'inst-private', 'staging')],
+      allowedUrl: `http://127.0.0.1:${allowedPort}/p`,
+      allowedAuthority: `127.0.0.1:${allowedPort}`,
+      refusedUrl: `http://127.0.0.1:${refusedPort}/`,
+      refusedAuthority: `127.0.0.1:${refusedPort}`,
+    };
+    const s = spec('inst-private', ['isolation', JSON.stringify(checks)], { command: { executable: node, entry: PROBE, args: ['isolation', JSON.stringify(checks)] } });
+    const { status, report } = await start(d, s);
+    expect(status.isolation.sandbox).toEqual({ on: true, kind: 'bubblewrap' });
+    expect(report.credential.sha256).toBe(createHash('sha256').update(s.credentialText).digest('hex'));
+    expect(report.allowed?.status).toBe(200);
+    for (const [path, access] of Object.entries(report.paths!)) expect({ path, access }).toEqual({ path, access: 'ENOENT' });
+    expect(report.writeRoot).toBe('EROFS');
+    // The staging mounts live in the instance's own mount namespace: the host's mount table never shows them.
+    expect(await mountsUnder(runRoot)).toEqual([]);
+
+    await d.destroy('inst-private');
+    started.splice(0);
+    expect(await d.verifyGone('inst-private')).toEqual({ instanceId: 'inst-private', gone: true, leftovers: [] });
+  });
+
+  it('refuses a run folder its sandboxes could not pass through, rather than loosening a folder’s mode', async () => {
+    const closed = join(dir.path, 'closed');
+    mkdirSync(closed, { mode: 0o700 });
+    chmodSync(closed, 0o700);
+    await expect(LocalDriver.create({ appRoot: ROOT, appPaths: [], runRoot: join(closed, 'instances') })).rejects.toThrow(`cannot pass through ${closed}`);
+    expect(statSync(closed).mode & 0o777).toBe(0o700);
   });
 
   it('hands the credential over on fd 3 and nowhere else: not in any process’s environment or arguments', async () => {

@@ -1,6 +1,7 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BotInstanceEnv } from '../../../src-shared/bot-instance.ts';
-import { botEnvironment, bwrapArgs, dropToUser, IN_SANDBOX, launcherArgs } from '../../../src-orchestrator/local/sandbox.ts';
+import { botEnvironment, bwrapArgs, dropToUser, IN_SANDBOX, launcherArgs, sandboxBinds, stagedBinds, stagingArgs } from '../../../src-orchestrator/local/sandbox.ts';
 import { ROOT } from '../../support/build.ts';
 
 const layout = { executable: process.execPath, libraries: [], appRoot: ROOT, appPaths: ['src-shared', 'package.json'] };
@@ -16,7 +17,7 @@ function values(args: string[], flag: string, count = 1): string[][] {
 }
 
 describe('the sandbox’s command line', () => {
-  const args = bwrapArgs(layout, run);
+  const args = bwrapArgs(sandboxBinds(layout), run);
   const options = args.slice(0, args.indexOf('--'));
 
   it('takes every namespace, no capabilities, no environment, and dies with the orchestrator', () => {
@@ -76,5 +77,28 @@ describe('the sandbox’s command line', () => {
     const { file, args: launcher } = launcherArgs(['/cg/memory/i-1/cgroup.procs', '/cg/pids/i-1/cgroup.procs'], inner);
     expect(file).toBe('/bin/sh');
     expect(launcher.slice(2)).toEqual(['plutarc-launcher', '/cg/memory/i-1/cgroup.procs', '/cg/pids/i-1/cgroup.procs', '--', ...inner]);
+  });
+
+  it('binds from a staging tree: each source mounted, as root in a private mount namespace, on its own point there', () => {
+    const staging = '/run/plutarc/i-1/staging';
+    const { mounts, binds } = stagedBinds(sandboxBinds(layout), staging);
+    expect(mounts).toEqual([
+      { source: process.execPath, target: `${staging}/0` },
+      { source: join(ROOT, 'src-shared'), target: `${staging}/1` },
+      { source: join(ROOT, 'package.json'), target: `${staging}/2` },
+    ]);
+    expect(binds.map((b) => [b.source, b.target])).toEqual([
+      [`${staging}/0`, IN_SANDBOX.node],
+      [`${staging}/1`, '/app/src-shared'],
+      [`${staging}/2`, '/app/package.json'],
+    ]);
+    const staged = bwrapArgs(binds, run);
+    expect(values(staged.slice(0, staged.indexOf('--')), '--ro-bind', 2).every(([from]) => from!.startsWith(`${staging}/`))).toBe(true);
+
+    const inner = dropToUser(61_004, ['bwrap']);
+    const command = stagingArgs(staging, mounts, inner);
+    // Mounts made here must never reach the host's mount table.
+    expect(command.slice(0, 5)).toEqual(['unshare', '--mount', '--propagation', 'private', '--']);
+    expect(command.slice(8)).toEqual(['plutarc-staging', staging, ...mounts.flatMap((m) => [m.source, m.target]), '--', ...inner]);
   });
 });
