@@ -38,7 +38,7 @@ export interface LocalDriverOptions {
   appRoot: string;
   /** What the bot imports, relative to appRoot; only these are bound into the sandbox. */
   appPaths: readonly string[];
-  /** Where instance folders (holding the egress socket) live; created 0711. */
+  /** Where instance folders (holding the egress socket) live; created 0711. With the sandbox, every folder above it must let others pass through. */
   runRoot?: string;
   /** The local stack's simulated regions: the round trip each adds to exchange connections. */
   simulatedRegions?: Partial<Record<RegionId, { exchangeRoundTripMs: number }>>;

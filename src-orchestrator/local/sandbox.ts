@@ -1,5 +1,6 @@
-// The command lines that start a bot: a launcher that joins the instance's cgroups and drops to the instance's
-// own user before anything of the bot runs, then bubblewrap with nothing of the host but what the bot needs.
+// The command lines that start a bot: a launcher that joins the instance's cgroups, stages what the bot needs in a
+// mount namespace of its own and drops to the instance's own user before anything of the bot runs, then bubblewrap
+// with nothing of the host but what the bot needs.
 // Nothing here carries a secret: the credential travels on file descriptor 3.
 import { execFile } from 'node:child_process';
 import { realpathSync } from 'node:fs';
