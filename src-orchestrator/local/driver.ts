@@ -30,7 +30,7 @@ import {
 import { SILENT_LOG, type OrchestratorLog } from '../log.ts';
 import { detectCgroups, InstanceCgroup, type CgroupHost, type CgroupSupport } from './cgroups.ts';
 import { EgressProxy } from './egress-proxy.ts';
-import { childrenOf, isAlive, mountsUnder, namespaceHolders, namespacesOf, processesOfUser, processTree, startTime } from './processes.ts';
+import { childrenOf, isAlive, mountsUnder, namespaceHolders, namespacesOf, newestStartTime, processesOfUser, processTree, startTime } from './processes.ts';
 import { botEnvironment, bwrapArgs, dropToUser, launcherArgs, sandboxBinds, sharedLibraries, stagedBinds, stagingArgs, type SandboxLayout } from './sandbox.ts';
 
 export interface LocalDriverOptions {
@@ -69,6 +69,8 @@ interface Footprint {
   pid: number | null;
   pidStarted: string | null;
   namespaces: string[];
+  /** The newest start time among the processes whose namespaces were noted: later processes cannot hold those. */
+  namespacesNotedAt: string | null;
   cgroupDirs: string[];
   proxy: EgressProxy | null;
   /** Who the instance was for, so one destroyed but not yet verified gone is still listed. */
@@ -274,7 +276,7 @@ export class LocalDriver implements ComputeDriver {
     const uid = sandbox.on ? await this.claimUid() : null;
     const labels = { ...spec.labels, [LABEL_BOT]: spec.botId, [LABEL_INSTANCE]: spec.instanceId, [LABEL_RUN]: spec.runId };
     const meta: InstanceMeta = { labels, botId: spec.botId, region, uid, startedAt: Date.now() };
-    const footprint: Footprint = { dir, socketPath: join(dir, 'egress.sock'), uid, pid: null, pidStarted: null, namespaces: [], cgroupDirs: [], proxy: null, meta, destroyed: false };
+    const footprint: Footprint = { dir, socketPath: join(dir, 'egress.sock'), uid, pid: null, pidStarted: null, namespaces: [], namespacesNotedAt: null, cgroupDirs: [], proxy: null, meta, destroyed: false };
     this.footprints.set(spec.instanceId, footprint);
     let cgroup: InstanceCgroup | null = null;
     const logFields = { botId: spec.botId, instanceId: spec.instanceId };
@@ -419,8 +421,10 @@ export class LocalDriver implements ComputeDriver {
       instance.destroying = true;
       const outer = instance.child.pid!;
       const namespaces = new Set<string>();
-      for (const pid of await processTree(outer)) for (const ns of await namespacesOf(pid)) namespaces.add(ns);
+      const tree = await processTree(outer);
+      for (const pid of tree) for (const ns of await namespacesOf(pid)) namespaces.add(ns);
       instance.footprint.namespaces = [...namespaces];
+      instance.footprint.namespacesNotedAt = await newestStartTime(tree);
       // The bot gets SIGTERM to stop cleanly. In the sandbox it is bubblewrap's grandchild (bubblewrap → the
       // namespace's init → the bot); before it exists nothing of the bot has run, and the sandbox is simply killed.
       let bot: number | undefined = outer;
@@ -512,7 +516,7 @@ export class LocalDriver implements ComputeDriver {
       const meta = await readMeta(dir);
       const cgroupDirs =
         cgroups.kind === 'v2' ? [join(cgroups.parent, instanceId)] : cgroups.kind === 'v1' ? Object.values(cgroups.parents).map((p) => join(p, instanceId)) : [];
-      footprint = { dir, socketPath: join(dir, 'egress.sock'), uid: meta?.uid ?? null, pid: null, pidStarted: null, namespaces: [], cgroupDirs, proxy: null, meta, destroyed: true };
+      footprint = { dir, socketPath: join(dir, 'egress.sock'), uid: meta?.uid ?? null, pid: null, pidStarted: null, namespaces: [], namespacesNotedAt: null, cgroupDirs, proxy: null, meta, destroyed: true };
       this.footprints.set(instanceId, footprint);
     }
     footprint.destroyed = true;
@@ -542,13 +546,14 @@ export class LocalDriver implements ComputeDriver {
       pid: null,
       pidStarted: null,
       namespaces: [],
+      namespacesNotedAt: null,
       cgroupDirs: [],
       proxy: null,
     };
     const [alive, userPids, holders, mounts] = await Promise.all([
       footprint.pid === null ? false : isAlive(footprint.pid, footprint.pidStarted),
       footprint.uid === null ? [] : processesOfUser(footprint.uid),
-      namespaceHolders(footprint.namespaces),
+      namespaceHolders(footprint.namespaces, footprint.namespacesNotedAt),
       mountsUnder(footprint.dir),
     ]);
     if (alive) leftovers.push(`process ${footprint.pid} is still running`);

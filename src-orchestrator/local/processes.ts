@@ -91,17 +91,40 @@ async function linksOf(pid: string): Promise<string[]> {
   return links.filter((link) => link !== null);
 }
 
-/** Which of the given namespaces some live process still holds, and which process. */
-export async function namespaceHolders(namespaces: readonly string[]): Promise<Map<string, number>> {
+/**
+ * Which of the given namespaces some live process still holds, and which process. The kernel hands a freed
+ * namespace's number to the next namespace made anywhere (another bot's sandbox), so a process that started after
+ * `newestStart` (the newest start time among the instance's processes when its namespaces were noted) holds a
+ * namespace of that number, not the instance's. Ignoring those misses nothing of the instance: a process the bot
+ * forked later runs as the instance's own user, and is found by that.
+ */
+export async function namespaceHolders(namespaces: readonly string[], newestStart: string | null): Promise<Map<string, number>> {
   const wanted = new Set(namespaces);
   const held = new Map<string, number>();
   if (wanted.size === 0) return held;
   const pids = await allPids();
   const links = await Promise.all(pids.map((pid) => linksOf(String(pid))));
   for (const [i, pid] of pids.entries()) {
-    for (const link of links[i]!) if (wanted.has(link) && !held.has(link) && !(await isZombie(pid))) held.set(link, pid);
+    const ours = links[i]!.filter((link) => wanted.has(link) && !held.has(link));
+    if (ours.length === 0 || (await isZombie(pid)) || (await startedAfter(pid, newestStart))) continue;
+    for (const link of ours) held.set(link, pid);
   }
   return held;
+}
+
+async function startedAfter(pid: number, ticks: string | null): Promise<boolean> {
+  const started = await startTime(pid);
+  return ticks !== null && started !== null && BigInt(started) > BigInt(ticks);
+}
+
+/** The newest start time among the given processes (clock ticks since boot), or null if none could be read. */
+export async function newestStartTime(pids: readonly number[]): Promise<string | null> {
+  let newest: bigint | null = null;
+  for (const pid of pids) {
+    const started = await startTime(pid);
+    if (started !== null && (newest === null || BigInt(started) > newest)) newest = BigInt(started);
+  }
+  return newest === null ? null : String(newest);
 }
 
 /** Host mount points at or under `path`. */
