@@ -3,7 +3,7 @@
 // reason; nothing is traded.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReportBody } from '../../../src-shared/bot-instance.ts';
-import { issueCredential, unseal } from '../../unit/keybroker/harness.ts';
+import { issueCredential, unseal } from '../keybroker/harness.ts';
 import { deployOnSim, startBot, startWorld, type DeployedBot, type World } from './world.ts';
 
 describe('refusals', () => {

@@ -12,7 +12,7 @@ import { startExchangeSim, type ExchangeSim } from '../../../src-exchange-sim/se
 import type { BotHandOff } from '../../../src-shared/bot-instance.ts';
 import type { ExchangeId } from '../../../src-shared/exchanges.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
-import { createSealingKey, issueCredential, startTestBroker, type TestBroker } from '../../unit/keybroker/harness.ts';
+import { createSealingKey, issueCredential, startTestBroker, type TestBroker } from '../keybroker/harness.ts';
 import { botConfig, newUser, sealCredentials, storeSealedKey } from './harness.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');

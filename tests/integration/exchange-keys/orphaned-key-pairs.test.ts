@@ -8,7 +8,7 @@ import { httpKeyBroker, type KeyBroker } from '../../../src-api/modules/exchange
 import { ExchangeKeys } from '../../../src-api/modules/exchange-keys/service.ts';
 import { SEALING_RESERVATION_SECONDS } from '../../../src-shared/exchange-keys.ts';
 import { tempDir } from '../../support/temp.ts';
-import { startTestBroker, type TestBroker } from '../../unit/keybroker/harness.ts';
+import { startTestBroker, type TestBroker } from '../keybroker/harness.ts';
 
 const silent = pino({ level: 'silent' }) as unknown as FastifyBaseLogger;
 

@@ -2,7 +2,7 @@
 // credential that opens the record's key for that instance only, and a refusal says why without the token.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BrokerCredentialMinter, BrokerRefusedError } from '../../../src-orchestrator/broker-minter.ts';
-import { createSealingKey, startTestBroker, unseal, type TestBroker } from '../../unit/keybroker/harness.ts';
+import { createSealingKey, startTestBroker, unseal, type TestBroker } from '../keybroker/harness.ts';
 
 describe('BrokerCredentialMinter', () => {
   let broker: TestBroker;

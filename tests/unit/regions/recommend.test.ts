@@ -4,7 +4,7 @@ import { RegionsRecommendInput } from '../../../src-shared/ipc.ts';
 import { median, percentile, summarize, type RegionProbe } from '../../../src-shared/latency.ts';
 import { recommendClosestRegion, recommendRegion } from '../../../src-shared/recommend.ts';
 import type { RegionId } from '../../../src-shared/regions.ts';
-import { region } from './harness.ts';
+import { region } from '../../integration/regions/harness.ts';
 
 const probe = (id: RegionId, medianMs: number | null): RegionProbe =>
   medianMs === null
