@@ -24,7 +24,7 @@ describe('the account event stream on the desktop (real API)', () => {
 
     const started = Date.now();
     await b.identity.revokeSession(aState.session.id);
-    await waitFor(() => a.states.at(-1)?.state === 'signedOut', 2000, 'device A to hear it was signed out');
+    await waitFor(() => a.states.at(-1)?.state === 'signedOut', 'device A to hear it was signed out');
     expect(Date.now() - started).toBeLessThan(2000);
     expect(a.states.at(-1)).toEqual({ state: 'signedOut', reason: 'revoked' });
     expect(await a.store.get('session-token')).toBeNull();
@@ -39,7 +39,7 @@ describe('the account event stream on the desktop (real API)', () => {
     const b = newDevice();
     const bState = await b.identity.signIn(email, GOOD_PASSWORD);
     if (bState.state !== 'signedIn') throw new Error('not signed in');
-    const notice = await waitFor(() => a.notices[0], 2000, 'a notice on device A');
+    const notice = await waitFor(() => a.notices[0], 'a notice on device A');
     expect(notice).toMatchObject({ id: `session.created:${bState.session.id}`, level: 'warning', title: 'New sign-in' });
     expect(notice.body).toContain('New sign-in to your account: plutarc desktop 0.0.0-test on Linux from 127.0.0.1');
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -67,7 +67,7 @@ describe('the account event stream on the desktop (real API)', () => {
       await a.identity.register(email, GOOD_PASSWORD);
       await new Promise((resolve) => setTimeout(resolve, 200));
       await newDevice().identity.signIn(email, GOOD_PASSWORD);
-      await waitFor(() => a.notices.length === 1, 2000, 'the first notice');
+      await waitFor(() => a.notices.length === 1, 'the first notice');
 
       relay.drop();
       const c = newDevice();
@@ -77,7 +77,7 @@ describe('the account event stream on the desktop (real API)', () => {
       expect(a.notices).toHaveLength(1);
       relay.restore();
 
-      const missed = await waitFor(() => a.notices[1], 5000, 'the notice published while the connection was down');
+      const missed = await waitFor(() => a.notices[1], 'the notice published while the connection was down');
       expect(missed.id).toBe(`session.created:${cState.session.id}`);
       expect(a.logs.some((line) => line.includes('event stream dropped'))).toBe(true);
       expect(await a.identity.state()).toMatchObject({ state: 'signedIn' });
@@ -100,7 +100,7 @@ describe('the account event stream on the desktop (real API)', () => {
       relay.restore();
       await new Promise((resolve) => setTimeout(resolve, 1500));
       await newDevice().identity.signIn(email, GOOD_PASSWORD);
-      await waitFor(() => a.notices.length === 1, 3000, 'a notice after the token rotated');
+      await waitFor(() => a.notices.length === 1, 'a notice after the token rotated');
       expect(await a.identity.state()).toMatchObject({ state: 'signedIn' });
     } finally {
       await relay.close();
@@ -121,7 +121,7 @@ describe('a desktop session that runs out while the app is open (real API, 2 s s
     const a = makeDevice(api.url, { stream: { initialBackoffMs: 10_000, maxBackoffMs: 10_000 } });
     const started = Date.now();
     await a.identity.register(uniqueEmail(), GOOD_PASSWORD);
-    await waitFor(() => a.states.at(-1)?.state === 'signedOut', 5000, 'the device to be signed out');
+    await waitFor(() => a.states.at(-1)?.state === 'signedOut', 'the device to be signed out');
     expect(Date.now() - started).toBeLessThan(4500);
     expect(a.states.at(-1)).toEqual({ state: 'signedOut', reason: 'expired' });
     expect(await a.store.get('session-token')).toBeNull();

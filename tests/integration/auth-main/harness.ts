@@ -12,6 +12,7 @@ import { ServiceError } from '../../../src-main/services/errors.ts';
 import { EventHub } from '../../../src-main/services/events/event-hub.ts';
 import { runCeremony } from '../../support/handoff.ts';
 import type { SoftAuthenticator } from '../../support/soft-authenticator.ts';
+import { waitFor as waitForSignal } from '../../support/wait.ts';
 
 export { GOOD_PASSWORD, uniqueEmail } from '../../support/identity.ts';
 
@@ -92,15 +93,8 @@ export function systemBrowser(apiUrl: string, authenticator: SoftAuthenticator, 
   };
 }
 
-export async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 5000, what = 'the condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** Waits for something a device sees (a state, a notice, a flow), named for the failure message. */
+export const waitFor = <T>(probe: () => T | undefined | null | false, what?: string): Promise<T> => waitForSignal(probe, { what });
 
 export async function failureOf(promise: Promise<unknown>): Promise<ServiceError> {
   try {

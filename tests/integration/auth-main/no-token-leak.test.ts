@@ -46,7 +46,7 @@ describe('the session token stays in main', () => {
   };
   const flowDone = async (started: { ok: boolean; value?: unknown }) => {
     const flow = started.value as PasskeyFlow;
-    await waitFor(() => events.find((e) => e.channel === 'identity.onPasskeyFlow' && (e.payload as PasskeyFlow).flowId === flow.flowId), 5000, 'the flow');
+    await waitFor(() => events.find((e) => e.channel === 'identity.onPasskeyFlow' && (e.payload as PasskeyFlow).flowId === flow.flowId), 'the flow');
     return events.findLast((e) => e.channel === 'identity.onPasskeyFlow')?.payload as PasskeyFlow;
   };
 
@@ -59,7 +59,7 @@ describe('the session token stays in main', () => {
 
     const other = device(api.url);
     await other.identity.signIn(email, GOOD_PASSWORD);
-    await waitFor(() => events.find((e) => e.channel === 'app.onNotice'), 3000, 'the notice reaching the renderer');
+    await waitFor(() => events.find((e) => e.channel === 'app.onNotice'), 'the notice reaching the renderer');
 
     expect(await invoke('identity.reverifyPassword', { password: GOOD_PASSWORD })).toMatchObject({ ok: true });
     expect(await flowDone(await invoke('identity.startPasskey', { purpose: 'add-passkey' }))).toMatchObject({ state: 'completed' });
@@ -68,7 +68,7 @@ describe('the session token stays in main', () => {
     expect(await invoke('passkeys.rename', { id, name: 'Desk' })).toMatchObject({ ok: true });
     expect(await flowDone(await invoke('identity.startPasskey', { purpose: 'reverify' }))).toMatchObject({ state: 'completed' });
     expect(await invoke('sessions.revokeOthers')).toMatchObject({ ok: true });
-    await waitFor(() => other.states.at(-1)?.state === 'signedOut', 3000, 'the other device to be signed out');
+    await waitFor(() => other.states.at(-1)?.state === 'signedOut', 'the other device to be signed out');
     const next = 'lantern orchard copper whistle';
     expect(await invoke('identity.changePassword', { currentPassword: GOOD_PASSWORD, newPassword: next, signOutOtherSessions: true })).toMatchObject({ ok: true });
     expect(await invoke('identity.removePassword')).toMatchObject({ ok: true, value: { user: { hasPassword: false } } });

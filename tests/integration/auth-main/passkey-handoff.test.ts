@@ -17,7 +17,7 @@ const portOpen = (origin: string) =>
   });
 
 const finished = (d: Device, flow: PasskeyFlow) =>
-  waitFor(() => d.flows.find((f) => f.flowId === flow.flowId && f.state !== 'waiting'), 5000, `flow ${flow.purpose} to finish`);
+  waitFor(() => d.flows.find((f) => f.flowId === flow.flowId && f.state !== 'waiting'), `flow ${flow.purpose} to finish`);
 
 describe('passkeys through the system browser (RFC 8252 hand-off, real API, software authenticator)', () => {
   let api: TestApi;
@@ -62,7 +62,7 @@ describe('passkeys through the system browser (RFC 8252 hand-off, real API, soft
     expect(await finished(b, signingIn)).toMatchObject({ state: 'completed' });
     const bState = await b.identity.state();
     expect(bState).toMatchObject({ state: 'signedIn', user: { email }, session: { method: 'passkey' } });
-    await waitFor(() => a.notices.find((n) => bState.state === 'signedIn' && n.id === `session.created:${bState.session.id}`), 3000, 'the sign-in notice');
+    await waitFor(() => a.notices.find((n) => bState.state === 'signedIn' && n.id === `session.created:${bState.session.id}`), 'the sign-in notice');
 
     // Reverifying with the passkey rotates B's token.
     const before = (await b.store.get('session-token'))!;

@@ -75,7 +75,7 @@ describe('password sign-in and the session on the desktop (real API)', () => {
       expect(await store.get(TOKEN_KEY)).not.toBeNull();
       expect(later.logs.join('\n')).toMatch(/could not check the stored session \(api_unreachable\)/);
       relay.restore();
-      await waitFor(() => later.states.at(-1)?.state === 'signedIn', 3000, 'the restored session');
+      await waitFor(() => later.states.at(-1)?.state === 'signedIn', 'the restored session');
       expect(later.states.at(-1)).toMatchObject({ session: { id: state.state === 'signedIn' ? state.session.id : '' } });
     } finally {
       await relay.close();
@@ -128,7 +128,7 @@ describe('password sign-in and the session on the desktop (real API)', () => {
     const remaining = await a.identity.revokeOtherSessions();
     expect(remaining.map((s) => s.id)).toEqual([reverified.session.id]);
     expect(await a.identity.state()).toMatchObject({ state: 'signedIn' });
-    await waitFor(() => b.states.at(-1)?.state === 'signedOut', 3000, 'device B to be signed out');
+    await waitFor(() => b.states.at(-1)?.state === 'signedOut', 'device B to be signed out');
     expect(b.states.at(-1)).toEqual({ state: 'signedOut', reason: 'revoked' });
   });
 

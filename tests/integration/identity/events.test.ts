@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../../support/api.ts';
-import { eventually, listen } from '../../support/event-stream.ts';
+import { eventually, listen, sessionIdOf } from '../../support/event-stream.ts';
 import { call } from '../../support/http.ts';
 import { GOOD_PASSWORD, registerUser, reverify, signIn } from '../../support/identity.ts';
 
@@ -14,7 +14,7 @@ describe('the account event stream', () => {
   it('tells a device about a new sign-in elsewhere, and ends when that device is signed out', async () => {
     const alice = await registerUser(api.url);
     const stream = listen(api.url, alice.token);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await stream.opened;
     const laptop = await signIn(api.url, alice.email);
     await eventually(() => stream.received.some((r) => r.event.type === 'session.created'));
     expect(stream.received[0]?.event).toMatchObject({ type: 'session.created', sessionId: laptop.body.session.id, method: 'password', ip: '127.0.0.1' });
@@ -29,7 +29,7 @@ describe('the account event stream', () => {
   it('replays what a device missed when it reconnects with Last-Event-ID', async () => {
     const bob = await registerUser(api.url);
     const first = listen(api.url, bob.token);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await first.opened;
     await signIn(api.url, bob.email);
     await eventually(() => first.received.length === 1);
     first.stop();
@@ -46,15 +46,18 @@ describe('the account event stream', () => {
     const carol = await registerUser(api.url);
     const dave = await registerUser(api.url);
     const stream = listen(api.url, carol.token);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await stream.opened;
     await signIn(api.url, dave.email);
-    await signIn(api.url, carol.email);
-    await eventually(() => stream.received.length >= 1);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(stream.received).toHaveLength(1);
+    const laptop = await signIn(api.url, carol.email);
+    // Events go out in order: once Carol's sign-in, published after Dave's, has arrived, Dave's would have too.
+    await eventually(() => stream.received.some((r) => sessionIdOf(r.event) === laptop.body.session.id));
+    expect(stream.received.map((r) => sessionIdOf(r.event))).toEqual([laptop.body.session.id]);
     stream.stop();
   });
 });
+
+/** The API's heartbeat on an open stream, at which it also checks the session. */
+const HEARTBEAT_MS = 20_000;
 
 describe('a session that expires while its stream is open', () => {
   let api: TestApi;
@@ -64,48 +67,57 @@ describe('a session that expires while its stream is open', () => {
   });
   afterAll(() => api.close());
 
+  /**
+   * Uses the session every 300 ms for 4.5 s, well past its first idle expiry, each use moving it on. The
+   * pauses are the passing of time this test is about, not waits for something to happen.
+   */
+  const keepUsing = async (token: string) => {
+    for (let i = 0; i < 15; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await call(api.url, 'GET', '/v1/me', { token })).status).toBe(200);
+    }
+  };
+
   it('ends its stream the moment it expires, saying so, and the token stops working', async () => {
-    const { token } = await registerUser(api.url);
+    const { token, session } = await registerUser(api.url);
     const started = Date.now();
     const stream = listen(api.url, token);
-    await eventually(() => stream.ended(), 8000);
-    const waited = Date.now() - started;
-    // Not at the next 20 s heartbeat: at the expiry, give or take the check's own margin.
-    expect(waited).toBeGreaterThanOrEqual(2500);
-    expect(waited).toBeLessThan(6000);
-    expect(stream.received.map((r) => r.event)).toEqual([
-      { type: 'session.expired', sessionId: expect.any(String), at: expect.any(String) },
-    ]);
+    await stream.done;
+    // At the expiry (3 s), not at the next heartbeat (20 s): a margin no busy machine closes.
+    expect(Date.now() - started).toBeLessThan(HEARTBEAT_MS);
+    expect(stream.received.map((r) => r.event)).toEqual([{ type: 'session.expired', sessionId: session.id, at: expect.any(String) }]);
+    // Not before it: the server's own clock says when the session ran out and when the stream said so.
+    expect(Date.parse(stream.received[0]!.event.at)).toBeGreaterThanOrEqual(Date.parse(session.expiresAt));
     expect(stream.received[0]!.id).toBe('');
     expect((await call(api.url, 'GET', '/v1/me', { token })).body.code).toBe('session_expired');
   });
 
   it('stays open while the session is in use, and follows its idle expiry as it moves', async () => {
-    const { token } = await registerUser(api.url);
+    const { email, token } = await registerUser(api.url);
     const stream = listen(api.url, token);
-    // Used every 300 ms for 4.5 s: well past the first idle expiry, each use moving it on.
-    for (let i = 0; i < 15; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect((await call(api.url, 'GET', '/v1/me', { token })).status).toBe(200);
-    }
+    await stream.opened;
+    await keepUsing(token);
+    // Still open after the first idle expiry: an event published now reaches it.
+    const phone = await signIn(api.url, email);
+    await eventually(() => stream.received.some((r) => sessionIdOf(r.event) === phone.body.session.id));
     expect(stream.ended()).toBe(false);
-    await eventually(() => stream.ended(), 6000);
-    expect(stream.received.map((r) => r.event.type)).toEqual(['session.expired']);
+    await stream.done;
+    expect(stream.received.map((r) => r.event.type)).toEqual(['session.created', 'session.expired']);
   });
 
   it('does not end another session of the same user that is still in use', async () => {
     const { email, token } = await registerUser(api.url);
     const other = await signIn(api.url, email, GOOD_PASSWORD, { client: 'desktop' });
     const stream = listen(api.url, other.body.token);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await stream.opened;
     // The first session runs out; the second is kept alive by use, and its stream hears nothing of the first.
-    for (let i = 0; i < 15; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect((await call(api.url, 'GET', '/v1/me', { token: other.body.token })).status).toBe(200);
-    }
+    await keepUsing(other.body.token);
     expect((await call(api.url, 'GET', '/v1/me', { token })).body.code).toBe('session_expired');
+    // An event published now is the next thing the stream hears, so nothing came before it.
+    const phone = await signIn(api.url, email);
+    await eventually(() => stream.received.length > 0);
+    expect(stream.received.map((r) => sessionIdOf(r.event))).toEqual([phone.body.session.id]);
     expect(stream.ended()).toBe(false);
-    expect(stream.received).toEqual([]);
     stream.stop();
   });
 });

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../../support/api.ts';
 import { PG_URL, postgresSchema } from '../../support/databases.ts';
-import { eventually, listen } from '../../support/event-stream.ts';
+import { eventually, listen, sessionIdOf } from '../../support/event-stream.ts';
 import { call } from '../../support/http.ts';
 import { GOOD_PASSWORD, registerUser, signIn } from '../../support/identity.ts';
 
@@ -30,28 +30,30 @@ describe.runIf(Boolean(PG_URL))('account events across API replicas (PostgreSQL)
   it('a device connected to one replica hears of a sign-in and of its own sign-out on the other', async () => {
     const user = await registerUser(a.url);
     const stream = listen(a.url, user.token);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await stream.opened;
 
     const elsewhere = await signIn(b.url, user.email);
-    await eventually(() => stream.received.length === 1, 3000);
+    await eventually(() => stream.received.length === 1);
     expect(stream.received[0]!.event).toMatchObject({ type: 'session.created', sessionId: elsewhere.body.session.id });
 
     // Signed out through replica B: A's stream says so and ends.
     expect((await call(b.url, 'POST', '/v1/auth/sign-out', { token: user.token })).status).toBe(204);
-    await eventually(() => stream.ended(), 3000);
+    await eventually(() => stream.ended());
     expect(stream.received.at(-1)!.event).toMatchObject({ type: 'session.revoked', sessionId: user.session.id });
   });
 
   it('sends every one of many simultaneous sign-ins on both replicas, once each and in order', async () => {
     const user = await registerUser(a.url);
     const stream = listen(b.url, user.token);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await stream.opened;
 
     const grants = await Promise.all(Array.from({ length: 12 }, (_, i) => signIn(i % 2 ? a.url : b.url, user.email, GOOD_PASSWORD)));
     for (const grant of grants) expect(grant.status).toBe(200);
-    await eventually(() => stream.received.length >= 12, 5000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const sent = stream.received.map((r) => r.event);
+    // One more sign-in after all twelve: once it has arrived, a duplicate of any of them would have too.
+    const last = await signIn(a.url, user.email, GOOD_PASSWORD);
+    await eventually(() => stream.received.some((r) => sessionIdOf(r.event) === last.body.session.id));
+    expect(sessionIdOf(stream.received.at(-1)!.event)).toBe(last.body.session.id);
+    const sent = stream.received.slice(0, -1).map((r) => r.event);
     expect(sent).toHaveLength(12);
     expect(new Set(sent.map((e) => (e.type === 'session.created' ? e.sessionId : '')))).toEqual(new Set(grants.map((g) => g.body.session.id)));
     const ids = stream.received.map((r) => Number(r.id));
@@ -62,7 +64,7 @@ describe.runIf(Boolean(PG_URL))('account events across API replicas (PostgreSQL)
   it('after losing its LISTEN connection, a replica reconnects and its streams catch up on what they missed', async () => {
     const user = await registerUser(a.url);
     const stream = listen(a.url, user.token);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await stream.opened;
 
     const admin = new pg.Client({ connectionString: PG_URL });
     await admin.connect();
@@ -77,7 +79,7 @@ describe.runIf(Boolean(PG_URL))('account events across API replicas (PostgreSQL)
     }
     // Published on B while A is not listening: the notification is lost, the event is not.
     const elsewhere = await signIn(b.url, user.email);
-    await eventually(() => stream.received.length === 1, 5000);
+    await eventually(() => stream.received.length === 1);
     expect(stream.received[0]!.event).toMatchObject({ type: 'session.created', sessionId: elsewhere.body.session.id });
     expect(a.logs()).toContain('account events: lost the LISTEN connection');
     stream.stop();
