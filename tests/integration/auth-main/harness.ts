@@ -107,11 +107,19 @@ export async function failureOf(promise: Promise<unknown>): Promise<ServiceError
 }
 
 /** A TCP relay in front of the API whose connections a test can cut, as a dropped Wi-Fi would. */
+/** The first block the API writes on every event stream, once the stream's starting point is fixed. */
+const FIRST_STREAM_BLOCK = /retry: \d+\nid: [^\n]*\n\n/;
+
+/**
+ * A TCP relay in front of the API that can drop every connection and refuse new ones, and that counts the
+ * event streams opened through it: from a stream's first block on, every new event reaches that stream.
+ */
 export class Relay {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private cut = false;
   url = '';
+  streamsOpened = 0;
 
   constructor(target: URL) {
     this.server = createServer((client) => {
@@ -122,8 +130,23 @@ export class Relay {
         socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => undefined);
       }
+      let unread = '';
+      upstream.on('data', (chunk: Buffer) => {
+        unread += chunk.toString('latin1');
+        for (let found = FIRST_STREAM_BLOCK.exec(unread); found; found = FIRST_STREAM_BLOCK.exec(unread)) {
+          this.streamsOpened++;
+          unread = unread.slice(found.index + found[0].length);
+        }
+        // A block split across chunks is still found; a long answer is not kept whole.
+        unread = unread.slice(-64);
+      });
       client.pipe(upstream).pipe(client);
     });
+  }
+
+  /** Resolves once `count` event streams in all have opened through this relay. */
+  streamOpened(count = 1): Promise<true> {
+    return waitForSignal(() => this.streamsOpened >= count, { what: `event stream number ${count} to open through the relay` });
   }
 
   async listen(): Promise<void> {
