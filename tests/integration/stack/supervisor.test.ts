@@ -3,7 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Supervisor } from '../../../src-main/stack/supervisor.ts';
+import { isAlive } from '../../support/stack.ts';
 import { tempDir } from '../../support/temp.ts';
+import { waitFor } from '../../support/wait.ts';
 
 /** Running, not merely a zombie waiting for a parent (an orphan's new parent may be slow to reap it). */
 const running = (pid: number): boolean => {
@@ -11,13 +13,11 @@ const running = (pid: number): boolean => {
   return stat !== '' && !stat.startsWith('Z');
 };
 
-const until = async (check: () => boolean, timeoutMs = 5000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-};
+/**
+ * Long enough for a node process to start on a loaded machine (the service must write its helper's pid
+ * before it is killed); the service would say ready only well after it.
+ */
+const READY_TIMEOUT_MS = 5000;
 
 // A service that hangs at start: it starts a helper in its own process group, writes the helper's pid,
 // and would say ready only long after the supervisor gave up on it, then die.
@@ -28,7 +28,7 @@ require('node:fs').writeFileSync(process.env.PID_FILE, String(helper.pid));
 setTimeout(() => {
   process.send({ type: 'ready', service: 'late', url: 'http://127.0.0.1:9' });
   setTimeout(() => process.exit(1), 100);
-}, 3000);
+}, ${2 * READY_TIMEOUT_MS});
 setInterval(() => {}, 1000);
 `;
 
@@ -56,19 +56,19 @@ describe('the stack supervisor', () => {
       command: process.execPath,
       args: ['-e', HUNG_SERVICE],
       env: { PID_FILE: pidFile },
-      readyTimeoutMs: 1500,
+      readyTimeoutMs: READY_TIMEOUT_MS,
     });
     const [child] = supervisor.children();
     expect(child?.name).toBe('hung');
-    await expect(started).rejects.toThrow('hung did not become ready within 1.5s');
+    await expect(started).rejects.toThrow('hung did not become ready within 5s');
 
     expect(supervisor.children()).toEqual([]);
-    await until(() => !running(child!.pid));
-    await until(() => existsSync(pidFile));
+    expect(existsSync(pidFile)).toBe(true);
     const helper = Number(readFileSync(pidFile, 'utf8'));
-    await until(() => !running(helper));
-    // Past the moment it would have said ready and exited: nothing reaches onCrash.
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await waitFor(() => !running(helper), { what: 'the helper in its process group to be killed' });
+    // Reaped by this process, which handles a child's exit as it reaps it: had the exit counted as a crash,
+    // onCrash would have been called by now.
+    await waitFor(() => !isAlive(child!.pid), { what: 'the hung service to be killed and reaped' });
     expect(crashes).toEqual([]);
   });
 });
