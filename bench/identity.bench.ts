@@ -2,7 +2,9 @@
 // 1. password sign-in throughput vs a bare Argon2id verify loop with the same parameters and concurrency
 //    (the API's own overhead should stay under 10%), with two stand-ins in between that tell apart what
 //    HTTP, the framework and the API's own work cost;
-// 2. p50/p99 of a session-authenticated GET (/v1/me) at 500 requests/s vs unauthenticated /v1/health.
+// 2. p50/p99 of a session-authenticated GET (/v1/me) at 500 requests/s vs unauthenticated /v1/health;
+// 3. a wrong password for an unknown email vs for a known one: the same Argon2 work, so the same time
+//    (the test counts the verifications; the time itself is measured here).
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { hash, verify } from '@node-rs/argon2';
@@ -152,6 +154,25 @@ try {
   console.log(
     `  ratio session/health:    mean ${(me.latency.mean / health.latency.mean).toFixed(2)}, p99 ${(me.latency.p99 / Math.max(health.latency.p99, 1)).toFixed(2)}`,
   );
+
+  // One wrong password per known account (well inside the free failures), alternating with unknown emails
+  // so a drifting machine affects both alike.
+  const timedSignIn = async (email: string) => {
+    const started = performance.now();
+    const answer = await post(`${api.url}/v1/auth/password`, { email, password: 'not the password at all', device: DEVICE });
+    await answer.arrayBuffer();
+    if (answer.status !== 401) throw new Error(`a wrong password answered HTTP ${answer.status}`);
+    return performance.now() - started;
+  };
+  const known: number[] = [];
+  const unknown: number[] = [];
+  const attempts = Math.min(emails.length, 15);
+  for (let i = 0; i < attempts; i++) {
+    known.push(await timedSignIn(emails[i]!));
+    unknown.push(await timedSignIn(`ghost.${Date.now()}.${i}@example.test`));
+  }
+  console.log(`wrong password, one at a time, ${attempts} each: known email vs unknown email`);
+  console.log(`  known: median ${median(known)!.toFixed(1)} ms   unknown: median ${median(unknown)!.toFixed(1)} ms   ratio unknown/known ${(median(unknown)! / median(known)!).toFixed(3)}`);
 } finally {
   for (const server of stand) await server.stop();
   await api.stop();
