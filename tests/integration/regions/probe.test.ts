@@ -12,7 +12,8 @@ import { startTestApi, type TestApi } from '../../support/api.ts';
 import { closedPort, delayProxies, startBlackHole, startProbeServer } from './harness.ts';
 
 const options = (overrides: Partial<ProbeOptions> = {}): ProbeOptions => ({ ...DEFAULT_PROBE_OPTIONS, userAgent: 'plutarc-test', ...overrides });
-const INJECTED = { eu: 10, us: 80, sg: 180 } as const;
+// Far apart, so that a busy machine's slow moments cannot reorder the regions.
+const INJECTED = { eu: 10, us: 100, sg: 250 } as const;
 const JITTER_MS = 2;
 
 describe('the latency probe against simulated regions behind delay proxies', () => {
@@ -143,7 +144,7 @@ describe('regions that do not answer well', () => {
     });
     const steady = await startProbeServer();
     const [eu] = await delayProxies(hiccup.port, [10], 1);
-    const [us, sg] = await delayProxies(steady.port, [80, 180], 1);
+    const [us, sg] = await delayProxies(steady.port, [150, 400], 1);
     try {
       const results = await probeRegions(
         [
