@@ -1,5 +1,5 @@
 import { test as base } from '@playwright/test';
-import { startStack, type RunningStack } from '../support/stack.ts';
+import { STACK_TEST_TIMEOUT_MS, startStack, type RunningStack } from '../support/stack.ts';
 import { tempDir } from '../support/temp.ts';
 
 /** One local stack (API + browser host, started the way `npm start` does) per test file. */
@@ -15,7 +15,7 @@ export const test = base.extend<object, { stack: RunningStack }>({
       await stack.exited;
       dir.cleanup();
     },
-    { scope: 'worker' },
+    { scope: 'worker', timeout: STACK_TEST_TIMEOUT_MS },
   ],
 });
 

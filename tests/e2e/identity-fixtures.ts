@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { test as base, type Page } from '@playwright/test';
 import { Supervisor } from '../../src-main/stack/supervisor.ts';
 import { ROOT } from '../support/build.ts';
-import { startStack, type RunningStack } from '../support/stack.ts';
+import { STACK_TEST_TIMEOUT_MS, startStack, type RunningStack } from '../support/stack.ts';
 import { tempDir } from '../support/temp.ts';
 import { VirtualPasskeys } from './virtual-passkeys.ts';
 
@@ -52,7 +52,7 @@ export const test = base.extend<IdentityTestFixtures, IdentityWorkerFixtures>({
       await stack.exited;
       dir.cleanup();
     },
-    { scope: 'worker' },
+    { scope: 'worker', timeout: STACK_TEST_TIMEOUT_MS },
   ],
 
   launchDevice: async ({ identityStack, browser }, use) => {

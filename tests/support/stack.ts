@@ -14,6 +14,13 @@ export interface RunningStack {
   exited: Promise<number | null>;
 }
 
+/**
+ * How long the whole stack (broker, simulator, API, app) may take to say ready: it starts four processes,
+ * which a loaded 2-core machine can stretch to tens of seconds. Tests that start it take longer still.
+ */
+export const STACK_READY_TIMEOUT_MS = 90_000;
+export const STACK_TEST_TIMEOUT_MS = 2 * STACK_READY_TIMEOUT_MS;
+
 /** `npm start`'s script with the browser host, its data in `dataDir`, waited on until it says ready. */
 export async function startStack(dataDir: string, env: Record<string, string> = {}): Promise<RunningStack> {
   const child = spawn(process.execPath, [join(ROOT, 'src-main/stack/start.ts')], {
@@ -33,7 +40,7 @@ export async function startStack(dataDir: string, env: Record<string, string> = 
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const lockPath = join(dataDir, 'stack.lock');
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + STACK_READY_TIMEOUT_MS;
   while (!/plutarc: ready/.test(output)) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');

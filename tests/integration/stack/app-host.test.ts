@@ -1,12 +1,12 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startStack, type RunningStack } from '../../support/stack.ts';
+import { STACK_TEST_TIMEOUT_MS, startStack, type RunningStack } from '../../support/stack.ts';
 import { tempDir } from '../../support/temp.ts';
 
 // Which app host `npm start` picks, made deterministic with ELECTRON_OVERRIDE_DIST_PATH (Electron's own
 // override of where its binary lives).
-describe('npm start picks the app host', () => {
+describe('npm start picks the app host', { timeout: STACK_TEST_TIMEOUT_MS }, () => {
   const cleanups: (() => void)[] = [];
   const stacks: RunningStack[] = [];
   afterEach(() => {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROOT } from '../../support/build.ts';
-import { isAlive, startStack, type RunningStack } from '../../support/stack.ts';
+import { isAlive, STACK_TEST_TIMEOUT_MS, startStack, type RunningStack } from '../../support/stack.ts';
 import { tempDir } from '../../support/temp.ts';
 
 /** Every process whose process group is one of these (the services and anything they started). */
@@ -14,7 +14,7 @@ const groupMembers = (groups: number[]): number[] =>
     .filter(([pid, pgid]) => pid && groups.includes(pgid!))
     .map(([pid]) => pid!);
 
-describe('npm start', () => {
+describe('npm start', { timeout: STACK_TEST_TIMEOUT_MS }, () => {
   const dirs: { cleanup(): void }[] = [];
   const stacks: RunningStack[] = [];
   afterEach(() => {
