@@ -13,7 +13,8 @@ export interface Device {
 }
 
 /** Sign-in throttling short enough to wait out in a test: 3 free failures, then 2 s, 4 s, 8 s… */
-export const THROTTLE = { freeFailures: 3, baseDelaySeconds: 2 } as const;
+// The delay is long enough that a loaded machine's slow form round trips all fall inside it.
+export const THROTTLE = { freeFailures: 3, baseDelaySeconds: 5 } as const;
 
 interface IdentityWorkerFixtures {
   /** Extra environment for the stack, set per file with `test.use({ stackEnv })` (e.g. shorter sessions). */
