@@ -2,7 +2,7 @@
 // One kind per entry of ACCOUNT_EVENT_KINDS: a new kind (a bot's state, a trade, a key) is added there,
 // and the API's stream, main's event service and every switch over `type` learn of it from the union.
 import { z } from 'zod';
-import { SignInMethod } from './auth.ts';
+import { SignInMethod } from './identity.ts';
 import { InstanceStatus, ReportBody } from './bot-instance.ts';
 
 const at = z.string();

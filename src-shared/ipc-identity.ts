@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Email, HandoffPurpose, PasskeyName, PasskeyView, PasswordChanged, SessionView, UserView } from './auth.ts';
+import { Email, HandoffPurpose, PasskeyName, PasskeyView, PasswordChanged, SessionView, UserView } from './identity.ts';
 import { PASSWORD_MAX_LENGTH } from './password-policy.ts';
 
 /**

@@ -8,7 +8,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { hash, verify } from '@node-rs/argon2';
 import { ARGON2_PARAMS } from '../../src-api/modules/identity/passwords.ts';
 import { createServer } from '../../src-server/server.ts';
-import { PasswordSignInRequest, SessionGrant } from '../../src-shared/auth.ts';
+import { PasswordSignInRequest, SessionGrant } from '../../src-shared/identity.ts';
 import { BENCH_PASSWORD } from './api-process.ts';
 
 const mode = process.argv[2];

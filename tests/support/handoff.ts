@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { HandoffCreated, TokenResult } from '../../src-shared/auth.ts';
+import type { HandoffCreated, TokenResult } from '../../src-shared/identity.ts';
 import { call } from './http.ts';
 import type { CeremonyOptions, SoftAuthenticator } from './soft-authenticator.ts';
 

@@ -1,4 +1,4 @@
-import type { SessionGrant } from '../../src-shared/auth.ts';
+import type { SessionGrant } from '../../src-shared/identity.ts';
 import { call } from './http.ts';
 
 export const GOOD_PASSWORD = 'marmalade sunrise quietly bicycles';

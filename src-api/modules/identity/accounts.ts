@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { DeviceInfo, PasskeyView, SessionGrant, UserView } from '../../../src-shared/auth.ts';
+import type { DeviceInfo, PasskeyView, SessionGrant, UserView } from '../../../src-shared/identity.ts';
 import { assessPassword } from '../../../src-shared/password-policy.ts';
 import { iso, type Clock } from '../../../src-server/clock.ts';
 import { ProblemError } from '../../../src-server/problem.ts';

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { REVERIFICATION_WINDOW_SECONDS } from '../../../src-shared/auth.ts';
+import { REVERIFICATION_WINDOW_SECONDS } from '../../../src-shared/identity.ts';
 import { addSeconds, iso, type Clock } from '../../../src-server/clock.ts';
 import { ProblemError } from '../../../src-server/problem.ts';
 import { bearerToken } from '../../../src-server/secrets.ts';

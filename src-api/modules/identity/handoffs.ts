@@ -9,7 +9,7 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import type { DeviceInfo, HandoffCreated, HandoffInfo, HandoffRequest, TokenResult } from '../../../src-shared/auth.ts';
+import type { DeviceInfo, HandoffCreated, HandoffInfo, HandoffRequest, TokenResult } from '../../../src-shared/identity.ts';
 import { addSeconds, iso, type Clock } from '../../../src-server/clock.ts';
 import { ProblemError } from '../../../src-server/problem.ts';
 import { constantTimeEqual } from '../../../src-server/secrets.ts';

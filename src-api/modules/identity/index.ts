@@ -23,7 +23,7 @@ import {
   TokenRequest,
   TokenResult,
   UserView,
-} from '../../../src-shared/auth.ts';
+} from '../../../src-shared/identity.ts';
 import { ProblemError } from '../../../src-server/problem.ts';
 import { tooMany, type RequestContext } from './accounts.ts';
 import { authOf, requireReverification, requireSession, reverifiedUntil } from './guard.ts';

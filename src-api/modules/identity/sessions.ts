@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { UAParser } from 'ua-parser-js';
-import type { DeviceInfo, SessionView } from '../../../src-shared/auth.ts';
+import type { DeviceInfo, SessionView } from '../../../src-shared/identity.ts';
 import type { Kysely } from 'kysely';
 import { addSeconds, iso, type Clock } from '../../../src-server/clock.ts';
 import type { DatabaseHandle } from '../../db/database.ts';

@@ -13,7 +13,7 @@ import {
   UserView,
   type DeviceInfo,
   type HandoffRequest,
-} from '../../../src-shared/auth.ts';
+} from '../../../src-shared/identity.ts';
 import { ApiHttp, type ApiHttpOptions } from '../api-http.ts';
 
 const Nothing = z.unknown();

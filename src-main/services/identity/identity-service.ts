@@ -1,4 +1,4 @@
-import type { DeviceInfo, HandoffPurpose, PasskeyView, SessionGrant, SessionView, UserView } from '../../../src-shared/auth.ts';
+import type { DeviceInfo, HandoffPurpose, PasskeyView, SessionGrant, SessionView, UserView } from '../../../src-shared/identity.ts';
 import { AccountEvent } from '../../../src-shared/events.ts';
 import type { IdentityState, PasskeyFlow } from '../../../src-shared/ipc-identity.ts';
 import { systemClock } from '../host-defaults.ts';

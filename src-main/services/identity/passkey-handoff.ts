@@ -3,7 +3,7 @@
 // for a session, a reverification or a new passkey. The identity service owns the session; this file owns
 // the waiting flow.
 import { randomUUID } from 'node:crypto';
-import type { DeviceInfo, HandoffPurpose, SessionGrant } from '../../../src-shared/auth.ts';
+import type { DeviceInfo, HandoffPurpose, SessionGrant } from '../../../src-shared/identity.ts';
 import type { PasskeyFlow } from '../../../src-shared/ipc-identity.ts';
 import { ServiceError } from '../errors.ts';
 import type { EventHub } from '../events/event-hub.ts';

@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import type { HandoffInfo } from '../../../src-shared/auth.ts';
+import type { HandoffInfo } from '../../../src-shared/identity.ts';
 import { formatWhen } from '../format.ts';
 import { useHandoffStore } from './handoff.ts';
 import { FIELD_MAX_LENGTH } from '../field-limits.ts';

@@ -7,7 +7,7 @@ import {
 } from '@simplewebauthn/browser';
 import { z } from 'zod';
 import { create } from 'zustand';
-import { HandoffInfo, HandoffRedirect, PasskeyName } from '../../../src-shared/auth.ts';
+import { HandoffInfo, HandoffRedirect, PasskeyName } from '../../../src-shared/identity.ts';
 import { Problem } from '../../../src-shared/problem.ts';
 
 type Phase =

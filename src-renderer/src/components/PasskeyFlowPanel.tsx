@@ -1,4 +1,4 @@
-import type { HandoffPurpose } from '../../../src-shared/auth.ts';
+import type { HandoffPurpose } from '../../../src-shared/identity.ts';
 import { useIdentityStore } from '../stores/identity.ts';
 
 const WHAT = {

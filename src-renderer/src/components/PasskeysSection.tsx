@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { PasskeyName, type PasskeyView } from '../../../src-shared/auth.ts';
+import { PasskeyName, type PasskeyView } from '../../../src-shared/identity.ts';
 import { formatWhen } from '../format.ts';
 import { useNoticesStore } from '../stores/notices.ts';
 import { errorOf } from '../stores/reverification.ts';

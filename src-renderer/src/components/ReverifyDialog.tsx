@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { REVERIFICATION_WINDOW_SECONDS } from '../../../src-shared/auth.ts';
+import { REVERIFICATION_WINDOW_SECONDS } from '../../../src-shared/identity.ts';
 import { useReverificationStore } from '../stores/reverification.ts';
 import { useHasPasskey } from '../stores/security.ts';
 import { selectUser, useIdentityStore } from '../stores/identity.ts';

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { SessionView } from '../../../src-shared/auth.ts';
+import type { SessionView } from '../../../src-shared/identity.ts';
 import { formatWhen } from '../format.ts';
 import { useNoticesStore } from '../stores/notices.ts';
 import { errorOf } from '../stores/reverification.ts';

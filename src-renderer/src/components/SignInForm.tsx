@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { Email } from '../../../src-shared/auth.ts';
+import { Email } from '../../../src-shared/identity.ts';
 import { useIdentityStore } from '../stores/identity.ts';
 import { PasskeyFlowPanel } from './PasskeyFlowPanel.tsx';
 import { Alert } from './Alert.tsx';

@@ -1,5 +1,5 @@
 import { create, type StoreApi } from 'zustand';
-import type { HandoffPurpose } from '../../../src-shared/auth.ts';
+import type { HandoffPurpose } from '../../../src-shared/identity.ts';
 import type { IdentityState, PasskeyFlow } from '../../../src-shared/ipc-identity.ts';
 import { ok, type Result } from '../../../src-shared/result.ts';
 import { bridge, callMain, NO_BRIDGE } from '../bridge.ts';

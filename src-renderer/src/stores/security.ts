@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { PasskeyView, SessionView } from '../../../src-shared/auth.ts';
+import type { PasskeyView, SessionView } from '../../../src-shared/identity.ts';
 import type { IdentityState, PasskeyFlow } from '../../../src-shared/ipc-identity.ts';
 import type { Result } from '../../../src-shared/result.ts';
 import { callMain } from '../bridge.ts';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TokenResult } from '../../../src-shared/auth.ts';
+import type { TokenResult } from '../../../src-shared/identity.ts';
 import { DEFAULT_THROTTLE } from '../../../src-api/modules/identity/throttle.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
 import { exchange, runCeremony, startHandoff } from '../../support/handoff.ts';

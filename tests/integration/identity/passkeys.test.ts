@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PasskeyView, TokenResult } from '../../../src-shared/auth.ts';
+import type { PasskeyView, TokenResult } from '../../../src-shared/identity.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
 import { exchange, runCeremony, startHandoff } from '../../support/handoff.ts';
 import { call } from '../../support/http.ts';

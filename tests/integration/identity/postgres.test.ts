@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionView, TokenResult } from '../../../src-shared/auth.ts';
+import type { SessionView, TokenResult } from '../../../src-shared/identity.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
 import { PG_URL, postgresSchema } from '../../support/databases.ts';
 import { exchange, runCeremony, startHandoff } from '../../support/handoff.ts';

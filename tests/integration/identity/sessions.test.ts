@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Me, SessionView } from '../../../src-shared/auth.ts';
+import type { Me, SessionView } from '../../../src-shared/identity.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
 import { call } from '../../support/http.ts';
 import { GOOD_PASSWORD, registerUser, reverify, signIn } from '../../support/identity.ts';

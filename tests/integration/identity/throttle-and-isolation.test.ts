@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionView } from '../../../src-shared/auth.ts';
+import type { SessionView } from '../../../src-shared/identity.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
 import { call } from '../../support/http.ts';
 import { waitFor } from '../../support/wait.ts';

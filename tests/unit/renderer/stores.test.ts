@@ -1,7 +1,7 @@
 // The renderer's zustand stores with a fake main behind the real bridge: what they ask main for, what they
 // keep, and what they tell the user. Pure: no DOM, no browser.
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { SessionView, UserView } from '../../../src-shared/auth.ts';
+import type { SessionView, UserView } from '../../../src-shared/identity.ts';
 import type { ExchangeKeyView } from '../../../src-shared/exchange-keys.ts';
 import type { IdentityState } from '../../../src-shared/ipc-identity.ts';
 import { ok } from '../../../src-shared/result.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PasskeyName } from '../../../src-shared/auth.ts';
+import { PasskeyName } from '../../../src-shared/identity.ts';
 import { KeyLabel } from '../../../src-shared/exchange-keys.ts';
 
 const HIDDEN = {

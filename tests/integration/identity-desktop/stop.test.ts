@@ -6,7 +6,7 @@ import { dispatchInvoke } from '../../../src-main/services/dispatch.ts';
 import { MemorySecretStore } from '../../../src-main/services/host-defaults.ts';
 import { createMainServices, type MainServices } from '../../../src-main/services/main-services.ts';
 import type { SecretStore } from '../../../src-main/services/ports.ts';
-import type { SessionView } from '../../../src-shared/auth.ts';
+import type { SessionView } from '../../../src-shared/identity.ts';
 import type { InvokeChannel, InvokeInput, InvokeOutput } from '../../../src-shared/ipc.ts';
 import type { Result } from '../../../src-shared/result.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';

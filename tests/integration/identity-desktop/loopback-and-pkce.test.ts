@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HandoffRequest, TokenRequest } from '../../../src-shared/auth.ts';
+import { HandoffRequest, TokenRequest } from '../../../src-shared/identity.ts';
 import { LoopbackListener } from '../../../src-main/services/identity/loopback.ts';
 import { createPkce, createState, sameSecret } from '../../../src-main/services/identity/pkce.ts';
 import { SseParser } from '../../../src-main/services/events/sse.ts';
