@@ -20,8 +20,9 @@ describe('crash safety', () => {
   it('an order accepted whose answer was lost, then kill -9; and kill -9 between closes: never doubled', async () => {
     const { sim } = world;
     const t0 = Math.ceil(sim.clock.now() / MINUTE) * MINUTE + MINUTE;
-    sim.clock.set(t0);
+    // Pin first, then set: set-then-pin would pin wherever the wall clock has moved since.
     sim.clock.pin();
+    sim.clock.set(t0);
     const bot = await deployOnSim(world);
     let candle = t0;
     const step = async (proc: BotProcess) => {

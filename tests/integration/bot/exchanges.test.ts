@@ -11,8 +11,9 @@ describe('other exchanges', () => {
   beforeAll(async () => {
     world = await startWorld();
     const t0 = Math.ceil(world.sim.clock.now() / MINUTE) * MINUTE + MINUTE;
-    world.sim.clock.set(t0);
+    // Pin first, then set: set-then-pin would pin wherever the wall clock has moved since.
     world.sim.clock.pin();
+    world.sim.clock.set(t0);
   });
   afterAll(() => world.close());
 

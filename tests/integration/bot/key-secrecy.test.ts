@@ -23,8 +23,9 @@ describe('key secrecy', () => {
   it('no secret in logs, reports, events, /proc environ or cmdline, or files', async () => {
     const { sim } = world;
     const t0 = Math.ceil(sim.clock.now() / MINUTE) * MINUTE + MINUTE;
-    sim.clock.set(t0);
+    // Pin first, then set: set-then-pin would pin wherever the wall clock has moved since.
     sim.clock.pin();
+    sim.clock.set(t0);
     const bot = await deployOnSim(world);
     const home = tempDir('plutarc-bot-home-');
     dirs.push(home);

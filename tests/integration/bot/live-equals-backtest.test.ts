@@ -20,8 +20,9 @@ describe('live equals backtest', () => {
   it('makes the backtest’s decisions and trades, close by close', async () => {
     const { sim } = world;
     const t0 = Math.ceil(sim.clock.now() / MINUTE) * MINUTE + MINUTE;
-    sim.clock.set(t0);
+    // Pin first, then set: set-then-pin would pin wherever the wall clock has moved since.
     sim.clock.pin();
+    sim.clock.set(t0);
     const bot = await deployOnSim(world);
     const proc = await startBot(world, bot);
     await proc.waitFor((l) => l.msg === 'trading');

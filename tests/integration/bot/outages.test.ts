@@ -19,8 +19,9 @@ describe('outages', () => {
     const relay = await startSwitchableRelay(world.api.url);
     try {
       const t0 = Math.ceil(sim.clock.now() / MINUTE) * MINUTE + MINUTE;
-      sim.clock.set(t0);
+      // Pin first, then set: set-then-pin would pin wherever the wall clock has moved since.
       sim.clock.pin();
+      sim.clock.set(t0);
       const bot = await deployOnSim(world);
       const proc = await startBot(world, bot, { apiUrl: relay.url });
       await proc.waitFor((l) => l.msg === 'trading');
