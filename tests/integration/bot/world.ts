@@ -12,6 +12,7 @@ import { startExchangeSim, type ExchangeSim } from '../../../src-exchange-sim/se
 import type { BotHandOff } from '../../../src-shared/bot-instance.ts';
 import type { ExchangeId } from '../../../src-shared/exchanges.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
+import { waitFor } from '../../support/wait.ts';
 import { createSealingKey, issueCredential, startTestBroker, type TestBroker } from '../keybroker/harness.ts';
 import { botConfig, newUser, sealCredentials, storeSealedKey } from './harness.ts';
 
@@ -180,13 +181,9 @@ export async function startBot(
   return { child, instanceId: instance.instanceId, handOff, lines, output: () => text, waitFor, exited };
 }
 
-/** Waits until `condition` holds, checking every 20 ms, failing after a generous overall timeout. */
+/** Waits until `condition` holds (the shared `waitFor`), failing after a generous overall timeout. */
 export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitFor(condition, { what, timeoutMs });
 }
 
 /** A TCP relay to `target` (host:port) that a test can switch off: then every connection is cut at once. */

@@ -6,14 +6,9 @@ import { StackLock } from '../../../src-main/stack/lock.ts';
 import { ROOT } from '../../support/build.ts';
 import { isAlive, startStack } from '../../support/stack.ts';
 import { tempDir } from '../../support/temp.ts';
+import { waitFor } from '../../support/wait.ts';
 
-const until = async (check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-};
+const until = (check: () => boolean, what: string, timeoutMs = 60_000): Promise<boolean> => waitFor(check, { what, timeoutMs });
 
 const STACK_ENV = { PLUTARC_HOST: 'browser', PLUTARC_OPEN_BROWSER: '0', PLUTARC_SKIP_BUILD: '1' };
 

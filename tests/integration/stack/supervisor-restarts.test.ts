@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Supervisor, type ReadyMessage, type RestartPolicy, type ServiceExit } from '../../../src-main/stack/supervisor.ts';
+import { waitFor } from '../../support/wait.ts';
 
 const isAlive = (pid: number): boolean => {
   try {
@@ -10,13 +11,7 @@ const isAlive = (pid: number): boolean => {
   }
 };
 
-const until = async (check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
+const until = (check: () => boolean, what: string, timeoutMs = 20_000): Promise<boolean> => waitFor(check, { what, timeoutMs });
 
 // A small HTTP service: listens on PORT (0: any), says ready with its URL, answers with its pid. With
 // CRASH_AFTER_MS it dies by itself that long after saying ready, every time.
