@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import SQLite from 'better-sqlite3';
+import type SQLite from 'better-sqlite3';
+import { openLocalCache } from '../local-cache.ts';
 import { ProbeRun } from '../../../src-shared/latency.ts';
 
 /** Probes kept for trends; older ones are deleted (and, with secure_delete, overwritten). */
@@ -15,11 +14,7 @@ export class ProbeCache {
 
   /** `file` is a path in the app's data folder, or ':memory:' where nothing may be kept. */
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    this.db = new SQLite(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('secure_delete = ON');
-    this.db.pragma('busy_timeout = 2000');
+    this.db = openLocalCache(file);
     this.db.exec(`create table if not exists probe_runs (
       id integer primary key autoincrement,
       started_at text not null,

@@ -51,7 +51,7 @@ describe('the probe cache', () => {
     reopened.close();
   });
 
-  it('is SQLite in WAL mode with secure_delete on, in a folder private to the user', () => {
+  it('is SQLite in WAL mode with secure_delete on, in a folder and files private to the user', () => {
     const dir = folder();
     const file = join(dir, 'app', 'cache.db');
     new ProbeCache(file).close();
@@ -63,6 +63,7 @@ describe('the probe cache', () => {
     expect((cache as unknown as { db: SQLite.Database }).db.pragma('secure_delete', { simple: true })).toBe(1);
     cache.close();
     expect(statSync(join(dir, 'app')).mode & 0o777).toBe(0o700);
+    for (const path of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(path)) expect(statSync(path).mode & 0o777, path).toBe(0o600);
   });
 
   it('skips a stored probe it cannot read instead of failing', () => {
