@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -13,7 +13,8 @@ describe("npm's allowScripts", () => {
   const withScripts = [
     ...new Set(
       Object.entries(lock.packages)
-        .filter(([, entry]) => entry.hasInstallScript)
+        // npm runs `node-gyp rebuild` for a package with a binding.gyp even where the lockfile marks no script.
+        .filter(([path, entry]) => entry.hasInstallScript || (path !== '' && existsSync(join(ROOT, path, 'binding.gyp'))))
         .map(([path]) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length)),
     ),
   ].sort();
