@@ -93,6 +93,8 @@ export const TemplateErrorCode = z.enum([
   'too_many_backtests',
   /** A newer preview of the same template replaced this one. */
   'preview_superseded',
+  /** A candle file the user picked is not a kline export plutarc can replay (the message says which line and why). */
+  'candle_file_refused',
   'no_candles',
   /** The renderer's own: no template is open in the editor. */
   'nothing_open',

@@ -33,16 +33,39 @@ export const MAX_TRADES_KEPT = 5_000;
 
 export const RunId = z.uuid().max(36);
 
+/** The largest candle file a backtest accepts: a year of 1-minute Binance klines is about 60 MiB less than this. */
+export const MAX_CSV_BYTES = 50 * 1024 * 1024;
+const MAX_CSV_MIB = MAX_CSV_BYTES / (1024 * 1024);
+
+/**
+ * Where a backtest's candles come from: the simulated market (its period and timeframe in the request),
+ * or a kline file the user picked (Binance or Bybit export), replayed whole at the timeframe of its rows.
+ */
+export const CandleSource = z.discriminatedUnion('source', [
+  z.strictObject({ source: z.literal('simulated') }),
+  z.strictObject({
+    source: z.literal('csv'),
+    /** The file's name as the user picked it, shown with the result; never a path. */
+    fileName: z.string().trim().min(1).max(255),
+    /** Counted in UTF-16 units, which is at most the file's bytes for the ASCII a kline file holds. */
+    text: z.string().max(MAX_CSV_BYTES, `the candle file is over ${MAX_CSV_MIB} MiB: export a shorter period`),
+  }),
+]);
+export type CandleSource = z.infer<typeof CandleSource>;
+
 export const BacktestRequest = z
   .strictObject({
     /** Chosen by the caller, so it can cancel the run and match its progress events. */
     runId: RunId,
     templateId: TemplateId,
     version: TemplateVersion,
+    candles: CandleSource.default({ source: 'simulated' }),
+    /** The simulated market's asset; with a file, the asset the file's prices are of (inverse PnL is in it). */
     symbol: BacktestSymbol,
+    /** The simulated market's timeframe; a file's rows set their own. */
     timeframe: TimeframeName,
-    /** Period, ms since the epoch: candles opening in [from, to). */
-    from: z.number().int().min(DEFAULT_SERIES_ORIGIN_MS, 'the simulated market begins on 1 January 2026'),
+    /** Period of the simulated market, ms since the epoch: candles opening in [from, to). A file is replayed whole. */
+    from: z.number().int(),
     to: z.number().int(),
     initialEquity: z.number().positive().max(1_000_000_000),
     contract: ContractType.default('linear'),
@@ -51,7 +74,11 @@ export const BacktestRequest = z
     slippageBps: z.number().min(0).max(1000).default(2),
   })
   .refine((r) => r.from < r.to, { message: 'the period must end after it starts', path: ['to'] })
-  .refine((r) => (r.to - r.from) / TIMEFRAMES[r.timeframe] <= MAX_BACKTEST_CANDLES, {
+  .refine((r) => r.candles.source !== 'simulated' || r.from >= DEFAULT_SERIES_ORIGIN_MS, {
+    message: 'the simulated market begins on 1 January 2026',
+    path: ['from'],
+  })
+  .refine((r) => r.candles.source !== 'simulated' || (r.to - r.from) / TIMEFRAMES[r.timeframe] <= MAX_BACKTEST_CANDLES, {
     message: `at most ${MAX_BACKTEST_CANDLES.toLocaleString('en')} candles: pick a shorter period or a longer timeframe`,
     path: ['from'],
   });
@@ -108,6 +135,14 @@ export const BacktestReport = z.object({
 });
 export type BacktestReport = z.infer<typeof BacktestReport>;
 
+/** Where a file's candles lay, as the worker found them: what the result is labelled with. */
+export const CandleSpan = z.object({ timeframe: TimeframeName, from: z.number().int(), to: z.number().int() });
+export type CandleSpan = z.infer<typeof CandleSpan>;
+
+/** The worker's answer to a backtest: the report, and for a file the span of its candles. */
+export const BacktestOutcome = BacktestReport.extend({ span: CandleSpan.nullable() });
+export type BacktestOutcome = z.infer<typeof BacktestOutcome>;
+
 export const BacktestRecord = BacktestReport.extend({
   id: RunId,
   templateId: TemplateId,
@@ -121,6 +156,8 @@ export const BacktestRecord = BacktestReport.extend({
   exchange: ExchangeId,
   feeBps: z.number(),
   slippageBps: z.number(),
+  /** The file the candles came from; absent for the simulated market. */
+  csvFileName: z.string().optional(),
   ranAt: z.iso.datetime(),
 });
 export type BacktestRecord = z.infer<typeof BacktestRecord>;

@@ -6,11 +6,13 @@ import { Engine } from '../../../src-engine/engine.ts';
 import { runBacktest, seriesFundingRates, type BacktestResult, type CancelFlag } from '../../../src-engine/backtest.ts';
 import { TemplateErrorCode } from '../../../src-shared/errors.ts';
 import { ContractType } from '../../../src-shared/exchanges.ts';
-import type {
-  BacktestReport,
-  PreviewResult} from '../../../src-shared/ipc-templates.ts';
+import type { BacktestOutcome, BacktestReport, CandleSpan, PreviewResult } from '../../../src-shared/ipc-templates.ts';
+import { parseKlineCsv } from '../../../src-engine/csv.ts';
+import type { Candle } from '../../../src-engine/types.ts';
 import {
   BacktestSymbol,
+  MAX_BACKTEST_CANDLES,
+  MAX_CSV_BYTES,
   MAX_CURVE_POINTS,
   MAX_TRADES_KEPT,
   PREVIEW_CANDLES,
@@ -33,6 +35,8 @@ export const BacktestJob = z.discriminatedUnion('kind', [
     contract: ContractType,
     feeBps: z.number().min(0),
     slippageBps: z.number().min(0),
+    /** A kline file's text, replayed whole instead of the simulated market's period. */
+    csv: z.string().max(MAX_CSV_BYTES).optional(),
   }),
   z.strictObject({
     kind: z.literal('preview'),
@@ -97,8 +101,47 @@ export interface JobHooks {
   cancel?: CancelFlag;
 }
 
-export function runJob(job: BacktestJob, hooks: JobHooks = {}): BacktestReport | PreviewResult {
+const PROBLEMS_SHOWN = 3;
+
+/** A kline file's candles, or a refusal naming the first bad lines and why. */
+export function candlesFromCsv(text: string): { candles: Candle[]; span: CandleSpan } {
+  const parsed = parseKlineCsv(text);
+  if (!parsed.ok) {
+    const lines = parsed.problems.slice(0, PROBLEMS_SHOWN).map((p) => `line ${p.line}: ${p.reason}`);
+    const more = parsed.problems.length > PROBLEMS_SHOWN ? ` (and ${parsed.problems.length - PROBLEMS_SHOWN} more)` : '';
+    throw new JobRefused('candle_file_refused', `The candle file was refused: ${lines.join('; ')}${more}.`);
+  }
+  const timeframe = (Object.keys(TIMEFRAMES) as (keyof typeof TIMEFRAMES)[]).find((t) => TIMEFRAMES[t] === parsed.timeframeMs);
+  if (!timeframe) {
+    const names = Object.keys(TIMEFRAMES).join(', ');
+    throw new JobRefused('candle_file_refused', `The candle file's candles are ${parsed.timeframeMs / 60_000} minutes apart; plutarc backtests ${names}.`);
+  }
+  if (parsed.candles.length > MAX_BACKTEST_CANDLES) {
+    throw new JobRefused('candle_file_refused', `The candle file holds ${parsed.candles.length.toLocaleString('en')} candles; a backtest replays at most ${MAX_BACKTEST_CANDLES.toLocaleString('en')}.`);
+  }
+  const first = parsed.candles[0] as Candle;
+  const last = parsed.candles.at(-1) as Candle;
+  return { candles: parsed.candles, span: { timeframe, from: first.time, to: last.time + parsed.timeframeMs } };
+}
+
+export function runJob(job: BacktestJob, hooks: JobHooks = {}): BacktestOutcome | PreviewResult {
   const series = defaultSeries(job.symbol);
+  if (job.kind === 'backtest' && job.csv !== undefined) {
+    const { candles, span } = candlesFromCsv(job.csv);
+    // A file carries no funding history: its backtest pays none, as the summary's funding line shows.
+    const result = runBacktest(
+      {
+        engine: { template: job.template, timeframeMs: TIMEFRAMES[span.timeframe], contract: job.contract, limits: null },
+        candles,
+        fundingRates: [],
+        initialEquity: job.initialEquity,
+        feeBps: job.feeBps,
+        slippageBps: job.slippageBps,
+      },
+      { ...hooks, checkEvery: checkEveryFor(candles.length) },
+    );
+    return { ...reportOf(result), span };
+  }
   const timeframeMs = TIMEFRAMES[job.timeframe];
   const engine = { template: job.template, timeframeMs, contract: 'linear' as const, limits: null };
   if (job.kind === 'backtest') {
@@ -115,7 +158,7 @@ export function runJob(job: BacktestJob, hooks: JobHooks = {}): BacktestReport |
       },
       { ...hooks, checkEvery: checkEveryFor(candles.length) },
     );
-    return reportOf(result);
+    return { ...reportOf(result), span: null };
   }
   // The engine decides nothing until its indicators are warm: run the warm-up candles first, show only the last ones.
   const warmUp = Engine.create(engine, PREVIEW_EQUITY).memory;

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { z } from 'zod';
-import { BacktestReport, PreviewResult } from '../../../src-shared/ipc-templates.ts';
+import { BacktestOutcome, PreviewResult } from '../../../src-shared/ipc-templates.ts';
 import { ServiceError } from '../errors.ts';
 import { WorkerMessage, type BacktestJob } from './backtest-job.ts';
 
@@ -29,8 +29,8 @@ export class BacktestRunner {
     this.log = options.log ?? (() => {});
   }
 
-  backtest(job: Extract<BacktestJob, { kind: 'backtest' }>, hooks: RunHooks = {}): Promise<BacktestReport> {
-    return this.run(job, BacktestReport, hooks);
+  backtest(job: Extract<BacktestJob, { kind: 'backtest' }>, hooks: RunHooks = {}): Promise<BacktestOutcome> {
+    return this.run(job, BacktestOutcome, hooks);
   }
 
   preview(job: Extract<BacktestJob, { kind: 'preview' }>, hooks: RunHooks = {}): Promise<PreviewResult> {

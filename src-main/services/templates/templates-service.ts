@@ -104,7 +104,7 @@ export class TemplatesService {
     try {
       const template = await this.get(request.templateId, request.version);
       const feeBps = EXCHANGE_FEES[request.exchange].takerBps;
-      const report = await this.options.runner.backtest(
+      const outcome = await this.options.runner.backtest(
         {
           kind: 'backtest',
           template: template.body,
@@ -116,26 +116,32 @@ export class TemplatesService {
           contract: request.contract,
           feeBps,
           slippageBps: request.slippageBps,
+          ...(request.candles.source === 'csv' ? { csv: request.candles.text } : {}),
         },
         {
           signal: controller.signal,
           onProgress: (done, total) => this.options.events.emit('backtests.onProgress', { runId: request.runId, done, total }),
         },
       );
+      const { span, ...result } = outcome;
+      // A file's candles set the timeframe and the period; the simulated market's are the request's.
+      const timeframe = span?.timeframe ?? request.timeframe;
+      const from = span?.from ?? request.from;
       const record: BacktestRecord = {
-        ...report,
+        ...result,
         id: request.runId,
         templateId: template.id,
         templateName: template.name,
         version: template.version,
         symbol: request.symbol,
-        timeframe: request.timeframe,
-        from: request.from,
-        to: Math.min(request.to, request.from + report.summary.candles * TIMEFRAMES[request.timeframe]),
+        timeframe,
+        from,
+        to: Math.min(span?.to ?? request.to, from + outcome.summary.candles * TIMEFRAMES[timeframe]),
         contract: request.contract,
         exchange: request.exchange,
         feeBps,
         slippageBps: request.slippageBps,
+        ...(request.candles.source === 'csv' ? { csvFileName: request.candles.fileName } : {}),
         ranAt: this.options.clock.now().toISOString(),
       };
       this.options.cache.save(userId, record);
