@@ -16,6 +16,7 @@ import {
   type HostMessage,
 } from '../../src-shared/bridge-protocol.ts';
 import { eventContract, type EventChannel } from '../../src-shared/ipc.ts';
+import { MAX_CSV_BYTES } from '../../src-shared/ipc-templates.ts';
 import { contentSecurityPolicy, PAGE_SECURITY_HEADERS } from '../../src-shared/csp.ts';
 import { sameSecret } from '../services/identity/pkce.ts';
 import { dispatchInvoke } from '../services/dispatch.ts';
@@ -46,7 +47,8 @@ export interface BrowserHost {
 
 const BRIDGE_SCRIPT_PATH = '/plutarc-bridge.js';
 const LAUNCH_CODE_TTL_MS = 2 * 60_000;
-const MAX_MESSAGE_BYTES = 1024 * 1024;
+/** The largest message a page may send: a backtest's candle file (the largest input of all) and room for the rest of its request. */
+const MAX_MESSAGE_BYTES = MAX_CSV_BYTES + 1024 * 1024;
 
 /**
  * Runs the app in a browser where Electron cannot start: serves the built renderer on 127.0.0.1 and

@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { MAX_CSV_BYTES } from '../../../src-shared/ipc-templates.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
 import { ROOT } from '../../support/build.ts';
 import { tempDir } from '../../support/temp.ts';
@@ -65,12 +66,13 @@ describe('the browser host process and an oversized bridge frame', () => {
       }),
     ]);
 
-  it('closes only the connection that sent a frame over 1 MiB, and keeps serving', async () => {
+  it('closes only the connection that sent a frame over its limit (the largest candle file and 1 MiB), and keeps serving', async () => {
     const flooder = await open();
     const bystander = await open();
     const closed = new Promise<number>((resolve) => flooder.once('close', (code) => resolve(code)));
-    // A 1.15-million-character password pasted into the sign-in form, as the page would send it.
-    flooder.send(JSON.stringify({ t: 'invoke', id: 1, channel: 'identity.signIn', input: { email: 'a@example.test', password: 'x'.repeat(1_150_000) } }));
+    // A password longer than the largest candle file pasted into the sign-in form, as the page would send it.
+    const password = 'x'.repeat(MAX_CSV_BYTES + 1_150_000);
+    flooder.send(JSON.stringify({ t: 'invoke', id: 1, channel: 'identity.signIn', input: { email: 'a@example.test', password } }));
     expect(await closed).toBe(1009);
 
     const reply = await unlessHostDies(

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { BacktestSymbol, type BacktestRecord, type BacktestSymbol as Symbol_ } from '../../../../src-shared/ipc-templates.ts';
+import { BacktestSymbol, MAX_CSV_BYTES, type BacktestRecord, type BacktestSymbol as Symbol_, type CandleSource } from '../../../../src-shared/ipc-templates.ts';
 import { DEFAULT_SERIES_ORIGIN_MS, TIMEFRAMES, type Timeframe } from '../../../../src-shared/market-series.ts';
 import type { TemplateVersionInfo } from '../../../../src-shared/templates-api.ts';
 import { Alert } from '../Alert.tsx';
@@ -12,6 +12,7 @@ const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const dayMs = (value: string) => Date.parse(`${value}T00:00:00Z`);
 const money = (n: number) => n.toLocaleString('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const maybe = (n: number | null, digits = 2, suffix = '') => (n === null ? 'n/a' : `${n.toFixed(digits)}${suffix}`);
+const MAX_CSV_MIB = MAX_CSV_BYTES / (1024 * 1024);
 const when = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
 function Summary({ record }: { record: BacktestRecord }) {
@@ -83,6 +84,7 @@ export function BacktestResultView({ record }: { record: BacktestRecord }) {
     <section className="panel result" aria-labelledby="result-title">
       <h2 id="result-title">
         {record.templateName} v{record.version} on {record.symbol} {record.timeframe}, {isoDay(record.from)} to {isoDay(record.to)}
+        {record.csvFileName ? ` from ${record.csvFileName}` : null}
         {record.cancelled ? <span className="badge">cancelled: partial result</span> : null}
       </h2>
       <Summary record={record} />
@@ -114,6 +116,8 @@ export function BacktestPanel() {
   const [from, setFrom] = useState(isoDay(DEFAULT_SERIES_ORIGIN_MS));
   const [to, setTo] = useState(isoDay(DEFAULT_SERIES_ORIGIN_MS + 90 * DAY));
   const [equity, setEquity] = useState(10_000);
+  const [source, setSource] = useState<CandleSource['source']>('simulated');
+  const [file, setFile] = useState<File | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => listen(), [listen]);
@@ -143,9 +147,18 @@ export function BacktestPanel() {
   }, [templateId]);
 
   const candles = Math.max(0, Math.floor((dayMs(to) - dayMs(from)) / TIMEFRAMES[timeframe]));
+  /** The picked file's text, or why it cannot be sent: read here, since the page may not hand main a path. */
+  const candleSource = async (): Promise<CandleSource | string> => {
+    if (source === 'simulated') return { source };
+    if (!file) return 'Pick a candle file (a Binance or Bybit kline CSV export).';
+    if (file.size > MAX_CSV_BYTES) return `The candle file is over ${MAX_CSV_MIB} MiB: export a shorter period.`;
+    return { source, fileName: file.name, text: await file.text() };
+  };
   const start = async () => {
     setError(null);
-    const answer = await runBacktest({ templateId, version, symbol, timeframe, from: dayMs(from), to: dayMs(to), initialEquity: equity });
+    const picked = await candleSource();
+    if (typeof picked === 'string') return setError(picked);
+    const answer = await runBacktest({ templateId, version, candles: picked, symbol, timeframe, from: dayMs(from), to: dayMs(to), initialEquity: equity });
     if (!answer.ok) setError(answer.message);
   };
   const percent = run && run.total > 0 ? Math.round((run.done / run.total) * 100) : 0;
@@ -190,21 +203,37 @@ export function BacktestPanel() {
           </select>
         </div>
         <div className="field">
-          <label htmlFor="bt-candles">Candles</label>
-          <select id="bt-candles" value={timeframe} onChange={(e) => setTimeframe(e.target.value as Timeframe)}>
-            {(Object.keys(TIMEFRAMES) as Timeframe[]).map((t) => (
-              <option key={t}>{t}</option>
-            ))}
+          <label htmlFor="bt-source">Candle source</label>
+          <select id="bt-source" value={source} onChange={(e) => setSource(e.target.value === 'csv' ? 'csv' : 'simulated')}>
+            <option value="simulated">Simulated market</option>
+            <option value="csv">CSV file</option>
           </select>
         </div>
-        <div className="field">
-          <label htmlFor="bt-from">From</label>
-          <input id="bt-from" type="date" value={from} min={isoDay(DEFAULT_SERIES_ORIGIN_MS)} onChange={(e) => setFrom(e.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor="bt-to">To</label>
-          <input id="bt-to" type="date" value={to} onChange={(e) => setTo(e.target.value)} />
-        </div>
+        {source === 'csv' ? (
+          <div className="field">
+            <label htmlFor="bt-file">Candle file (CSV)</label>
+            <input id="bt-file" type="file" accept=".csv,text/csv" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+          </div>
+        ) : (
+          <>
+            <div className="field">
+              <label htmlFor="bt-candles">Candles</label>
+              <select id="bt-candles" value={timeframe} onChange={(e) => setTimeframe(e.target.value as Timeframe)}>
+                {(Object.keys(TIMEFRAMES) as Timeframe[]).map((t) => (
+                  <option key={t}>{t}</option>
+                ))}
+              </select>
+            </div>
+            <div className="field">
+              <label htmlFor="bt-from">From</label>
+              <input id="bt-from" type="date" value={from} min={isoDay(DEFAULT_SERIES_ORIGIN_MS)} onChange={(e) => setFrom(e.target.value)} />
+            </div>
+            <div className="field">
+              <label htmlFor="bt-to">To</label>
+              <input id="bt-to" type="date" value={to} onChange={(e) => setTo(e.target.value)} />
+            </div>
+          </>
+        )}
         <div className="field">
           <label htmlFor="bt-starting-equity">Starting equity</label>
           <input id="bt-starting-equity" type="number" min={1} step="any" value={equity} onChange={(e) => setEquity(Number(e.target.value))} />
@@ -212,7 +241,11 @@ export function BacktestPanel() {
         <button type="submit" className="primary" disabled={run !== null || !templateId}>
           Run backtest
         </button>
-        <span className="muted small">{candles.toLocaleString('en')} candles of the simulated market</span>
+        <span className="muted small">
+          {source === 'csv'
+            ? `The whole file, at the timeframe of its rows; ${symbol} is the asset its prices are of.`
+            : `${candles.toLocaleString('en')} candles of the simulated market`}
+        </span>
       </form>
       {run ? (
         <div className="progress-row">
