@@ -38,11 +38,14 @@ export const MAX_CSV_BYTES = 50 * 1024 * 1024;
 const MAX_CSV_MIB = MAX_CSV_BYTES / (1024 * 1024);
 
 /**
- * Where a backtest's candles come from: the simulated market (its period and timeframe in the request),
- * or a kline file the user picked (Binance or Bybit export), replayed whole at the timeframe of its rows.
+ * Where a backtest's candles come from: the simulated market or an exchange's public candles (both for
+ * the period and timeframe in the request), or a kline file the user picked (Binance or Bybit export),
+ * replayed whole at the timeframe of its rows.
  */
 export const CandleSource = z.discriminatedUnion('source', [
   z.strictObject({ source: z.literal('simulated') }),
+  /** The exchange's USD-margined perpetual of the request's asset, fetched by main with ccxt. */
+  z.strictObject({ source: z.literal('exchange'), exchange: ExchangeId }),
   z.strictObject({
     source: z.literal('csv'),
     /** The file's name as the user picked it, shown with the result; never a path. */
@@ -78,7 +81,7 @@ export const BacktestRequest = z
     message: 'the simulated market begins on 1 January 2026',
     path: ['from'],
   })
-  .refine((r) => r.candles.source !== 'simulated' || (r.to - r.from) / TIMEFRAMES[r.timeframe] <= MAX_BACKTEST_CANDLES, {
+  .refine((r) => r.candles.source === 'csv' || (r.to - r.from) / TIMEFRAMES[r.timeframe] <= MAX_BACKTEST_CANDLES, {
     message: `at most ${MAX_BACKTEST_CANDLES.toLocaleString('en')} candles: pick a shorter period or a longer timeframe`,
     path: ['from'],
   });
@@ -156,8 +159,10 @@ export const BacktestRecord = BacktestReport.extend({
   exchange: ExchangeId,
   feeBps: z.number(),
   slippageBps: z.number(),
-  /** The file the candles came from; absent for the simulated market. */
+  /** The file the candles came from; absent for the simulated market and an exchange. */
   csvFileName: z.string().optional(),
+  /** The exchange whose public candles were replayed; absent for the simulated market and a file. */
+  candlesFrom: ExchangeId.optional(),
   ranAt: z.iso.datetime(),
 });
 export type BacktestRecord = z.infer<typeof BacktestRecord>;

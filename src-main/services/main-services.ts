@@ -131,6 +131,7 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     cache: new BacktestCache(options.dataDir ? join(options.dataDir, 'cache.db') : ':memory:'),
     events,
     clock,
+    ...(options.exchangeKeys?.exchangeUrls ? { exchangeCandles: { exchangeUrls: options.exchangeKeys.exchangeUrls } } : {}),
   });
 
   const handlers: Handlers = {

@@ -37,6 +37,11 @@ export const BacktestJob = z.discriminatedUnion('kind', [
     slippageBps: z.number().min(0),
     /** A kline file's text, replayed whole instead of the simulated market's period. */
     csv: z.string().max(MAX_CSV_BYTES).optional(),
+    /** An exchange's candles main fetched for the period, replayed instead of the simulated market's. */
+    candles: z
+      .array(z.object({ time: z.number(), open: z.number(), high: z.number(), low: z.number(), close: z.number(), volume: z.number() }))
+      .max(MAX_BACKTEST_CANDLES)
+      .optional(),
   }),
   z.strictObject({
     kind: z.literal('preview'),
@@ -124,11 +129,18 @@ export function candlesFromCsv(text: string): { candles: Candle[]; span: CandleS
   return { candles: parsed.candles, span: { timeframe, from: first.time, to: last.time + parsed.timeframeMs } };
 }
 
+function fetchedCandles(candles: Candle[], timeframe: keyof typeof TIMEFRAMES): { candles: Candle[]; span: CandleSpan } {
+  const first = candles[0];
+  const last = candles.at(-1);
+  if (!first || !last) throw new JobRefused('no_candles', 'The exchange has no candles for that market in that period.');
+  return { candles, span: { timeframe, from: first.time, to: last.time + TIMEFRAMES[timeframe] } };
+}
+
 export function runJob(job: BacktestJob, hooks: JobHooks = {}): BacktestOutcome | PreviewResult {
   const series = defaultSeries(job.symbol);
-  if (job.kind === 'backtest' && job.csv !== undefined) {
-    const { candles, span } = candlesFromCsv(job.csv);
-    // A file carries no funding history: its backtest pays none, as the summary's funding line shows.
+  if (job.kind === 'backtest' && (job.csv !== undefined || job.candles !== undefined)) {
+    const { candles, span } = job.csv !== undefined ? candlesFromCsv(job.csv) : fetchedCandles(job.candles ?? [], job.timeframe);
+    // A file or fetched candles carry no funding history: the backtest pays none, as the summary's funding line shows.
     const result = runBacktest(
       {
         engine: { template: job.template, timeframeMs: TIMEFRAMES[span.timeframe], contract: job.contract, limits: null },

@@ -17,6 +17,7 @@ import type { EventHub } from '../events/event-hub.ts';
 import type { SessionAccess } from '../ports.ts';
 import type { BacktestCache } from './backtest-cache.ts';
 import type { BacktestRunner } from './backtest-runner.ts';
+import { fetchExchangeCandles, type ExchangeCandlesOptions } from './exchange-candles.ts';
 import type { TemplatesApi } from './templates-api.ts';
 
 /** Backtests at once: each takes a core, and the machine needs one for the app itself. */
@@ -29,6 +30,8 @@ export interface TemplatesServiceOptions {
   cache: BacktestCache;
   events: EventHub;
   clock: Clock;
+  /** How exchanges are reached for public candles (local mode: the simulator's addresses). */
+  exchangeCandles?: Pick<ExchangeCandlesOptions, 'exchangeUrls' | 'timeoutMs'>;
 }
 
 export class TemplatesService {
@@ -104,6 +107,13 @@ export class TemplatesService {
     try {
       const template = await this.get(request.templateId, request.version);
       const feeBps = EXCHANGE_FEES[request.exchange].takerBps;
+      const fetched =
+        request.candles.source === 'exchange'
+          ? await fetchExchangeCandles(
+              { exchange: request.candles.exchange, symbol: request.symbol, timeframe: request.timeframe, from: request.from, to: request.to },
+              { ...this.options.exchangeCandles, signal: controller.signal },
+            )
+          : undefined;
       const outcome = await this.options.runner.backtest(
         {
           kind: 'backtest',
@@ -117,6 +127,7 @@ export class TemplatesService {
           feeBps,
           slippageBps: request.slippageBps,
           ...(request.candles.source === 'csv' ? { csv: request.candles.text } : {}),
+          ...(fetched ? { candles: fetched } : {}),
         },
         {
           signal: controller.signal,
@@ -142,6 +153,7 @@ export class TemplatesService {
         feeBps,
         slippageBps: request.slippageBps,
         ...(request.candles.source === 'csv' ? { csvFileName: request.candles.fileName } : {}),
+        ...(request.candles.source === 'exchange' ? { candlesFrom: request.candles.exchange } : {}),
         ranAt: this.options.clock.now().toISOString(),
       };
       this.options.cache.save(userId, record);
