@@ -1,6 +1,6 @@
-// A backtest on a kline file the user picks, in Chromium against `npm start`'s stack: a file with a bad
-// row is refused in the form with its line and why; a good Binance export is backtested whole at its own
-// timeframe, and the result is labelled with the file.
+// Backtests on candles from elsewhere, in Chromium against `npm start`'s stack: a kline file the user
+// picks (a bad row refused in the form with its line and why; a good Binance export backtested whole at
+// its own timeframe, the result labelled with the file), then an exchange's public candles through ccxt.
 import { defaultSeries } from '../../src-shared/market-series.ts';
 import { expect, test } from './fixtures.ts';
 import { enterAsNewAccount } from './identity-steps.ts';
@@ -12,7 +12,7 @@ const header = 'open_time,open,high,low,close,volume,close_time,quote_volume,cou
 const rows = candles.map((c) => [c.time, c.open, c.high, c.low, c.close, c.volume, c.time + HOUR - 1, c.volume * c.close, 100, c.volume / 2, (c.volume * c.close) / 2, 0].join(','));
 const csv = (lines: readonly string[]) => ({ mimeType: 'text/csv', buffer: Buffer.from([header, ...lines].join('\n') + '\n') });
 
-test('backtest a CSV file the user picks; a bad row is refused with its line', async ({ page, stack }) => {
+test('backtest a CSV file the user picks (a bad row refused with its line), then an exchange’s public candles', async ({ page, stack }) => {
   test.setTimeout(180_000);
   await enterAsNewAccount(page, stack.launchUrl, 'csv-backtest');
   await page.keyboard.press('Control+4');
@@ -36,4 +36,15 @@ test('backtest a CSV file the user picks; a bad row is refused with its line', a
   const summary = result.locator('dl[aria-label="Backtest summary"]');
   await expect(summary.locator('div').filter({ hasText: /^Candles/ }).locator('dd')).toHaveText('1,440');
   await expect(page.getByRole('alert')).toHaveCount(0);
+
+  // An exchange's public candles: `npm start` points ccxt at the exchange simulator.
+  await form.getByLabel('Candle source').selectOption('exchange');
+  await form.getByLabel('Exchange').selectOption('bybit');
+  await form.getByLabel('Candles').selectOption('1h');
+  await form.getByLabel('From').fill('2026-02-01');
+  await form.getByLabel('To').fill('2026-03-01');
+  await form.getByRole('button', { name: 'Run backtest' }).click();
+  const fetched = page.getByRole('region', { name: /on BTC 1h, 2026-02-01 to 2026-03-01 from Bybit/ });
+  await expect(fetched).toBeVisible({ timeout: 60_000 });
+  await expect(fetched.locator('dl[aria-label="Backtest summary"] div').filter({ hasText: /^Candles/ }).locator('dd')).toHaveText('672');
 });

@@ -4,7 +4,7 @@
 import type ccxtModule from 'ccxt';
 import type { Exchange } from 'ccxt';
 import type { Candle } from '../../../src-engine/types.ts';
-import type { ExchangeId } from '../../../src-shared/exchanges.ts';
+import { exchangeFacts, type ExchangeId } from '../../../src-shared/exchanges.ts';
 import { MAX_BACKTEST_CANDLES, type BacktestSymbol } from '../../../src-shared/ipc-templates.ts';
 import { TIMEFRAMES, type Timeframe } from '../../../src-shared/market-series.ts';
 import { ServiceError } from '../errors.ts';
@@ -39,8 +39,6 @@ const MARKETS: Record<ExchangeId, (asset: BacktestSymbol) => string> = {
   krakenfutures: (asset) => `${asset}/USD:USD`,
 };
 
-const NAMES: Record<ExchangeId, string> = { binanceusdm: 'Binance USDⓈ-M', bybit: 'Bybit', krakenfutures: 'Kraken Futures' };
-
 let loaded: Promise<Ccxt> | undefined;
 /** ccxt is large: loaded the first time candles are fetched, not when the app starts. */
 const loadCcxt = (): Promise<Ccxt> => (loaded ??= import('ccxt').then((module) => module.default));
@@ -61,7 +59,7 @@ function clientFor(ccxt: Ccxt, exchange: ExchangeId, options: ExchangeCandlesOpt
 }
 
 function refusal(ccxt: Ccxt, error: unknown, exchange: ExchangeId): ServiceError {
-  const name = NAMES[exchange];
+  const name = exchangeFacts(exchange).name;
   if (error instanceof ccxt.NetworkError) {
     return new ServiceError('exchange_unreachable', `${name} cannot be reached from this computer, so its candles cannot be fetched. Check the connection, or backtest on the simulated market or a CSV file.`);
   }

@@ -1,5 +1,7 @@
 import { useEffect, useState } from 'react';
+import { z } from 'zod';
 import { BacktestSymbol, MAX_CSV_BYTES, type BacktestRecord, type BacktestSymbol as Symbol_, type CandleSource } from '../../../../src-shared/ipc-templates.ts';
+import { EXCHANGE_FACTS, ExchangeId, exchangeFacts } from '../../../../src-shared/exchanges.ts';
 import { DEFAULT_SERIES_ORIGIN_MS, TIMEFRAMES, type Timeframe } from '../../../../src-shared/market-series.ts';
 import type { TemplateVersionInfo } from '../../../../src-shared/templates-api.ts';
 import { Alert } from '../Alert.tsx';
@@ -13,6 +15,7 @@ const dayMs = (value: string) => Date.parse(`${value}T00:00:00Z`);
 const money = (n: number) => n.toLocaleString('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const maybe = (n: number | null, digits = 2, suffix = '') => (n === null ? 'n/a' : `${n.toFixed(digits)}${suffix}`);
 const MAX_CSV_MIB = MAX_CSV_BYTES / (1024 * 1024);
+const CandleSourceName = z.enum(['simulated', 'exchange', 'csv']);
 const when = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
 function Summary({ record }: { record: BacktestRecord }) {
@@ -85,6 +88,7 @@ export function BacktestResultView({ record }: { record: BacktestRecord }) {
       <h2 id="result-title">
         {record.templateName} v{record.version} on {record.symbol} {record.timeframe}, {isoDay(record.from)} to {isoDay(record.to)}
         {record.csvFileName ? ` from ${record.csvFileName}` : null}
+        {record.candlesFrom ? ` from ${exchangeFacts(record.candlesFrom).name}` : null}
         {record.cancelled ? <span className="badge">cancelled: partial result</span> : null}
       </h2>
       <Summary record={record} />
@@ -118,6 +122,7 @@ export function BacktestPanel() {
   const [equity, setEquity] = useState(10_000);
   const [source, setSource] = useState<CandleSource['source']>('simulated');
   const [file, setFile] = useState<File | null>(null);
+  const [exchange, setExchange] = useState<ExchangeId>('binanceusdm');
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => listen(), [listen]);
@@ -150,6 +155,7 @@ export function BacktestPanel() {
   /** The picked file's text, or why it cannot be sent: read here, since the page may not hand main a path. */
   const candleSource = async (): Promise<CandleSource | string> => {
     if (source === 'simulated') return { source };
+    if (source === 'exchange') return { source, exchange };
     if (!file) return 'Pick a candle file (a Binance or Bybit kline CSV export).';
     if (file.size > MAX_CSV_BYTES) return `The candle file is over ${MAX_CSV_MIB} MiB: export a shorter period.`;
     return { source, fileName: file.name, text: await file.text() };
@@ -158,7 +164,9 @@ export function BacktestPanel() {
     setError(null);
     const picked = await candleSource();
     if (typeof picked === 'string') return setError(picked);
-    const answer = await runBacktest({ templateId, version, candles: picked, symbol, timeframe, from: dayMs(from), to: dayMs(to), initialEquity: equity });
+    // An exchange's candles are backtested with that exchange's fees.
+    const fees = picked.source === 'exchange' ? { exchange: picked.exchange } : {};
+    const answer = await runBacktest({ templateId, version, candles: picked, symbol, timeframe, from: dayMs(from), to: dayMs(to), initialEquity: equity, ...fees });
     if (!answer.ok) setError(answer.message);
   };
   const percent = run && run.total > 0 ? Math.round((run.done / run.total) * 100) : 0;
@@ -204,11 +212,24 @@ export function BacktestPanel() {
         </div>
         <div className="field">
           <label htmlFor="bt-source">Candle source</label>
-          <select id="bt-source" value={source} onChange={(e) => setSource(e.target.value === 'csv' ? 'csv' : 'simulated')}>
+          <select id="bt-source" value={source} onChange={(e) => setSource(CandleSourceName.catch('simulated').parse(e.target.value))}>
             <option value="simulated">Simulated market</option>
+            <option value="exchange">Exchange (public candles)</option>
             <option value="csv">CSV file</option>
           </select>
         </div>
+        {source === 'exchange' ? (
+          <div className="field">
+            <label htmlFor="bt-exchange">Exchange</label>
+            <select id="bt-exchange" value={exchange} onChange={(e) => setExchange(ExchangeId.catch('binanceusdm').parse(e.target.value))}>
+              {EXCHANGE_FACTS.map((x) => (
+                <option key={x.id} value={x.id}>
+                  {x.name}
+                </option>
+              ))}
+            </select>
+          </div>
+        ) : null}
         {source === 'csv' ? (
           <div className="field">
             <label htmlFor="bt-file">Candle file (CSV)</label>
@@ -226,7 +247,7 @@ export function BacktestPanel() {
             </div>
             <div className="field">
               <label htmlFor="bt-from">From</label>
-              <input id="bt-from" type="date" value={from} min={isoDay(DEFAULT_SERIES_ORIGIN_MS)} onChange={(e) => setFrom(e.target.value)} />
+              <input id="bt-from" type="date" value={from} min={source === 'simulated' ? isoDay(DEFAULT_SERIES_ORIGIN_MS) : undefined} onChange={(e) => setFrom(e.target.value)} />
             </div>
             <div className="field">
               <label htmlFor="bt-to">To</label>
@@ -244,7 +265,9 @@ export function BacktestPanel() {
         <span className="muted small">
           {source === 'csv'
             ? `The whole file, at the timeframe of its rows; ${symbol} is the asset its prices are of.`
-            : `${candles.toLocaleString('en')} candles of the simulated market`}
+            : source === 'exchange'
+              ? `${candles.toLocaleString('en')} candles, fetched from the exchange when the backtest starts`
+              : `${candles.toLocaleString('en')} candles of the simulated market`}
         </span>
       </form>
       {run ? (
