@@ -44,6 +44,8 @@ const MAX_CSV_MIB = MAX_CSV_BYTES / (1024 * 1024);
  */
 export const CandleSource = z.discriminatedUnion('source', [
   z.strictObject({ source: z.literal('simulated') }),
+  /** A file the user picked with the OS dialog (`backtests.pickCandleFile`): main reads it; the page never sees its path. */
+  z.strictObject({ source: z.literal('pickedFile'), fileId: z.uuid().max(36) }),
   /** The exchange's USD-margined perpetual of the request's asset, fetched by main with ccxt. */
   z.strictObject({ source: z.literal('exchange'), exchange: ExchangeId }),
   z.strictObject({
@@ -81,7 +83,7 @@ export const BacktestRequest = z
     message: 'the simulated market begins on 1 January 2026',
     path: ['from'],
   })
-  .refine((r) => r.candles.source === 'csv' || (r.to - r.from) / TIMEFRAMES[r.timeframe] <= MAX_BACKTEST_CANDLES, {
+  .refine((r) => r.candles.source === 'csv' || r.candles.source === 'pickedFile' || (r.to - r.from) / TIMEFRAMES[r.timeframe] <= MAX_BACKTEST_CANDLES, {
     message: `at most ${MAX_BACKTEST_CANDLES.toLocaleString('en')} candles: pick a shorter period or a longer timeframe`,
     path: ['from'],
   });
@@ -171,6 +173,13 @@ export type BacktestRecord = z.infer<typeof BacktestRecord>;
 export const BacktestListItem = BacktestRecord.omit({ trades: true, curve: true });
 export type BacktestListItem = z.infer<typeof BacktestListItem>;
 
+/** A candle file picked in the OS dialog: main keeps its path under `fileId` for the backtest that names it. */
+export const PickedCandleFile = z.discriminatedUnion('picked', [
+  z.object({ picked: z.literal(false) }),
+  z.object({ picked: z.literal(true), fileId: z.uuid(), fileName: z.string() }),
+]);
+export type PickedCandleFile = z.infer<typeof PickedCandleFile>;
+
 export const BacktestProgress = z.object({ runId: RunId, done: z.number().int().min(0), total: z.number().int().min(0) });
 export type BacktestProgress = z.infer<typeof BacktestProgress>;
 
@@ -217,6 +226,7 @@ export const templatesInvokeContract = {
   'templates.remove': { input: ById, output: DeletedTemplate },
   'templates.preview': { input: PreviewRequest, output: PreviewResult },
   'backtests.run': { input: BacktestRequest, output: BacktestRecord },
+  'backtests.pickCandleFile': { input: NoInput, output: PickedCandleFile },
   'backtests.cancel': { input: z.strictObject({ runId: RunId }), output: z.object({ cancelling: z.boolean() }) },
   'backtests.list': { input: NoInput, output: z.array(BacktestListItem) },
   'backtests.get': { input: z.strictObject({ id: RunId }), output: BacktestRecord },

@@ -1,7 +1,7 @@
 // Electron's main entry. The privileged scheme is registered first, at top level, before `app` is
 // ready: later it is silently ignored and app:// is not a secure origin.
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, ipcMain, Notification, protocol, safeStorage, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Notification, protocol, safeStorage, session, shell } from 'electron';
 import { eventChannels, wireEvent } from '../../src-shared/ipc.ts';
 import { APP_ID, APP_ORIGIN, APP_SCHEME } from '../services/app-identity.ts';
 import { ApiUrl } from '../services/api-url.ts';
@@ -10,7 +10,7 @@ import { createMainServices } from '../services/main-services.ts';
 import type { ExternalUrlPolicy } from '../services/open-external-policy.ts';
 import { guardAllWebContents, restrictPermissions } from './guards.ts';
 import { registerIpcHandlers } from './ipc.ts';
-import { openExternalWith, osNotifier } from './os-ports.ts';
+import { filePickerWith, openExternalWith, osNotifier } from './os-ports.ts';
 import { serveRenderer } from './protocol.ts';
 import { openSecretStore } from './safe-storage-store.ts';
 import { createMainWindow } from './window.ts';
@@ -62,6 +62,7 @@ if (!app.requestSingleInstanceLock()) {
       secretStore: await openSecretStore(safeStorage, app.getPath('userData'), process.platform),
       openExternal: openExternalWith(shell, externalPolicy),
       notifier: osNotifier(Notification, bringForward),
+      filePicker: filePickerWith(dialog, () => window),
       log: (line) => console.warn(line),
       exchangeKeys,
     });

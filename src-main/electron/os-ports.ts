@@ -1,5 +1,5 @@
-import type { Notification, Shell } from 'electron';
-import type { Notifier, OpenExternal } from '../services/ports.ts';
+import type { BrowserWindow, Dialog, Notification, Shell } from 'electron';
+import type { FilePicker, Notifier, OpenExternal } from '../services/ports.ts';
 import { isAllowedExternalUrl, type ExternalUrlPolicy } from '../services/open-external-policy.ts';
 
 /** The system browser, for our API's pages and a waiting loopback callback only (the same allowlist as the window guard). */
@@ -34,5 +34,15 @@ export function osNotifier(NotificationClass: typeof Notification, onClick: () =
       shown.add(notification);
       notification.show();
     },
+  };
+}
+
+/** The OS's open-file dialog, attached to the app's window when there is one; one file, of the kinds asked for. */
+export function filePickerWith(dialog: Pick<Dialog, 'showOpenDialog'>, window: () => BrowserWindow | null): FilePicker {
+  return async ({ title, kinds }) => {
+    const options = { title, properties: ['openFile' as const], filters: kinds };
+    const parent = window();
+    const answer = parent ? await dialog.showOpenDialog(parent, options) : await dialog.showOpenDialog(options);
+    return answer.canceled ? null : (answer.filePaths[0] ?? null);
   };
 }

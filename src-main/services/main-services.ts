@@ -7,7 +7,7 @@ import { IdentityService, type IdentityServiceOptions } from './identity/identit
 import { deviceOs, identityHandlers } from './identity/handlers.ts';
 import { IdentityApi } from './identity/identity-api.ts';
 import { cannotOpenExternal, MemorySecretStore, systemClock } from './host-defaults.ts';
-import type { Clock, Notifier, OpenExternal, SecretStore } from './ports.ts';
+import type { Clock, FilePicker, Notifier, OpenExternal, SecretStore } from './ports.ts';
 import type { Handlers } from './dispatch.ts';
 import { loadDeviceId } from './device-id.ts';
 import { EventHub } from './events/event-hub.ts';
@@ -40,6 +40,8 @@ export interface MainServicesOptions {
   openExternal?: OpenExternal;
   /** OS notifications (Electron). Every notice also goes to the renderer as `app.onNotice`. */
   notifier?: Notifier;
+  /** The OS's open-file dialog (Electron), for a backtest's candle file. The browser host has none: its page reads the file itself. */
+  filePicker?: FilePicker;
   /** Main's log, for what the services want a person to see later. */
   log?: (message: string) => void;
   /** Tests shorten the passkey wait and the event stream's backoff. */
@@ -132,6 +134,7 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     events,
     clock,
     ...(options.exchangeKeys?.exchangeUrls ? { exchangeCandles: { exchangeUrls: options.exchangeKeys.exchangeUrls } } : {}),
+    ...(options.filePicker ? { filePicker: options.filePicker } : {}),
   });
 
   const handlers: Handlers = {

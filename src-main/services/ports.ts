@@ -50,3 +50,12 @@ export interface SessionAccess {
   /** Called whenever this device's session ends (signed out here, revoked, expired); returns the unsubscribe. */
   onSessionEnd(listener: () => void): () => void;
 }
+
+/** One kind of file the picker offers: a label and its extensions, without dots. */
+export interface FileKind {
+  name: string;
+  extensions: string[];
+}
+
+/** Asks the user for one file with the OS's own dialog; resolves its path, or null when they cancel (or the host has no dialog). */
+export type FilePicker = (request: { title: string; kinds: FileKind[] }) => Promise<string | null>;

@@ -15,6 +15,7 @@ export function templatesHandlers(templates: TemplatesService): TemplatesHandler
     'templates.remove': (input) => templates.remove(input.id),
     'templates.preview': (input) => templates.preview({ ...input, candles: input.candles ?? PREVIEW_CANDLES.default }),
     'backtests.run': (input) => templates.runBacktest(input),
+    'backtests.pickCandleFile': () => templates.pickCandleFile(),
     'backtests.cancel': (input) => templates.cancelBacktest(input.runId),
     'backtests.list': () => templates.listBacktests(),
     'backtests.get': (input) => templates.backtest(input.id),

@@ -3,7 +3,10 @@
 import { EXCHANGE_FEES } from '../../../src-engine/fees.ts';
 import {
   BacktestRequest,
+  MAX_CSV_BYTES,
   type BacktestListItem,
+  type CandleSource,
+  type PickedCandleFile,
   type BacktestRecord,
   type PreviewRequest,
   type PreviewResult,
@@ -11,7 +14,10 @@ import {
 import type { DuplicateTemplateRequest, TemplateSummary, TemplateVersionInfo, TemplateView } from '../../../src-shared/templates-api.ts';
 import { TIMEFRAMES } from '../../../src-shared/market-series.ts';
 import type { TemplateBody } from '../../../src-shared/templates.ts';
-import type { Clock } from '../ports.ts';
+import { randomUUID } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Clock, FilePicker } from '../ports.ts';
 import { ServiceError } from '../errors.ts';
 import type { EventHub } from '../events/event-hub.ts';
 import type { SessionAccess } from '../ports.ts';
@@ -32,6 +38,29 @@ export interface TemplatesServiceOptions {
   clock: Clock;
   /** How exchanges are reached for public candles (local mode: the simulator's addresses). */
   exchangeCandles?: Pick<ExchangeCandlesOptions, 'exchangeUrls' | 'timeoutMs'>;
+  /** The OS's open-file dialog, where the host has one (Electron). */
+  filePicker?: FilePicker;
+}
+
+/** Picked files remembered at once: the form uses the newest; a few spare cover a second window. */
+const PICKED_FILES_KEPT = 4;
+
+/** The text of a picked file, refused above the size limit before any of it is read into memory. */
+async function readCandleFile(path: string): Promise<string> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch {
+    throw new ServiceError('candle_file_refused', 'The candle file could not be opened: it may have been moved or deleted. Pick it again.');
+  }
+  try {
+    const { size, isFile } = await handle.stat().then((s) => ({ size: s.size, isFile: s.isFile() }));
+    if (!isFile) throw new ServiceError('candle_file_refused', 'That is not a file. Pick a kline CSV file.');
+    if (size > MAX_CSV_BYTES) throw new ServiceError('candle_file_refused', `The candle file is over ${MAX_CSV_BYTES / (1024 * 1024)} MiB: export a shorter period.`);
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
 }
 
 export class TemplatesService {
@@ -39,6 +68,8 @@ export class TemplatesService {
   private readonly running = new Map<string, AbortController>();
   /** The editor asks for a new preview on every change: only the newest one is worth finishing. */
   private latestPreview: AbortController | null = null;
+  /** Paths of files picked in the OS dialog, by the id the page was given instead of the path. */
+  private readonly pickedFiles = new Map<string, { path: string; fileName: string }>();
 
   constructor(options: TemplatesServiceOptions) {
     this.options = options;
@@ -107,6 +138,7 @@ export class TemplatesService {
     try {
       const template = await this.get(request.templateId, request.version);
       const feeBps = EXCHANGE_FEES[request.exchange].takerBps;
+      const file = await this.candleFile(request.candles);
       const fetched =
         request.candles.source === 'exchange'
           ? await fetchExchangeCandles(
@@ -126,7 +158,7 @@ export class TemplatesService {
           contract: request.contract,
           feeBps,
           slippageBps: request.slippageBps,
-          ...(request.candles.source === 'csv' ? { csv: request.candles.text } : {}),
+          ...(file ? { csv: file.text } : {}),
           ...(fetched ? { candles: fetched } : {}),
         },
         {
@@ -152,7 +184,7 @@ export class TemplatesService {
         exchange: request.exchange,
         feeBps,
         slippageBps: request.slippageBps,
-        ...(request.candles.source === 'csv' ? { csvFileName: request.candles.fileName } : {}),
+        ...(file ? { csvFileName: file.fileName } : {}),
         ...(request.candles.source === 'exchange' ? { candlesFrom: request.candles.exchange } : {}),
         ranAt: this.options.clock.now().toISOString(),
       };
@@ -161,6 +193,29 @@ export class TemplatesService {
     } finally {
       this.running.delete(request.runId);
     }
+  }
+
+  /** Opens the OS dialog for a kline CSV; the page gets an id and the file's name, never its path. */
+  async pickCandleFile(): Promise<PickedCandleFile> {
+    if (!this.options.filePicker) throw new ServiceError('invalid_input', 'This window picks its candle file itself.');
+    const path = await this.options.filePicker({ title: 'Candles for a backtest', kinds: [{ name: 'Kline CSV', extensions: ['csv'] }] });
+    if (path === null) return { picked: false };
+    const fileId = randomUUID();
+    this.pickedFiles.set(fileId, { path, fileName: basename(path) });
+    for (const old of this.pickedFiles.keys()) {
+      if (this.pickedFiles.size <= PICKED_FILES_KEPT) break;
+      this.pickedFiles.delete(old);
+    }
+    return { picked: true, fileId, fileName: basename(path) };
+  }
+
+  /** A file's text and name, from the request itself or read from the file picked in the OS dialog. */
+  private async candleFile(source: CandleSource): Promise<{ text: string; fileName: string } | null> {
+    if (source.source === 'csv') return { text: source.text, fileName: source.fileName };
+    if (source.source !== 'pickedFile') return null;
+    const picked = this.pickedFiles.get(source.fileId);
+    if (!picked) throw new ServiceError('candle_file_refused', 'Pick the candle file again: this window no longer knows it.');
+    return { text: await readCandleFile(picked.path), fileName: picked.fileName };
   }
 
   cancelBacktest(runId: string): { cancelling: boolean } {

@@ -2,13 +2,16 @@
 // calls them: the file's own candles and timeframe are replayed in the worker, a bad row is refused with
 // its line, and a file over the size limit is refused before anything runs.
 import { randomUUID } from 'node:crypto';
+import { truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBacktest } from '../../../src-engine/backtest.ts';
 import { EXCHANGE_FEES } from '../../../src-engine/fees.ts';
 import type { Candle } from '../../../src-engine/types.ts';
 import { dispatchInvoke } from '../../../src-main/services/dispatch.ts';
 import { createMainServices, type MainServices } from '../../../src-main/services/main-services.ts';
-import { MAX_CSV_BYTES } from '../../../src-shared/ipc-templates.ts';
+import type { FilePicker } from '../../../src-main/services/ports.ts';
+import { MAX_CSV_BYTES, type CandleSource } from '../../../src-shared/ipc-templates.ts';
 import type { InvokeChannel, InvokeInput, InvokeOutput } from '../../../src-shared/ipc.ts';
 import { defaultSeries } from '../../../src-shared/market-series.ts';
 import type { Result } from '../../../src-shared/result.ts';
@@ -21,8 +24,8 @@ let api: TestApi;
 const dir = tempDir('plutarc-csv-candles-');
 const opened: MainServices[] = [];
 
-async function signedInApp() {
-  const services = createMainServices({ apiUrl: api.url, host: 'browser', version: '0.0.0-test', dataDir: dir.path });
+async function signedInApp(filePicker?: FilePicker) {
+  const services = createMainServices({ apiUrl: api.url, host: 'browser', version: '0.0.0-test', dataDir: dir.path, ...(filePicker ? { filePicker } : {}) });
   services.start();
   opened.push(services);
   const attempt = <C extends InvokeChannel>(channel: C, input?: InvokeInput<C>) => dispatchInvoke(services.handlers, channel, input) as Promise<Result<InvokeOutput<C>>>;
@@ -44,12 +47,12 @@ function binanceCsv(rows: readonly Candle[]): string {
   return [header, ...lines].join('\n') + '\n';
 }
 
-const request = (text: string) =>
+const request = (text: string, candles: CandleSource = { source: 'csv', fileName: 'ETHUSDT-1h-2023-05.csv', text }) =>
   ({
     runId: randomUUID(),
     templateId: 'system-trend-following',
     version: 1,
-    candles: { source: 'csv', fileName: 'ETHUSDT-1h-2023-05.csv', text },
+    candles,
     symbol: 'ETH',
     // The simulated market's fields are still sent by the form; a file's candles override them.
     timeframe: '15m',
@@ -119,5 +122,39 @@ describe('backtests on a candle file', () => {
     const answer = await app.attempt('backtests.run', request(oversized));
     expect(answer).toMatchObject({ ok: false, code: 'invalid_input' });
     expect(!answer.ok && answer.message).toContain('over 50 MiB');
+  });
+
+  it('reads a file picked in the OS dialog in main, the page holding only an id and the name', async () => {
+    const good = join(dir.path, 'ETHUSDT-1h-2023-05.csv');
+    writeFileSync(good, binanceCsv(candles));
+    const huge = join(dir.path, 'huge.csv');
+    writeFileSync(huge, '');
+    truncateSync(huge, MAX_CSV_BYTES + 1);
+    const answers: (string | null)[] = [good, huge, null];
+    const asked: string[][] = [];
+    const app = await signedInApp(async ({ kinds }) => {
+      asked.push(kinds.flatMap((k) => k.extensions));
+      return answers.shift() ?? null;
+    });
+
+    const picked = await app.attempt('backtests.pickCandleFile');
+    if (!picked.ok || !picked.value.picked) throw new Error('expected a picked file');
+    expect(picked.value.fileName).toBe('ETHUSDT-1h-2023-05.csv');
+    expect(JSON.stringify(picked.value)).not.toContain(dir.path);
+    const fromDisk = await app.attempt('backtests.run', request('', { source: 'pickedFile', fileId: picked.value.fileId }));
+    const inline = await app.attempt('backtests.run', request(binanceCsv(candles)));
+    if (!fromDisk.ok || !inline.ok) throw new Error('expected both backtests to run');
+    expect(fromDisk.value).toMatchObject({ csvFileName: 'ETHUSDT-1h-2023-05.csv', timeframe: '1h', from: ORIGIN });
+    expect(fromDisk.value.summary).toEqual(inline.value.summary);
+
+    const big = await app.attempt('backtests.pickCandleFile');
+    if (!big.ok || !big.value.picked) throw new Error('expected a picked file');
+    const refused = await app.attempt('backtests.run', request('', { source: 'pickedFile', fileId: big.value.fileId }));
+    expect(refused).toMatchObject({ ok: false, code: 'candle_file_refused', message: expect.stringContaining('over 50 MiB') });
+
+    expect(await app.attempt('backtests.pickCandleFile')).toEqual({ ok: true, value: { picked: false } });
+    expect(asked).toEqual([['csv'], ['csv'], ['csv']]);
+    const unknown = await app.attempt('backtests.run', request('', { source: 'pickedFile', fileId: randomUUID() }));
+    expect(unknown).toMatchObject({ ok: false, code: 'candle_file_refused' });
   });
 });

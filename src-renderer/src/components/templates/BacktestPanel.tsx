@@ -6,6 +6,7 @@ import { DEFAULT_SERIES_ORIGIN_MS, TIMEFRAMES, type Timeframe } from '../../../.
 import type { TemplateVersionInfo } from '../../../../src-shared/templates-api.ts';
 import { Alert } from '../Alert.tsx';
 import { callMain } from '../../bridge.ts';
+import { useAppStore } from '../../stores/app.ts';
 import { useTemplatesStore } from '../../stores/templates.ts';
 import { EquityChart } from './charts.tsx';
 
@@ -120,12 +121,21 @@ export function BacktestPanel() {
   const [from, setFrom] = useState(isoDay(DEFAULT_SERIES_ORIGIN_MS));
   const [to, setTo] = useState(isoDay(DEFAULT_SERIES_ORIGIN_MS + 90 * DAY));
   const [equity, setEquity] = useState(10_000);
-  const [source, setSource] = useState<CandleSource['source']>('simulated');
+  const [source, setSource] = useState<z.infer<typeof CandleSourceName>>('simulated');
   const [file, setFile] = useState<File | null>(null);
+  /** Electron picks the file in main with the OS dialog: the page holds only an id and the name. */
+  const [picked, setPicked] = useState<{ fileId: string; fileName: string } | null>(null);
+  const osDialog = useAppStore((s) => s.info?.host === 'electron');
   const [exchange, setExchange] = useState<ExchangeId>('binanceusdm');
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => listen(), [listen]);
+  const chooseFile = async () => {
+    setError(null);
+    const answer = await callMain((p) => p.backtests.pickCandleFile());
+    if (!answer.ok) setError(answer.message);
+    else if (answer.value.picked) setPicked({ fileId: answer.value.fileId, fileName: answer.value.fileName });
+  };
   useEffect(() => {
     void loadHistory();
   }, [loadHistory]);
@@ -156,9 +166,10 @@ export function BacktestPanel() {
   const candleSource = async (): Promise<CandleSource | string> => {
     if (source === 'simulated') return { source };
     if (source === 'exchange') return { source, exchange };
+    if (osDialog) return picked ? { source: 'pickedFile', fileId: picked.fileId } : 'Choose a candle file (a Binance or Bybit kline CSV export).';
     if (!file) return 'Pick a candle file (a Binance or Bybit kline CSV export).';
     if (file.size > MAX_CSV_BYTES) return `The candle file is over ${MAX_CSV_MIB} MiB: export a shorter period.`;
-    return { source, fileName: file.name, text: await file.text() };
+    return { source: 'csv', fileName: file.name, text: await file.text() };
   };
   const start = async () => {
     setError(null);
@@ -231,10 +242,19 @@ export function BacktestPanel() {
           </div>
         ) : null}
         {source === 'csv' ? (
-          <div className="field">
-            <label htmlFor="bt-file">Candle file (CSV)</label>
-            <input id="bt-file" type="file" accept=".csv,text/csv" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
-          </div>
+          osDialog ? (
+            <div className="field">
+              <span>Candle file (CSV)</span>
+              <button type="button" onClick={() => void chooseFile()}>
+                {picked ? `${picked.fileName}: choose another…` : 'Choose a file…'}
+              </button>
+            </div>
+          ) : (
+            <div className="field">
+              <label htmlFor="bt-file">Candle file (CSV)</label>
+              <input id="bt-file" type="file" accept=".csv,text/csv" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+            </div>
+          )
         ) : (
           <>
             <div className="field">
