@@ -54,10 +54,19 @@ async function readCandleFile(path: string): Promise<string> {
     throw new ServiceError('candle_file_refused', 'The candle file could not be opened: it may have been moved or deleted. Pick it again.');
   }
   try {
-    const { size, isFile } = await handle.stat().then((s) => ({ size: s.size, isFile: s.isFile() }));
-    if (!isFile) throw new ServiceError('candle_file_refused', 'That is not a file. Pick a kline CSV file.');
-    if (size > MAX_CSV_BYTES) throw new ServiceError('candle_file_refused', `The candle file is over ${MAX_CSV_BYTES / (1024 * 1024)} MiB: export a shorter period.`);
-    return await handle.readFile('utf8');
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new ServiceError('candle_file_refused', 'That is not a file. Pick a kline CSV file.');
+    // One byte more than the file said it held (or the limit allows): a file that grows while it is read is noticed, never cut short.
+    const buffer = Buffer.alloc(Math.min(MAX_CSV_BYTES + 1, stat.size + 1));
+    let filled = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+      filled += bytesRead;
+      if (bytesRead === 0 || filled === buffer.length) break;
+    }
+    if (filled > MAX_CSV_BYTES) throw new ServiceError('candle_file_refused', `The candle file is over ${MAX_CSV_BYTES / (1024 * 1024)} MiB: export a shorter period.`);
+    if (filled === buffer.length) throw new ServiceError('candle_file_refused', 'The candle file changed while it was read. Pick it again once it is complete.');
+    return buffer.toString('utf8', 0, filled);
   } finally {
     await handle.close();
   }
