@@ -121,7 +121,7 @@ describe('backtests on a candle file', () => {
     const oversized = text.repeat(Math.ceil((MAX_CSV_BYTES + 1) / text.length));
     const answer = await app.attempt('backtests.run', request(oversized));
     expect(answer).toMatchObject({ ok: false, code: 'invalid_input' });
-    expect(!answer.ok && answer.message).toContain('over 50 MiB');
+    expect(!answer.ok && answer.message).toContain(`over ${MAX_CSV_BYTES / 1024 / 1024} MiB`);
   });
 
   it('reads a file picked in the OS dialog in main, the page holding only an id and the name', async () => {
@@ -150,7 +150,7 @@ describe('backtests on a candle file', () => {
     const big = await app.attempt('backtests.pickCandleFile');
     if (!big.ok || !big.value.picked) throw new Error('expected a picked file');
     const refused = await app.attempt('backtests.run', request('', { source: 'pickedFile', fileId: big.value.fileId }));
-    expect(refused).toMatchObject({ ok: false, code: 'candle_file_refused', message: expect.stringContaining('over 50 MiB') });
+    expect(refused).toMatchObject({ ok: false, code: 'candle_file_refused', message: expect.stringContaining(`over ${MAX_CSV_BYTES / 1024 / 1024} MiB`) });
 
     expect(await app.attempt('backtests.pickCandleFile')).toEqual({ ok: true, value: { picked: false } });
     expect(asked).toEqual([['csv'], ['csv'], ['csv']]);
