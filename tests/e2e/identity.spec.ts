@@ -1,4 +1,5 @@
 import { expect, test } from './identity-fixtures.ts';
+import { expectAccessible } from './accessibility.ts';
 import {
   addPasskey,
   confirmWithPassword,
@@ -21,6 +22,9 @@ test('a new account: created with a password, signed out, signed in again', asyn
   // Signed out, the app is the sign-in screen and nothing else.
   await expect(signInScreen(app)).toBeVisible();
   await expect(signedInNav(app)).toHaveCount(0);
+  await expectAccessible(app, 'the sign-in screen');
+  // axe rates a missing h1 as moderate: the card still names the page with one.
+  await expect(app.getByRole('heading', { level: 1, name: 'plutarc' })).toBeVisible();
 
   await createAccount(app, email);
   await expect(signedInNav(app)).toContainText(email);
@@ -31,6 +35,7 @@ test('a new account: created with a password, signed out, signed in again', asyn
   await expect(sessionRows(app).first()).toContainText('Password');
   await expect(sessionRows(app).first()).toContainText('127.0.0.1');
   await expect(sessionRows(app).first().getByRole('button', { name: 'Sign out' })).toHaveCount(0);
+  await expectAccessible(app, 'the Security page');
 
   await signOut(app);
   // Signing out on purpose is not "signed out from another device".
@@ -55,6 +60,7 @@ test('adds a passkey through the browser hand-off, then signs in with it', async
   await expect(flow).toContainText('Waiting for your passkey');
   const { tab, authenticator } = await openHostedPage(app, passkeys);
   await expect(tab.getByRole('heading', { name: 'Add a passkey to your account' })).toBeVisible();
+  await expectAccessible(tab, 'the hosted passkey page');
   await finishOnHostedPage(tab, passkeys, authenticator, 'Create passkey', { passkeyName: 'Work laptop' });
   expect(passkeys.count).toBe(1);
 

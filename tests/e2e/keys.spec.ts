@@ -3,6 +3,7 @@
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import { confirmWithPassword, createAccount, uniqueEmail } from './identity-steps.ts';
+import { expectAccessible } from './accessibility.ts';
 
 type SimKey = { apiKey: string; secret: string };
 
@@ -37,12 +38,14 @@ test('add a key with reverification, see it masked and verified, have a withdraw
   await page.keyboard.press('Control+3');
   await expect(page.getByRole('heading', { name: 'Exchange keys', level: 1 })).toBeVisible();
   await expect(page.getByText('No exchange keys yet.')).toBeVisible();
+  await expectAccessible(page, 'the Keys page');
 
   // BitMEX is listed, closed, and cannot be picked; each exchange has its own instructions and key page.
   await page.getByRole('button', { name: 'Add your first key' }).click();
   const dialog = addDialog(page);
   await expect(dialog.getByRole('radio', { name: /BitMEX/ })).toBeDisabled();
   await expect(dialog.getByText(/BitMEX closed on 23 September 2026/)).toBeVisible();
+  await expectAccessible(page, 'the add-key dialog');
   await dialog.getByRole('radio', { name: 'Kraken Futures' }).check();
   await expect(dialog.getByRole('region', { name: 'How to make a Kraken Futures key' })).toContainText('Withdrawal API: set to No Access');
   // The link goes out through the API's redirect (the desktop app opens only our own addresses).

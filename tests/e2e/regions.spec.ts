@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { expect, test } from './fixtures.ts';
 import { enterApp } from './identity-steps.ts';
+import { expectAccessible } from './accessibility.ts';
 
 test('the Regions page lists the API\'s regions through window.plutarc', async ({ page, stack }) => {
   const errors: string[] = [];
@@ -14,6 +15,7 @@ test('the Regions page lists the API\'s regions through window.plutarc', async (
   await expect(rows.nth(2)).toContainText('Singapore');
   await expect(rows.nth(2)).toContainText('simulated');
   await expect(page.getByTestId('api-status')).toHaveText('API online');
+  await expectAccessible(page, 'the Regions page');
   // The secret left the address bar once the bridge took it.
   expect(page.url()).not.toContain('launch=');
   await page.reload();

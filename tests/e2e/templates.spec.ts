@@ -3,6 +3,7 @@
 // the chart, the summary and the trades, then cancel a long backtest part way.
 import { expect, test } from './fixtures.ts';
 import { enterAsNewAccount } from './identity-steps.ts';
+import { expectAccessible } from './accessibility.ts';
 
 test('duplicate a system template, edit a parameter, preview and backtest it, cancel a long backtest', async ({ page, stack }) => {
   test.setTimeout(180_000);
@@ -19,6 +20,7 @@ test('duplicate a system template, edit a parameter, preview and backtest it, ca
   await expect(system.locator('tbody tr')).toHaveCount(8);
   await expect(system.locator('tbody tr').filter({ hasText: 'Trend following' })).toContainText('Rides established trends');
   await expect(page.getByText('None yet. Duplicate a system template')).toBeVisible();
+  await expectAccessible(page, 'the Strategies page');
 
   // Duplicate: the copy opens in the editor, version 1, editable.
   await page.getByRole('button', { name: 'Duplicate Trend following' }).click();

@@ -6,10 +6,13 @@ export function StatusBar() {
   const info = useAppStore((s) => s.info);
   const status = useAppStore((s) => s.apiStatus);
   return (
-    <footer className="statusbar" role="status" aria-live="polite">
+    <footer className="statusbar">
       <span className={`dot dot-${status.state}`} aria-hidden="true" />
-      <span data-testid="api-status">{LABEL[status.state]}</span>
-      {status.state === 'offline' && status.detail ? <span className="muted"> — {status.detail}</span> : null}
+      {/* A footer may not carry role=status: the live region is the API's state, not the whole bar. */}
+      <span role="status" aria-live="polite">
+        <span data-testid="api-status">{LABEL[status.state]}</span>
+        {status.state === 'offline' && status.detail ? <span className="muted"> — {status.detail}</span> : null}
+      </span>
       <span className="spacer" />
       {info ? (
         <span className="muted">

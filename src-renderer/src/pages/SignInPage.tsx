@@ -17,7 +17,7 @@ export function SignInPage() {
   return (
     <main className="identity-page">
       <div className="identity-card">
-        <div className="brand">plutarc</div>
+        <h1 className="brand">plutarc</h1>
         {notice ? (
           <p className="notice warning" role="alert">
             {notice}
