@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { AccountBox } from './components/AccountBox.tsx';
 import { IdentityGate } from './components/IdentityGate.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
+import { Toasts } from './components/Toasts.tsx';
 import { KeysPage } from './pages/KeysPage.tsx';
 import { RegionsPage } from './pages/RegionsPage.tsx';
 import { SecurityPage } from './pages/SecurityPage.tsx';
@@ -60,6 +61,7 @@ export function App() {
           <AccountBox />
         </nav>
         <main className="content">{current.render()}</main>
+        <Toasts />
         <StatusBar />
       </div>
     </IdentityGate>

@@ -117,4 +117,11 @@ test('add a key with reverification, see it masked and verified, have a withdraw
   const warning = page.getByRole('status').filter({ hasText: 'withdrawals not checked yet' });
   await expect(warning).toContainText('refuses to trade if withdrawals are on');
   await expect(keyRows(page).filter({ hasText: 'Binance bot' }).getByTestId('verification')).toContainText('could not check whether it can withdraw');
+  // The warning stays until dismissed, in a row of its own below the page: it covers none of the row's buttons.
+  const notices = await page.getByRole('region', { name: 'Notices' }).boundingBox();
+  const content = await page.getByRole('main').boundingBox();
+  expect(notices!.y).toBeGreaterThanOrEqual(content!.y + content!.height);
+  await expectAccessible(page, 'the Keys page with a notice');
+  await page.getByRole('button', { name: 'Dismiss: Key added: withdrawals not checked yet' }).click();
+  await expect(warning).toHaveCount(0);
 });

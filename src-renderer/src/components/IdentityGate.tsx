@@ -55,10 +55,11 @@ export function IdentityGate({ children }: { children: ReactNode }) {
       </>
     );
   }
+  // Signed in, the app's shell gives the notices a row of their own, so they never lie over a control.
   return (
     <>
       {screen}
-      <Toasts />
+      {signedIn ? null : <Toasts />}
     </>
   );
 }

@@ -13,11 +13,29 @@ interface NoticesState {
 
 /** More than this and the oldest go: toasts are for what just happened. */
 const MAX_SHOWN = 4;
+/** How long an info notice stays: long enough to read two lines. Warnings stay until dismissed. */
+export const INFO_NOTICE_MS = 6000;
 let localIds = 0;
 
 export const useNoticesStore = create<NoticesState>((set) => {
-  const add = (notice: Notice) =>
-    set((s) => ({ notices: [...s.notices.filter((n) => n.id !== notice.id), notice].slice(-MAX_SHOWN) }));
+  const leaving = new Map<string, ReturnType<typeof setTimeout>>();
+  const forget = (id: string) => {
+    clearTimeout(leaving.get(id));
+    leaving.delete(id);
+  };
+  const add = (notice: Notice) => {
+    forget(notice.id);
+    if (notice.level === 'info') leaving.set(notice.id, setTimeout(() => dismiss(notice.id), INFO_NOTICE_MS));
+    set((s) => {
+      const kept = [...s.notices.filter((n) => n.id !== notice.id), notice];
+      for (const dropped of kept.slice(0, -MAX_SHOWN)) forget(dropped.id);
+      return { notices: kept.slice(-MAX_SHOWN) };
+    });
+  };
+  const dismiss = (id: string) => {
+    forget(id);
+    set((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
+  };
   return {
     notices: [],
     connect() {
@@ -26,8 +44,6 @@ export const useNoticesStore = create<NoticesState>((set) => {
     notify(notice) {
       add({ ...notice, id: `local-${++localIds}` });
     },
-    dismiss(id) {
-      set((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
-    },
+    dismiss,
   };
 });

@@ -1,0 +1,50 @@
+// Toasts: an info notice leaves by itself, a warning stays until the user dismisses it. The clock is
+// vitest's fake one, so "after a few seconds" is a step of the test, not a wait.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { installFakeMain, type FakeMain } from './fake-bridge.ts';
+
+const main: FakeMain = installFakeMain();
+const { INFO_NOTICE_MS, useNoticesStore } = await import('../../../src-renderer/src/stores/notices.ts');
+
+const titles = () => useNoticesStore.getState().notices.map((n) => n.title);
+
+describe('notices', () => {
+  let disconnect = () => {};
+  beforeEach(() => {
+    vi.useFakeTimers();
+    useNoticesStore.setState({ notices: [] });
+    disconnect = useNoticesStore.getState().connect();
+  });
+  afterEach(() => {
+    disconnect();
+    vi.useRealTimers();
+  });
+
+  it('an info notice leaves by itself; a warning from main stays until dismissed', () => {
+    useNoticesStore.getState().notify({ level: 'info', title: 'Passkey added', body: 'You can now sign in with it.' });
+    main.emit('app.onNotice', { id: 'signin-1', level: 'warning', title: 'New sign-in', body: 'From 203.0.113.7' });
+    expect(titles()).toEqual(['Passkey added', 'New sign-in']);
+
+    vi.advanceTimersByTime(INFO_NOTICE_MS - 1);
+    expect(titles()).toEqual(['Passkey added', 'New sign-in']);
+    vi.advanceTimersByTime(1);
+    expect(titles()).toEqual(['New sign-in']);
+
+    vi.advanceTimersByTime(INFO_NOTICE_MS * 100);
+    expect(titles()).toEqual(['New sign-in']);
+    useNoticesStore.getState().dismiss('signin-1');
+    expect(titles()).toEqual([]);
+  });
+
+  it('a notice dismissed early or pushed out by newer ones leaves no timer behind', () => {
+    useNoticesStore.getState().notify({ level: 'info', title: 'First', body: '' });
+    const first = useNoticesStore.getState().notices[0]!.id;
+    useNoticesStore.getState().dismiss(first);
+    for (const title of ['a', 'b', 'c', 'd', 'e']) useNoticesStore.getState().notify({ level: 'info', title, body: '' });
+    expect(titles()).toEqual(['b', 'c', 'd', 'e']);
+    expect(vi.getTimerCount()).toBe(4);
+    vi.advanceTimersByTime(INFO_NOTICE_MS);
+    expect(titles()).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
