@@ -1,9 +1,32 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { Email } from '../../../src-shared/identity.ts';
 import { useIdentityStore } from '../stores/identity.ts';
 import { PasskeyFlowPanel } from './PasskeyFlowPanel.tsx';
 import { Alert } from './Alert.tsx';
 import { FIELD_MAX_LENGTH } from '../field-limits.ts';
+
+/**
+ * The API's wait after too many wrong passwords reaches the renderer only as its sentence
+ * ("Too many attempts. Try again in 4 s."): the seconds are read from it to count down.
+ */
+const WAIT_SECONDS = /Try again in (\d+) s\./;
+
+function secondsToWait(code: string, message: string): number | null {
+  if (code !== 'too_many_attempts') return null;
+  const seconds = Number(WAIT_SECONDS.exec(message)?.[1]);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : null;
+}
+
+/** Counts `seconds` down to zero once a second; null when there is nothing to wait for. */
+function useCountdown(): [number | null, (seconds: number | null) => void] {
+  const [left, setLeft] = useState<number | null>(null);
+  useEffect(() => {
+    if (left === null) return;
+    const tick = setTimeout(() => setLeft(left > 1 ? left - 1 : null), 1000);
+    return () => clearTimeout(tick);
+  }, [left]);
+  return [left, setLeft];
+}
 
 /** Email and password in the app; a passkey through the browser hand-off. */
 export function SignInForm() {
@@ -14,6 +37,7 @@ export function SignInForm() {
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [waitLeft, setWaitLeft] = useCountdown();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -26,8 +50,11 @@ export function SignInForm() {
     setPassword('');
     const result = await signIn(parsed.data, typed);
     setBusy(false);
-    // The API words every failed sign-in the same way, whether or not the email has an account.
-    if (!result.ok) setError(result.message);
+    if (result.ok) return;
+    const wait = secondsToWait(result.code, result.message);
+    // The API words every other failed sign-in the same way, whether or not the email has an account.
+    if (wait === null) setError(result.message);
+    setWaitLeft(wait);
   };
 
   const withPasskey = async () => {
@@ -55,11 +82,11 @@ export function SignInForm() {
             disabled={busy}
           />
         </label>
-        <button type="submit" className="primary" disabled={busy || waitingOnPasskey}>
+        <button type="submit" className="primary" disabled={busy || waitingOnPasskey || waitLeft !== null}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
-      <Alert message={error} />
+      <Alert message={waitLeft !== null ? `Too many attempts. Try again in ${waitLeft} s.` : error} />
       <div className="divider">
         <span>or</span>
       </div>
