@@ -115,7 +115,7 @@ export const KEY_EXCHANGES: readonly KeyExchange[] = [
       leaveOff: ['Enable Withdrawals', 'Enable Internal Transfer', 'Permits Universal Transfer', 'Enable Spot & Margin Trading', 'Enable Margin Loan, Repay & Transfer'],
       ipRestriction:
         'Under "IP access restrictions" choose "Restrict access to trusted IPs only" and enter the IP address of your bot\'s region. Binance then answers this key only from that address, so plutarc verifies it from the bot\'s region.',
-      note: 'Open your USDⓈ-M futures account before you make the key: a key made earlier cannot have "Enable Futures" turned on.',
+      note: 'Open your USD-M futures account before you make the key: a key made earlier cannot have "Enable Futures" turned on.',
     },
   },
   {

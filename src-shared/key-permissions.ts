@@ -16,7 +16,7 @@ export class KeyPermissionRefusal extends Error {
   }
 }
 
-const quoted = (settings: string[]) => settings.map((s) => `“${s}”`).join(', ');
+const quoted = (settings: string[]) => new Intl.ListFormat('en', { type: 'conjunction' }).format(settings.map((s) => `“${s}”`));
 
 /** A key that can withdraw or transfer; `settings` are the exchange's own labels for what to turn off. */
 function canMoveFunds(exchange: ExchangeId, settings: string[]): KeyPermissionRefusal {
@@ -57,7 +57,7 @@ export function judgeBinance(answer: z.infer<typeof BinanceRestrictions>): KeyCh
   ];
   if (moving.length > 0) throw canMoveFunds('binanceusdm', moving);
   if (!answer.enableFutures) {
-    throw cannotTrade('binanceusdm', 'turn on “Enable Futures” (if it is missing, open your USDⓈ-M futures account first and make a new key)');
+    throw cannotTrade('binanceusdm', 'turn on “Enable Futures” (if it is missing, open your USD-M futures account first and make a new key)');
   }
   return verified(answer.ipRestrict, UNRESTRICTED);
 }

@@ -49,7 +49,7 @@ test('add a key with reverification, see it masked and verified, have a withdraw
   await dialog.getByRole('radio', { name: 'Kraken Futures' }).check();
   await expect(dialog.getByRole('region', { name: 'How to make a Kraken Futures key' })).toContainText('Withdrawal API: set to No Access');
   // The link goes out through the API's redirect (the desktop app opens only our own addresses).
-  const keyPage = await dialog.getByRole('link', { name: /Kraken Futures’s API key page/ }).getAttribute('href');
+  const keyPage = await dialog.getByRole('link', { name: /API key page of Kraken Futures/ }).getAttribute('href');
   expect(keyPage).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/exchanges\/krakenfutures\/key-page$/);
   const redirect = await page.request.get(keyPage!, { maxRedirects: 0 });
   expect([redirect.status(), redirect.headers().location]).toEqual([302, 'https://futures.kraken.com/trade/settings/api']);
@@ -73,6 +73,9 @@ test('add a key with reverification, see it masked and verified, have a withdraw
   await expect(dialog.getByRole('alert')).toContainText('can move funds out of your account');
   await expect(dialog.getByRole('alert')).toContainText('“Wallet: Withdrawal”');
   await expect(dialog.getByLabel('API secret')).toHaveValue('');
+  // The refusal says "add it again" once; the emptied field says to paste the secret.
+  await expect(dialog.getByRole('alert')).not.toContainText('Paste the secret again');
+  await expect(dialog.getByLabel('API secret')).toHaveAccessibleDescription(/paste it again/);
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await expect(keyRows(page)).toHaveCount(1);
 

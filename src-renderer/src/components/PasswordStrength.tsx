@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { PasswordAssessment, assessPassword } from '../../../src-shared/password-policy.ts';
+import { meterLines } from './password-meter-lines.ts';
 
 type Assess = typeof assessPassword;
 let loading: Promise<Assess> | null = null;
@@ -20,12 +21,11 @@ export function PasswordStrength({ assessment, id }: { assessment: PasswordAsses
       </p>
     );
   }
-  const { score, problems, warning, suggestions } = assessment;
+  const { score } = assessment;
+  const { problems, advice } = meterLines(assessment);
   // A refused password never looks strong; an empty-looking bar would hide that it was assessed.
   const level = assessment.ok ? score : Math.max(1, Math.min(score, 2));
   const word = assessment.ok ? WORDS[score] : problems.length > 0 && score >= 3 ? 'Not allowed' : WORDS[score];
-  // The warning is already a refusal reason when the password is too guessable.
-  const advice = problems.some((p) => p.code === 'too_guessable') ? [] : [warning, ...suggestions].filter((s): s is string => Boolean(s));
   return (
     <div id={id} className="strength">
       <div

@@ -45,7 +45,7 @@ function ProbeStatus({ lastProbe }: { lastProbe: ProbeRun | null }) {
   if (!lastProbe) return <p className="probe-status muted">Not probed yet.</p>;
   return (
     <p className="probe-status muted" data-testid="probe-status">
-      Last probe {new Date(lastProbe.finishedAt).toLocaleString()} ({age(lastProbe.finishedAt)}), took {(lastProbe.durationMs / 1000).toFixed(1)} s.
+      Last probe {formatWhen(lastProbe.finishedAt)} ({age(lastProbe.finishedAt)}), took {(lastProbe.durationMs / 1000).toFixed(1)} s.
     </p>
   );
 }
@@ -191,7 +191,8 @@ export function RegionsPage() {
                 <li key={e.id} data-exchange={e.id}>
                   <strong>Bots on {e.name}</strong>{' '}
                   <span className="muted">
-                    (matching engine: {e.matchingEngine.city}, {e.matchingEngine.provider})
+                    {/* A provider that names the city already ("Europe (London/Frankfurt area)") is said alone. */}
+                    {' '}— matching engine: {e.matchingEngine.provider.includes(e.matchingEngine.city) ? e.matchingEngine.provider : `${e.matchingEngine.city}, ${e.matchingEngine.provider}`}
                   </span>
                   : {recommendation.reason}
                   {recommendation.simulated ? <span className="badge">simulated</span> : null}

@@ -8,13 +8,13 @@ import { useExchangeKeysStore } from '../../stores/exchange-keys.ts';
 import { Alert } from '../Alert.tsx';
 import { Dialog } from '../Dialog.tsx';
 import { FIELD_MAX_LENGTH } from '../../field-limits.ts';
+import { formatDay } from '../../format.ts';
 
 export const CONTRACT_NAMES: Record<ContractType, string> = {
   linear: 'Linear (settled in USDT or USD)',
   inverse: 'Inverse (settled in the coin)',
 };
 
-const closedOn = (day: string) => new Date(`${day}T00:00:00Z`).toLocaleDateString(undefined, { timeZone: 'UTC', dateStyle: 'long' });
 
 function Instructions({ exchange, testnet }: { exchange: OpenKeyExchange; testnet: boolean }) {
   const { instructions } = exchange;
@@ -42,7 +42,7 @@ function Instructions({ exchange, testnet }: { exchange: OpenKeyExchange; testne
       {instructions.note ? <p className="hint">{instructions.note}</p> : null}
       {/* Through our API's redirect: the desktop app opens only our own addresses in the system browser. */}
       <a href={keyPageLink(apiUrl, exchange.id, testnet)} target="_blank" rel="noopener noreferrer">
-        Open {where}’s API key page
+        Open the API key page of {where}
       </a>
     </section>
   );
@@ -63,6 +63,7 @@ export function AddKeyDialog({ onClose, onAdded }: { onClose(): void; onAdded(ad
   const [offerBotRegion, setOfferBotRegion] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [secretCleared, setSecretCleared] = useState(false);
   const secretRef = useRef<HTMLInputElement>(null);
   const passphraseRef = useRef<HTMLInputElement>(null);
   const exchange = openKeyExchange(exchangeId);
@@ -102,11 +103,13 @@ export function AddKeyDialog({ onClose, onAdded }: { onClose(): void; onAdded(ad
     });
     setBusy(false);
     if (result.ok) return onAdded(result.value);
-    if (isCancelled(result)) return setError('You did not confirm it was you, so the key was not added. Paste the secret again to retry.');
+    // The secret field was emptied when the key was sent: the hint under it says to paste it again.
+    setSecretCleared(true);
+    if (isCancelled(result)) return setError('You did not confirm it was you, so the key was not added.');
     if (result.code === ExchangeKeyErrorCode.enum.key_or_ip_refused) setOfferBotRegion(true);
     // A key that is on the account already needs no retry: the message names where it is.
     if (result.code === ExchangeKeyErrorCode.enum.key_already_added) return setError(result.message);
-    setError(`${result.message} Paste the secret again to retry.`);
+    setError(result.message);
   };
 
   return (
@@ -128,7 +131,7 @@ export function AddKeyDialog({ onClose, onAdded }: { onClose(): void; onAdded(ad
               <label key={entry.id} className="picker-option closed" data-exchange={entry.id}>
                 <input type="radio" name="exchange" value={entry.id} disabled />
                 <span>
-                  {entry.name} <span className="badge">closed since {closedOn(entry.closedOn)}</span>
+                  {entry.name} <span className="badge">closed since {formatDay(entry.closedOn)}</span>
                   <span className="hint">{entry.explanation}</span>
                 </span>
               </label>
@@ -156,7 +159,20 @@ export function AddKeyDialog({ onClose, onAdded }: { onClose(): void; onAdded(ad
         </label>
         <label>
           API secret
-          <input ref={secretRef} type="password" maxLength={FIELD_MAX_LENGTH.apiSecret} spellCheck={false} autoComplete="new-password" disabled={busy} />
+          <input
+            ref={secretRef}
+            type="password"
+            maxLength={FIELD_MAX_LENGTH.apiSecret}
+            spellCheck={false}
+            autoComplete="new-password"
+            disabled={busy}
+            aria-describedby={secretCleared ? 'secret-cleared' : undefined}
+          />
+          {secretCleared ? (
+            <span id="secret-cleared" className="hint">
+              The secret is cleared after each try, so this window never keeps it: paste it again.
+            </span>
+          ) : null}
         </label>
         {exchange.needsPassphrase ? (
           <label>
