@@ -2,7 +2,7 @@
 // browser host. Keys are made on the simulator's admin listener, as a user makes them on an exchange.
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
-import { confirmWithPassword, createAccount, uniqueEmail } from './identity-steps.ts';
+import { confirmWithPassword, createAccount, enterAsNewAccount, uniqueEmail } from './identity-steps.ts';
 import { expectAccessible } from './accessibility.ts';
 
 type SimKey = { apiKey: string; secret: string };
@@ -127,4 +127,26 @@ test('add a key with reverification, see it masked and verified, have a withdraw
   await expectAccessible(page, 'the Keys page with a notice');
   await page.getByRole('button', { name: 'Dismiss: Key added: withdrawals not checked yet' }).click();
   await expect(warning).toHaveCount(0);
+});
+
+test('the add-key dialog on an 800 px tall window: exchanges in one group, buttons in view, focus on the first field, Escape returns to "Add key"', async ({ page, stack }) => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await enterAsNewAccount(page, stack.launchUrl, 'keys-dialog');
+  await page.keyboard.press('Control+3');
+  const opener = page.getByRole('button', { name: 'Add your first key' });
+  await opener.click();
+  const dialog = addDialog(page);
+  await expect(dialog.getByLabel('Name')).toBeFocused();
+
+  // The open exchanges sit side by side on one row.
+  const tops = await Promise.all(['Binance USD-M futures', 'Bybit', 'Kraken Futures'].map(async (name) => (await dialog.getByRole('radio', { name }).boundingBox())!.y));
+  expect(new Set(tops).size).toBe(1);
+
+  // The fields scroll inside the dialog; its buttons are in the window without scrolling.
+  await expect(dialog.getByRole('button', { name: 'Add key' })).toBeInViewport();
+  await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeInViewport();
+
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  await expect(opener).toBeFocused();
 });

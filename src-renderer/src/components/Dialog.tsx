@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 
 interface DialogProps {
   title: string;
@@ -7,15 +7,27 @@ interface DialogProps {
   onClose(): void;
 }
 
+const FIRST_FIELD = ['input', 'select', 'textarea'].map((tag) => `${tag}:not([disabled]):not([type="hidden"])`).join(', ');
+
 /** A modal dialog (the platform's <dialog>: focus stays inside, Escape closes, the page behind is inert). */
 export function Dialog({ title, children, onClose }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
+  // Read while rendering, before the dialog takes focus: what opened it, to give focus back on close.
+  const [opener] = useState(() => document.activeElement);
   useEffect(() => {
     const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal();
-    return () => dialog?.close();
-  }, []);
+    if (!dialog) return;
+    if (!dialog.open) dialog.showModal();
+    // A closed dialog cannot take focus, so React's autoFocus misses, and showModal() may pick the scrolling
+    // form: start where the caller said ([data-autofocus]), else on the first field.
+    (dialog.querySelector<HTMLElement>('[data-autofocus]') ?? dialog.querySelector<HTMLElement>(FIRST_FIELD))?.focus();
+    return () => {
+      dialog.close();
+      // The dialog leaves the page as it closes, so the browser cannot give focus back: do it here.
+      if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+    };
+  }, [opener]);
   return (
     <dialog
       ref={ref}
@@ -47,7 +59,7 @@ export function ConfirmDialog({ title, children, confirmLabel, onConfirm, onCanc
     <Dialog title={title} onClose={onCancel}>
       <div className="dialog-body">{children}</div>
       <div className="dialog-actions">
-        <button type="button" onClick={onCancel} autoFocus>
+        <button type="button" onClick={onCancel} data-autofocus>
           Cancel
         </button>
         <button type="button" className="danger" onClick={onConfirm}>

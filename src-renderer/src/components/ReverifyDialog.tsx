@@ -68,7 +68,6 @@ function ReverifyForm() {
               value={password}
               onChange={(event) => setPassword(event.target.value)}
               disabled={busy || waitingOnPasskey}
-              autoFocus
             />
           </label>
           <button type="submit" className="primary" disabled={busy || waitingOnPasskey}>

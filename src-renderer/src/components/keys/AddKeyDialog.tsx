@@ -115,9 +115,11 @@ export function AddKeyDialog({ onClose, onAdded }: { onClose(): void; onAdded(ad
   return (
     <Dialog title="Add an exchange key" onClose={onClose}>
       <form className="form add-key" onSubmit={(event) => void submit(event)} noValidate autoComplete="off">
+        {/* The fields scroll; the message and the buttons below them stay in view on a short window. */}
+        <div className="add-key-fields">
         <label>
           Name
-          <input value={label} onChange={(event) => setLabel(event.target.value)} maxLength={FIELD_MAX_LENGTH.name} placeholder="e.g. Bybit main account" disabled={busy} autoFocus />
+          <input value={label} onChange={(event) => setLabel(event.target.value)} maxLength={FIELD_MAX_LENGTH.name} placeholder="e.g. Bybit main account" disabled={busy} />
         </label>
         <fieldset className="exchange-picker" disabled={busy}>
           <legend>Exchange</legend>
@@ -190,6 +192,7 @@ export function AddKeyDialog({ onClose, onAdded }: { onClose(): void; onAdded(ad
           plutarc checks the key with {exchange.name} first and refuses one that can withdraw or transfer funds. The secret is sealed on this
           computer; only the bot you deploy with this key can open it.
         </p>
+        </div>
         <Alert message={error} small />
         <div className="dialog-actions">
           <button type="button" onClick={onClose} disabled={busy}>
