@@ -43,11 +43,13 @@ test('the Regions page probes the three simulated regions and shows what it meas
   await expect(page.locator('li[data-exchange="bybit"]')).toContainText("Singapore: 2 ms to Bybit's API (matching engine in Singapore), vs 160 ms from Europe.");
 
   // "Probe again" runs a new probe, with progress, and the page shows its time.
-  const before = await page.getByTestId('probe-status').innerText();
+  // The page writes the time to the minute; the <time> element carries the exact moment.
+  const probedAt = page.getByTestId('probe-status').locator('time');
+  const before = await probedAt.getAttribute('datetime');
   await page.getByRole('button', { name: 'Probe again' }).click();
   await expect(page.getByRole('button', { name: 'Probing…' })).toBeDisabled();
   await expect(page.getByRole('button', { name: 'Probe again' })).toBeEnabled({ timeout: 15_000 });
-  await expect(page.getByTestId('probe-status')).not.toHaveText(before);
+  await expect(probedAt).not.toHaveAttribute('datetime', before ?? '');
 
   // npm start's delay proxies: eu 15, us 90, sg 170 ms round trip, plus this machine's own overhead (which a
   // busy machine makes larger: how close the figures come is for `npm run bench`). Never less, and in order.

@@ -45,7 +45,7 @@ function ProbeStatus({ lastProbe }: { lastProbe: ProbeRun | null }) {
   if (!lastProbe) return <p className="probe-status muted">Not probed yet.</p>;
   return (
     <p className="probe-status muted" data-testid="probe-status">
-      Last probe {formatWhen(lastProbe.finishedAt)} ({age(lastProbe.finishedAt)}), took {(lastProbe.durationMs / 1000).toFixed(1)} s.
+      Last probe <time dateTime={lastProbe.finishedAt}>{formatWhen(lastProbe.finishedAt)}</time> ({age(lastProbe.finishedAt)}), took {(lastProbe.durationMs / 1000).toFixed(1)} s.
     </p>
   );
 }
