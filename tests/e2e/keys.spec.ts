@@ -2,7 +2,7 @@
 // browser host. Keys are made on the simulator's admin listener, as a user makes them on an exchange.
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
-import { confirmWithPassword, createAccount, enterAsNewAccount, uniqueEmail } from './identity-steps.ts';
+import { confirmWithPassword, enterAsNewAccount } from './identity-steps.ts';
 import { expectAccessible } from './accessibility.ts';
 
 type SimKey = { apiKey: string; secret: string };
@@ -33,8 +33,8 @@ async function fillKey(page: Page, label: string, exchange: string, key: SimKey)
 
 test('add a key with reverification, see it masked and verified, have a withdraw-enabled key and a duplicate refused, delete with confirmation, hear plainly about an unchecked Binance key', async ({ page, stack }) => {
   const admin = simulatorAdmin(stack.output());
-  await page.goto(stack.launchUrl);
-  await createAccount(page, uniqueEmail('keys'));
+  // The stack is shared by the worker's specs: whoever an earlier one left signed in is signed out first.
+  await enterAsNewAccount(page, stack.launchUrl, 'keys');
   await page.keyboard.press('Control+3');
   await expect(page.getByRole('heading', { name: 'Exchange keys', level: 1 })).toBeVisible();
   await expect(page.getByText('No exchange keys yet.')).toBeVisible();
