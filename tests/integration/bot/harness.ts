@@ -5,29 +5,13 @@ import { calculateJwkThumbprint, CompactEncrypt, importJWK, type JWK } from 'jos
 import type { BotTradingConfig as BotConfig } from '../../../src-shared/bot-instance.ts';
 import { SEALED_KEY_ALG, SEALED_KEY_ENC, SEALED_KEY_TYP, maskApiKey } from '../../../src-shared/exchange-keys.ts';
 import type { ExchangeId } from '../../../src-shared/exchanges.ts';
-import { DEFAULT_BOT_LIMITS } from '../../../src-shared/templates.ts';
 import type { TestApi } from '../../support/api.ts';
 import { registerUser } from '../../support/identity.ts';
-import { BUSY_TEMPLATE } from '../../unit/bot/busy-template.ts';
+import { BUSY_TEMPLATE, busyTradingConfig } from '../../unit/bot/busy-template.ts';
 
 export { BUSY_TEMPLATE };
 
-export const botConfig = (overrides: Partial<BotConfig> = {}): BotConfig => ({
-  templateVersionId: 'busy-v1',
-  template: BUSY_TEMPLATE,
-  symbol: 'BTC/USDT:USDT',
-  contract: 'linear',
-  timeframe: '1m',
-  equityPercent: null,
-  leverage: 2,
-  marginMode: 'isolated',
-  limits: DEFAULT_BOT_LIMITS,
-  testnet: false,
-  onStop: 'close',
-  reconcile: 'adopt',
-  exchangeUrl: null,
-  ...overrides,
-});
+export const botConfig = busyTradingConfig;
 
 /** Seals `{ apiKey, secret }` to `publicKeyJwk` exactly as the desktop app does. */
 export async function sealCredentials(

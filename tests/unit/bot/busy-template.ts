@@ -1,4 +1,5 @@
-import type { TemplateBody } from '../../../src-shared/templates.ts';
+import type { BotTradingConfig } from '../../../src-shared/bot-instance.ts';
+import { DEFAULT_BOT_LIMITS, type TemplateBody } from '../../../src-shared/templates.ts';
 
 /** Trades often on one-minute candles, so a test sees entries and exits within an hour of simulated time. */
 export const BUSY_TEMPLATE: TemplateBody = {
@@ -15,3 +16,21 @@ export const BUSY_TEMPLATE: TemplateBody = {
     { id: 'flip', role: 'exitRule', kind: 'signalFlip', params: {} },
   ],
 };
+
+/** A bot trading BUSY_TEMPLATE on Binance-style BTC/USDT one-minute candles: what the bot tests deploy. */
+export const busyTradingConfig = (overrides: Partial<BotTradingConfig> = {}): BotTradingConfig => ({
+  templateVersionId: 'busy-v1',
+  template: BUSY_TEMPLATE,
+  symbol: 'BTC/USDT:USDT',
+  contract: 'linear',
+  timeframe: '1m',
+  equityPercent: null,
+  leverage: 2,
+  marginMode: 'isolated',
+  limits: DEFAULT_BOT_LIMITS,
+  testnet: false,
+  onStop: 'close',
+  reconcile: 'adopt',
+  exchangeUrl: null,
+  ...overrides,
+});

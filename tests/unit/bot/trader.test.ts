@@ -7,8 +7,7 @@ import { clientOrderId, runOrderPrefix } from '../../../src-bot/order-ids.ts';
 import { Trader, type TradingVenue } from '../../../src-bot/trader.ts';
 import type { BotInstanceSpec, ReportBody } from '../../../src-shared/bot-instance.ts';
 import { defaultSeries, type Candle } from '../../../src-shared/market-series.ts';
-import { DEFAULT_BOT_LIMITS } from '../../../src-shared/templates.ts';
-import { BUSY_TEMPLATE } from './busy-template.ts';
+import { busyTradingConfig } from './busy-template.ts';
 
 const MINUTE = 60_000;
 const START = Date.UTC(2026, 2, 1);
@@ -84,20 +83,8 @@ const spec = (overrides: Partial<BotInstanceSpec> = {}): BotInstanceSpec => ({
   instanceId: 'instance-1',
   runId: 'run-1',
   userId: 'user-1',
-  templateVersionId: 'v1',
-  template: BUSY_TEMPLATE,
   key: { recordId: 'rec-1', exchange: 'binanceusdm', sealedKey: 'unused' },
-  symbol: 'BTC/USDT:USDT',
-  contract: 'linear',
-  timeframe: '1m',
-  equityPercent: null,
-  leverage: 2,
-  marginMode: 'isolated',
-  limits: DEFAULT_BOT_LIMITS,
-  testnet: false,
-  onStop: 'close',
-  reconcile: 'adopt',
-  exchangeUrl: null,
+  ...busyTradingConfig({ templateVersionId: 'v1' }),
   ...overrides,
 });
 
