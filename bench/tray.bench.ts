@@ -35,6 +35,10 @@ const summary = (i: number, state: BotState): BotSummary => ({
   lastHeartbeatAt: null,
   pnlToday: { amount: i - 100, currency: 'USDT' },
   sandboxed: true,
+  keyRecordId: `key-${i}`,
+  keyLabel: 'Bybit main · abcd…wxyz',
+  templateName: 'Trend follower',
+  templateVersion: 1,
 });
 
 interface Handlers {

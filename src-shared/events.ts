@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { SignInMethod } from './identity.ts';
 import { InstanceStatus, ReportBody } from './bot-instance.ts';
+import { BotState, BotSummary } from './bots.ts';
 
 const at = z.string();
 
@@ -16,6 +17,11 @@ const ACCOUNT_EVENT_KINDS = [
   z.object({ type: z.literal('bot.report'), botId: z.string(), instanceId: z.string(), seq: z.number().int(), report: ReportBody, at }),
   // An instance's status changed (heartbeats that change nothing send nothing).
   z.object({ type: z.literal('bot.status'), botId: z.string(), instanceId: z.string(), status: InstanceStatus, reason: z.string().nullable(), at }),
+  // A bot was created, edited or changed state: its whole summary, so lists, the tray and notifications need no fetch.
+  z.object({ type: z.literal('bot.state'), bot: BotSummary, from: BotState.nullable(), reason: z.string().nullable(), at }),
+  // The instance is alive: at most one per bot every 10 s (the summary's lastHeartbeatAt moves with it).
+  z.object({ type: z.literal('bot.heartbeat'), botId: z.string(), at }),
+  z.object({ type: z.literal('bot.deleted'), botId: z.string(), at }),
 ] as const;
 
 export const AccountEvent = z.discriminatedUnion('type', ACCOUNT_EVENT_KINDS);

@@ -15,6 +15,10 @@ export function bot(id: string, state: BotState, extra: Partial<BotSummary> = {}
     lastHeartbeatAt: '2026-11-30T08:59:50.000Z',
     pnlToday: { amount: 12.4, currency: 'USDT' },
     sandboxed: true,
+    keyRecordId: 'key-1',
+    keyLabel: 'Bybit main · abcd…wxyz',
+    templateName: 'Trend follower',
+    templateVersion: 1,
     ...extra,
   };
 }
