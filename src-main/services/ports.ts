@@ -1,3 +1,4 @@
+import type { BotState, BotSummary } from '../../src-shared/bots.ts';
 import type { Notice } from '../../src-shared/ipc-identity.ts';
 
 /**
@@ -59,3 +60,21 @@ export interface FileKind {
 
 /** Asks the user for one file with the OS's own dialog; resolves its path, or null when they cancel (or the host has no dialog). */
 export type FilePicker = (request: { title: string; kinds: FileKind[] }) => Promise<string | null>;
+
+/** A change to the signed-in account's bots, as the bots service learns it (list fetched, or an event). */
+export type BotsChange =
+  | { kind: 'reset'; bots: readonly BotSummary[] }
+  | { kind: 'updated'; bot: BotSummary; from: BotState | null; reason: string | null }
+  | { kind: 'removed'; botId: string };
+
+/**
+ * The account's bots, kept current by main's bots service from `GET /v1/bots` and the event stream; the tray and
+ * notifications read it. Signing out resets it to no bots.
+ */
+export interface BotsFeed {
+  current(): readonly BotSummary[];
+  /** Called with a `reset` at once, then with every change; returns the unsubscribe. */
+  subscribe(listener: (change: BotsChange) => void): () => void;
+  pause(botId: string): Promise<void>;
+  resume(botId: string): Promise<void>;
+}
