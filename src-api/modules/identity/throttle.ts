@@ -5,7 +5,7 @@ import type { DatabaseHandle } from '../../db/database.ts';
  * Password throttling that slows guessers without letting them lock the owner out. Counters live in the
  * database (stateless API replicas share them). Where an attempt comes from decides what counts:
  * - a known device (one that signed in to this account before, or a signed-in session reverifying) is
- *   judged by its own failures only: after `freeFailures` in a row each further one makes it wait
+ *   judged by its own failures only: from the `freeFailures`th in a row each one makes it wait
  *   baseDelay × 2^(n − free) seconds, up to `maxDelaySeconds`. Failures anywhere else never touch it;
  * - anything else is judged per account and address the same way, and also by the account's failures from
  *   every address (four times the free failures, then short delays: at most `accountMaxDelaySeconds`) and
@@ -124,12 +124,12 @@ export class SignInThrottle {
   async check(attempt: Attempt): Promise<ThrottleVerdict> {
     const place = placeOf(attempt);
     const own = (await this.failuresByPlace.get(place))?.consumedPoints ?? 0;
-    // A gate can only be closed past its free failures: most sign-ins need not ask.
-    const gates = [own > this.settings.freeFailures ? place : undefined];
+    // A gate closes only once the free failures are used up: most sign-ins need not ask.
+    const gates = [own >= this.settings.freeFailures ? place : undefined];
     if (attempt.knownDevice === undefined) {
       const [byAccount, byAddress] = await Promise.all([this.failuresByAccount.get(attempt.account), this.failuresByAddress.get(attempt.ip)]);
-      if ((byAccount?.consumedPoints ?? 0) > this.settings.freeFailures * 4) gates.push(`${attempt.account}|*`);
-      if ((byAddress?.consumedPoints ?? 0) > this.settings.addressFreeFailures) gates.push(`ip:${attempt.ip}`);
+      if ((byAccount?.consumedPoints ?? 0) >= this.settings.freeFailures * 4) gates.push(`${attempt.account}|*`);
+      if ((byAddress?.consumedPoints ?? 0) >= this.settings.addressFreeFailures) gates.push(`ip:${attempt.ip}`);
     }
     const closed = await Promise.all(gates.filter((key) => key !== undefined).map((key) => this.gate.get(key)));
     const blockedMs = Math.max(0, ...closed.map((gate) => (gate && gate.consumedPoints > 1 ? gate.msBeforeNext : 0)));
@@ -174,9 +174,10 @@ export class SignInThrottle {
     }
   }
 
+  /** `free` failures are answered without a wait; the one that uses the last of them starts the first wait. */
   private async delay(key: string, failures: number, free: number, maxSeconds: number): Promise<void> {
-    if (failures <= free) return;
-    const seconds = Math.min(this.settings.baseDelaySeconds * 2 ** (failures - free - 1), maxSeconds);
+    if (failures < free) return;
+    const seconds = Math.min(this.settings.baseDelaySeconds * 2 ** (failures - free), maxSeconds);
     await this.gate.block(key, seconds);
   }
 }
