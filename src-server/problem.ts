@@ -64,6 +64,8 @@ export function registerProblemHandlers(app: FastifyInstance, service = 'this AP
         title: error.title,
         detail: error.detail,
         ...(error.extras.errors ? { errors: error.extras.errors } : {}),
+        // In the body too, so a client need not read headers to count the wait down.
+        ...(error.extras.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.extras.retryAfterSeconds } : {}),
       });
     }
     if (hasZodFastifySchemaValidationErrors(error)) {

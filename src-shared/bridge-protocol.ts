@@ -21,7 +21,7 @@ export type ClientMessage = z.infer<typeof ClientMessage>;
 
 const ResultEnvelope = z.union([
   z.object({ ok: z.literal(true), value: z.unknown() }),
-  z.object({ ok: z.literal(false), code: ErrorCode, message: z.string() }),
+  z.object({ ok: z.literal(false), code: ErrorCode, message: z.string(), retryAfterSeconds: z.number().int().positive().optional() }),
 ]);
 
 export const HostMessage = z.discriminatedUnion('t', [

@@ -9,6 +9,8 @@ export const Problem = z.object({
   detail: z.string().optional(),
   instance: z.string().optional(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  /** Set with 429: how long to wait before trying again (also in the Retry-After header). */
+  retryAfterSeconds: z.number().int().positive().optional(),
 });
 export type Problem = z.infer<typeof Problem>;
 

@@ -8,8 +8,8 @@ import { ServiceError } from './errors.ts';
 export class ApiError extends ServiceError {
   readonly status: number;
 
-  constructor(status: number, code: ErrorCode, message: string) {
-    super(code, message);
+  constructor(status: number, code: ErrorCode, message: string, retryAfterSeconds?: number) {
+    super(code, message, retryAfterSeconds);
     this.name = 'ApiError';
     this.status = status;
   }
@@ -80,7 +80,7 @@ export class ApiHttp {
     if (error instanceof AxiosError && error.response) {
       const status = error.response.status;
       const problem = Problem.safeParse(error.response.data);
-      if (problem.success) return new ApiError(status, knownErrorCode(problem.data.code), problem.data.detail ?? problem.data.title);
+      if (problem.success) return new ApiError(status, knownErrorCode(problem.data.code), problem.data.detail ?? problem.data.title, problem.data.retryAfterSeconds);
       return new ApiError(status, 'api_error', `The plutarc API answered with HTTP ${status}.`);
     }
     return new ServiceError(

@@ -34,7 +34,7 @@ export async function dispatchInvoke(
     const handler = handlers[channel] as (input: unknown) => Promise<unknown> | unknown;
     return ok(contract.output.parse(await handler(input.data)));
   } catch (error) {
-    if (error instanceof ServiceError) return fail(error.code, error.message);
+    if (error instanceof ServiceError) return fail(error.code, error.message, error.retryAfterSeconds);
     onUnexpected(channel, error);
     return fail('internal', 'Something went wrong inside plutarc. Try again; if it keeps happening, restart the app.');
   }

@@ -5,16 +5,9 @@ import { PasskeyFlowPanel } from './PasskeyFlowPanel.tsx';
 import { Alert } from './Alert.tsx';
 import { FIELD_MAX_LENGTH } from '../field-limits.ts';
 
-/**
- * The API's wait after too many wrong passwords reaches the renderer only as its sentence
- * ("Too many attempts. Try again in 4 s."): the seconds are read from it to count down.
- */
-const WAIT_SECONDS = /Try again in (\d+) s\./;
-
-function secondsToWait(code: string, message: string): number | null {
-  if (code !== 'too_many_attempts') return null;
-  const seconds = Number(WAIT_SECONDS.exec(message)?.[1]);
-  return Number.isFinite(seconds) && seconds > 0 ? seconds : null;
+/** The API's wait after too many wrong passwords arrives with the refusal, in seconds, to count down. */
+function secondsToWait(result: { code: string; retryAfterSeconds?: number }): number | null {
+  return result.code === 'too_many_attempts' && result.retryAfterSeconds !== undefined ? result.retryAfterSeconds : null;
 }
 
 /** Counts `seconds` down to zero once a second; null when there is nothing to wait for. */
@@ -28,6 +21,23 @@ function useCountdown(): [number | null, (seconds: number | null) => void] {
   return [left, setLeft];
 }
 
+/**
+ * The wait, said once and shown ticking: the alert (announced at once) keeps the seconds it started with, and
+ * the visible countdown is a timer, which screen readers do not re-read every second.
+ */
+function WaitNotice({ startedWith, left }: { startedWith: number; left: number }) {
+  return (
+    <>
+      <p className="visually-hidden" role="alert">
+        Too many attempts. Try again in {startedWith} s.
+      </p>
+      <p className="error" role="timer" aria-live="off" aria-atomic="true">
+        Too many attempts. Try again in {left} s.
+      </p>
+    </>
+  );
+}
+
 /** Email and password in the app; a passkey through the browser hand-off. */
 export function SignInForm() {
   const signIn = useIdentityStore((s) => s.signIn);
@@ -38,6 +48,7 @@ export function SignInForm() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [waitLeft, setWaitLeft] = useCountdown();
+  const [waitStartedWith, setWaitStartedWith] = useState(0);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -51,9 +62,10 @@ export function SignInForm() {
     const result = await signIn(parsed.data, typed);
     setBusy(false);
     if (result.ok) return;
-    const wait = secondsToWait(result.code, result.message);
+    const wait = secondsToWait(result);
     // The API words every other failed sign-in the same way, whether or not the email has an account.
     if (wait === null) setError(result.message);
+    else setWaitStartedWith(wait);
     setWaitLeft(wait);
   };
 
@@ -86,7 +98,7 @@ export function SignInForm() {
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
-      <Alert message={waitLeft !== null ? `Too many attempts. Try again in ${waitLeft} s.` : error} />
+      {waitLeft !== null ? <WaitNotice startedWith={waitStartedWith} left={waitLeft} /> : <Alert message={error} />}
       <div className="divider">
         <span>or</span>
       </div>

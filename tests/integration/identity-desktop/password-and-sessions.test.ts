@@ -91,6 +91,17 @@ describe('password sign-in and the session on the desktop (real API)', () => {
     expect([unknownEmail.code, unknownEmail.message]).toEqual([wrongPassword.code, wrongPassword.message]);
   });
 
+  it('once the free wrong passwords are used up, says how long to wait as a number, not only in words', async () => {
+    const email = uniqueEmail();
+    await newDevice().identity.register(email, GOOD_PASSWORD);
+    const stranger = newDevice();
+    for (let i = 0; i < 5; i++) expect((await failureOf(stranger.identity.signIn(email, `wrong guess ${i}`))).code).toBe('invalid_credentials');
+    const waiting = await failureOf(stranger.identity.signIn(email, GOOD_PASSWORD));
+    expect(waiting.code).toBe('too_many_attempts');
+    expect(waiting.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(waiting.message).toBe(`Too many attempts. Try again in ${waiting.retryAfterSeconds} s.`);
+  });
+
   it('refuses a weak password with the reasons, and stays signed out', async () => {
     const d = newDevice();
     const email = uniqueEmail();

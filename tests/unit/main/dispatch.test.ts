@@ -45,6 +45,20 @@ describe('dispatchInvoke', () => {
     });
   });
 
+  it('passes on how long a refusal asks to wait, so the renderer counts it down without reading the sentence', async () => {
+    const throttled = handlers({
+      'regions.list': () => {
+        throw new ServiceError('too_many_attempts', 'Too many attempts. Try again in 7 s.', 7);
+      },
+    });
+    expect(await dispatchInvoke(throttled, 'regions.list', undefined)).toEqual({
+      ok: false,
+      code: 'too_many_attempts',
+      message: 'Too many attempts. Try again in 7 s.',
+      retryAfterSeconds: 7,
+    });
+  });
+
   it('hides the details of an unexpected failure from the renderer, and reports it to main', async () => {
     const onUnexpected = vi.fn();
     const failing = handlers({
