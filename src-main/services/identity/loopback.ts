@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { sameSecret } from './pkce.ts';
 import { systemClock } from '../host-defaults.ts';
@@ -17,10 +18,23 @@ export interface LoopbackOptions {
 const CALLBACK_PATH = '/callback';
 const CODE = /^[A-Za-z0-9_-]{20,128}$/;
 
-/** Our pages run no script and load nothing; the URL they answer carries a one-time code, so no referrer. */
+/** The pages' look, in the colours of the hosted passkey page they follow. */
+const STYLE =
+  'body{margin:0;min-height:100vh;display:grid;place-items:center;background:#0f1420;color:#e6e9f0;' +
+  'font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif}' +
+  'main{max-width:28rem;margin:1rem;padding:2rem;border-radius:12px;background:#171e2e;box-shadow:0 8px 32px #0006}' +
+  '.brand{font-weight:700;letter-spacing:.04em;color:#7aa2ff;margin-bottom:1rem}h1{font-size:1.3rem;margin:0 0 .5rem}p{margin:0;color:#b8c0d4}';
+/** The finished hand-off's tab closes itself where the browser allows it (a tab the user opened may not be closed by script: its text says what to do). */
+const CLOSE_SCRIPT = 'setTimeout(function(){window.close()},1500)';
+const cspHash = (source: string) => `'sha256-${createHash('sha256').update(source, 'utf8').digest('base64')}'`;
+
+/**
+ * Our pages load nothing and run no script but the one line above, allowed by its hash like the style; the URL
+ * they answer carries a one-time code, so no referrer.
+ */
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
-  'content-security-policy': "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy': `default-src 'none'; style-src ${cspHash(STYLE)}; script-src ${cspHash(CLOSE_SCRIPT)}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
   'cache-control': 'no-store',
   'referrer-policy': 'no-referrer',
   'x-content-type-options': 'nosniff',
@@ -28,12 +42,15 @@ const PAGE_HEADERS = {
   connection: 'close',
 } as const;
 
-const page = (title: string, text: string) =>
-  `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${title}</title></head>` +
-  `<body><h1>${title}</h1><p>${text}</p></body></html>\n`;
+const page = (title: string, text: string, options: { closeSelf?: boolean } = {}) =>
+  `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
+  `<title>${title}</title><style>${STYLE}</style></head>` +
+  `<body><main><div class="brand">plutarc</div><h1>${title}</h1><p>${text}</p></main>` +
+  (options.closeSelf ? `<script>${CLOSE_SCRIPT}</script>` : '') +
+  `</body></html>\n`;
 
 const PAGES = {
-  done: page('You can close this tab and return to plutarc', 'plutarc has what it needs from this page.'),
+  done: page('You can close this tab and return to plutarc', 'plutarc has what it needs from this page. This tab closes by itself where your browser allows it.', { closeSelf: true }),
   wrongState: page('This link does not belong to this sign-in', 'Go back to plutarc and start again if it is still waiting.'),
   noCode: page('This link is incomplete', 'Go back to plutarc and start again.'),
   finished: page('This sign-in is already finished', 'You can close this tab.'),

@@ -147,7 +147,9 @@ export const useHandoffStore = create<HandoffState>((set, get) => ({
       const target = loopbackTarget(redirectTo);
       if (!target) throw new PageProblem('not_found', 'Unexpected answer', START_AGAIN);
       set({ phase: { kind: 'returning', info } });
-      window.location.assign(target);
+      // Replaced, not pushed: Back cannot return to a used hand-off, and the loopback's page, now the tab's only
+      // page, may close the tab.
+      window.location.replace(target);
     } catch (error) {
       const { title, message, dead } = describe(error);
       set({ phase: dead ? { kind: 'dead', title, message } : { kind: 'failed', info, title, message } });

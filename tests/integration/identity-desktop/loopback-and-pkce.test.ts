@@ -92,8 +92,21 @@ describe('the loopback listener (RFC 8252 §7.3)', () => {
     const right = await get(`${listener.redirectUri}?code=${CODE}&state=${STATE}`);
     expect(right.status).toBe(200);
     expect(right.body).toContain('You can close this tab and return to plutarc');
-    expect(right.body).not.toMatch(/<script|<img|<link|<form/i);
-    expect(right.headers['content-security-policy']).toBe("default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    // Styled, and closing itself where the browser lets it: its one style and one script are exactly what the
+    // policy's hashes allow; it loads nothing and posts nothing.
+    expect(right.body).not.toMatch(/<img|<link|<form|<iframe| on[a-z]+=/i);
+    const inline = (tag: string) => [...right.body.matchAll(new RegExp(`<${tag}>([^<]*)</${tag}>`, 'g'))].map((m) => m[1]!);
+    const [style] = inline('style');
+    const [script] = inline('script');
+    expect(inline('script')).toHaveLength(1);
+    expect(script).toContain('window.close()');
+    const hash = (source: string) => `'sha256-${createHash('sha256').update(source).digest('base64')}'`;
+    expect(right.headers['content-security-policy']).toBe(
+      `default-src 'none'; style-src ${hash(style!)}; script-src ${hash(script!)}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    );
+    // A refusal page is styled the same, and does not close itself: its words must stay readable.
+    expect(wrong.body).toContain(`<style>${style}</style>`);
+    expect(wrong.body).not.toContain('<script');
     expect(right.headers['referrer-policy']).toBe('no-referrer');
     expect(right.headers['cache-control']).toBe('no-store');
     expect(await listener.outcome).toEqual({ kind: 'code', code: CODE });
