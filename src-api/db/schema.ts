@@ -161,9 +161,46 @@ export interface BotsTable {
   key_record_id: string;
   /** JSON: src-api/modules/bot-instances/service.ts BotConfig. */
   config: string;
+  /** running, paused or stopping: what the user asked for (DesiredState). */
   desired_state: string;
   created_at: string;
   updated_at: string;
+  /** BotState: deploying, online, paused, offline, error or stopped. */
+  state: Generated<string>;
+  state_reason: string | null;
+  region: string | null;
+  template_id: string | null;
+  template_version: number | null;
+  /** The newest run; live while its stopped_at is null. */
+  current_run_id: string | null;
+  /** The current run's last heartbeat. */
+  last_heartbeat_at: string | null;
+  heartbeat_event_at: string | null;
+  crash_count: Generated<number>;
+  last_crash_at: string | null;
+  last_crash_instance_id: string | null;
+  last_crash_reason: string | null;
+}
+
+export interface BotTransitionsTable {
+  seq: Generated<number>;
+  bot_id: string;
+  at: string;
+  from_state: string | null;
+  to_state: string;
+  reason: string;
+}
+
+export interface BotLeasesTable {
+  bot_id: string;
+  holder: string;
+  expires_at: string;
+}
+
+/** One row: a version that moves whenever anything an orchestrator reads changes. */
+export interface BotDesiredCursorTable {
+  id: number;
+  version: number;
 }
 
 export interface BotRunsTable {
@@ -172,6 +209,10 @@ export interface BotRunsTable {
   started_at: string;
   stopped_at: string | null;
   stop_reason: string | null;
+  region: string | null;
+  template_id: string | null;
+  template_version: number | null;
+  driver: string | null;
 }
 
 export interface BotInstancesTable {
@@ -185,6 +226,17 @@ export interface BotInstancesTable {
   dropped_reports: number;
   last_heartbeat_at: string | null;
   created_at: string;
+  driver: string | null;
+  sandbox: number | null;
+  limits: number | null;
+  network: number | null;
+  isolation_warnings: string | null;
+  provisioned_at: string | null;
+  crashed_at: string | null;
+  destroyed_at: string | null;
+  destroy_reason: string | null;
+  gone: number | null;
+  leftovers: string | null;
 }
 
 export interface BotHistoryTable {
@@ -216,5 +268,8 @@ export interface Database {
   bot_runs: BotRunsTable;
   bot_instances: BotInstancesTable;
   bot_history: BotHistoryTable;
+  bot_transitions: BotTransitionsTable;
+  bot_leases: BotLeasesTable;
+  bot_desired_cursor: BotDesiredCursorTable;
 }
 

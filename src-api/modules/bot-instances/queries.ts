@@ -1,5 +1,5 @@
 // The bot-instances module's SQL: Kysely queries over the bots, runs, instances and history tables.
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { BotHistoryTable, BotInstancesTable, BotsTable, Database } from '../../db/schema.ts';
 
 type Db = Kysely<Database>;
@@ -7,12 +7,14 @@ export type BotRow = Selectable<BotsTable>;
 export type InstanceRow = Selectable<BotInstancesTable>;
 export type HistoryRow = Selectable<BotHistoryTable>;
 
-export const insertBot = (db: Db, row: BotRow) => db.insertInto('bots').values(row).execute();
+export const insertBot = (db: Db, row: Insertable<BotsTable>) => db.insertInto('bots').values(row).execute();
 
-export const insertRun = (db: Db, row: { id: string; bot_id: string; started_at: string }) =>
-  db.insertInto('bot_runs').values({ ...row, stopped_at: null, stop_reason: null }).execute();
+export const insertRun = async (db: Db, row: { id: string; bot_id: string; started_at: string }) => {
+  await db.insertInto('bot_runs').values({ ...row, stopped_at: null, stop_reason: null }).execute();
+  await db.updateTable('bots').set({ current_run_id: row.id, last_heartbeat_at: null }).where('id', '=', row.bot_id).execute();
+};
 
-export const insertInstance = (db: Db, row: InstanceRow) => db.insertInto('bot_instances').values(row).execute();
+export const insertInstance = (db: Db, row: Insertable<BotInstancesTable>) => db.insertInto('bot_instances').values(row).execute();
 
 export const botById = (db: Db, botId: string) => db.selectFrom('bots').selectAll().where('id', '=', botId).executeTakeFirst();
 
