@@ -8,29 +8,31 @@ import { migrateToLatest, openDatabase, type DatabaseHandle } from './db/databas
 import { healthModule } from './modules/health/index.ts';
 import { hostedPagesModule } from './modules/hosted-pages/index.ts';
 import { BotInstances, botInstancesModule } from './modules/bot-instances/index.ts';
+import { Bots, botsModule, orchestratorRoutesModule, readOrchestratorToken } from './modules/bots/index.ts';
 import { exchangeKeysModule, keyBrokerFor } from './modules/exchange-keys/index.ts';
 import { AccountEvents, eventsModule } from './modules/events/index.ts';
 import { exchangesModule } from './modules/exchanges/index.ts';
 import { createIdentity, identityModule, type Identity } from './modules/identity/index.ts';
 import { DEFAULT_THROTTLE } from './modules/identity/throttle.ts';
 import { regionsModule } from './modules/regions/index.ts';
-import { templatesModule, type TemplateUsage } from './modules/templates/index.ts';
+import { noBotsYet, templatesModule, Templates, type TemplateUsage } from './modules/templates/index.ts';
 
 export interface BuildAppOptions {
   /** Where log lines go (tests capture them); stdout by default. */
   logDestination?: DestinationStream;
   /** The clock sessions and challenges expire by (tests move it). */
   now?: Clock;
-  /** Which bots run a template, for refusing its deletion; none until the bots module supplies it. */
+  /** Which bots run a template, for refusing its deletion; the bots module's own unless a test stands in for it. */
   templateUsage?: TemplateUsage;
 }
 
-export type PlutarcApi = FastifyInstance & { database: DatabaseHandle; identity: Identity; events: AccountEvents; botInstances: BotInstances };
+export type PlutarcApi = FastifyInstance & { database: DatabaseHandle; identity: Identity; events: AccountEvents; botInstances: BotInstances; bots: Bots };
 
 /** Builds the API with its database migrated; the caller decides whether and where it listens. */
 export async function buildApp(config: ApiConfig, options: BuildAppOptions = {}): Promise<PlutarcApi> {
-  // Read the broker's service token file first: a missing or exposed one stops the start before anything opens.
+  // Read the token files first: a missing or exposed one stops the start before anything opens.
   const keyBroker = keyBrokerFor(config.keybroker);
+  const orchestratorToken = config.orchestratorTokenFile === undefined ? undefined : readOrchestratorToken(config.orchestratorTokenFile);
   const database = openDatabase(config.databaseUrl);
   await migrateToLatest(database);
 
@@ -74,10 +76,22 @@ export async function buildApp(config: ApiConfig, options: BuildAppOptions = {})
   await app.register(regionsModule, { regions: config.regions, publicUrl });
   await app.register(exchangeKeysModule, { identity, broker: keyBroker });
   await app.register(exchangesModule);
-  await app.register(templatesModule, { identity, ...(options.templateUsage ? { usage: options.templateUsage } : {}) });
+  // Only reads template versions for the bots module; deleting goes through the templates module's own.
+  const templateReader = new Templates({ database, now, usage: noBotsYet });
+  const bots = new Bots({
+    database,
+    events,
+    now,
+    templates: (userId, templateId, version) => templateReader.get(userId, templateId, version),
+    exchangeUrls: config.exchangeUrls,
+  });
+  const botsUsingTemplates: TemplateUsage = { botsUsing: (db, userId, templateId) => bots.botsUsing(db, userId, templateId) };
+  await app.register(templatesModule, { identity, usage: options.templateUsage ?? botsUsingTemplates });
+  await app.register(botsModule, { identity, bots });
+  if (orchestratorToken !== undefined) await app.register(orchestratorRoutesModule, { bots, token: orchestratorToken, database });
 
-  const botInstances = new BotInstances({ database, events, now });
+  const botInstances = new BotInstances({ database, events, now, observeHeartbeat: (trx, caller, status, reason, at) => bots.heartbeat(trx, caller, status, reason, at) });
   await app.register(botInstancesModule, { instances: botInstances });
 
-  return Object.assign(app, { database, identity, events, botInstances }) as unknown as PlutarcApi;
+  return Object.assign(app, { database, identity, events, botInstances, bots }) as unknown as PlutarcApi;
 }

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { idUrlPairs } from '../src-shared/id-url-pairs.ts';
+import { ExchangeId } from '../src-shared/exchanges.ts';
 import { RegionId } from '../src-shared/regions.ts';
 import { ConfigError, LogLevel, parseEnv } from '../src-server/env.ts';
 import { SESSION_LIFETIMES, type SessionLifetimes } from './modules/identity/sessions.ts';
@@ -8,6 +9,9 @@ import { DEFAULT_THROTTLE } from './modules/identity/throttle.ts';
 import { ExchangeLatencyOverrides, type ExchangeLatencyTable } from './modules/regions/simulated-latencies.ts';
 
 const ProbeUrls = idUrlPairs(RegionId, z.url({ protocol: /^https?$/ }), (pair) => `expected region=url pairs like "eu=https://eu.example/probe", got "${pair}"`);
+
+/** Local stack: the exchange simulator's address per exchange, e.g. `binanceusdm=http://127.0.0.1:9001`. */
+const ExchangeUrls = idUrlPairs(ExchangeId, z.url({ protocol: /^https?$/ }), (pair) => `expected exchange=url pairs like "bybit=http://127.0.0.1:9002", got "${pair}"`);
 
 const lifetime = (longest: number) =>
   z.coerce.number().int().min(1).max(longest, `at most ${longest} (sessions may be made shorter, never longer)`).default(longest);
@@ -54,6 +58,10 @@ export const ApiEnv = z.object({
   PLUTARC_KEYBROKER_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Where the broker's service token is read from: a file, never the token itself. */
   PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE: z.string().min(1).optional(),
+  /** Where the orchestrators' API token is read from: a file, never the token itself. Unset: no orchestrator routes. */
+  PLUTARC_ORCHESTRATOR_TOKEN_FILE: z.string().min(1).optional(),
+  /** Local stack: bots trade against these addresses instead of the exchanges' own hosts. */
+  PLUTARC_EXCHANGE_URLS: ExchangeUrls.default({}),
 });
 
 /** Variables someone might reach for to hand the API a secret directly; it refuses to start rather than ignore them. */
@@ -61,6 +69,7 @@ const SECRET_VARIABLES: Record<string, string> = {
   PLUTARC_KEYBROKER_SERVICE_TOKEN: 'put the token in a file and set PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE',
   PLUTARC_KEYBROKER_MASTER_KEY: 'the API never holds the key broker\'s master key',
   PLUTARC_KEYBROKER_MASTER_KEY_FILE: 'the API never holds the key broker\'s master key',
+  PLUTARC_ORCHESTRATOR_TOKEN: 'put the token in a file and set PLUTARC_ORCHESTRATOR_TOKEN_FILE',
 };
 
 export type ApiConfig = {
@@ -86,6 +95,9 @@ export type ApiConfig = {
   };
   /** Where the key broker is and where its service token file is; undefined when not configured. */
   keybroker: { url: string; serviceTokenFile: string } | undefined;
+  /** The orchestrators' token file; undefined: the internal orchestrator routes are not served. */
+  orchestratorTokenFile: string | undefined;
+  exchangeUrls: Partial<Record<ExchangeId, string>>;
   version: string;
 };
 
@@ -132,6 +144,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, version = '0.0.0'): ApiConfig
       e.PLUTARC_KEYBROKER_URL && e.PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE
         ? { url: e.PLUTARC_KEYBROKER_URL.replace(/\/$/, ''), serviceTokenFile: e.PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE }
         : undefined,
+    orchestratorTokenFile: e.PLUTARC_ORCHESTRATOR_TOKEN_FILE,
+    exchangeUrls: e.PLUTARC_EXCHANGE_URLS,
     version,
   };
 }

@@ -154,5 +154,6 @@ export const BOT_PROBLEMS = {
   keyHasPosition: 'bot_key_position_open', // key change while the bot holds a position
   notStopped: 'bot_not_stopped', // edit of running settings / delete while it runs
   alreadyRunning: 'bot_already_running', // deploy while a run is live
+  notRunning: 'bot_not_running', // pause, resume or stop with no live run
   templateInvalid: 'bot_template_invalid',
 } as const;

@@ -29,6 +29,18 @@ export interface InstanceCaller {
   userId: string;
 }
 
+/**
+ * What else a heartbeat moves (the bots module: the bot's state and its heartbeat events), run inside the
+ * heartbeat's transaction once the instance's row is held; returns what to do once it committed.
+ */
+export type HeartbeatObserver = (
+  trx: Kysely<Database>,
+  caller: InstanceCaller,
+  status: InstanceStatus,
+  reason: string | null,
+  at: string,
+) => Promise<() => void>;
+
 const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('base64url');
 
 export const instanceUnknown = () =>
@@ -38,11 +50,13 @@ export class BotInstances {
   readonly #database: DatabaseHandle;
   readonly #events: AccountEvents;
   readonly #now: Clock;
+  readonly #observeHeartbeat: HeartbeatObserver;
 
-  constructor(deps: { database: DatabaseHandle; events: AccountEvents; now: Clock }) {
+  constructor(deps: { database: DatabaseHandle; events: AccountEvents; now: Clock; observeHeartbeat?: HeartbeatObserver }) {
     this.#database = deps.database;
     this.#events = deps.events;
     this.#now = deps.now;
+    this.#observeHeartbeat = deps.observeHeartbeat ?? (async () => () => {});
   }
 
   /** A bot row with its config (the bots module's user routes build on this). */
@@ -120,13 +134,16 @@ export class BotInstances {
   async heartbeat(caller: InstanceCaller, beat: HeartbeatRequest): Promise<HeartbeatResponse> {
     const at = iso(this.#now());
     const status = InstanceStatus.parse(beat.status);
-    const changed = await this.#database.db.transaction().execute(async (trx) => {
+    const { changed, observed } = await this.#database.db.transaction().execute(async (trx) => {
       const row = await q.instanceForUpdate(trx, caller.instanceId, this.#database.dialect === 'postgres');
+      // The bot's row next, before the owner's event turn: the same order as every other change of a bot.
+      const observed = await this.#observeHeartbeat(trx, caller, status, beat.reason, at);
       await q.setHeartbeat(trx, caller.instanceId, { status, status_reason: beat.reason, dropped_reports: Math.max(row.dropped_reports, beat.droppedReports), last_heartbeat_at: at });
-      if (row.status === status && row.status_reason === beat.reason) return false;
+      if (row.status === status && row.status_reason === beat.reason) return { changed: false, observed };
       await this.#events.append(caller.userId, { type: 'bot.status', botId: caller.botId, instanceId: caller.instanceId, status, reason: beat.reason, at }, trx);
-      return true;
+      return { changed: true, observed };
     });
+    observed();
     if (changed) this.#events.announce(caller.userId);
     return { desired: await this.#desired(caller.botId) };
   }

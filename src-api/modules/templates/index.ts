@@ -13,7 +13,7 @@ import {
 import { authOf, requireSession, type Identity } from '../identity/index.ts';
 import { noBotsYet, Templates, type TemplateUsage } from './service.ts';
 
-export { noBotsYet, type TemplateUsage } from './service.ts';
+export { noBotsYet, Templates, type TemplateUsage } from './service.ts';
 
 export interface TemplatesOptions {
   identity: Identity;
