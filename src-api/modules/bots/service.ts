@@ -441,8 +441,9 @@ export class Bots {
     const rows = await q.botsWithLiveRuns(this.#db);
     return {
       cursor: String(cursor),
-      bots: rows.map(
-        (row): DesiredBot => ({
+      bots: rows.map((row): DesiredBot => {
+        const config = BotTradingConfig.parse(JSON.parse(row.config));
+        return {
           botId: row.id,
           userId: row.user_id,
           keyRecordId: row.key_record_id,
@@ -458,10 +459,10 @@ export class Bots {
             lastReason: row.last_crash_reason,
           },
           exchange: ExchangeId.parse(row.key_exchange),
-          testnet: BotTradingConfig.parse(JSON.parse(row.config)).testnet,
-          exchangeUrl: BotTradingConfig.parse(JSON.parse(row.config)).exchangeUrl,
-        }),
-      ),
+          testnet: config.testnet,
+          exchangeUrl: config.exchangeUrl,
+        };
+      }),
     };
   }
 
