@@ -21,6 +21,15 @@ export const botById = (db: Db, botId: string) => db.selectFrom('bots').selectAl
 export const setDesiredState = (db: Db, botId: string, desired: string, at: string) =>
   db.updateTable('bots').set({ desired_state: desired, updated_at: at }).where('id', '=', botId).execute();
 
+/** The bot's desired state, its current run and whether `runId` was stopped. */
+export const desiredOfRun = (db: Db, botId: string, runId: string) =>
+  db
+    .selectFrom('bots')
+    .innerJoin('bot_runs', (join) => join.on('bot_runs.id', '=', runId).on('bot_runs.bot_id', '=', botId))
+    .select(['bots.desired_state', 'bots.current_run_id', 'bot_runs.stopped_at'])
+    .where('bots.id', '=', botId)
+    .executeTakeFirst();
+
 /** The instance a token belongs to, with its bot's owner and desired state. */
 export const instanceByTokenHash = (db: Db, tokenHash: string) =>
   db

@@ -145,7 +145,7 @@ export class BotInstances {
     });
     observed();
     if (changed) this.#events.announce(caller.userId);
-    return { desired: await this.#desired(caller.botId) };
+    return { desired: await this.#desired(caller) };
   }
 
   /**
@@ -185,7 +185,7 @@ export class BotInstances {
       return { acked, appended: fresh.length };
     });
     if (result.appended > 0) this.#events.announce(caller.userId);
-    const desired = await this.#desired(caller.botId);
+    const desired = await this.#desired(caller);
     if ('gap' in result) {
       throw new ProblemError(409, 'report_gap', 'Reports missing', `The API holds reports up to ${result.acked}; send from ${result.acked + 1}.`, {
         errors: [{ path: 'ackedSeq', message: String(result.acked) }],
@@ -194,9 +194,11 @@ export class BotInstances {
     return { ackedSeq: result.acked, desired };
   }
 
-  async #desired(botId: string): Promise<DesiredState> {
-    const bot = await q.botById(this.#database.db, botId);
-    return DesiredState.parse(bot?.desired_state ?? 'stopping');
+  /** The bot's desired state for an instance of its live run; any other instance (an older run's) should stop. */
+  async #desired(caller: InstanceCaller): Promise<DesiredState> {
+    const bot = await q.desiredOfRun(this.#database.db, caller.botId, caller.runId);
+    if (!bot || bot.current_run_id !== caller.runId || bot.stopped_at !== null) return 'stopping';
+    return DesiredState.parse(bot.desired_state);
   }
 
   /** A bot's stored history, oldest first (tests and the bots module read it). */

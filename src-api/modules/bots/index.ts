@@ -124,9 +124,10 @@ export const orchestratorRoutesModule: FastifyPluginAsyncZod<{ bots: Bots; token
     reply.header('cache-control', 'no-store');
   });
 
-  app.get(ORCHESTRATOR_ROUTES.desired, { onRequest: orchestrator, schema: { querystring: DesiredStateQuery, response: { 200: DesiredStateResponse } } }, async (request) => {
+  app.get(ORCHESTRATOR_ROUTES.desired, { onRequest: orchestrator, schema: { querystring: DesiredStateQuery, response: { 200: DesiredStateResponse } } }, async (request, reply) => {
+    // The orchestrator hung up: stop waiting for it.
     const gone = new AbortController();
-    request.raw.once('close', () => gone.abort());
+    reply.raw.once('close', () => gone.abort());
     return bots.desired(request.query.since, request.query.waitMs, gone.signal);
   });
 

@@ -214,8 +214,8 @@ for (const kind of DATABASE_KINDS) {
       expect((await desired(world, '')).body.bots.map((b) => b.botId)).not.toContain(botId);
       const gone = await world.api.app.botInstances.instance(instance.instanceId);
       expect(gone).toMatchObject({ gone: 1, destroy_reason: 'stopped', leftovers: '[]' });
-      // The old run's instance may no longer move the bot.
-      await heartbeat(world.api, instance.token, 'running');
+      // The stopped run's instance may no longer move the bot, and is told to stop.
+      expect((await heartbeat(world.api, instance.token, 'running')).body).toEqual({ desired: 'stopping' });
       expect((await asUser<BotDetail>(world.api, alice, 'GET', `/v1/bots/${botId}`)).body.summary.state).toBe('stopped');
       expect((await asUser(world.api, alice, 'POST', `/v1/bots/${botId}/pause`)).body.code).toBe('bot_not_running');
 
@@ -223,6 +223,9 @@ for (const kind of DATABASE_KINDS) {
       expect(again.status).toBe(200);
       expect(again.body.runs.map((r) => r.region)).toEqual(['sg', 'eu']);
       expect(again.body.summary.state).toBe('deploying');
+      // The first run's instance, were it still alive, is told to stop: only the new run's may trade.
+      expect((await heartbeat(world.api, instance.token, 'running')).body).toEqual({ desired: 'stopping' });
+      expect((await asUser<BotDetail>(world.api, alice, 'GET', `/v1/bots/${botId}`)).body.summary.state).toBe('deploying');
     });
   });
 }
