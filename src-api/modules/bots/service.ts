@@ -622,16 +622,19 @@ export class Bots {
     const bot = await q.lockBot(trx, caller.botId, this.#postgres);
     if (!bot || bot.current_run_id !== caller.runId || !(await this.#isLive(trx, bot))) return () => {};
     const fields: Parameters<typeof q.updateBot>[2] = { last_heartbeat_at: at };
-    if (bot.heartbeat_event_at === null || Date.parse(at) - Date.parse(bot.heartbeat_event_at) >= HEARTBEAT_EVENT_INTERVAL_MS) {
-      fields.heartbeat_event_at = at;
-      await this.#deps.events.append(bot.user_id, { type: 'bot.heartbeat', botId: bot.id, at }, trx);
-      after.users.add(bot.user_id);
-    }
+    const announceBeat = bot.heartbeat_event_at === null || Date.parse(at) - Date.parse(bot.heartbeat_event_at) >= HEARTBEAT_EVENT_INTERVAL_MS;
+    if (announceBeat) fields.heartbeat_event_at = at;
     const next = stateOfHeartbeat(status, reason);
+    // The transition (cursor, then the owner's events) before the heartbeat event: every change takes the
+    // cursor's row before the owner's event turn, so two of them never wait on each other.
     if (next && (next.state !== bot.state || (next.state === 'error' && bot.state_reason !== next.reason))) {
       await this.#transition(trx, after, bot, next.state, next.reason, at, fields);
     } else {
       await q.updateBot(trx, bot.id, fields);
+    }
+    if (announceBeat) {
+      await this.#deps.events.append(bot.user_id, { type: 'bot.heartbeat', botId: bot.id, at }, trx);
+      after.users.add(bot.user_id);
     }
     return () => this.#afterCommit(after);
   }

@@ -229,3 +229,40 @@ for (const kind of DATABASE_KINDS) {
     });
   });
 }
+
+for (const kind of DATABASE_KINDS) {
+  describe.runIf(kind.enabled)(`one account's bots changed all at once on ${kind.name}`, () => {
+    it('settles every heartbeat, report, pause, resume and state mark without a deadlock or a lost change', async () => {
+      const world = await startBotsWorld(kind.name);
+      try {
+        const trader = await newTrader(world.api);
+        const bots = await Promise.all(
+          [0, 1, 2, 3].map(async () => {
+            const id = (await asUser<BotDetail>(world.api, trader, 'POST', '/v1/bots', settings(await addKey(world.api, trader.userId)))).body.summary.id;
+            return { id, ...(await deployWithInstance(world, trader, id)) };
+          }),
+        );
+        const api = (i: number) => world.apis[i % world.apis.length]!;
+        const work = bots.flatMap((bot, b) => [
+          ...[1, 2, 3].map((n) => heartbeat(api(n + b), bot.token, n % 2 ? 'running' : 'paused')),
+          report(api(b), bot.token, [{ seq: 1, body: { kind: 'equity', time: Date.now(), equity: 100, balance: 100 } }]),
+          asUser(api(b + 1), trader, 'POST', `/v1/bots/${bot.id}/pause`),
+          asUser(api(b), trader, 'POST', `/v1/bots/${bot.id}/resume`),
+          asOrchestrator(world, 'POST', ORCHESTRATOR_ROUTES.state(bot.id), { holder: 'orch-a', state: 'offline', reason: 'No heartbeat for 30 s.' }, api(b + 1)),
+        ]);
+        const answers = await Promise.all(work);
+        expect(answers.map((a) => a.status).filter((status) => status >= 300)).toEqual([]);
+        // Every recorded transition is also on the owner's stream, in the same order.
+        const events = (await world.api.app.events.since(trader.userId, 0)).map((e) => e.event);
+        for (const bot of bots) {
+          const detail = (await asUser<BotDetail>(world.api, trader, 'GET', `/v1/bots/${bot.id}`)).body;
+          const kept = detail.transitions.map((t) => t.to).reverse();
+          const streamed = events.flatMap((e) => (e.type === 'bot.state' && e.bot.id === bot.id && e.from !== e.bot.state ? [e.bot.state] : []));
+          expect(streamed).toEqual(kept);
+        }
+      } finally {
+        await world.close();
+      }
+    });
+  });
+}
