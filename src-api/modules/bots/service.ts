@@ -322,6 +322,7 @@ export class Bots {
   /** Name, limits and region at any time; trading settings only while stopped; a new key only with no open position. */
   async update(userId: string, botId: string, patch: Partial<BotSettings>, confirmIdentity: () => Promise<void>): Promise<BotDetail> {
     const at = this.#at();
+    const read = await q.botOfUser(this.#db, userId, botId);
     const current = await this.detail(userId, botId);
     const settings: BotSettings = { ...current.settings, ...patch };
     const tradingChanged = TRADING_SETTINGS.some((field) => patch[field] !== undefined && JSON.stringify(patch[field]) !== JSON.stringify(current.settings[field]));
@@ -331,6 +332,11 @@ export class Bots {
     const template = await this.#tradingConfig(userId, settings);
     await this.#change(async (trx, after) => {
       const bot = await this.#lockOwn(trx, userId, botId);
+      // The new settings were made from what was read before the lock: refuse if someone saved in between.
+      const settingsOf = (row: q.BotRow | undefined) => row && [row.name, row.key_record_id, row.config, row.region, row.template_id, row.template_version];
+      if (JSON.stringify(settingsOf(bot)) !== JSON.stringify(settingsOf(read))) {
+        throw new ProblemError(409, 'bot_changed', 'Changed elsewhere', 'This bot was changed from somewhere else just now. Reload it and apply your change again.');
+      }
       let exchange = current.summary.exchange;
       if (tradingChanged && (await this.#isLive(trx, bot))) throw notStopped('change its trading settings');
       if (keyChanged) {
@@ -515,6 +521,8 @@ export class Bots {
         await this.#transition(trx, after, bot, 'stopped', request.reason, at, { desired_state: 'stopping', last_heartbeat_at: null });
         return;
       }
+      // Deploying, offline and error describe a run; a stopped bot has none to describe.
+      if (!(await this.#isLive(trx, bot))) throw new ProblemError(409, 'run_not_current', 'No live run', 'The bot has no live run; read the desired state again.');
       if (bot.state === request.state && bot.state_reason === request.reason) return;
       await this.#transition(trx, after, bot, request.state, request.reason, at);
     });

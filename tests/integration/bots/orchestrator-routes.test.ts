@@ -218,6 +218,9 @@ for (const kind of DATABASE_KINDS) {
       expect((await heartbeat(world.api, instance.token, 'running')).body).toEqual({ desired: 'stopping' });
       expect((await asUser<BotDetail>(world.api, alice, 'GET', `/v1/bots/${botId}`)).body.summary.state).toBe('stopped');
       expect((await asUser(world.api, alice, 'POST', `/v1/bots/${botId}/pause`)).body.code).toBe('bot_not_running');
+      const offline = await asOrchestrator(world, 'POST', ORCHESTRATOR_ROUTES.state(botId), { holder: 'orch-a', state: 'offline', reason: 'No heartbeat.' });
+      expect(offline.status).toBe(409);
+      expect(offline.body.code).toBe('run_not_current');
 
       const again = await asUser<BotDetail>(world.api, alice, 'POST', `/v1/bots/${botId}/deploy`, { region: 'sg' });
       expect(again.status).toBe(200);
