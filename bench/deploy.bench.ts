@@ -1,13 +1,15 @@
-// Deploy and teardown with the local driver: from provision to the probe's first line (the sandbox, cgroups, egress
-// proxy, credential hand-off and node's start), and from destroy to verified gone (SIGTERM, exit, cgroups, socket,
-// folder, and the check itself). Both against a bare sandboxed `node -e 0` measured in the same run, the floor any
-// sandboxed bot pays. Needs root and bubblewrap.
+// Deploy and teardown with the local driver through the host's keeper (its own process, as in production): from
+// provision to the probe's first line (the keeper socket, the sandbox, cgroups, egress proxy, credential hand-off and
+// node's start), and from destroy to verified gone (SIGTERM, exit, cgroups, socket, folder, and the check itself).
+// Both against a bare sandboxed `node -e 0` measured in the same run, the floor any sandboxed bot pays. Needs root
+// and bubblewrap.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { LocalDriver } from '../src-orchestrator/local/driver.ts';
 import { bwrapArgs, dropToUser, IN_SANDBOX, sandboxBinds, sharedLibraries } from '../src-orchestrator/local/sandbox.ts';
 import { median } from '../src-shared/latency.ts';
@@ -23,9 +25,25 @@ if (process.getuid?.() !== 0) {
 const dir = mkdtempSync(join(tmpdir(), 'plutarc-deploy-bench-'));
 chmodSync(dir, 0o711);
 const runRoot = join(dir, 'instances');
-const driver = await LocalDriver.create({ appRoot: ROOT, appPaths: ['tests/fixtures/orchestrator'], runRoot, graceMs: 5_000 });
+const keeperSocket = join(dir, 'keeper', 'keeper.sock');
+const keeper = spawn(process.execPath, [join(ROOT, 'src-orchestrator/local/keeper-main.ts')], {
+  env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PLUTARC_KEEPER_SOCKET: keeperSocket, PLUTARC_KEEPER_RUN_ROOT: runRoot, PLUTARC_LOG_LEVEL: 'warn' },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+for await (const line of createInterface({ input: keeper.stdout! })) if (line.includes('"type":"ready"')) break;
+const driver = await LocalDriver.create({ keeperSocket, appRoot: ROOT, appPaths: ['tests/fixtures/orchestrator'], graceMs: 5_000 });
+
+async function stopKeeper(): Promise<void> {
+  driver.close();
+  const exited = once(keeper, 'exit');
+  keeper.kill('SIGTERM');
+  await exited;
+}
+
 if (!driver.isolation.sandbox.on) {
   console.log(`deploy bench: the sandbox is off here (${driver.isolation.sandbox.reason}); skipped`);
+  await stopKeeper();
+  rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 }
 
@@ -100,11 +118,12 @@ try {
       `  ${label.padEnd(38)} median ${m.toFixed(1).padStart(7)} ms   p90 ${sorted[Math.floor(sorted.length * 0.9)]!.toFixed(1).padStart(7)} ms   ×${(m / floor).toFixed(2)} bare`,
     );
   };
-  console.log(`local driver, ${ROUNDS} rounds, limits through ${driver.isolation.limits.on ? driver.isolation.limits.kind : 'nothing'}`);
+  console.log(`local driver through the keeper process, ${ROUNDS} rounds, limits through ${driver.isolation.limits.on ? driver.isolation.limits.kind : 'nothing'}`);
   row('bare sandboxed node -e 0 (spawn to exit)', bare);
   row('provision to the probe’s first line', up);
   row('destroy to verified gone', gone);
   console.log('  targets (issue 13): deploy to first heartbeat under 1 s; stop to verified gone under 500 ms');
 } finally {
+  await stopKeeper();
   rmSync(dir, { recursive: true, force: true });
 }

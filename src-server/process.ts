@@ -30,3 +30,12 @@ export function stopOnSignals(close: () => Promise<unknown>): void {
   process.on('SIGTERM', stop);
   process.on('disconnect', stop);
 }
+
+/**
+ * Says the process is ready and where to reach it: over IPC to the local stack's supervisor when one started it, and
+ * as one JSON line on stdout for anyone else (a service manager, a person, a test). Addresses and paths only.
+ */
+export function announceReady(message: { type: 'ready'; service: string; url: string } & Record<string, string | number | boolean>): void {
+  process.send?.(message);
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+}

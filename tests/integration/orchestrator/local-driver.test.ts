@@ -8,9 +8,11 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DriverEvent, InstanceSpec, InstanceStatus } from '../../../src-orchestrator/compute-driver.ts';
-import { LocalDriver, type LocalDriverOptions } from '../../../src-orchestrator/local/driver.ts';
+import type { LocalDriver, LocalDriverOptions } from '../../../src-orchestrator/local/driver.ts';
+import { Keeper, type KeeperOptions } from '../../../src-orchestrator/local/keeper.ts';
 import { mountsUnder, processTree } from '../../../src-orchestrator/local/processes.ts';
 import { ROOT } from '../../support/build.ts';
+import { keeperAndDriver } from '../../support/keeper.ts';
 import { tempDir } from '../../support/temp.ts';
 
 const PROBE = 'tests/fixtures/orchestrator/probe.mjs';
@@ -89,13 +91,14 @@ describe.skipIf(!canSandbox)('local driver, sandboxed (bubblewrap, cgroups)', ()
   const abstractName = `\0plutarc-test-${randomBytes(6).toString('hex')}`;
   let hostSocket: NetServer;
   let hostSocketPath: string;
-  const drivers: LocalDriver[] = [];
+  const stops: (() => Promise<void>)[] = [];
   const started: { driver: LocalDriver; id: string }[] = [];
 
-  async function driver(options: Partial<LocalDriverOptions> = {}): Promise<LocalDriver> {
-    const d = await LocalDriver.create({ appRoot: ROOT, appPaths: ['tests/fixtures/orchestrator'], runRoot, graceMs: 10_000, ...options });
-    drivers.push(d);
-    return d;
+  /** A keeper (in this process, on its socket) with the host's options, and its driver with the orchestrator's. */
+  async function driver(options: Partial<KeeperOptions & LocalDriverOptions> = {}): Promise<LocalDriver> {
+    const pair = await keeperAndDriver({ appRoot: ROOT, appPaths: ['tests/fixtures/orchestrator'], runRoot, graceMs: 10_000, ...options });
+    stops.push(pair.stop);
+    return pair.driver;
   }
 
   function spec(id: string, args: string[], overrides: Partial<InstanceSpec> = {}): InstanceSpec & { credentialText: string } {
@@ -150,6 +153,7 @@ describe.skipIf(!canSandbox)('local driver, sandboxed (bubblewrap, cgroups)', ()
   });
 
   afterAll(async () => {
+    for (const stop of stops.splice(0)) await stop();
     allowed?.close();
     refused?.close();
     abstract?.close();
@@ -264,7 +268,7 @@ describe.skipIf(!canSandbox)('local driver, sandboxed (bubblewrap, cgroups)', ()
     const closed = join(dir.path, 'closed');
     mkdirSync(closed, { mode: 0o700 });
     chmodSync(closed, 0o700);
-    await expect(LocalDriver.create({ appRoot: ROOT, appPaths: [], runRoot: join(closed, 'instances') })).rejects.toThrow(`cannot pass through ${closed}`);
+    await expect(Keeper.create({ runRoot: join(closed, 'instances') })).rejects.toThrow(`cannot pass through ${closed}`);
     expect(statSync(closed).mode & 0o777).toBe(0o700);
   });
 
@@ -348,7 +352,7 @@ describe.skipIf(!canSandbox)('local driver, sandboxed (bubblewrap, cgroups)', ()
     expect(await d.verifyGone('inst-early')).toEqual({ instanceId: 'inst-early', gone: true, leftovers: [] });
   });
 
-  it('two drivers on one machine never hand two sandboxes the same user', async () => {
+  it('two keepers on one machine never hand two sandboxes the same user', async () => {
     const first = await driver();
     const second = await driver({ runRoot: join(dir.path, 'instances-2') });
     await Promise.all([start(first, spec('inst-one', ['idle'])), start(second, spec('inst-two', ['idle']))]);
@@ -372,7 +376,7 @@ describe.skipIf(!canSandbox)('local driver, sandboxed (bubblewrap, cgroups)', ()
     expect((await d.list()).some((i) => i.instanceId === 'inst-stuck')).toBe(false);
   });
 
-  it('finds and clears what an earlier orchestrator left behind', async () => {
+  it('finds and clears what an earlier keeper left behind', async () => {
     const leftover = join(runRoot, 'inst-left');
     mkdirSync(leftover, { recursive: true, mode: 0o700 });
     writeFileSync(join(leftover, 'instance.json'), JSON.stringify({ labels: { 'plutarc.bot': 'bot-old', 'plutarc.instance': 'inst-left', 'plutarc.run': 'run-0' }, botId: 'bot-old', region: 'eu', uid: null, startedAt: 1 }));
@@ -387,12 +391,19 @@ describe.skipIf(!canSandbox)('local driver, sandboxed (bubblewrap, cgroups)', ()
 
 describe('local driver, sandbox off (no bubblewrap or no root)', () => {
   let dir: ReturnType<typeof tempDir>;
-  afterEach(() => dir?.cleanup());
+  let stop: (() => Promise<void>) | null = null;
+  afterEach(async () => {
+    await stop?.();
+    stop = null;
+    dir?.cleanup();
+  });
 
   it('runs the bot as a plain child in a private 0700 folder with the same hand-off, and says the sandbox is off and why', async () => {
     dir = tempDir('plutarc-fallback-');
     const runRoot = join(dir.path, 'instances');
-    const d = await LocalDriver.create({ appRoot: ROOT, appPaths: [], runRoot, bwrapPath: join(dir.path, 'no-such-bwrap'), graceMs: 10_000 });
+    const pair = await keeperAndDriver({ appRoot: ROOT, appPaths: [], runRoot, bwrapPath: join(dir.path, 'no-such-bwrap'), graceMs: 10_000 });
+    stop = pair.stop;
+    const d = pair.driver;
     const credentialText = randomBytes(32).toString('base64url');
     const reported = nextEvent(d, outputLine('inst-plain', (l) => l.startsWith('REPORT ')));
     const status = await d.provision(
@@ -427,7 +438,8 @@ describe('local driver, sandbox off (no bubblewrap or no root)', () => {
 
   it('says so when configured off', async () => {
     dir = tempDir('plutarc-fallback-');
-    const d = await LocalDriver.create({ appRoot: ROOT, appPaths: [], runRoot: join(dir.path, 'i'), sandbox: 'off' });
-    expect(d.isolation.sandbox).toEqual({ on: false, kind: 'none', reason: 'the sandbox is turned off in this orchestrator’s settings' });
+    const pair = await keeperAndDriver({ appRoot: ROOT, appPaths: [], runRoot: join(dir.path, 'i'), sandbox: 'off' });
+    stop = pair.stop;
+    expect(pair.driver.isolation.sandbox).toEqual({ on: false, kind: 'none', reason: 'the sandbox is turned off in this keeper’s settings' });
   });
 });

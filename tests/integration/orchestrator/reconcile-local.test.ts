@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../../src-server/clock.ts';
 import { InMemoryLeaseStore } from '../../../src-orchestrator/leases.ts';
-import { LocalDriver } from '../../../src-orchestrator/local/driver.ts';
 import { ReconcileLoop } from '../../../src-orchestrator/reconcile-loop.ts';
 import { DEFAULT_POLICY, type DesiredBot } from '../../../src-orchestrator/reconciler.ts';
 import { ROOT } from '../../support/build.ts';
+import { keeperAndDriver } from '../../support/keeper.ts';
 import { tempDir } from '../../support/temp.ts';
 import { FakeSource } from '../../unit/orchestrator/fakes.ts';
 
@@ -32,16 +32,20 @@ function desiredBot(botId: string): DesiredBot {
 describe.skipIf(!canSandbox)('reconcile loop with the local driver', () => {
   let dir: ReturnType<typeof tempDir>;
   let loop: ReconcileLoop | null = null;
+  let stopKeeper: (() => Promise<void>) | null = null;
   afterEach(async () => {
     await loop?.stop();
     loop = null;
+    await stopKeeper?.();
+    stopKeeper = null;
     dir?.cleanup();
   });
 
   async function setup(mode: (botId: string) => string) {
     dir = tempDir('plutarc-reconcile-local-');
     chmodSync(dir.path, 0o711);
-    const driver = await LocalDriver.create({ appRoot: ROOT, appPaths: ['tests/fixtures/orchestrator'], runRoot: join(dir.path, 'instances') });
+    const { driver, stop } = await keeperAndDriver({ appRoot: ROOT, appPaths: ['tests/fixtures/orchestrator'], runRoot: join(dir.path, 'instances') });
+    stopKeeper = stop;
     const source = new FakeSource();
     const minted: string[] = [];
     loop = new ReconcileLoop({
