@@ -33,9 +33,10 @@ const { sandbox, limits, network } = keeper.isolation;
 log.info({ socket: server.socketPath, runRoot: env.PLUTARC_KEEPER_RUN_ROOT, sandbox, limits, network }, 'keeper listening');
 announceReady({ type: 'ready', service: 'keeper', url: `unix:${server.socketPath}`, socketPath: server.socketPath, sandbox: sandbox.on });
 
+// Bots first, while connected drivers still hear their exits; then the socket.
 stopOnSignals(async () => {
-  await server.close();
   const reports = await keeper.shutdown();
+  await server.close();
   for (const report of reports) if (!report.gone) log.error({ instanceId: report.instanceId, leftovers: report.leftovers }, 'an instance was not fully removed');
   log.info({ instances: reports.length }, 'keeper stopped: every bot destroyed');
 });

@@ -157,6 +157,8 @@ export class Keeper {
   private readonly listeners = new Set<(event: DriverEvent) => void>();
   private readonly usedUids = new Set<number>();
   private nextUid = 0;
+  /** Set once shutdown began: no new instance is started while every one is being destroyed. */
+  private stopping = false;
   /** The shared libraries of each runtime binary (ldd), found once. */
   private readonly libraries = new Map<string, Promise<string[]>>();
 
@@ -275,6 +277,7 @@ export class Keeper {
 
   /** Starts the instance; `input.credential` is written to the bot's fd 3, then zeroed and not kept. */
   async provision(input: InstanceSpec, region: RegionId, run: InstanceRun): Promise<InstanceStatus> {
+    if (this.stopping) throw new Error('the keeper is stopping: no new instances');
     const spec = InstanceSpec.parse(input);
     const existing = this.instances.get(spec.instanceId);
     if (existing) return existing.status;
@@ -596,6 +599,7 @@ export class Keeper {
 
   /** Every instance destroyed (SIGTERM, grace, then kill) and checked: the keeper's own stop. */
   async shutdown(): Promise<GoneReport[]> {
+    this.stopping = true;
     const ids = [...new Set([...this.instances.keys(), ...this.footprints.keys()])];
     await Promise.all(ids.map((id) => this.destroy(id)));
     return Promise.all(ids.map((id) => this.verifyGone(id)));

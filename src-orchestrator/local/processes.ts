@@ -19,9 +19,10 @@ export async function startTime(pid: number): Promise<string | null> {
   }
 }
 
+/** Whether that process (pid and, when known, start time) still runs; a zombie waiting to be collected does not. */
 export async function isAlive(pid: number, started: string | null): Promise<boolean> {
   const now = await startTime(pid);
-  return now !== null && (started === null || now === started);
+  return now !== null && (started === null || now === started) && !(await isZombie(pid));
 }
 
 export async function childrenOf(pid: number): Promise<number[]> {

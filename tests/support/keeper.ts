@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { DriverEvent } from '../../src-orchestrator/compute-driver.ts';
 import { Keeper, type KeeperOptions } from '../../src-orchestrator/local/keeper.ts';
 import { KeeperServer } from '../../src-orchestrator/local/keeper-server.ts';
 import { LocalDriver, type LocalDriverOptions } from '../../src-orchestrator/local/driver.ts';
@@ -31,16 +32,18 @@ export async function startKeeperInProcess(options: KeeperOptions): Promise<InPr
   const { socketPath, cleanup } = socketPathForTest();
   const keeper = await Keeper.create({ log: SILENT_LOG, ...options });
   const server = await KeeperServer.start({ keeper, socketPath, log: SILENT_LOG });
-  return {
+  const started: InProcessKeeper = {
     keeper,
     server,
     socketPath,
     async stop() {
-      await server.close();
       await keeper.shutdown();
+      // The server serving now: a test may have replaced it.
+      await started.server.close();
       cleanup();
     },
   };
+  return started;
 }
 
 /** An in-process keeper with the host's options and a driver with the orchestrator's, as `LocalDriver.create` took them before the keeper. */
@@ -97,3 +100,29 @@ export async function spawnKeeper(env: { socketPath: string; runRoot: string; sa
   });
   return { child, socketPath: env.socketPath, ready, exited };
 }
+
+/** Resolves with the first driver event the predicate accepts; subscribe before causing it. */
+export function nextEvent<T extends DriverEvent>(driver: LocalDriver, accept: (event: DriverEvent) => event is T, timeoutMs = 60_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error('the awaited driver event never came'));
+    }, timeoutMs);
+    const stop = driver.watch((event) => {
+      if (!accept(event)) return;
+      clearTimeout(timer);
+      stop();
+      resolve(event);
+    });
+  });
+}
+
+export const outputLine =
+  (instanceId: string, test: (line: string) => boolean) =>
+  (e: DriverEvent): e is Extract<DriverEvent, { kind: 'output' }> =>
+    e.kind === 'output' && e.instanceId === instanceId && test(e.line);
+
+export const exitOf =
+  (instanceId: string) =>
+  (e: DriverEvent): e is Extract<DriverEvent, { kind: 'exited' }> =>
+    e.kind === 'exited' && e.status.instanceId === instanceId;

@@ -7,12 +7,12 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { DriverEvent, InstanceSpec, InstanceStatus } from '../../../src-orchestrator/compute-driver.ts';
+import type { InstanceSpec, InstanceStatus } from '../../../src-orchestrator/compute-driver.ts';
 import type { LocalDriver, LocalDriverOptions } from '../../../src-orchestrator/local/driver.ts';
 import { Keeper, type KeeperOptions } from '../../../src-orchestrator/local/keeper.ts';
 import { mountsUnder, processTree } from '../../../src-orchestrator/local/processes.ts';
 import { ROOT } from '../../support/build.ts';
-import { keeperAndDriver } from '../../support/keeper.ts';
+import { exitOf, keeperAndDriver, nextEvent, outputLine } from '../../support/keeper.ts';
 import { tempDir } from '../../support/temp.ts';
 
 const PROBE = 'tests/fixtures/orchestrator/probe.mjs';
@@ -38,26 +38,6 @@ interface ProbeReport {
   refusedTunnel?: number | string;
   writeRoot?: string;
 }
-
-/** Resolves with the first event the predicate accepts; subscribe before causing it. */
-function nextEvent<T extends DriverEvent>(driver: LocalDriver, accept: (event: DriverEvent) => event is T, timeoutMs = 60_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error('the awaited driver event never came'));
-    }, timeoutMs);
-    const stop = driver.watch((event) => {
-      if (!accept(event)) return;
-      clearTimeout(timer);
-      stop();
-      resolve(event);
-    });
-  });
-}
-
-const outputLine = (instanceId: string, test: (line: string) => boolean) => (e: DriverEvent): e is Extract<DriverEvent, { kind: 'output' }> =>
-  e.kind === 'output' && e.instanceId === instanceId && test(e.line);
-const exitOf = (instanceId: string) => (e: DriverEvent): e is Extract<DriverEvent, { kind: 'exited' }> => e.kind === 'exited' && e.status.instanceId === instanceId;
 
 /** Every host process of an instance: the one whose arguments or environment name its egress socket, and its descendants. */
 function instancePids(runRoot: string, instanceId: string): Promise<number[]> {
