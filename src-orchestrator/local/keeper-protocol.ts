@@ -2,6 +2,7 @@
 // message a line, each checked by these schemas on arrival. Bytes (the one-time credential) travel as base64.
 import { constants as osConstants } from 'node:os';
 import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { RegionId } from '../../src-shared/regions.ts';
 import { EgressEndpoint, InstanceCommand, InstanceLimits, InstanceRef } from '../compute-driver.ts';
@@ -106,7 +107,7 @@ export type KeeperMessage = z.infer<typeof KeeperMessage>;
  * Calls `onLine` with each newline-ended line of the socket, as bytes. Consumed bytes are zeroed where they sat (a
  * provision's line holds a credential); a line over MAX_LINE_BYTES ends the connection.
  */
-export function readLines(socket: Socket, onLine: (line: Buffer) => void): void {
+export function readLines(socket: Readable, onLine: (line: Buffer) => void): void {
   let pending = Buffer.alloc(0);
   socket.on('data', (chunk: Buffer) => {
     const joined = Buffer.concat([pending, chunk]);

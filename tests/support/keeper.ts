@@ -30,8 +30,9 @@ export interface InProcessKeeper {
 
 export async function startKeeperInProcess(options: KeeperOptions): Promise<InProcessKeeper> {
   const { socketPath, cleanup } = socketPathForTest();
-  const keeper = await Keeper.create({ log: SILENT_LOG, ...options });
-  const server = await KeeperServer.start({ keeper, socketPath, log: SILENT_LOG });
+  const log = options.log ?? SILENT_LOG;
+  const keeper = await Keeper.create({ ...options, log });
+  const server = await KeeperServer.start({ keeper, socketPath, log });
   const started: InProcessKeeper = {
     keeper,
     server,

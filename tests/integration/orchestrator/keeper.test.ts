@@ -14,7 +14,7 @@ import { LABEL_BOT, LABEL_INSTANCE, LABEL_ORCHESTRATOR, LABEL_RUN, type DriverEv
 import { KeeperUnavailableError, LocalDriver } from '../../../src-orchestrator/local/driver.ts';
 import { KeeperServer } from '../../../src-orchestrator/local/keeper-server.ts';
 import { isAlive, processesOfUser, processTree } from '../../../src-orchestrator/local/processes.ts';
-import { SILENT_LOG } from '../../../src-orchestrator/log.ts';
+import { SILENT_LOG, type OrchestratorLog } from '../../../src-orchestrator/log.ts';
 import { ROOT } from '../../support/build.ts';
 import { exitOf, nextEvent, outputLine, socketPathForTest, spawnKeeper, startKeeperInProcess, type InProcessKeeper, type KeeperProcess } from '../../support/keeper.ts';
 import { tempDir } from '../../support/temp.ts';
@@ -229,11 +229,20 @@ describe('keeper socket: clients and connections', () => {
   let k: InProcessKeeper | null = null;
   const drivers: LocalDriver[] = [];
 
+  /** Everything the keeper logged, as text. */
+  const logged: string[] = [];
+  const recordingLog: OrchestratorLog = {
+    info: (fields, message) => logged.push(`${message} ${JSON.stringify(fields)}`),
+    warn: (fields, message) => logged.push(`${message} ${JSON.stringify(fields)}`),
+    error: (fields, message) => logged.push(`${message} ${JSON.stringify(fields)}`),
+  };
+
   async function start(): Promise<{ keeper: InProcessKeeper; runRoot: string }> {
     dir = tempDir('plutarc-keeper-clients-');
     chmodSync(dir.path, 0o711);
     const runRoot = join(dir.path, 'instances');
-    k = await startKeeperInProcess({ runRoot });
+    logged.splice(0);
+    k = await startKeeperInProcess({ runRoot, log: recordingLog });
     return { keeper: k, runRoot };
   }
 
@@ -250,7 +259,7 @@ describe('keeper socket: clients and connections', () => {
     dir?.cleanup();
   });
 
-  it('two drivers connected at once both see every event of a bot either one started', async () => {
+  it('two drivers connected at once both see every event of a bot either one started; the credential is in no log line', async () => {
     const { keeper } = await start();
     const first = await driver(keeper.socketPath);
     const second = await driver(keeper.socketPath);
@@ -259,7 +268,9 @@ describe('keeper socket: clients and connections', () => {
     second.watch((e) => seen.second.push(e.kind));
     const ready = [first, second].map((d) => nextEvent(d, outputLine('inst-both', (l) => l === 'READY')));
     const startedOnSecond = nextEvent(second, (e): e is Extract<DriverEvent, { kind: 'started' }> => e.kind === 'started' && e.status.instanceId === 'inst-both');
-    await first.provision(probeSpec('inst-both'), 'eu');
+    const spec = probeSpec('inst-both');
+    const credential = Buffer.from(spec.credential);
+    await first.provision(spec, 'eu');
     await Promise.all(ready);
     expect((await startedOnSecond).status).toMatchObject({ botId: 'bot-inst-both', state: 'running' });
 
@@ -269,6 +280,8 @@ describe('keeper socket: clients and connections', () => {
     expect(seen.first).toContain('started');
     expect(seen.second).toContain('started');
     expect(await first.verifyGone('inst-both')).toEqual({ instanceId: 'inst-both', gone: true, leftovers: [] });
+    expect(logged.some((line) => line.includes('instance started'))).toBe(true);
+    for (const encoding of ['base64', 'hex', 'base64url'] as const) expect(logged.join('\n')).not.toContain(credential.toString(encoding));
   });
 
   it('a driver that lost the keeper refuses operations meanwhile, reconnects, and reports the exit it missed', async () => {
@@ -338,7 +351,7 @@ describe('keeper socket: clients and connections', () => {
     const { keeper } = await start();
     // As nobody: connect, print the first line the keeper sends or the error.
     const asNobody = async (): Promise<string> => {
-      const script = `const s=require('node:net').connect(${JSON.stringify(keeper.socketPath)});let d='';s.on('data',c=>d+=c);s.on('error',e=>{console.log('ERROR '+e.code)});s.on('close',()=>{if(d)console.log(d.split('\\n')[0])})`;
+      const script = `const s=require('node:net').connect(${JSON.stringify(keeper.socketPath)});let d='';s.on('data',c=>{d+=c;if(d.includes('\\n')){console.log(d.split('\\n')[0]);s.destroy()}});s.on('error',e=>console.log('ERROR '+e.code))`;
       const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
