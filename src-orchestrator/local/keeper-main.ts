@@ -8,14 +8,14 @@ import { z } from 'zod';
 import { ConfigError, LogLevel, parseEnv } from '../../src-server/env.ts';
 import { createLogger } from '../../src-server/logger.ts';
 import { announceReady, startOrExit, stopOnSignals } from '../../src-server/process.ts';
-import { Keeper } from './keeper.ts';
-import { KeeperServer, KeeperSocketError } from './keeper-server.ts';
+import { Keeper, RunRootError } from './keeper.ts';
+import { defaultKeeperSocket, KeeperServer, KeeperSocketError } from './keeper-server.ts';
 
 const AbsolutePath = z.string().refine(isAbsolute, 'expected an absolute path');
 
 const KeeperEnv = z.object({
   /** The socket the drivers connect to; its folder is made 0700 (an existing one must already be closed to others). */
-  PLUTARC_KEEPER_SOCKET: AbsolutePath.default('/run/plutarc-keeper/keeper.sock'),
+  PLUTARC_KEEPER_SOCKET: AbsolutePath.default(defaultKeeperSocket()),
   /** Where each instance's folder (egress socket, staging) lives. */
   PLUTARC_KEEPER_RUN_ROOT: AbsolutePath.default(join(tmpdir(), 'plutarc-instances')),
   PLUTARC_KEEPER_SANDBOX: z.enum(['auto', 'off']).default('auto'),
@@ -25,7 +25,7 @@ const KeeperEnv = z.object({
 const env = await startOrExit(() => parseEnv('keeper', KeeperEnv, process.env), [ConfigError]);
 const log = createLogger(env.PLUTARC_LOG_LEVEL, undefined, 'keeper');
 
-const keeper = await startOrExit(() => Keeper.create({ runRoot: env.PLUTARC_KEEPER_RUN_ROOT, sandbox: env.PLUTARC_KEEPER_SANDBOX, log }), [Error], 'plutarc keeper: ');
+const keeper = await startOrExit(() => Keeper.create({ runRoot: env.PLUTARC_KEEPER_RUN_ROOT, sandbox: env.PLUTARC_KEEPER_SANDBOX, log }), [RunRootError], 'plutarc keeper: ');
 const server = await startOrExit(() => KeeperServer.start({ keeper, socketPath: env.PLUTARC_KEEPER_SOCKET, log }), [KeeperSocketError], 'plutarc keeper: ');
 // Only once the socket is ours (no other keeper serves it) is what the run root holds a dead keeper's to clear.
 await keeper.sweep();

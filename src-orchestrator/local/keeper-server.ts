@@ -5,7 +5,8 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, readlink, rm, stat } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { dirname } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { DriverEvent } from '../compute-driver.ts';
 import type { OrchestratorLog } from '../log.ts';
@@ -14,6 +15,17 @@ import { KeeperRequest, parseLine, readLines, writeMessage, type KeeperMessage }
 
 /** Events a client has not read yet, past which it is cut off (it reconnects and catches up through `list`). */
 const MAX_UNREAD_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Where the keeper listens unless told otherwise, and where drivers look for it: under /run for root (the sandboxed
+ * setup), else in the user's runtime folder, else in a per-user folder of the temp folder.
+ */
+export function defaultKeeperSocket(env: NodeJS.ProcessEnv = process.env): string {
+  const uid = process.getuid?.();
+  if (uid === 0) return '/run/plutarc-keeper/keeper.sock';
+  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'plutarc-keeper', 'keeper.sock');
+  return join(tmpdir(), `plutarc-keeper-${uid ?? 'user'}`, 'keeper.sock');
+}
 
 /** The socket cannot be served as asked (its folder is open to others, another keeper serves it). */
 export class KeeperSocketError extends Error {

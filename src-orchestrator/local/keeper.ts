@@ -135,6 +135,14 @@ async function readMeta(dir: string): Promise<InstanceMeta | null> {
   }
 }
 
+/** The run folder cannot serve sandboxed bots as configured. */
+export class RunRootError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunRootError';
+  }
+}
+
 /**
  * Each sandbox's user must pass through every folder above the run folder to reach its egress socket and staging
  * tree. A folder that shuts it out is refused, not opened up: whose folder modes to loosen is the owner's choice.
@@ -142,7 +150,7 @@ async function readMeta(dir: string): Promise<InstanceMeta | null> {
 async function requireTraversable(folder: string): Promise<void> {
   for (let at = folder; ; at = dirname(at)) {
     if (((await stat(at)).mode & 0o001) === 0) {
-      throw new Error(`sandboxed bots cannot pass through ${at} to reach their run folder: choose a run folder whose parents others may enter (mode o+x)`);
+      throw new RunRootError(`sandboxed bots cannot pass through ${at} to reach their run folder: choose a run folder whose parents others may enter (mode o+x)`);
     }
     if (dirname(at) === at) return;
   }
@@ -234,7 +242,7 @@ export class Keeper {
    */
   private async claimUid(): Promise<number> {
     await mkdir(this.o.uidClaims, { recursive: true, mode: 0o700 });
-    const me = `${process.pid} ${await startTime(process.pid)}`;
+    const me = await this.claimOwner();
     for (let i = 0; i < this.o.uidCount; i++) {
       // Round robin: a just-released user is the last to be handed out again, so a check of its teardown stays meaningful.
       const uid = this.o.uidBase + ((this.nextUid + i) % this.o.uidCount);
@@ -248,6 +256,11 @@ export class Keeper {
       return uid;
     }
     throw new Error('no free sandbox user left for another bot on this machine');
+  }
+
+  /** Who holds a claim: this process, by pid and start time (a pid alone could be reused). */
+  private async claimOwner(): Promise<string> {
+    return `${process.pid} ${await startTime(process.pid)}`;
   }
 
   private async claim(uid: number, owner: string): Promise<boolean> {
@@ -550,15 +563,27 @@ export class Keeper {
       this.footprints.set(instanceId, footprint);
     }
     footprint.destroyed = true;
-    const { uid, pid, pidStarted } = footprint;
+    const { pid, pidStarted } = footprint;
+    let uid = footprint.uid;
+    // A user this keeper does not hold is cleared only under a claim of our own: once its keeper ended, another keeper
+    // may have claimed it for a bot of its own (finding no process of it then), and that bot is not ours to end.
+    if (uid !== null && !this.usedUids.has(uid) && !(await this.claim(uid, await this.claimOwner()))) {
+      uid = null;
+      footprint.uid = null;
+    }
     // Processes of a keeper that ended without teardown: the sandbox's user, or (no sandbox) the bot's process group.
     const stragglers = async () => [...(uid === null ? [] : await processesOfUser(uid)), ...(pid !== null && (await isAlive(pid, pidStarted)) ? [pid] : [])];
     const giveUpAt = performance.now() + 10_000;
     for (;;) {
       const left = await stragglers();
-      // A cgroup folder goes with rmdir (its files are the kernel's) once its last process is gone.
-      for (const cgroupDir of footprint.cgroupDirs) await rmdir(cgroupDir).catch(() => undefined);
-      if (left.length === 0 || performance.now() > giveUpAt) break;
+      // A cgroup folder goes with rmdir (its files are the kernel's) once the kernel has let go of its last process.
+      const groupsLeft: string[] = [];
+      for (const cgroupDir of footprint.cgroupDirs) {
+        await rmdir(cgroupDir).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') groupsLeft.push(cgroupDir);
+        });
+      }
+      if ((left.length === 0 && groupsLeft.length === 0) || performance.now() > giveUpAt) break;
       for (const straggler of left) {
         for (const target of straggler === pid && uid === null ? [-straggler, straggler] : [straggler]) {
           try {

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LABEL_BOT, LABEL_INSTANCE, LABEL_ORCHESTRATOR, LABEL_RUN, type DriverEvent, type InstanceSpec } from '../../../src-orchestrator/compute-driver.ts';
 import { KeeperUnavailableError, LocalDriver } from '../../../src-orchestrator/local/driver.ts';
 import { KeeperServer } from '../../../src-orchestrator/local/keeper-server.ts';
-import { isAlive, processesOfUser, processTree } from '../../../src-orchestrator/local/processes.ts';
+import { isAlive, processesOfUser, processTree, startTime } from '../../../src-orchestrator/local/processes.ts';
 import { SILENT_LOG, type OrchestratorLog } from '../../../src-orchestrator/log.ts';
 import { ROOT } from '../../support/build.ts';
 import { exitOf, nextEvent, outputLine, socketPathForTest, spawnKeeper, startKeeperInProcess, type InProcessKeeper, type KeeperProcess } from '../../support/keeper.ts';
@@ -172,6 +172,7 @@ describe.each(modes)('keeper process ($name)', ({ sandbox, skip }) => {
       expect(bot).not.toBeNull();
       const meta = JSON.parse(readFileSync(join(paths.runRoot, 'inst-swept', 'instance.json'), 'utf8')) as { uid: number | null };
       const cgroups = cgroupDirsOf(bot, 'inst-swept');
+      const botStarted = await startTime(bot);
       for (const group of cgroups) expect(existsSync(group)).toBe(true);
 
       first.child.kill('SIGKILL');
@@ -191,8 +192,17 @@ describe.each(modes)('keeper process ($name)', ({ sandbox, skip }) => {
       expect(await isAlive(bot, null)).toBe(false);
       expect(existsSync(join(paths.runRoot, 'inst-swept'))).toBe(false);
       for (const group of cgroups) expect(existsSync(group)).toBe(false);
-      if (meta.uid !== null) expect(await processesOfUser(meta.uid)).toEqual([]);
-      if (meta.uid !== null) expect(existsSync(join('/run/plutarc-sandbox-users', String(meta.uid)))).toBe(false);
+      // Nothing of the bot's user from before (a keeper on this machine may have claimed that user for a newer bot).
+      if (meta.uid !== null) {
+        for (const pid of await processesOfUser(meta.uid)) expect(BigInt((await startTime(pid)) ?? '0')).toBeGreaterThan(BigInt(botStarted!));
+      }
+      // Its user's claim is released (another keeper on this machine may hold it by now, never the dead one).
+      if (meta.uid !== null) {
+        const owner = existsSync(join('/run/plutarc-sandbox-users', String(meta.uid), 'owner'))
+          ? readFileSync(join('/run/plutarc-sandbox-users', String(meta.uid), 'owner'), 'utf8')
+          : '';
+        expect(owner.split(' ')[0]).not.toBe(String(first.child.pid));
+      }
 
       // The old driver finds the new keeper by itself; a fresh one sees nothing left.
       await waitFor(() => d.connected, { what: 'the driver to reconnect to the new keeper' });
@@ -363,5 +373,36 @@ describe('keeper socket: clients and connections', () => {
     chmodSync(keeper.socketPath, 0o777);
     const answer = await asNobody();
     expect(JSON.parse(answer)).toEqual({ type: 'reply', id: null, ok: false, error: 'refused: only the keeper’s own user may use this socket' });
+  });
+});
+
+describe('keeper process configuration', () => {
+  let dir: ReturnType<typeof tempDir>;
+  afterEach(() => dir?.cleanup());
+
+  async function run(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+    const child = spawn(process.execPath, [join(ROOT, 'src-orchestrator/local/keeper-main.ts')], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PLUTARC_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return { code, stderr };
+  }
+
+  it('refuses to start, saying why, with a relative socket path or a socket folder others may enter', async () => {
+    dir = tempDir('plutarc-keeper-config-');
+    const relative = await run({ PLUTARC_KEEPER_SOCKET: 'keeper.sock', PLUTARC_KEEPER_RUN_ROOT: join(dir.path, 'instances') });
+    expect(relative.code).toBe(78);
+    expect(relative.stderr).toContain('PLUTARC_KEEPER_SOCKET: expected an absolute path');
+
+    const open = join(dir.path, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o755);
+    const exposed = await run({ PLUTARC_KEEPER_SOCKET: join(open, 'keeper.sock'), PLUTARC_KEEPER_RUN_ROOT: join(dir.path, 'instances'), PLUTARC_KEEPER_SANDBOX: 'off' });
+    expect(exposed.code).toBe(78);
+    expect(exposed.stderr).toContain(`plutarc keeper: the keeper's socket folder ${open} is open to others`);
+    expect(existsSync(join(open, 'keeper.sock'))).toBe(false);
   });
 });
