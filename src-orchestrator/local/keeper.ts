@@ -43,7 +43,7 @@ export interface KeeperOptions {
   /** Host users for sandboxes come from [uidBase, uidBase + uidCount): one per live instance. */
   uidBase?: number;
   uidCount?: number;
-  /** Where users handed to sandboxes are claimed, shared by every local driver on the machine. */
+  /** Where users handed to sandboxes are claimed, shared by every keeper on the machine. */
   uidClaims?: string;
   bwrapPath?: string;
   cgroupHost?: CgroupHost;
@@ -237,7 +237,7 @@ export class Keeper {
   }
 
   /**
-   * A host user for a new sandbox, claimed host-wide (a folder per user, made atomically), so two drivers on one
+   * A host user for a new sandbox, claimed host-wide (a folder per user, made atomically), so two keepers on one
    * machine never hand out the same user, and never one that some other process already runs as.
    */
   private async claimUid(): Promise<number> {
