@@ -8,6 +8,7 @@ import { InMemoryLeaseStore } from '../../../src-orchestrator/leases.ts';
 import { ReconcileLoop } from '../../../src-orchestrator/reconcile-loop.ts';
 import { DEFAULT_POLICY, type DesiredBot } from '../../../src-orchestrator/reconciler.ts';
 import { ROOT } from '../../support/build.ts';
+import { LocalDriver } from '../../../src-orchestrator/local/driver.ts';
 import { keeperAndDriver } from '../../support/keeper.ts';
 import { tempDir } from '../../support/temp.ts';
 import { FakeSource } from '../../unit/orchestrator/fakes.ts';
@@ -44,7 +45,7 @@ describe.skipIf(!canSandbox)('reconcile loop with the local driver', () => {
   async function setup(mode: (botId: string) => string) {
     dir = tempDir('plutarc-reconcile-local-');
     chmodSync(dir.path, 0o711);
-    const { driver, stop } = await keeperAndDriver({ appRoot: ROOT, appPaths: ['tests/fixtures/orchestrator'], runRoot: join(dir.path, 'instances') });
+    const { driver, keeper, stop } = await keeperAndDriver({ appRoot: ROOT, appPaths: ['tests/fixtures/orchestrator'], runRoot: join(dir.path, 'instances') });
     stopKeeper = stop;
     const source = new FakeSource();
     const minted: string[] = [];
@@ -68,7 +69,7 @@ describe.skipIf(!canSandbox)('reconcile loop with the local driver', () => {
         limits: { memoryBytes: 256 * 1024 * 1024, cpus: 1, pids: 64, scratchBytes: 8 * 1024 * 1024 },
       }),
     });
-    return { driver, source, minted, loop };
+    return { driver, source, minted, loop, keeperSocket: keeper.socketPath };
   }
 
   it('deploys, then stops: the instance is destroyed, verified gone, and the bot recorded Stopped', async () => {
@@ -83,6 +84,46 @@ describe.skipIf(!canSandbox)('reconcile loop with the local driver', () => {
     expect(await driver.list()).toEqual([]);
     expect(source.records.at(-1)).toMatchObject({ kind: 'destroyed', instanceId: instance!.instanceId, gone: { gone: true, leftovers: [] } });
     expect(source.records.filter((r) => r.kind === 'provisioned')).toHaveLength(1);
+  });
+
+  it('a new orchestrator adopts the bot its predecessor started through the keeper: no second instance, and it can stop it', async () => {
+    const { driver, source, minted, loop: first, keeperSocket } = await setup(() => 'idle');
+    source.put(desiredBot('adopted'));
+    first.start();
+    await vi.waitFor(async () => expect((await driver.list()).filter((i) => i.state === 'running')).toHaveLength(1), WAIT);
+    const [instance] = await driver.list();
+    // The first orchestrator goes away; its bot stays with the keeper.
+    await first.stop();
+    driver.close();
+
+    const successor = await LocalDriver.create({ keeperSocket, appRoot: ROOT, appPaths: ['tests/fixtures/orchestrator'] });
+    try {
+      const second = new ReconcileLoop({
+        orchestratorId: 'orch-2',
+        driver: successor,
+        source,
+        leases: new InMemoryLeaseStore(),
+        minter: { mint: async () => new TextEncoder().encode('never-needed') },
+        clock: systemClock,
+        plan: () => {
+          throw new Error('the adopted bot needs no new instance');
+        },
+      });
+      const report = await second.tick();
+      expect(report.held).toEqual(['adopted']);
+      expect(report.actions.filter((a) => a.kind === 'provision' || a.kind === 'destroy')).toEqual([]);
+      expect(report.failures).toEqual([]);
+      expect((await successor.list()).map((i) => [i.instanceId, i.state])).toEqual([[instance!.instanceId, 'running']]);
+      expect(minted).toHaveLength(1);
+
+      source.bots.get('adopted')!.want = 'stop';
+      const stopping = await second.tick();
+      expect(stopping.actions).toContainEqual(expect.objectContaining({ kind: 'destroy', instanceId: instance!.instanceId }));
+      expect(await successor.list()).toEqual([]);
+      expect(source.records.at(-1)).toMatchObject({ kind: 'destroyed', instanceId: instance!.instanceId, gone: { gone: true, leftovers: [] } });
+    } finally {
+      successor.close();
+    }
   });
 
   it('restarts a crashing bot with backoff, a fresh credential each time, until it goes to Error; nothing is left', async () => {
