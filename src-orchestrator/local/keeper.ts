@@ -532,7 +532,8 @@ export class Keeper {
     }
     await footprint.proxy?.close();
     await rm(footprint.dir, { recursive: true, force: true });
-    if (footprint.uid !== null) await this.releaseUid(footprint.uid);
+    // The instance's user stays claimed until verifyGone finds nothing of it: no other keeper may start a bot as that
+    // user meanwhile, so a process of that user is still this instance's.
   }
 
   /**
@@ -597,7 +598,8 @@ export class Keeper {
     }
     await footprint.proxy?.close();
     await rm(dir, { recursive: true, force: true });
-    if (uid !== null) await this.releaseUid(uid);
+    // The user's claim is ours now: it is let go once verifyGone finds nothing of the instance.
+    if (uid !== null) this.usedUids.add(uid);
   }
 
   /**
@@ -659,8 +661,12 @@ export class Keeper {
     if (footprint.proxy && footprint.proxy.connections > 0) leftovers.push(`${footprint.proxy.connections} egress connections still open`);
     if (existsSync(footprint.socketPath)) leftovers.push(`socket ${footprint.socketPath}`);
     if (existsSync(footprint.dir)) leftovers.push(`folder ${footprint.dir}`);
-    // Verified gone: nothing left to remember (a later check falls back to the folder and finds nothing either).
-    if (leftovers.length === 0) this.footprints.delete(instanceId);
+    // Verified gone: nothing left to remember (a later check falls back to the folder and finds nothing either), and
+    // the instance's user may go to another bot.
+    if (leftovers.length === 0) {
+      this.footprints.delete(instanceId);
+      if (footprint.uid !== null && 'destroyed' in footprint && footprint.destroyed) await this.releaseUid(footprint.uid);
+    }
     return { instanceId, gone: leftovers.length === 0, leftovers };
   }
 }
