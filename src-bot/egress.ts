@@ -2,31 +2,30 @@
 // it runs: inside the sandbox its only way out is the orchestrator's egress proxy on a unix socket (CONNECT
 // for every target, which the proxy allowlists); outside, a plain keep-alive agent. undici is the HTTP client
 // ccxt itself runs on; the bot loads ccxt's own copy rather than adding a second one.
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type * as Undici from 'undici';
 import type { Exchange } from 'ccxt';
 import type { Dispatcher } from 'undici';
 import type { ExchangeId } from '../src-shared/exchanges.ts';
 
-const requireHere = createRequire(import.meta.url);
-const ccxtEntry = requireHere.resolve('ccxt');
+// The modules below are named by literal paths into ccxt's own files (its package exports only the whole library),
+// so the bot's bundle (tools/bundle-bot.ts) can follow them: each exchange becomes a chunk of its own, loaded only by
+// the bot that trades on it, and undici is ccxt's own copy.
 
 export type UndiciModule = typeof Undici;
 type ExchangeClass = new (config: Record<string, unknown>) => Exchange;
 
-export const loadUndici = async (): Promise<UndiciModule> =>
-  (await import(pathToFileURL(createRequire(ccxtEntry).resolve('undici')).href)) as UndiciModule;
+export const loadUndici = async (): Promise<UndiciModule> => (await import('../node_modules/ccxt/node_modules/undici/index.js')) as UndiciModule;
 
-/**
- * The one ccxt exchange class the bot trades on, imported from its own file: all of ccxt takes seconds
- * and ~150 MB to load, one exchange a fraction of both (see bench/bot.bench.ts).
- */
+/** Each exchange's ccxt class in a file of its own: all of ccxt takes seconds and ~150 MB to load, one exchange a fraction of both. */
+const EXCHANGE_MODULES: Record<ExchangeId, () => Promise<{ default: unknown }>> = {
+  binanceusdm: () => import('../node_modules/ccxt/js/src/binanceusdm.js'),
+  bybit: () => import('../node_modules/ccxt/js/src/bybit.js'),
+  krakenfutures: () => import('../node_modules/ccxt/js/src/krakenfutures.js'),
+};
+
+/** The one ccxt exchange class the bot trades on (see bench/bot.bench.ts for what that saves). */
 export async function loadExchangeClass(exchange: ExchangeId): Promise<ExchangeClass> {
-  const file = join(dirname(dirname(ccxtEntry)), 'js', 'src', `${exchange}.js`);
-  const module = (await import(pathToFileURL(file).href)) as { default: ExchangeClass };
-  return module.default;
+  return (await EXCHANGE_MODULES[exchange]()).default as ExchangeClass;
 }
 
 type ErrorClass = abstract new (...args: never[]) => Error;
@@ -41,8 +40,7 @@ export interface CcxtErrors {
   AuthenticationError: ErrorClass;
 }
 
-export const loadCcxtErrors = async (): Promise<CcxtErrors> =>
-  (await import(pathToFileURL(join(dirname(dirname(ccxtEntry)), 'js', 'src', 'base', 'errors.js')).href)) as CcxtErrors;
+export const loadCcxtErrors = async (): Promise<CcxtErrors> => (await import('../node_modules/ccxt/js/src/base/errors.js')) as CcxtErrors;
 
 export function egressDispatcher(undici: UndiciModule, egressSocket: string | undefined): Dispatcher {
   if (!egressSocket) return new undici.Agent({ keepAliveTimeout: 30_000 });

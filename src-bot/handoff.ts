@@ -1,6 +1,6 @@
 // The hand-off: the one-time secrets an instance starts with, read from a file descriptor the orchestrator
 // wrote and closed (or a file, deleted right after reading), never from env or argv.
-import { readFileSync, readSync, unlinkSync } from 'node:fs';
+import { fstatSync, readFileSync, readSync, unlinkSync, type Stats } from 'node:fs';
 import { BotHandOff } from '../src-shared/bot-instance.ts';
 
 export class HandOffError extends Error {
@@ -12,8 +12,26 @@ export class HandOffError extends Error {
 
 const MAX_BYTES = 16 * 1024;
 
+/**
+ * The hand-off comes on a pipe (or a socket, or a file opened for the bot). Anything else there is no hand-off: with
+ * nothing inherited on the descriptor, node's own event-loop descriptors take its number.
+ */
+function requireHandOffDescriptor(fd: number): void {
+  let kind: Stats | null = null;
+  try {
+    kind = fstatSync(fd);
+  } catch {
+    // Not open at all: the same answer as below.
+  }
+  if (!kind || !(kind.isFIFO() || kind.isSocket() || kind.isFile())) {
+    // Started by hand or by a driver that forgot it: say where the hand-off was expected.
+    throw new HandOffError(`no hand-off on file descriptor ${fd}: the orchestrator hands it over there (or names a file in PLUTARC_HANDOFF_FILE)`);
+  }
+}
+
 /** Reads a descriptor to its end (the writer closes it), at most MAX_BYTES. */
 function readDescriptor(fd: number): Buffer {
+  requireHandOffDescriptor(fd);
   const chunks: Buffer[] = [];
   let total = 0;
   const chunk = Buffer.alloc(4096);

@@ -1,0 +1,15 @@
+// Where the bundled bot is (made by `npm run build`, see tools/bundle-bot.ts): one ES module and its chunks, with
+// ccxt, undici, jose and zod inside, so an instance needs the node binary and this one folder, nothing of
+// node_modules. Planners hand drivers these paths relative to the app folder.
+import type { InstanceCommand } from './compute-driver.ts';
+
+/** The folder holding the bundle, relative to the app folder: the only app path a sandbox or image needs. */
+export const BOT_BUNDLE_DIR = 'out/bot';
+
+/** The bundle's entry, relative to the app folder. */
+export const BOT_BUNDLE_ENTRY = `${BOT_BUNDLE_DIR}/main.mjs`;
+
+/** How the bundled bot is started with a given node binary (its options keep an idle bot small; see bench/bot.bench.ts). */
+export function bundledBotCommand(executable: string): InstanceCommand {
+  return { executable, entry: BOT_BUNDLE_ENTRY, args: [] };
+}
