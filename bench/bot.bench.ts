@@ -1,12 +1,13 @@
-// The bot process on the exchange simulator: start to first evaluation against a bare `node -e 0`; resident
-// memory of an idle bot against an idle bare node; and decision to order acknowledged against a bare signed
+// The bot process on the exchange simulator: start to first evaluation against a bare `node -e 0`, from source and
+// bundled; resident memory of an idle bot against an idle bare node; and decision to order acknowledged against a bare signed
 // ccxt createOrder on the same simulator, in the same run.
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'rolldown';
 import { loadUndici, egressDispatcher } from '../src-bot/egress.ts';
 import { ExchangeClient } from '../src-bot/exchange.ts';
+import { BOT_NODE_OPTIONS } from '../src-orchestrator/bot-bundle.ts';
+import { bundleBot, type BotBundle } from '../tools/bundle-bot.ts';
 import { median } from '../src-shared/latency.ts';
 import { deployOnSim, startBot, startWorld } from '../tests/integration/bot/world.ts';
 
@@ -32,17 +33,22 @@ function rssOf(pid: number): number {
   return Number(match?.[1] ?? Number.NaN);
 }
 
-// The bot as it would ship: one ES module bundle of our code (libraries stay in node_modules), so the start
-// does not pay for stripping TypeScript types file by file. Both are measured.
+// The bot as it ships (tools/bundle-bot.ts): everything in one folder, each exchange a chunk of its own, against the
+// TypeScript source, the same bundle with every exchange inlined into one file, and the shipped bundle under the
+// heap caps the drivers start it with (BOT_NODE_OPTIONS).
 const bundleDir = join(import.meta.dirname, '..', 'out', 'bot-bench');
-await build({
-  input: join(import.meta.dirname, '..', 'src-bot', 'main.ts'),
-  platform: 'node',
-  external: [/^[^./]/],
-  output: { file: join(bundleDir, 'main.mjs'), format: 'esm' },
-  logLevel: 'silent',
-});
-const ENTRIES = { source: undefined, bundle: join(bundleDir, 'main.mjs') } as const;
+const split = await bundleBot({ dir: join(bundleDir, 'split') });
+const single = await bundleBot({ dir: join(bundleDir, 'single'), codeSplitting: false });
+const kib = (b: BotBundle) => `${(b.files.reduce((sum, f) => sum + f.bytes, 0) / 1024).toFixed(0)} KiB in ${b.files.length} files`;
+console.log(`bundles: split ${kib(split)}, single ${kib(single)}`);
+const VARIANTS = {
+  source: { entry: undefined, nodeOptions: '' },
+  'bundle, one file': { entry: join(single.dir, 'main.mjs'), nodeOptions: '' },
+  'bundle, split': { entry: join(split.dir, 'main.mjs'), nodeOptions: '' },
+  'bundle, split, capped heap': { entry: join(split.dir, 'main.mjs'), nodeOptions: BOT_NODE_OPTIONS.join(' ') },
+} as const;
+type Variant = keyof typeof VARIANTS;
+const ENTRIES = { bundle: join(split.dir, 'main.mjs') } as const;
 
 const world = await startWorld();
 try {
@@ -51,15 +57,19 @@ try {
   sim.clock.set(t0);
   sim.clock.pin();
 
-  // 1. Start to first evaluation, and idle memory once trading; the source and the bundle, turn about.
+  // 1. Start to first evaluation, and idle memory once trading; each variant in turn, round after round.
   const bare: number[] = [];
-  const figures = { source: { ready: [] as number[], evaluation: [] as number[], rss: [] as number[] }, bundle: { ready: [] as number[], evaluation: [] as number[], rss: [] as number[] } };
+  const figures = Object.fromEntries(Object.keys(VARIANTS).map((k) => [k, { ready: [] as number[], evaluation: [] as number[], rss: [] as number[] }])) as Record<
+    Variant,
+    { ready: number[]; evaluation: number[]; rss: number[] }
+  >;
   for (let round = 0; round < STARTS; round++) {
     bare.push((await bareNode(['-e', '0'])).ms);
-    for (const kind of ['source', 'bundle'] as const) {
+    for (const kind of Object.keys(VARIANTS) as Variant[]) {
+      const { entry, nodeOptions } = VARIANTS[kind];
       const bot = await deployOnSim(world);
       const started = performance.now();
-      const proc = await startBot(world, bot, { entry: ENTRIES[kind], env: { PLUTARC_BOT_POLL_MS: '10', PLUTARC_BOT_HEARTBEAT_MS: '5000' } });
+      const proc = await startBot(world, bot, { entry, env: { PLUTARC_BOT_POLL_MS: '10', PLUTARC_BOT_HEARTBEAT_MS: '5000', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) } });
       await proc.waitFor((l) => l.msg === 'trading');
       const ready = performance.now() - started;
       const candle = Math.floor(sim.clock.now() / MINUTE) * MINUTE;
@@ -79,10 +89,10 @@ try {
   const bareMs = median(bare)!;
   console.log(`bot start to first evaluation (${STARTS} starts each, medians; simulator on loopback, hand-off on fd 3):`);
   console.log(`  bare node -e 0: ${ms(bareMs)}`);
-  for (const kind of ['source', 'bundle'] as const) {
+  for (const kind of Object.keys(VARIANTS) as Variant[]) {
     const f = figures[kind];
     console.log(
-      `  ${kind.padEnd(6)}: ready to trade ${ms(median(f.ready)!)}, first evaluation ${ms(median(f.evaluation)!)} (${(median(f.evaluation)! / bareMs).toFixed(1)}× bare node), idle RSS ${(median(f.rss)! / 1024).toFixed(1)} MB`,
+      `  ${kind.padEnd(26)}: ready to trade ${ms(median(f.ready)!)}, first evaluation ${ms(median(f.evaluation)!)} (${(median(f.evaluation)! / bareMs).toFixed(1)}× bare node), idle RSS ${(median(f.rss)! / 1024).toFixed(1)} MB`,
     );
   }
   console.log(`  idle bare node RSS: ${((bareIdle.rssKb ?? Number.NaN) / 1024).toFixed(1)} MB`);

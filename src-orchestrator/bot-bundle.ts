@@ -9,7 +9,13 @@ export const BOT_BUNDLE_DIR = 'out/bot';
 /** The bundle's entry, relative to the app folder. */
 export const BOT_BUNDLE_ENTRY = `${BOT_BUNDLE_DIR}/main.mjs`;
 
-/** How the bundled bot is started with a given node binary (its options keep an idle bot small; see bench/bot.bench.ts). */
+/**
+ * Node options a bot runs under: a bot holds a few thousand candles and its reports, so a small heap is plenty, and
+ * capping it keeps V8 from growing into memory it does not need (idle resident memory, see bench/bot.bench.ts).
+ */
+export const BOT_NODE_OPTIONS: readonly string[] = ['--max-old-space-size=48', '--max-semi-space-size=1'];
+
+/** The bundled bot as an instance's command, for a given node binary. */
 export function bundledBotCommand(executable: string): InstanceCommand {
   return { executable, entry: BOT_BUNDLE_ENTRY, args: [] };
 }

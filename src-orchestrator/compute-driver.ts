@@ -84,7 +84,7 @@ export interface InstanceExit {
 
 /** What the app shows on the bot's card: which protections are really in force, and if one is off, why. */
 export interface InstanceIsolation {
-  sandbox: { on: true; kind: 'bubblewrap' } | { on: false; kind: 'none'; reason: string };
+  sandbox: { on: true; kind: 'bubblewrap' | 'container' } | { on: false; kind: 'none'; reason: string };
   limits: { on: true; kind: 'cgroup-v1' | 'cgroup-v2' } | { on: false; kind: 'none'; reason: string };
   network: { on: true; kind: 'egress-allowlist' } | { on: false; kind: 'none'; reason: string };
 }

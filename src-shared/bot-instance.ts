@@ -14,10 +14,13 @@ export const BotInstanceEnv = z.object({
   TMPDIR: z.string().startsWith('/'),
   /** The egress proxy's unix socket (HTTP CONNECT and plain-HTTP forwarding): the bot's only way to the network. */
   PLUTARC_EGRESS_SOCKET: z.string().startsWith('/'),
-  /** Read to its end, once, at start: the hand-off (BotHandOff, below), with the credential the bot shows the key broker. */
-  PLUTARC_CREDENTIAL_FD: z.coerce.number().int().min(3),
-  /** `off` when the bot runs without the sandbox (and its card says so). */
-  PLUTARC_SANDBOX: z.enum(['bubblewrap', 'off']),
+  /**
+   * Read to its end, once, at start: the hand-off (BotHandOff, below), with the credential the bot shows the key broker.
+   * 3 in the local sandbox; 0 (stdin, written through the engine's attach and closed) in a container.
+   */
+  PLUTARC_CREDENTIAL_FD: z.coerce.number().int().min(0),
+  /** `off` when the bot runs without the sandbox (and its card says so); `container` on a container engine. */
+  PLUTARC_SANDBOX: z.enum(['bubblewrap', 'container', 'off']),
 });
 export type BotInstanceEnv = z.infer<typeof BotInstanceEnv>;
 

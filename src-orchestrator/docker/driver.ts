@@ -1,0 +1,473 @@
+// One container per bot on a Docker engine (or Podman's compatible API), from the bot image (tools/build-image.ts):
+// read-only root, memory-backed home and /tmp, no capabilities, no new privileges, a non-root user, an init process,
+// memory, CPU and process limits, and no network at all but the egress proxy's unix socket bound in (the local
+// driver's proxy, one per instance, on this host). The hand-off is written to the container's stdin through the
+// engine's attach and stdin is closed: it never sits in env, argv, the container's config or a file.
+import { access, chmod, chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, type Duplex, type Readable } from 'node:stream';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Docker from 'dockerode';
+import { z } from 'zod';
+import type { BotInstanceEnv } from '../../src-shared/bot-instance.ts';
+import { RegionId } from '../../src-shared/regions.ts';
+import {
+  InstanceSpec,
+  LABEL_BOT,
+  LABEL_INSTANCE,
+  LABEL_RUN,
+  type ComputeDriver,
+  type DriverEvent,
+  type GoneReport,
+  type InstanceExit,
+  type InstanceIsolation,
+  type InstanceStatus,
+} from '../compute-driver.ts';
+import { SILENT_LOG, type OrchestratorLog } from '../log.ts';
+import { EgressProxy } from '../local/egress-proxy.ts';
+import { isAlive, startTime } from '../local/processes.ts';
+import { DEFAULT_BOT_IMAGE, IN_IMAGE, imageCommand } from './image.ts';
+
+/** The region an instance was placed in, kept on the container so a restarted orchestrator can tell. */
+export const LABEL_REGION = 'plutarc.region';
+/** Marks containers this driver made, so orphan cleanup never touches anything else on a shared engine. */
+export const LABEL_DRIVER = 'plutarc.driver';
+
+export interface DockerDriverOptions {
+  /** The engine's unix socket (`DOCKER_HOST` without `unix://`). */
+  socketPath: string;
+  /** The bot image, loaded into the engine. */
+  image?: string;
+  /** Where each instance's egress proxy socket folder lives on this host (the engine must run on this host too). */
+  runRoot?: string;
+  /** The local stack's simulated regions: the round trip each adds to exchange connections. */
+  simulatedRegions?: Partial<Record<RegionId, { exchangeRoundTripMs: number }>>;
+  /** How long a bot has after SIGTERM to close cleanly before the engine kills it (whole seconds: the engine's unit). */
+  graceMs?: number;
+  /** Attempts and first pause for calls that fail on the engine's transient errors; the pause doubles each time. */
+  retry?: { attempts: number; firstDelayMs: number };
+  log?: OrchestratorLog;
+}
+
+/** Recorded beside the proxy socket (nothing secret), so an orchestrator that restarts can clear a folder whose container is gone. */
+const InstanceMeta = z.object({ botId: z.string(), region: RegionId, labels: z.record(z.string(), z.string()), startedAt: z.number() });
+type InstanceMeta = z.infer<typeof InstanceMeta>;
+
+interface DockerInstance {
+  meta: InstanceMeta;
+  instanceId: string;
+  proxy: EgressProxy | null;
+  /** The container's init process on this host, with its start time (pid reuse), to prove it gone. */
+  pid: number | null;
+  pidStarted: string | null;
+}
+
+/** A connection-level failure, or the engine saying it is busy or restarting: worth another try. Anything else is an answer. */
+export function isTransientEngineError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOENT', 'EAGAIN'].includes(code)) return true;
+  const status = (error as { statusCode?: number }).statusCode;
+  return status === 502 || status === 503 || status === 504 || /socket hang up/i.test(error.message);
+}
+
+const statusCodeOf = (error: unknown) => (error instanceof Error ? (error as { statusCode?: number }).statusCode : undefined);
+
+function signalOfExitCode(code: number): NodeJS.Signals | null {
+  // The container's init reports a bot killed by a signal as 128 + the signal's number, like a shell.
+  if (code <= 128 || code >= 128 + 65) return null;
+  const names: Record<number, NodeJS.Signals> = { 1: 'SIGHUP', 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 15: 'SIGTERM' };
+  return names[code - 128] ?? null;
+}
+
+export const containerName = (instanceId: string) => `plutarc-${instanceId}`;
+
+export class DockerDriver implements ComputeDriver {
+  readonly name = 'docker';
+  private readonly docker: Docker;
+  private readonly o: Required<Omit<DockerDriverOptions, 'socketPath'>>;
+  private readonly listeners = new Set<(event: DriverEvent) => void>();
+  private readonly instances = new Map<string, DockerInstance>();
+  private readonly destroying = new Set<string>();
+  private readonly limitsKind: 'cgroup-v1' | 'cgroup-v2';
+  private events: Readable | null = null;
+  private closed = false;
+
+  private constructor(options: DockerDriverOptions, limitsKind: 'cgroup-v1' | 'cgroup-v2') {
+    this.docker = new Docker({ socketPath: options.socketPath });
+    this.o = {
+      image: DEFAULT_BOT_IMAGE,
+      runRoot: join(tmpdir(), 'plutarc-docker-instances'),
+      simulatedRegions: {},
+      graceMs: 10_000,
+      retry: { attempts: 5, firstDelayMs: 100 },
+      log: SILENT_LOG,
+      ...options,
+    };
+    this.limitsKind = limitsKind;
+  }
+
+  /** Checks the engine answers and has the image, prepares the run folder, and starts following the engine's events. */
+  static async create(options: DockerDriverOptions): Promise<DockerDriver> {
+    const probe = new Docker({ socketPath: options.socketPath });
+    let info: { CgroupVersion?: string };
+    try {
+      info = (await probe.info()) as { CgroupVersion?: string };
+    } catch (error) {
+      throw new Error(`the Docker engine at ${options.socketPath} does not answer (${error instanceof Error ? error.message : 'unknown error'}): start dockerd or point the driver at its socket`, { cause: error });
+    }
+    const image = options.image ?? DEFAULT_BOT_IMAGE;
+    try {
+      await probe.getImage(image).inspect();
+    } catch (error) {
+      throw new Error(`the Docker engine has no image ${image}: build it with \`node tools/build-image.ts\` and \`docker load -i out/image/plutarc-bot.tar\``, { cause: error });
+    }
+    const driver = new DockerDriver(options, info.CgroupVersion === '2' ? 'cgroup-v2' : 'cgroup-v1');
+    await mkdir(driver.o.runRoot, { recursive: true });
+    // Each container's user passes through to its own socket folder; listing the others is nobody's business.
+    await chmod(driver.o.runRoot, 0o711);
+    await driver.followEvents(Date.now() / 1000);
+    return driver;
+  }
+
+  get isolation(): InstanceIsolation {
+    return { sandbox: { on: true, kind: 'container' }, limits: { on: true, kind: this.limitsKind }, network: { on: true, kind: 'egress-allowlist' } };
+  }
+
+  watch(listener: (event: DriverEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Stops following the engine and closes the proxies of this process; containers keep running (an orchestrator restart). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.events?.destroy();
+    await Promise.all([...this.instances.values()].map((i) => i.proxy?.close()));
+  }
+
+  private emit(event: DriverEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** Runs an engine call again on transient errors, pausing longer each time; other errors are the answer. */
+  private async retrying<T>(what: string, call: () => Promise<T>): Promise<T> {
+    let delay = this.o.retry.firstDelayMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        if (attempt >= this.o.retry.attempts || !isTransientEngineError(error)) throw error;
+        this.o.log.warn({ what, attempt, err: error instanceof Error ? error.message : 'unknown' }, 'docker engine call failed; trying again');
+        await sleep(delay);
+        delay *= 2;
+      }
+    }
+  }
+
+  private instanceDir(instanceId: string): string {
+    return join(this.o.runRoot, instanceId);
+  }
+
+  async provision(input: InstanceSpec, region: RegionId): Promise<InstanceStatus> {
+    const spec = InstanceSpec.parse(input);
+    const known = await this.status(spec.instanceId);
+    if (known) return known;
+    const roundTrip = this.o.simulatedRegions[region]?.exchangeRoundTripMs ?? null;
+    const labels = { ...spec.labels, [LABEL_BOT]: spec.botId, [LABEL_INSTANCE]: spec.instanceId, [LABEL_RUN]: spec.runId, [LABEL_REGION]: region, [LABEL_DRIVER]: this.name };
+    const meta: InstanceMeta = { botId: spec.botId, region, labels, startedAt: Date.now() };
+    const dir = this.instanceDir(spec.instanceId);
+    const socketDir = join(dir, 'egress');
+    const instance: DockerInstance = { meta, instanceId: spec.instanceId, proxy: null, pid: null, pidStarted: null };
+    const logFields = { botId: spec.botId, instanceId: spec.instanceId };
+    this.instances.set(spec.instanceId, instance);
+    const credential = Buffer.from(spec.credential);
+    try {
+      await mkdir(dir, { mode: 0o700 });
+      await writeFile(join(dir, 'instance.json'), JSON.stringify(meta), { mode: 0o600 });
+      // Only this folder is bound into the container: the container's user may enter it and use the socket, nothing more.
+      await mkdir(socketDir, { mode: 0o700 });
+      await chown(socketDir, IN_IMAGE.uid, IN_IMAGE.gid);
+      await chmod(dir, 0o711);
+      instance.proxy = await EgressProxy.start({
+        socketPath: join(socketDir, 'egress.sock'),
+        allow: spec.egress,
+        exchangeOneWayMs: roundTrip === null ? 0 : roundTrip / 2,
+        owner: { uid: IN_IMAGE.uid, gid: IN_IMAGE.gid },
+        log: this.o.log,
+        logFields,
+      });
+
+      const env: Record<keyof BotInstanceEnv, string> = {
+        HOME: IN_IMAGE.home,
+        TMPDIR: IN_IMAGE.tmp,
+        PLUTARC_EGRESS_SOCKET: IN_IMAGE.egressSocket,
+        PLUTARC_CREDENTIAL_FD: '0',
+        PLUTARC_SANDBOX: 'container',
+      };
+      const scratch = `rw,nosuid,nodev,noexec,size=${spec.limits.scratchBytes},mode=0700,uid=${IN_IMAGE.uid},gid=${IN_IMAGE.gid}`;
+      const container = await this.retrying('create', () =>
+        this.docker.createContainer({
+          name: containerName(spec.instanceId),
+          Image: this.o.image,
+          Cmd: imageCommand(spec.command.entry, spec.command.args),
+          Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+          User: `${IN_IMAGE.uid}:${IN_IMAGE.gid}`,
+          WorkingDir: IN_IMAGE.home,
+          Hostname: 'bot',
+          Labels: labels,
+          // stdin carries the hand-off once: the engine closes it when the orchestrator ends its side.
+          OpenStdin: true,
+          StdinOnce: true,
+          AttachStdin: true,
+          AttachStdout: true,
+          AttachStderr: true,
+          Tty: false,
+          HostConfig: {
+            Memory: spec.limits.memoryBytes,
+            // Equal to memory: no swap, so nothing of a bot's memory (its key) is ever written to disk.
+            MemorySwap: spec.limits.memoryBytes,
+            NanoCpus: Math.round(spec.limits.cpus * 1e9),
+            PidsLimit: spec.limits.pids,
+            ReadonlyRootfs: true,
+            Tmpfs: { [IN_IMAGE.home]: scratch, [IN_IMAGE.tmp]: scratch },
+            Binds: [`${socketDir}:${IN_IMAGE.egressDir}:ro`],
+            NetworkMode: 'none',
+            CapDrop: ['ALL'],
+            SecurityOpt: ['no-new-privileges'],
+            Init: true,
+            IpcMode: 'none',
+            RestartPolicy: { Name: 'no' },
+            // The bot's lines come through the attach; the engine keeps no log file of them on disk.
+            LogConfig: { Type: 'none', Config: {} },
+          },
+        }),
+      );
+      const stream = (await this.retrying('attach', () =>
+        container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true }),
+      )) as Duplex;
+      this.followOutput(stream, spec.instanceId, spec.botId);
+      await this.retrying('start', () => container.start());
+      const inspected = await container.inspect();
+      instance.pid = inspected.State.Pid || null;
+      instance.pidStarted = instance.pid === null ? null : await startTime(instance.pid);
+      // The hand-off: written once and stdin closed; the bot reads to the end.
+      stream.once('error', (error: Error) => this.o.log.warn({ ...logFields, err: error.message }, 'credential hand-off failed'));
+      stream.write(credential);
+      stream.end();
+      const status: InstanceStatus = {
+        instanceId: spec.instanceId,
+        botId: spec.botId,
+        region,
+        labels,
+        state: 'running',
+        startedAt: Date.parse(inspected.State.StartedAt) || meta.startedAt,
+        exit: null,
+        isolation: this.isolation,
+        simulatedExchangeRoundTripMs: roundTrip,
+      };
+      this.o.log.info({ ...logFields, region, container: inspected.Id.slice(0, 12) }, 'instance started');
+      return status;
+    } catch (error) {
+      await this.teardown(spec.instanceId);
+      throw error;
+    } finally {
+      credential.fill(0);
+    }
+  }
+
+  private followOutput(stream: Duplex, instanceId: string, botId: string): void {
+    const streams = { stdout: new PassThrough(), stderr: new PassThrough() };
+    this.docker.modem.demuxStream(stream, streams.stdout, streams.stderr);
+    stream.once('end', () => {
+      streams.stdout.end();
+      streams.stderr.end();
+    });
+    for (const name of ['stdout', 'stderr'] as const) {
+      const lines = createInterface({ input: streams[name], crlfDelay: Infinity });
+      lines.on('line', (line) => this.emit({ kind: 'output', instanceId, botId, stream: name, line: line.slice(0, 4096) }));
+    }
+  }
+
+  /** Follows the engine's container events from `since` (seconds), and again after a dropped connection, from the last one seen. */
+  private async followEvents(since: number): Promise<void> {
+    let last = since;
+    const stream = (await this.retrying('events', () =>
+      this.docker.getEvents({ since: last, filters: { type: ['container'], label: [`${LABEL_DRIVER}=${this.name}`], event: ['start', 'die'] } }),
+    )) as Readable;
+    this.events = stream;
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    lines.on('line', (line) => {
+      const parsed = EngineEvent.safeParse(JSON.parse(line));
+      if (!parsed.success) return;
+      // Seconds with a fraction (to the millisecond): a resumed stream may repeat an event of that millisecond, never miss one.
+      last = Math.max(last, Math.floor(parsed.data.timeNano / 1_000_000) / 1000);
+      void this.onEngineEvent(parsed.data).catch((error: unknown) => this.o.log.warn({ err: error instanceof Error ? error.message : 'unknown' }, 'docker event not handled'));
+    });
+    stream.once('close', () => {
+      if (this.closed) return;
+      this.o.log.warn({}, 'docker event stream ended; following again');
+      void this.followEvents(last).catch((error: unknown) => this.o.log.error({ err: error instanceof Error ? error.message : 'unknown' }, 'cannot follow docker events'));
+    });
+  }
+
+  private async onEngineEvent(event: EngineEvent): Promise<void> {
+    const instanceId = event.Actor.Attributes[LABEL_INSTANCE];
+    // A stop that was asked for is reported by destroy, which sees the exit before it removes the container.
+    if (!instanceId || (event.status === 'die' && this.destroying.has(instanceId))) return;
+    const status = await this.status(instanceId);
+    if (!status) return;
+    if (event.status === 'start') this.emit({ kind: 'started', status });
+    else if (status.state === 'exited') {
+      this.o.log.info({ botId: status.botId, instanceId, exit: status.exit }, 'instance exited');
+      this.emit({ kind: 'exited', status });
+    }
+  }
+
+  private statusOf(container: Docker.ContainerInspectInfo): InstanceStatus | null {
+    const labels = container.Config.Labels ?? {};
+    const instanceId = labels[LABEL_INSTANCE];
+    const region = RegionId.safeParse(labels[LABEL_REGION]);
+    if (!instanceId || !labels[LABEL_BOT] || !region.success) return null;
+    const running = container.State.Running || container.State.Restarting || container.State.Status === 'created';
+    let exit: InstanceExit | null = null;
+    if (!running) {
+      const code = container.State.ExitCode;
+      const signal = signalOfExitCode(code);
+      exit = {
+        code: signal ? null : code,
+        signal,
+        oomKilled: container.State.OOMKilled,
+        requested: this.destroying.has(instanceId),
+        at: Date.parse(container.State.FinishedAt) || Date.now(),
+        ...(container.State.Error ? { startFailure: container.State.Error } : {}),
+      };
+    }
+    const roundTrip = this.o.simulatedRegions[region.data]?.exchangeRoundTripMs ?? null;
+    return {
+      instanceId,
+      botId: labels[LABEL_BOT],
+      region: region.data,
+      labels,
+      state: running ? 'running' : 'exited',
+      startedAt: Date.parse(container.State.StartedAt) || Date.parse(container.Created),
+      exit,
+      isolation: this.isolation,
+      simulatedExchangeRoundTripMs: roundTrip,
+    };
+  }
+
+  private async inspect(instanceId: string): Promise<Docker.ContainerInspectInfo | null> {
+    try {
+      return await this.retrying('inspect', () => this.docker.getContainer(containerName(instanceId)).inspect());
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return null;
+      throw error;
+    }
+  }
+
+  async status(instanceId: string): Promise<InstanceStatus | null> {
+    const container = await this.inspect(instanceId);
+    return container ? this.statusOf(container) : null;
+  }
+
+  async list(): Promise<InstanceStatus[]> {
+    const found = await this.retrying('list', () => this.docker.listContainers({ all: true, filters: { label: [`${LABEL_DRIVER}=${this.name}`] } }));
+    const statuses: InstanceStatus[] = [];
+    for (const summary of found) {
+      const container = await this.inspect(summary.Labels[LABEL_INSTANCE] ?? '');
+      const status = container ? this.statusOf(container) : null;
+      if (status) statuses.push(status);
+    }
+    // Folders whose container is gone: left by an orchestrator that ended between removing one and clearing the other.
+    const listed = new Set(statuses.map((s) => s.instanceId));
+    for (const name of await readdir(this.o.runRoot).catch((): string[] => [])) {
+      if (listed.has(name)) continue;
+      const meta = await readMeta(this.instanceDir(name));
+      if (!meta) continue;
+      statuses.push({
+        instanceId: name,
+        botId: meta.botId,
+        region: meta.region,
+        labels: meta.labels,
+        state: 'exited',
+        startedAt: meta.startedAt,
+        exit: { code: null, signal: null, oomKilled: false, requested: this.destroying.has(name), at: meta.startedAt },
+        isolation: this.isolation,
+        simulatedExchangeRoundTripMs: null,
+      });
+    }
+    return statuses;
+  }
+
+  async destroy(instanceId: string): Promise<void> {
+    this.destroying.add(instanceId);
+    const container = this.docker.getContainer(containerName(instanceId));
+    const ignoreGone = (error: unknown) => {
+      // 404: no such container; 304: already stopped; 409: its removal is already under way.
+      if (![404, 304, 409].includes(statusCodeOf(error) ?? 0)) throw error;
+    };
+    const before = await this.status(instanceId);
+    // SIGTERM to the init (which passes it to the bot), the grace period, then SIGKILL: the engine's stop.
+    await this.retrying('stop', () => container.stop({ t: Math.ceil(this.o.graceMs / 1000) })).catch(ignoreGone);
+    if (before?.state === 'running') {
+      const stopped = await this.status(instanceId);
+      if (stopped?.state === 'exited') this.emit({ kind: 'exited', status: stopped });
+    }
+    await this.retrying('remove', () => container.remove({ v: true, force: true })).catch(ignoreGone);
+    await this.teardown(instanceId);
+  }
+
+  /** What an instance has outside its container: the proxy and its socket, the folder. */
+  private async teardown(instanceId: string): Promise<void> {
+    const instance = this.instances.get(instanceId);
+    await instance?.proxy?.close();
+    await rm(this.instanceDir(instanceId), { recursive: true, force: true });
+  }
+
+  async verifyGone(instanceId: string): Promise<GoneReport> {
+    const leftovers: string[] = [];
+    if (await this.inspect(instanceId)) leftovers.push(`container ${containerName(instanceId)}`);
+    const labelled = await this.retrying('list', () => this.docker.listContainers({ all: true, filters: { label: [`${LABEL_INSTANCE}=${instanceId}`] } }));
+    for (const other of labelled) if (!other.Names.includes(`/${containerName(instanceId)}`)) leftovers.push(`container ${other.Id.slice(0, 12)} labelled with the instance`);
+    const volumes = await this.retrying('volumes', () => this.docker.listVolumes({ filters: { label: [`${LABEL_INSTANCE}=${instanceId}`] } }));
+    for (const volume of volumes.Volumes ?? []) leftovers.push(`volume ${volume.Name}`);
+    const instance = this.instances.get(instanceId);
+    if (instance?.pid && (await isAlive(instance.pid, instance.pidStarted))) leftovers.push(`process ${instance.pid} is still running`);
+    if (instance?.proxy?.listening) leftovers.push('its egress proxy is still listening');
+    const dir = this.instanceDir(instanceId);
+    if (await exists(join(dir, 'egress', 'egress.sock'))) leftovers.push(`socket ${join(dir, 'egress', 'egress.sock')}`);
+    if (await exists(dir)) leftovers.push(`folder ${dir}`);
+    if (leftovers.length === 0) {
+      this.instances.delete(instanceId);
+      this.destroying.delete(instanceId);
+    }
+    return { instanceId, gone: leftovers.length === 0, leftovers };
+  }
+}
+
+const EngineEvent = z.object({
+  status: z.enum(['start', 'die']),
+  timeNano: z.number(),
+  Actor: z.object({ Attributes: z.record(z.string(), z.string()) }),
+});
+type EngineEvent = z.infer<typeof EngineEvent>;
+
+async function readMeta(dir: string): Promise<InstanceMeta | null> {
+  try {
+    return InstanceMeta.parse(JSON.parse(await readFile(join(dir, 'instance.json'), 'utf8')));
+  } catch {
+    return null;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
