@@ -1,0 +1,246 @@
+// The docker driver against a real dockerd (its own, see tests/support/docker.ts) and the real bot image with the
+// probe in it: the driver contract, then what only a container shows: how it is locked down, as the engine records
+// it and as the probe inside finds it, and the engine's transient errors retried, its answers not.
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, request, type Server } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ComputeDriver, DriverEvent } from '../../../src-orchestrator/compute-driver.ts';
+import { containerName, DockerDriver, isTransientEngineError, type DockerDriverOptions } from '../../../src-orchestrator/docker/driver.ts';
+import { IN_IMAGE } from '../../../src-orchestrator/docker/image.ts';
+import { processTree } from '../../../src-orchestrator/local/processes.ts';
+import { loadTestImage, testDockerSocket } from '../../support/docker.ts';
+import { tempDir } from '../../support/temp.ts';
+import { describeDriverContract, PROBE } from './driver-contract.ts';
+
+const socket = testDockerSocket();
+const docker = new Docker({ socketPath: socket });
+const dir = tempDir('plutarc-docker-driver-');
+const TAG = 'plutarc/bot-test:driver';
+let image: Promise<string> | null = null;
+/** Built and loaded once for the file, whichever describe block needs it first. */
+const testImage = () => (image ??= loadTestImage(socket, TAG, join(dir.path, 'image.tar')));
+
+afterAll(() => dir.cleanup());
+
+async function hostPids(instanceId: string): Promise<number[]> {
+  try {
+    const pid = (await docker.getContainer(containerName(instanceId)).inspect()).State.Pid;
+    return pid > 0 ? await processTree(pid) : [];
+  } catch {
+    return [];
+  }
+}
+
+describeDriverContract('docker', async () => {
+  await testImage();
+  const drivers: DockerDriver[] = [];
+  return {
+    async driver() {
+      const driver = await DockerDriver.create({ socketPath: socket, image: TAG, runRoot: join(dir.path, 'contract'), graceMs: 5_000 });
+      drivers.push(driver);
+      return driver;
+    },
+    probe: (mode) => ({ executable: '/usr/bin/node', entry: PROBE, args: [mode] }),
+    hostPids,
+    async engineRecord(instanceId) {
+      const record = await docker.getContainer(containerName(instanceId)).inspect();
+      return JSON.stringify(record) + readFileSync(join(dir.path, 'contract', instanceId, 'instance.json'), 'utf8');
+    },
+    abandon: (driver: ComputeDriver) => (driver as DockerDriver).close(),
+    async close() {
+      await Promise.all(drivers.map((d) => d.close()));
+    },
+  };
+});
+
+/** Resolves with the first event the predicate accepts; subscribe before causing it. */
+function nextLine(driver: DockerDriver, instanceId: string, prefix: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`no "${prefix}" line from ${instanceId}`));
+    }, 60_000);
+    const stop = driver.watch((event: DriverEvent) => {
+      if (event.kind !== 'output' || event.instanceId !== instanceId || !event.line.startsWith(prefix)) return;
+      clearTimeout(timer);
+      stop();
+      resolve(event.line);
+    });
+  });
+}
+
+describe('docker driver: a locked-down container', () => {
+  let driver: DockerDriver;
+  let allowed: Server;
+  let refused: Server;
+  let refusedConnections = 0;
+  const port = (server: Server) => (server.address() as AddressInfo).port;
+
+  beforeAll(async () => {
+    await testImage();
+    driver = await DockerDriver.create({ socketPath: socket, image: TAG, runRoot: join(dir.path, 'locked'), graceMs: 5_000 });
+    allowed = createHttpServer((req, res) => res.end(`allowed: ${req.url}`));
+    refused = createHttpServer((_req, res) => res.end('you should not be here'));
+    refused.on('connection', () => refusedConnections++);
+    await Promise.all([allowed, refused].map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))));
+  });
+  afterAll(async () => {
+    await driver?.close();
+    await Promise.all([allowed, refused].map((s) => new Promise((resolve) => s.close(resolve))));
+  });
+
+  it('runs read-only, unprivileged, without network but its egress proxy, with memory-backed scratch', async () => {
+    const instanceId = 'locked-1';
+    const checks = {
+      name: instanceId,
+      hostPaths: ['/etc/shadow', '/root', '/app/out/bot/main.mjs', '/bin/sh'],
+      otherPids: [],
+      direct: [{ host: '127.0.0.1', port: port(allowed) }, { host: '1.1.1.1', port: 443 }],
+      allowedUrl: `http://127.0.0.1:${port(allowed)}/candles`,
+      allowedAuthority: `127.0.0.1:${port(allowed)}`,
+      refusedUrl: `http://127.0.0.1:${port(refused)}/`,
+      refusedAuthority: `127.0.0.1:${port(refused)}`,
+    };
+    const reported = nextLine(driver, instanceId, 'REPORT ');
+    await driver.provision(
+      {
+        botId: 'bot-locked',
+        instanceId,
+        runId: 'run-1',
+        command: { executable: '/usr/bin/node', entry: PROBE, args: ['isolation', JSON.stringify(checks)] },
+        credential: new TextEncoder().encode('a-credential'),
+        egress: [{ host: '127.0.0.1', port: port(allowed), kind: 'exchange' }],
+        limits: { memoryBytes: 128 * 1024 * 1024, cpus: 0.5, pids: 32, scratchBytes: 2 * 1024 * 1024 },
+      },
+      'sg',
+    );
+    try {
+      const report = JSON.parse((await reported).slice('REPORT '.length)) as Record<string, unknown>;
+      expect(report).toMatchObject({
+        uid: IN_IMAGE.uid,
+        hostname: 'bot',
+        home: [`${instanceId}.txt`],
+        tmp: [`${instanceId}.txt`],
+        writeRoot: 'EROFS',
+        paths: { '/etc/shadow': 'ENOENT', '/root': 'ENOENT', '/app/out/bot/main.mjs': 'visible', '/bin/sh': 'ENOENT' },
+        allowed: { status: 200, body: 'allowed: /candles' },
+        allowedTunnel: 200,
+        refused: { status: 403 },
+        refusedTunnel: 403,
+      });
+      // No network namespace route anywhere: not to the host's loopback, not out.
+      for (const outcome of Object.values(report.direct as Record<string, string>)) expect(outcome).toMatch(/ECONNREFUSED|ENETUNREACH|EHOSTUNREACH/);
+      expect(refusedConnections).toBe(0);
+
+      const record = await docker.getContainer(containerName(instanceId)).inspect();
+      expect(record.Config.User).toBe(`${IN_IMAGE.uid}:${IN_IMAGE.gid}`);
+      expect(record.HostConfig).toMatchObject({
+        ReadonlyRootfs: true,
+        CapDrop: ['ALL'],
+        SecurityOpt: ['no-new-privileges'],
+        Init: true,
+        NetworkMode: 'none',
+        Memory: 128 * 1024 * 1024,
+        MemorySwap: 128 * 1024 * 1024,
+        PidsLimit: 32,
+        NanoCpus: 500_000_000,
+        LogConfig: { Type: 'none' },
+      });
+      expect(Object.keys(record.HostConfig.Tmpfs ?? {}).sort()).toEqual([IN_IMAGE.home, IN_IMAGE.tmp].sort());
+      // stdin was the hand-off's, and is closed.
+      expect(record.Config.OpenStdin && record.Config.StdinOnce).toBe(true);
+    } finally {
+      await driver.destroy(instanceId);
+    }
+    expect((await driver.verifyGone(instanceId)).gone).toBe(true);
+  });
+
+  it('reports a missing image plainly', async () => {
+    await expect(DockerDriver.create({ socketPath: socket, image: 'plutarc/no-such-image:1', runRoot: join(dir.path, 'x') })).rejects.toThrow(/has no image plutarc\/no-such-image:1/);
+  });
+});
+
+/**
+ * A unix socket in front of the engine that answers the first `failures` container creations with 503 (the engine
+ * busy), then passes everything through: the driver must ride over those, and not over a real refusal.
+ */
+async function flakyEngine(path: string, failures: number): Promise<{ server: Server; creates: () => number }> {
+  let creates = 0;
+  const server = createHttpServer((req, res) => {
+    if (req.method === 'POST' && /\/containers\/create/.test(req.url ?? '') && ++creates <= failures) {
+      res.writeHead(503, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ message: 'the engine is busy' }));
+      return;
+    }
+    const upstream = request({ socketPath: socket, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      // The event stream's headers come long before its first event: pass them on now.
+      res.flushHeaders();
+      answer.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  // The attach that carries the hand-off is an upgraded (hijacked) connection: pass it through byte for byte.
+  server.on('upgrade', (req, client: Socket, head: Buffer) => {
+    const upstream = connect(socket, () => {
+      const headers = Object.entries(req.headers).map(([name, value]) => `${name}: ${String(value)}`);
+      upstream.write(`${req.method} ${req.url} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`);
+      upstream.write(head);
+      upstream.pipe(client).pipe(upstream);
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return { server, creates: () => creates };
+}
+
+describe('docker driver: engine errors', () => {
+  it('retries a creation the engine refused as busy, with backoff, and gives up on a real refusal at once', async () => {
+    await testImage();
+    const path = join(dir.path, 'flaky.sock');
+    const flaky = await flakyEngine(path, 2);
+    const options: DockerDriverOptions = { socketPath: path, image: TAG, runRoot: join(dir.path, 'flaky'), graceMs: 2_000, retry: { attempts: 4, firstDelayMs: 10 } };
+    const driver = await DockerDriver.create(options);
+    try {
+      const spec = {
+        botId: 'bot-flaky',
+        instanceId: 'flaky-1',
+        runId: 'run-1',
+        command: { executable: '/usr/bin/node', entry: PROBE, args: ['idle'] },
+        credential: new TextEncoder().encode('x'),
+        egress: [],
+        limits: { memoryBytes: 128 * 1024 * 1024, cpus: 0.5, pids: 32, scratchBytes: 2 * 1024 * 1024 },
+      };
+      expect((await driver.provision(spec, 'eu')).state).toBe('running');
+      expect(flaky.creates()).toBe(3);
+      await driver.destroy('flaky-1');
+      expect((await driver.verifyGone('flaky-1')).gone).toBe(true);
+
+      // A name already in use is an answer (409), not a hiccup: one attempt, and the folder it set up is cleared.
+      await docker.createContainer({ name: containerName('taken'), Image: TAG, Labels: {} });
+      const before = flaky.creates();
+      await expect(driver.provision({ ...spec, instanceId: 'taken' }, 'eu')).rejects.toMatchObject({ statusCode: 409 });
+      expect(flaky.creates() - before).toBe(1);
+      await docker.getContainer(containerName('taken')).remove({ force: true });
+    } finally {
+      await driver.close();
+      flaky.server.closeAllConnections();
+      await new Promise((resolve) => flaky.server.close(resolve));
+    }
+  });
+
+  it('tells transient engine errors from answers', () => {
+    const withCode = (code: string) => Object.assign(new Error(code), { code });
+    const withStatus = (statusCode: number) => Object.assign(new Error(`HTTP ${statusCode}`), { statusCode });
+    expect(isTransientEngineError(withCode('ECONNREFUSED'))).toBe(true);
+    expect(isTransientEngineError(withCode('ECONNRESET'))).toBe(true);
+    expect(isTransientEngineError(withStatus(503))).toBe(true);
+    expect(isTransientEngineError(withStatus(404))).toBe(false);
+    expect(isTransientEngineError(withStatus(409))).toBe(false);
+    expect(isTransientEngineError(withStatus(500))).toBe(false);
+  });
+});

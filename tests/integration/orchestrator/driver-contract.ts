@@ -1,0 +1,199 @@
+// The one contract every ComputeDriver keeps, as a suite each driver's test file runs against its real engine: a bot
+// starts with its limits in force and its credential on its own channel only, is listed by its labels, its crash and
+// its out-of-memory kill are seen through watch, destroy is idempotent and leaves nothing that verifyGone can find,
+// and a second driver over the same engine (an orchestrator that restarted) finds and clears what the first left.
+// The stand-in bot is tests/fixtures/orchestrator/probe.mjs: it reads its credential the way the bot does and says
+// what it received, as one REPORT line.
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ComputeDriver, DriverEvent, InstanceCommand, InstanceSpec } from '../../../src-orchestrator/compute-driver.ts';
+import { waitFor } from '../../support/wait.ts';
+
+export const PROBE = 'tests/fixtures/orchestrator/probe.mjs';
+
+export interface ContractHarness {
+  /** A fresh driver over the engine; a second one stands for an orchestrator that restarted. */
+  driver(): Promise<ComputeDriver>;
+  /** The probe, started in `mode`, as this driver runs programs. */
+  probe(mode: 'idle' | 'crash' | 'alloc'): InstanceCommand;
+  /** The instance's processes as this host sees them (pids in the host's namespace), or none once it is gone. */
+  hostPids(instanceId: string): Promise<number[]>;
+  /** What the engine keeps about the instance that others could read (its config, its folder's files): never the credential. */
+  engineRecord(instanceId: string): Promise<string>;
+  /** Ends a driver as a crashing orchestrator would leave things: its instances keep running. */
+  abandon(driver: ComputeDriver): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface ProbeReport {
+  credential: { sha256: string; length: number };
+  env: Record<string, string>;
+  argv: string[];
+  uid: number;
+}
+
+/** Limits in force for a host process, read from its cgroups (v1 or v2), as the kernel applies them. */
+function cgroupLimitsOf(pid: number): { memoryBytes: number; pids: number; cpus: number } {
+  const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
+  const v1 = (controller: string) => {
+    const line = lines.find((l) => l.split(':')[1]!.split(',').includes(controller));
+    return line ? join('/sys/fs/cgroup', line.split(':')[1]!, line.split(':')[2]!) : null;
+  };
+  const read = (file: string) => readFileSync(file, 'utf8').trim();
+  const memory = v1('memory');
+  if (memory) {
+    const cpu = v1('cpu')!;
+    return {
+      memoryBytes: Number(read(join(memory, 'memory.limit_in_bytes'))),
+      pids: Number(read(join(v1('pids')!, 'pids.max'))),
+      cpus: Number(read(join(cpu, 'cpu.cfs_quota_us'))) / Number(read(join(cpu, 'cpu.cfs_period_us'))),
+    };
+  }
+  const unified = join('/sys/fs/cgroup', lines.find((l) => l.startsWith('0::'))!.slice(3));
+  const [quota, period] = read(join(unified, 'cpu.max')).split(' ').map(Number);
+  return { memoryBytes: Number(read(join(unified, 'memory.max'))), pids: Number(read(join(unified, 'pids.max'))), cpus: quota! / period! };
+}
+
+function procText(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1') + readFileSync(`/proc/${pid}/environ`, 'latin1');
+  } catch {
+    return ''; // Ended while we looked.
+  }
+}
+
+/** Resolves with the first event the predicate accepts; subscribe before causing it. */
+function nextEvent<T extends DriverEvent>(driver: ComputeDriver, accept: (event: DriverEvent) => event is T, what: string, timeoutMs = 60_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`no ${what} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const stop = driver.watch((event) => {
+      if (!accept(event)) return;
+      clearTimeout(timer);
+      stop();
+      resolve(event);
+    });
+  });
+}
+
+const outputOf = (instanceId: string, prefix: string) => (e: DriverEvent): e is Extract<DriverEvent, { kind: 'output' }> =>
+  e.kind === 'output' && e.instanceId === instanceId && e.line.startsWith(prefix);
+const exitOf = (instanceId: string) => (e: DriverEvent): e is Extract<DriverEvent, { kind: 'exited' }> => e.kind === 'exited' && e.status.instanceId === instanceId;
+
+export function describeDriverContract(name: string, makeHarness: () => Promise<ContractHarness>): void {
+  describe(`${name} driver: the ComputeDriver contract`, () => {
+    let harness: ContractHarness;
+    let driver: ComputeDriver;
+    const started: { driver: ComputeDriver; id: string }[] = [];
+
+    const spec = (mode: 'idle' | 'crash' | 'alloc', overrides: Partial<InstanceSpec> = {}): InstanceSpec & { credentialText: string } => {
+      const id = `c-${randomBytes(5).toString('hex')}`;
+      const credentialText = `credential-${randomBytes(24).toString('base64url')}`;
+      return {
+        botId: `bot-${id}`,
+        instanceId: id,
+        runId: `run-${id}`,
+        command: harness.probe(mode),
+        credential: new TextEncoder().encode(credentialText),
+        egress: [],
+        limits: { memoryBytes: 192 * 1024 * 1024, cpus: 0.5, pids: 48, scratchBytes: 4 * 1024 * 1024 },
+        labels: { 'plutarc.orchestrator': 'contract' },
+        ...overrides,
+        credentialText,
+      };
+    };
+
+    async function provision(on: ComputeDriver, s: InstanceSpec): Promise<ProbeReport> {
+      const reported = nextEvent(on, outputOf(s.instanceId, 'REPORT '), 'probe report');
+      await on.provision(s, 'eu');
+      started.push({ driver: on, id: s.instanceId });
+      return JSON.parse((await reported).line.slice('REPORT '.length)) as ProbeReport;
+    }
+
+    beforeAll(async () => {
+      harness = await makeHarness();
+      driver = await harness.driver();
+    });
+    afterEach(async () => {
+      for (const { driver: d, id } of started.splice(0)) await d.destroy(id);
+    });
+    afterAll(async () => {
+      await harness?.close();
+    });
+
+    it('provisions with its limits in force, as a non-root user, the credential handed over only on its own channel', async () => {
+      const s = spec('idle');
+      const report = await provision(driver, s);
+      expect(report.credential).toEqual({ sha256: createHash('sha256').update(s.credentialText).digest('hex'), length: s.credentialText.length });
+      expect(report.uid).not.toBe(0);
+      expect(JSON.stringify(report.env) + report.argv.join(' ')).not.toContain(s.credentialText);
+
+      const pids = await harness.hostPids(s.instanceId);
+      expect(pids.length).toBeGreaterThan(0);
+      expect(cgroupLimitsOf(pids.at(-1)!)).toEqual({ memoryBytes: s.limits.memoryBytes, pids: s.limits.pids, cpus: s.limits.cpus });
+      for (const pid of pids) expect(procText(pid)).not.toContain(s.credentialText);
+      expect(await harness.engineRecord(s.instanceId)).not.toContain(s.credentialText);
+      expect((await driver.status(s.instanceId))?.state).toBe('running');
+    });
+
+    it('lists its instances by label', async () => {
+      const s = spec('idle');
+      await provision(driver, s);
+      const listed = (await driver.list()).find((i) => i.instanceId === s.instanceId);
+      expect(listed?.labels).toMatchObject({ 'plutarc.bot': s.botId, 'plutarc.instance': s.instanceId, 'plutarc.run': s.runId, 'plutarc.orchestrator': 'contract' });
+      expect(listed).toMatchObject({ botId: s.botId, region: 'eu', state: 'running' });
+    });
+
+    it('watch sees a crash with its exit code, and the crashed instance stays listed until destroyed', async () => {
+      const s = spec('crash');
+      const exited = nextEvent(driver, exitOf(s.instanceId), 'exit of the crashing probe');
+      await driver.provision(s, 'eu');
+      started.push({ driver, id: s.instanceId });
+      expect((await exited).status.exit).toMatchObject({ code: 3, signal: null, oomKilled: false, requested: false });
+      expect((await driver.list()).find((i) => i.instanceId === s.instanceId)?.state).toBe('exited');
+    });
+
+    it('watch sees an out-of-memory kill as one', async () => {
+      const s = spec('alloc', { limits: { memoryBytes: 96 * 1024 * 1024, cpus: 1, pids: 48, scratchBytes: 4 * 1024 * 1024 } });
+      const exited = nextEvent(driver, exitOf(s.instanceId), 'exit of the allocating probe');
+      await driver.provision(s, 'eu');
+      started.push({ driver, id: s.instanceId });
+      expect((await exited).status.exit).toMatchObject({ oomKilled: true, requested: false });
+    });
+
+    it('destroy stops the bot, is idempotent, and verifyGone then finds nothing', async () => {
+      const s = spec('idle');
+      await provision(driver, s);
+      const pids = await harness.hostPids(s.instanceId);
+      const exited = nextEvent(driver, exitOf(s.instanceId), 'exit on destroy');
+      await driver.destroy(s.instanceId);
+      expect((await exited).status.exit).toMatchObject({ requested: true });
+      await driver.destroy(s.instanceId);
+      expect(await driver.verifyGone(s.instanceId)).toEqual({ instanceId: s.instanceId, gone: true, leftovers: [] });
+      expect(await driver.status(s.instanceId)).toBeNull();
+      expect((await driver.list()).map((i) => i.instanceId)).not.toContain(s.instanceId);
+      for (const pid of pids) expect(procText(pid)).toBe('');
+    });
+
+    it('a driver that starts later finds what an earlier one left by its labels, and clears it', async () => {
+      const first = await harness.driver();
+      const s = spec('idle');
+      await provision(first, s);
+      const pids = await harness.hostPids(s.instanceId);
+      await harness.abandon(first);
+
+      const second = await harness.driver();
+      const orphan = (await second.list()).find((i) => i.instanceId === s.instanceId);
+      expect(orphan?.labels).toMatchObject({ 'plutarc.bot': s.botId, 'plutarc.instance': s.instanceId });
+      await second.destroy(s.instanceId);
+      started.splice(started.findIndex((x) => x.id === s.instanceId), 1);
+      await waitFor(async () => (await second.verifyGone(s.instanceId)).gone, { what: `the orphan ${s.instanceId} to be gone` });
+      for (const pid of pids) expect(procText(pid)).toBe('');
+      await harness.abandon(second);
+    });
+  });
+}
