@@ -1,0 +1,49 @@
+// The driver contract (driver-contract.ts) against the local driver with its real sandbox: bubblewrap, cgroups, a
+// user per bot. CI runs as root with bubblewrap installed, so nothing here is skipped there.
+import { chmodSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { LocalDriver } from '../../../src-orchestrator/local/driver.ts';
+import { processTree } from '../../../src-orchestrator/local/processes.ts';
+import { ROOT } from '../../support/build.ts';
+import { tempDir } from '../../support/temp.ts';
+import { describeDriverContract, PROBE } from './driver-contract.ts';
+
+if (process.getuid?.() !== 0) throw new Error('the local driver contract runs its sandbox for real: run the tests as root (CI does)');
+
+const dir = tempDir('plutarc-local-contract-');
+// Sandboxes run as their own users: they must be able to pass through to their socket.
+chmodSync(dir.path, 0o711);
+const runRoot = join(dir.path, 'instances');
+afterAll(() => dir.cleanup());
+
+/** The instance's host processes: the launcher this test process started (its arguments name the instance's folder), and all below it. */
+function hostPids(instanceId: string): Promise<number[]> {
+  const marker = join(runRoot, instanceId);
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const parent = Number(/^\S+ \(.*\) \S (\d+)/.exec(readFileSync(`/proc/${name}/stat`, 'latin1'))?.[1]);
+      if (parent === process.pid && readFileSync(`/proc/${name}/cmdline`, 'latin1').includes(marker)) return processTree(Number(name));
+    } catch {
+      // Ended while we looked.
+    }
+  }
+  return Promise.resolve([]);
+}
+
+describeDriverContract('local', async () => ({
+  driver: () => LocalDriver.create({ appRoot: ROOT, appPaths: ['tests/fixtures/orchestrator'], runRoot, graceMs: 5_000 }),
+  probe: (mode) => ({ executable: process.execPath, entry: PROBE, args: [mode] }),
+  hostPids,
+  async engineRecord(instanceId) {
+    const folder = join(runRoot, instanceId);
+    return readdirSync(folder)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => readFileSync(join(folder, f), 'utf8'))
+      .join('\n');
+  },
+  // The local driver's instances belong to this process: a second driver finds them by their folders and users.
+  abandon: async () => undefined,
+  close: async () => undefined,
+}));
