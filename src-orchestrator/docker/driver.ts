@@ -14,6 +14,7 @@ import { z } from 'zod';
 import type { BotInstanceEnv } from '../../src-shared/bot-instance.ts';
 import { RegionId } from '../../src-shared/regions.ts';
 import {
+  EgressEndpoint,
   InstanceSpec,
   LABEL_BOT,
   LABEL_INSTANCE,
@@ -52,7 +53,15 @@ export interface DockerDriverOptions {
 }
 
 /** Recorded beside the proxy socket (nothing secret), so an orchestrator that restarts can clear a folder whose container is gone. */
-const InstanceMeta = z.object({ botId: z.string(), region: RegionId, labels: z.record(z.string(), z.string()), startedAt: z.number() });
+const InstanceMeta = z.object({
+  botId: z.string(),
+  region: RegionId,
+  labels: z.record(z.string(), z.string()),
+  startedAt: z.number(),
+  /** What its egress proxy allows, so a restarted orchestrator can open the proxy again for a bot still running. */
+  egress: z.array(EgressEndpoint),
+  exchangeOneWayMs: z.number().nonnegative(),
+});
 type InstanceMeta = z.infer<typeof InstanceMeta>;
 
 interface DockerInstance {
@@ -129,6 +138,7 @@ export class DockerDriver implements ComputeDriver {
     // Each container's user passes through to its own socket folder; listing the others is nobody's business.
     await chmod(driver.o.runRoot, 0o711);
     await driver.followEvents(Date.now() / 1000);
+    await driver.adoptRunning();
     return driver;
   }
 
@@ -171,15 +181,56 @@ export class DockerDriver implements ComputeDriver {
     return join(this.o.runRoot, instanceId);
   }
 
+  /** The folder bound into the container: a proxy opened again later puts its new socket where the bot looks. */
+  private socketDir(instanceId: string): string {
+    return join(this.instanceDir(instanceId), 'egress');
+  }
+
+  private openProxy(instanceId: string, meta: InstanceMeta): Promise<EgressProxy> {
+    return EgressProxy.start({
+      socketPath: join(this.socketDir(instanceId), 'egress.sock'),
+      allow: meta.egress,
+      exchangeOneWayMs: meta.exchangeOneWayMs,
+      owner: { uid: IN_IMAGE.uid, gid: IN_IMAGE.gid },
+      log: this.o.log,
+      logFields: { botId: meta.botId, instanceId },
+    });
+  }
+
+  /**
+   * The bots an earlier orchestrator started and left running keep their containers, but their egress proxies ended
+   * with it: open each again on its folder (the stale socket file removed), so those bots reach their exchange again.
+   */
+  private async adoptRunning(): Promise<void> {
+    const running = await this.retrying('list', () => this.docker.listContainers({ filters: { label: [`${LABEL_DRIVER}=${this.name}`], status: ['running'] } }));
+    for (const summary of running) {
+      const instanceId = summary.Labels[LABEL_INSTANCE];
+      if (!instanceId || this.instances.has(instanceId)) continue;
+      const meta = await readMeta(this.instanceDir(instanceId));
+      if (!meta) {
+        this.o.log.warn({ instanceId }, 'running bot container without its instance folder: it has no egress until destroyed');
+        continue;
+      }
+      await rm(join(this.socketDir(instanceId), 'egress.sock'), { force: true });
+      const container = await this.inspect(instanceId);
+      const pid = container?.State.Pid || null;
+      const instance: DockerInstance = { meta, instanceId, proxy: null, pid, pidStarted: pid === null ? null : await startTime(pid) };
+      instance.proxy = await this.openProxy(instanceId, meta);
+      this.instances.set(instanceId, instance);
+      this.o.log.info({ botId: meta.botId, instanceId }, 'egress proxy opened again for a running bot');
+    }
+  }
+
   async provision(input: InstanceSpec, region: RegionId): Promise<InstanceStatus> {
     const spec = InstanceSpec.parse(input);
     const known = await this.status(spec.instanceId);
     if (known) return known;
     const roundTrip = this.o.simulatedRegions[region]?.exchangeRoundTripMs ?? null;
     const labels = { ...spec.labels, [LABEL_BOT]: spec.botId, [LABEL_INSTANCE]: spec.instanceId, [LABEL_RUN]: spec.runId, [LABEL_REGION]: region, [LABEL_DRIVER]: this.name };
-    const meta: InstanceMeta = { botId: spec.botId, region, labels, startedAt: Date.now() };
+    const exchangeOneWayMs = roundTrip === null ? 0 : roundTrip / 2;
+    const meta: InstanceMeta = { botId: spec.botId, region, labels, startedAt: Date.now(), egress: spec.egress, exchangeOneWayMs };
     const dir = this.instanceDir(spec.instanceId);
-    const socketDir = join(dir, 'egress');
+    const socketDir = this.socketDir(spec.instanceId);
     const instance: DockerInstance = { meta, instanceId: spec.instanceId, proxy: null, pid: null, pidStarted: null };
     const logFields = { botId: spec.botId, instanceId: spec.instanceId };
     this.instances.set(spec.instanceId, instance);
@@ -191,14 +242,7 @@ export class DockerDriver implements ComputeDriver {
       await mkdir(socketDir, { mode: 0o700 });
       await chown(socketDir, IN_IMAGE.uid, IN_IMAGE.gid);
       await chmod(dir, 0o711);
-      instance.proxy = await EgressProxy.start({
-        socketPath: join(socketDir, 'egress.sock'),
-        allow: spec.egress,
-        exchangeOneWayMs: roundTrip === null ? 0 : roundTrip / 2,
-        owner: { uid: IN_IMAGE.uid, gid: IN_IMAGE.gid },
-        log: this.o.log,
-        logFields,
-      });
+      instance.proxy = await this.openProxy(spec.instanceId, meta);
 
       const env: Record<keyof BotInstanceEnv, string> = {
         HOME: IN_IMAGE.home,

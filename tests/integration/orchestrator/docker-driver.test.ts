@@ -158,6 +158,49 @@ describe('docker driver: a locked-down container', () => {
     expect((await driver.verifyGone(instanceId)).gone).toBe(true);
   });
 
+  it('a restarted driver opens the egress proxy again for a bot that kept running', async () => {
+    const runRoot = join(dir.path, 'restart');
+    const first = await DockerDriver.create({ socketPath: socket, image: TAG, runRoot, graceMs: 5_000 });
+    const instanceId = 'restart-1';
+    const ready = nextLine(first, instanceId, 'READY');
+    await first.provision(
+      {
+        botId: 'bot-restart',
+        instanceId,
+        runId: 'run-1',
+        command: { executable: '/usr/bin/node', entry: PROBE, args: ['idle'] },
+        credential: new TextEncoder().encode('a-credential'),
+        egress: [{ host: '127.0.0.1', port: port(allowed), kind: 'exchange' }],
+        limits: { memoryBytes: 128 * 1024 * 1024, cpus: 0.5, pids: 32, scratchBytes: 2 * 1024 * 1024 },
+      },
+      'eu',
+    );
+    await ready;
+    // From inside the container, as the bot would: a plain request through its egress socket.
+    const fetchInside = async () => {
+      const script = `require('node:http').request({ socketPath: '${IN_IMAGE.egressSocket}', path: 'http://127.0.0.1:${port(allowed)}/again', headers: { host: '127.0.0.1' } }, (r) => { let b = ''; r.on('data', (c) => (b += c)); r.on('end', () => console.log(r.statusCode, b)); }).on('error', (e) => console.log(e.code)).end();`;
+      const exec = await docker.getContainer(containerName(instanceId)).exec({ Cmd: [IN_IMAGE.node, '-e', script], AttachStdout: true, AttachStderr: true });
+      const stream = await exec.start({ hijack: true, stdin: false });
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      await new Promise((resolve) => stream.once('end', resolve));
+      // Each frame of the multiplexed stream starts with an 8-byte header; the text is what follows.
+      return Buffer.concat(chunks).toString('latin1').replace(/[\x00-\x08]/g, '').trim();
+    };
+    expect(await fetchInside()).toMatch(/200 allowed: \/again$/);
+    await first.close();
+    expect(await fetchInside()).toMatch(/ENOENT|ECONNREFUSED$/);
+
+    const second = await DockerDriver.create({ socketPath: socket, image: TAG, runRoot, graceMs: 5_000 });
+    try {
+      expect(await fetchInside()).toMatch(/200 allowed: \/again$/);
+    } finally {
+      await second.destroy(instanceId);
+      expect((await second.verifyGone(instanceId)).gone).toBe(true);
+      await second.close();
+    }
+  });
+
   it('reports a missing image plainly', async () => {
     await expect(DockerDriver.create({ socketPath: socket, image: 'plutarc/no-such-image:1', runRoot: join(dir.path, 'x') })).rejects.toThrow(/has no image plutarc\/no-such-image:1/);
   });
