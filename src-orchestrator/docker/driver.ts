@@ -4,7 +4,7 @@
 // driver's proxy, one per instance, on this host). The hand-off is written to the container's stdin through the
 // engine's attach and stdin is closed: it never sits in env, argv, the container's config or a file.
 import { access, chmod, chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
@@ -87,8 +87,8 @@ const statusCodeOf = (error: unknown) => (error instanceof Error ? (error as { s
 function signalOfExitCode(code: number): NodeJS.Signals | null {
   // The container's init reports a bot killed by a signal as 128 + the signal's number, like a shell.
   if (code <= 128 || code >= 128 + 65) return null;
-  const names: Record<number, NodeJS.Signals> = { 1: 'SIGHUP', 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 15: 'SIGTERM' };
-  return names[code - 128] ?? null;
+  const entry = Object.entries(osConstants.signals).find(([, n]) => n === code - 128);
+  return entry ? (entry[0] as NodeJS.Signals) : null;
 }
 
 export const containerName = (instanceId: string) => `plutarc-${instanceId}`;
@@ -235,6 +235,7 @@ export class DockerDriver implements ComputeDriver {
     const logFields = { botId: spec.botId, instanceId: spec.instanceId };
     this.instances.set(spec.instanceId, instance);
     const credential = Buffer.from(spec.credential);
+    let created = false;
     try {
       await mkdir(dir, { mode: 0o700 });
       await writeFile(join(dir, 'instance.json'), JSON.stringify(meta), { mode: 0o600 });
@@ -289,6 +290,7 @@ export class DockerDriver implements ComputeDriver {
           },
         }),
       );
+      created = true;
       const stream = (await this.retrying('attach', () =>
         container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true }),
       )) as Duplex;
@@ -315,7 +317,10 @@ export class DockerDriver implements ComputeDriver {
       this.o.log.info({ ...logFields, region, container: inspected.Id.slice(0, 12) }, 'instance started');
       return status;
     } catch (error) {
+      // Only a container this call made is removed: a name already taken (409) is someone else's.
+      if (created) await this.docker.getContainer(containerName(spec.instanceId)).remove({ v: true, force: true }).catch(() => undefined);
       await this.teardown(spec.instanceId);
+      this.instances.delete(spec.instanceId);
       throw error;
     } finally {
       credential.fill(0);

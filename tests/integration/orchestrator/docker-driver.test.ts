@@ -1,10 +1,11 @@
 // The docker driver against a real dockerd (its own, see tests/support/docker.ts) and the real bot image with the
 // probe in it: the driver contract, then what only a container shows: how it is locked down, as the engine records
 // it and as the probe inside finds it, and the engine's transient errors retried, its answers not.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, request, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ComputeDriver, DriverEvent } from '../../../src-orchestrator/compute-driver.ts';
@@ -181,11 +182,12 @@ describe('docker driver: a locked-down container', () => {
       const script = `require('node:http').request({ socketPath: '${IN_IMAGE.egressSocket}', path: 'http://127.0.0.1:${port(allowed)}/again', headers: { host: '127.0.0.1' } }, (r) => { let b = ''; r.on('data', (c) => (b += c)); r.on('end', () => console.log(r.statusCode, b)); }).on('error', (e) => console.log(e.code)).end();`;
       const exec = await docker.getContainer(containerName(instanceId)).exec({ Cmd: [IN_IMAGE.node, '-e', script], AttachStdout: true, AttachStderr: true });
       const stream = await exec.start({ hijack: true, stdin: false });
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const output = new PassThrough();
+      let text = '';
+      output.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      docker.modem.demuxStream(stream, output, output);
       await new Promise((resolve) => stream.once('end', resolve));
-      // Each frame of the multiplexed stream starts with an 8-byte header; the text is what follows.
-      return Buffer.concat(chunks).toString('latin1').replace(/[\x00-\x08]/g, '').trim();
+      return text.trim();
     };
     expect(await fetchInside()).toMatch(/200 allowed: \/again$/);
     await first.close();
@@ -268,6 +270,9 @@ describe('docker driver: engine errors', () => {
       const before = flaky.creates();
       await expect(driver.provision({ ...spec, instanceId: 'taken' }, 'eu')).rejects.toMatchObject({ statusCode: 409 });
       expect(flaky.creates() - before).toBe(1);
+      expect(existsSync(join(options.runRoot!, 'taken'))).toBe(false);
+      // The container holding the name is not the driver's to remove.
+      expect((await docker.getContainer(containerName('taken')).inspect()).Name).toBe(`/${containerName('taken')}`);
       await docker.getContainer(containerName('taken')).remove({ force: true });
     } finally {
       await driver.close();
