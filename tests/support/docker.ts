@@ -3,7 +3,7 @@
 // engine they fail, saying how to start one.
 import { createReadStream, existsSync } from 'node:fs';
 import Docker from 'dockerode';
-import { buildBotImage } from '../../tools/build-image.ts';
+import { buildBotImage, type BotImage } from '../../tools/build-image.ts';
 import { PROBE } from '../integration/orchestrator/driver-contract.ts';
 
 export function testDockerSocket(): string {
@@ -16,11 +16,11 @@ export function testDockerSocket(): string {
   return socket;
 }
 
-/** Builds the bot image with the probe in it and loads it into the engine; resolves with its tag. */
-export async function loadTestImage(socket: string, tag: string, archive: string): Promise<string> {
+/** Builds the bot image with the probe in it and loads it into the engine. */
+export async function loadTestImage(socket: string, tag: string, archive: string): Promise<BotImage> {
   const image = await buildBotImage({ tag, archive, appFiles: [PROBE] });
   const docker = new Docker({ socketPath: socket });
   const progress = await docker.loadImage(createReadStream(image.archive));
   await new Promise<void>((resolve, reject) => docker.modem.followProgress(progress, (error: Error | null) => (error ? reject(error) : resolve())));
-  return tag;
+  return image;
 }

@@ -1,7 +1,7 @@
 // The docker driver against a real dockerd (its own, see tests/support/docker.ts) and the real bot image with the
 // probe in it: the driver contract, then what only a container shows: how it is locked down, as the engine records
 // it and as the probe inside finds it, and the engine's transient errors retried, its answers not.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { createServer as createHttpServer, request, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -13,6 +13,8 @@ import { containerName, DockerDriver, isTransientEngineError, type DockerDriverO
 import { IN_IMAGE } from '../../../src-orchestrator/docker/image.ts';
 import { processTree } from '../../../src-orchestrator/local/processes.ts';
 import { loadTestImage, testDockerSocket } from '../../support/docker.ts';
+import { sharedLibraries } from '../../../src-orchestrator/local/sandbox.ts';
+import type { BotImage } from '../../../tools/build-image.ts';
 import { tempDir } from '../../support/temp.ts';
 import { describeDriverContract, PROBE } from './driver-contract.ts';
 
@@ -20,7 +22,7 @@ const socket = testDockerSocket();
 const docker = new Docker({ socketPath: socket });
 const dir = tempDir('plutarc-docker-driver-');
 const TAG = 'plutarc/bot-test:driver';
-let image: Promise<string> | null = null;
+let image: Promise<BotImage> | null = null;
 /** Built and loaded once for the file, whichever describe block needs it first. */
 const testImage = () => (image ??= loadTestImage(socket, TAG, join(dir.path, 'image.tar')));
 
@@ -34,6 +36,18 @@ async function hostPids(instanceId: string): Promise<number[]> {
     return [];
   }
 }
+
+describe('the bot image', () => {
+  it('is node, its libraries and the bot, under 150 MiB, run as a numeric non-root user', async () => {
+    const built = await testImage();
+    expect(built.layerBytes).toBeLessThan(150 * 1024 * 1024);
+    expect(built.libraries.sort()).toEqual((await sharedLibraries(realpathSync(process.execPath))).sort());
+    const config = (await docker.getImage(TAG).inspect()).Config;
+    expect(config.User).toBe(`${IN_IMAGE.uid}:${IN_IMAGE.gid}`);
+    expect(config.Cmd?.[0]).toBe(IN_IMAGE.node);
+    expect(config.Entrypoint ?? null).toBeNull();
+  });
+});
 
 describeDriverContract('docker', async () => {
   await testImage();
