@@ -1,7 +1,7 @@
 // The docker driver against a real dockerd (its own, see tests/support/docker.ts) and the real bot image with the
 // probe in it: the driver contract, then what only a container shows: how it is locked down, as the engine records
 // it and as the probe inside finds it, and the engine's transient errors retried, its answers not.
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { createServer as createHttpServer, request, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -49,6 +49,13 @@ describe('the bot image', () => {
   });
 });
 
+/** Every regular file below `root`. */
+function filesUnder(root: string): string[] {
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
+}
+
 describeDriverContract('docker', async () => {
   await testImage();
   const drivers: DockerDriver[] = [];
@@ -62,7 +69,12 @@ describeDriverContract('docker', async () => {
     hostPids,
     async engineRecord(instanceId) {
       const record = await docker.getContainer(containerName(instanceId)).inspect();
-      return JSON.stringify(record) + readFileSync(join(dir.path, 'contract', instanceId, 'instance.json'), 'utf8');
+      // The engine's files of the container on this host (config, state, hosts) and its writable layer: where a
+      // credential passed as config, or copied in, would end up on disk.
+      const { DockerRootDir } = (await docker.info()) as { DockerRootDir: string };
+      const onDisk = [join(DockerRootDir, 'containers', record.Id), (record.GraphDriver.Data as { UpperDir?: string }).UpperDir ?? ''].filter((p) => p !== '').flatMap(filesUnder);
+      expect(onDisk.length).toBeGreaterThan(0);
+      return [JSON.stringify(record), readFileSync(join(dir.path, 'contract', instanceId, 'instance.json'), 'utf8'), ...onDisk.map((f) => readFileSync(f, 'latin1'))].join('\n');
     },
     abandon: (driver: ComputeDriver) => (driver as DockerDriver).close(),
     async close() {
