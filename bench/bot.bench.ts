@@ -34,16 +34,18 @@ function rssOf(pid: number): number {
 }
 
 // The bot as it ships (tools/bundle-bot.ts): everything in one folder, each exchange a chunk of its own, against the
-// TypeScript source, the same bundle with every exchange inlined into one file, and the shipped bundle under the
-// heap caps the drivers start it with (BOT_NODE_OPTIONS).
+// TypeScript source, the same bundle with every exchange inlined into one file, a one-file bundle of the one exchange
+// the bench trades on, and the shipped bundle under the heap caps the drivers start it with (BOT_NODE_OPTIONS).
 const bundleDir = join(import.meta.dirname, '..', 'out', 'bot-bench');
 const split = await bundleBot({ dir: join(bundleDir, 'split') });
 const single = await bundleBot({ dir: join(bundleDir, 'single'), codeSplitting: false });
+const binanceOnly = await bundleBot({ dir: join(bundleDir, 'binanceusdm'), onlyExchange: 'binanceusdm' });
 const kib = (b: BotBundle) => `${(b.files.reduce((sum, f) => sum + f.bytes, 0) / 1024).toFixed(0)} KiB in ${b.files.length} files`;
-console.log(`bundles: split ${kib(split)}, single ${kib(single)}`);
+console.log(`bundles: split ${kib(split)}, one file ${kib(single)}, binanceusdm only ${kib(binanceOnly)}`);
 const VARIANTS = {
   source: { entry: undefined, nodeOptions: '' },
   'bundle, one file': { entry: join(single.dir, 'main.mjs'), nodeOptions: '' },
+  'bundle, binanceusdm only': { entry: join(binanceOnly.dir, 'main.mjs'), nodeOptions: '' },
   'bundle, split': { entry: join(split.dir, 'main.mjs'), nodeOptions: '' },
   'bundle, split, capped heap': { entry: join(split.dir, 'main.mjs'), nodeOptions: BOT_NODE_OPTIONS.join(' ') },
 } as const;
