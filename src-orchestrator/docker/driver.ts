@@ -300,7 +300,7 @@ export class DockerDriver implements ComputeDriver {
       instance.pid = inspected.State.Pid || null;
       instance.pidStarted = instance.pid === null ? null : await startTime(instance.pid);
       // The hand-off: written once and stdin closed; the bot reads to the end.
-      stream.once('error', (error: Error) => this.o.log.warn({ ...logFields, err: error.message }, 'credential hand-off failed'));
+
       stream.write(credential);
       stream.end();
       const status: InstanceStatus = {
@@ -328,9 +328,11 @@ export class DockerDriver implements ComputeDriver {
   }
 
   private followOutput(stream: Duplex, instanceId: string, botId: string): void {
+    // The attach ends with the container; one cut short (the engine restarting) ends the output, not the orchestrator.
+    stream.on('error', (error: Error) => this.o.log.warn({ botId, instanceId, err: error.message }, 'bot output or hand-off connection failed'));
     const streams = { stdout: new PassThrough(), stderr: new PassThrough() };
     this.docker.modem.demuxStream(stream, streams.stdout, streams.stderr);
-    stream.once('end', () => {
+    stream.once('close', () => {
       streams.stdout.end();
       streams.stderr.end();
     });
@@ -355,11 +357,26 @@ export class DockerDriver implements ComputeDriver {
       last = Math.max(last, Math.floor(parsed.data.timeNano / 1_000_000) / 1000);
       void this.onEngineEvent(parsed.data).catch((error: unknown) => this.o.log.warn({ err: error instanceof Error ? error.message : 'unknown' }, 'docker event not handled'));
     });
+    // A dropped connection errors the stream (readline passes the error on), then closes it: the close follows again.
+    lines.on('error', (error: Error) => this.o.log.warn({ err: error.message }, 'docker event stream failed'));
     stream.once('close', () => {
       if (this.closed) return;
       this.o.log.warn({}, 'docker event stream ended; following again');
-      void this.followEvents(last).catch((error: unknown) => this.o.log.error({ err: error instanceof Error ? error.message : 'unknown' }, 'cannot follow docker events'));
+      void this.resumeEvents(last);
     });
+  }
+
+  /** However long the engine is away (a restart, an upgrade), keeps trying to follow its events again, from `since`. */
+  private async resumeEvents(since: number): Promise<void> {
+    for (let delay = this.o.retry.firstDelayMs; !this.closed; delay = Math.min(delay * 2, 5_000)) {
+      try {
+        await this.followEvents(since);
+        return;
+      } catch (error) {
+        this.o.log.error({ err: error instanceof Error ? error.message : 'unknown' }, 'cannot follow docker events; trying again');
+        await sleep(delay);
+      }
+    }
   }
 
   private async onEngineEvent(event: EngineEvent): Promise<void> {

@@ -1,8 +1,9 @@
 // The docker driver against a real dockerd (its own, see tests/support/docker.ts) and the real bot image with the
 // probe in it: the driver contract, then what only a container shows: how it is locked down, as the engine records
 // it and as the probe inside finds it, and the engine's transient errors retried, its answers not.
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
-import { createServer as createHttpServer, request, type Server } from 'node:http';
+import { createServer as createHttpServer, request, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -16,11 +17,19 @@ import { loadTestImage, testDockerSocket } from '../../support/docker.ts';
 import { sharedLibraries } from '../../../src-orchestrator/local/sandbox.ts';
 import type { BotImage } from '../../../tools/build-image.ts';
 import { tempDir } from '../../support/temp.ts';
+import { waitFor } from '../../support/wait.ts';
 import { describeDriverContract, PROBE } from './driver-contract.ts';
 
 const socket = testDockerSocket();
 const docker = new Docker({ socketPath: socket });
+/** Instance ids of this run: a container an earlier, interrupted run left on the engine is never taken for one of ours. */
+const unique = (name: string) => `${name}-${randomBytes(4).toString('hex')}`;
 const dir = tempDir('plutarc-docker-driver-');
+const FLAKY_ID = unique('flaky');
+const TAKEN_ID = unique('taken');
+const RESTART_ID = unique('restart');
+const LOCKED_ID = unique('locked');
+const DROPPING_ID = unique('dropping');
 const TAG = 'plutarc/bot-test:driver';
 let image: Promise<BotImage> | null = null;
 /** Built and loaded once for the file, whichever describe block needs it first. */
@@ -120,7 +129,7 @@ describe('docker driver: a locked-down container', () => {
   });
 
   it('runs read-only, unprivileged, without network but its egress proxy, with memory-backed scratch', async () => {
-    const instanceId = 'locked-1';
+    const instanceId = LOCKED_ID;
     const checks = {
       name: instanceId,
       hostPaths: ['/etc/shadow', '/root', '/app/out/bot/main.mjs', '/bin/sh'],
@@ -188,7 +197,7 @@ describe('docker driver: a locked-down container', () => {
   it('a restarted driver opens the egress proxy again for a bot that kept running', async () => {
     const runRoot = join(dir.path, 'restart');
     const first = await DockerDriver.create({ socketPath: socket, image: TAG, runRoot, graceMs: 5_000 });
-    const instanceId = 'restart-1';
+    const instanceId = RESTART_ID;
     const ready = nextLine(first, instanceId, 'READY');
     await first.provision(
       {
@@ -238,9 +247,19 @@ describe('docker driver: a locked-down container', () => {
  * A unix socket in front of the engine that answers the first `failures` container creations with 503 (the engine
  * busy), then passes everything through: the driver must ride over those, and not over a real refusal.
  */
-async function flakyEngine(path: string, failures: number): Promise<{ server: Server; creates: () => number }> {
+async function flakyEngine(
+  path: string,
+  failures: number,
+): Promise<{ server: Server; creates: () => number; dropEventStreams: () => number; eventRequests: () => number }> {
   let creates = 0;
+  let eventRequests = 0;
+  const eventStreams = new Set<ServerResponse>();
   const server = createHttpServer((req, res) => {
+    if (req.url?.startsWith('/events')) {
+      eventRequests++;
+      eventStreams.add(res);
+      res.once('close', () => eventStreams.delete(res));
+    }
     if (req.method === 'POST' && /\/containers\/create/.test(req.url ?? '') && ++creates <= failures) {
       res.writeHead(503, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ message: 'the engine is busy' }));
@@ -251,7 +270,12 @@ async function flakyEngine(path: string, failures: number): Promise<{ server: Se
       // The event stream's headers come long before its first event: pass them on now.
       res.flushHeaders();
       answer.pipe(res);
+      answer.on('error', () => res.destroy());
     });
+    // A connection dropped on purpose ends both sides quietly.
+    upstream.on('error', () => res.destroy());
+    req.on('error', () => upstream.destroy());
+    res.on('close', () => upstream.destroy());
     req.pipe(upstream);
   });
   // The attach that carries the hand-off is an upgraded (hijacked) connection: pass it through byte for byte.
@@ -266,7 +290,12 @@ async function flakyEngine(path: string, failures: number): Promise<{ server: Se
     client.on('error', () => upstream.destroy());
   });
   await new Promise<void>((resolve) => server.listen(path, resolve));
-  return { server, creates: () => creates };
+  const dropEventStreams = () => {
+    const dropped = eventStreams.size;
+    for (const res of eventStreams) res.socket?.destroy();
+    return dropped;
+  };
+  return { server, creates: () => creates, dropEventStreams, eventRequests: () => eventRequests };
 }
 
 describe('docker driver: engine errors', () => {
@@ -279,7 +308,7 @@ describe('docker driver: engine errors', () => {
     try {
       const spec = {
         botId: 'bot-flaky',
-        instanceId: 'flaky-1',
+        instanceId: FLAKY_ID,
         runId: 'run-1',
         command: { executable: '/usr/bin/node', entry: PROBE, args: ['idle'] },
         credential: new TextEncoder().encode('x'),
@@ -288,18 +317,55 @@ describe('docker driver: engine errors', () => {
       };
       expect((await driver.provision(spec, 'eu')).state).toBe('running');
       expect(flaky.creates()).toBe(3);
-      await driver.destroy('flaky-1');
-      expect((await driver.verifyGone('flaky-1')).gone).toBe(true);
+      await driver.destroy(FLAKY_ID);
+      expect((await driver.verifyGone(FLAKY_ID)).gone).toBe(true);
 
       // A name already in use is an answer (409), not a hiccup: one attempt, and the folder it set up is cleared.
-      await docker.createContainer({ name: containerName('taken'), Image: TAG, Labels: {} });
+      await docker.createContainer({ name: containerName(TAKEN_ID), Image: TAG, Labels: {} });
       const before = flaky.creates();
-      await expect(driver.provision({ ...spec, instanceId: 'taken' }, 'eu')).rejects.toMatchObject({ statusCode: 409 });
+      await expect(driver.provision({ ...spec, instanceId: TAKEN_ID }, 'eu')).rejects.toMatchObject({ statusCode: 409 });
       expect(flaky.creates() - before).toBe(1);
-      expect(existsSync(join(options.runRoot!, 'taken'))).toBe(false);
+      expect(existsSync(join(options.runRoot!, TAKEN_ID))).toBe(false);
       // The container holding the name is not the driver's to remove.
-      expect((await docker.getContainer(containerName('taken')).inspect()).Name).toBe(`/${containerName('taken')}`);
-      await docker.getContainer(containerName('taken')).remove({ force: true });
+      expect((await docker.getContainer(containerName(TAKEN_ID)).inspect()).Name).toBe(`/${containerName(TAKEN_ID)}`);
+      await docker.getContainer(containerName(TAKEN_ID)).remove({ force: true });
+    } finally {
+      await driver.close();
+      flaky.server.closeAllConnections();
+      await new Promise((resolve) => flaky.server.close(resolve));
+    }
+  });
+
+  it('follows the engine events again after their connection drops, and still sees a crash', async () => {
+    await testImage();
+    const path = join(dir.path, 'dropping.sock');
+    const flaky = await flakyEngine(path, 0);
+    const driver = await DockerDriver.create({ socketPath: path, image: TAG, runRoot: join(dir.path, 'dropping'), graceMs: 2_000, retry: { attempts: 4, firstDelayMs: 10 } });
+    try {
+      expect(flaky.dropEventStreams()).toBe(1);
+      await waitFor(() => flaky.eventRequests() === 2, { what: 'the driver to ask for the events again' });
+      const exited = new Promise<DriverEvent>((resolve) => {
+        const stop = driver.watch((event) => {
+          if (event.kind === 'exited' && event.status.instanceId === DROPPING_ID) {
+            stop();
+            resolve(event);
+          }
+        });
+      });
+      await driver.provision(
+        {
+          botId: 'bot-dropping',
+          instanceId: DROPPING_ID,
+          runId: 'run-1',
+          command: { executable: '/usr/bin/node', entry: PROBE, args: ['crash'] },
+          credential: new TextEncoder().encode('x'),
+          egress: [],
+          limits: { memoryBytes: 128 * 1024 * 1024, cpus: 0.5, pids: 32, scratchBytes: 2 * 1024 * 1024 },
+        },
+        'eu',
+      );
+      expect(await exited).toMatchObject({ status: { exit: { code: 3, requested: false } } });
+      await driver.destroy(DROPPING_ID);
     } finally {
       await driver.close();
       flaky.server.closeAllConnections();
