@@ -225,6 +225,8 @@ export class DockerDriver implements ComputeDriver {
     const spec = InstanceSpec.parse(input);
     const known = await this.status(spec.instanceId);
     if (known) return known;
+    // A second call while the first still sets up must not share (and then tear down) its folder and proxy.
+    if (this.instances.has(spec.instanceId)) throw new Error(`instance ${spec.instanceId} is being set up`);
     const roundTrip = this.o.simulatedRegions[region]?.exchangeRoundTripMs ?? null;
     const labels = { ...spec.labels, [LABEL_BOT]: spec.botId, [LABEL_INSTANCE]: spec.instanceId, [LABEL_RUN]: spec.runId, [LABEL_REGION]: region, [LABEL_DRIVER]: this.name };
     const exchangeOneWayMs = roundTrip === null ? 0 : roundTrip / 2;

@@ -30,6 +30,7 @@ const TAKEN_ID = unique('taken');
 const RESTART_ID = unique('restart');
 const LOCKED_ID = unique('locked');
 const DROPPING_ID = unique('dropping');
+const TWICE_ID = unique('twice');
 const TAG = 'plutarc/bot-test:driver';
 let image: Promise<BotImage> | null = null;
 /** Built and loaded once for the file, whichever describe block needs it first. */
@@ -235,6 +236,31 @@ describe('docker driver: a locked-down container', () => {
       await second.destroy(instanceId);
       expect((await second.verifyGone(instanceId)).gone).toBe(true);
       await second.close();
+    }
+  });
+
+  it('a second provision of an instance still being set up is refused, and leaves the first one whole', async () => {
+    const instanceId = TWICE_ID;
+    const spec = {
+      botId: 'bot-twice',
+      instanceId,
+      runId: 'run-1',
+      command: { executable: '/usr/bin/node', entry: PROBE, args: ['idle'] },
+      credential: new TextEncoder().encode('a-credential'),
+      egress: [],
+      limits: { memoryBytes: 128 * 1024 * 1024, cpus: 0.5, pids: 32, scratchBytes: 2 * 1024 * 1024 },
+    };
+    const ready = nextLine(driver, instanceId, 'READY');
+    const [first, second] = await Promise.allSettled([driver.provision(spec, 'eu'), driver.provision(spec, 'eu')]);
+    try {
+      expect(first).toMatchObject({ status: 'fulfilled', value: { state: 'running' } });
+      expect(second).toMatchObject({ status: 'rejected', reason: { message: `instance ${instanceId} is being set up` } });
+      await ready;
+      expect(existsSync(join(dir.path, 'locked', instanceId, 'egress', 'egress.sock'))).toBe(true);
+      // Once set up, asking again is answered with what runs.
+      expect((await driver.provision(spec, 'eu')).state).toBe('running');
+    } finally {
+      await driver.destroy(instanceId);
     }
   });
 
