@@ -9,7 +9,7 @@ import { ExchangeClient } from '../src-bot/exchange.ts';
 import { BOT_NODE_OPTIONS } from '../src-orchestrator/bot-bundle.ts';
 import { bundleBot, type BotBundle } from '../tools/bundle-bot.ts';
 import { median } from '../src-shared/latency.ts';
-import { deployOnSim, startBot, startWorld } from '../tests/integration/bot/world.ts';
+import { deployOnSim, startBot, startWorld, type World } from '../tests/integration/bot/world.ts';
 
 const STARTS = Number(process.env.BENCH_ROUNDS ?? 5);
 const MINUTE = 60_000;
@@ -52,12 +52,17 @@ const VARIANTS = {
 type Variant = keyof typeof VARIANTS;
 const ENTRIES = { bundle: join(split.dir, 'main.mjs') } as const;
 
-const world = await startWorld();
+/** A world whose simulator clock stands still between the closes the bench makes. */
+async function pinnedWorld(): Promise<World> {
+  const fresh = await startWorld();
+  fresh.sim.clock.set(Math.ceil(fresh.sim.clock.now() / MINUTE) * MINUTE + MINUTE);
+  fresh.sim.clock.pin();
+  return fresh;
+}
+
+const world = await pinnedWorld();
 try {
   const { sim } = world;
-  const t0 = Math.ceil(sim.clock.now() / MINUTE) * MINUTE + MINUTE;
-  sim.clock.set(t0);
-  sim.clock.pin();
 
   // 1. Start to first evaluation, and idle memory once trading; each variant in turn, round after round.
   const bare: number[] = [];
@@ -67,11 +72,14 @@ try {
   >;
   for (let round = 0; round < STARTS; round++) {
     bare.push((await bareNode(['-e', '0'])).ms);
+    // Each bot is its own user, and the API limits sign-ups per address: a world of its own per round.
+    const roundWorld = await pinnedWorld();
+    const { sim } = roundWorld;
     for (const kind of Object.keys(VARIANTS) as Variant[]) {
       const { entry, nodeOptions } = VARIANTS[kind];
-      const bot = await deployOnSim(world);
+      const bot = await deployOnSim(roundWorld);
       const started = performance.now();
-      const proc = await startBot(world, bot, { entry, env: { PLUTARC_BOT_POLL_MS: '10', PLUTARC_BOT_HEARTBEAT_MS: '5000', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) } });
+      const proc = await startBot(roundWorld, bot, { entry, env: { PLUTARC_BOT_POLL_MS: '10', PLUTARC_BOT_HEARTBEAT_MS: '5000', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) } });
       await proc.waitFor((l) => l.msg === 'trading');
       const ready = performance.now() - started;
       const candle = Math.floor(sim.clock.now() / MINUTE) * MINUTE;
@@ -86,6 +94,7 @@ try {
       proc.child.kill('SIGTERM');
       await proc.exited;
     }
+    await roundWorld.close();
   }
   const bareIdle = await bareNode(['-e', 'console.log("up"); setInterval(() => {}, 1000)', '--', '--idle']);
   const bareMs = median(bare)!;
