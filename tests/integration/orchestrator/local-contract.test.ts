@@ -1,11 +1,12 @@
-// The driver contract (driver-contract.ts) against the local driver with its real sandbox: bubblewrap, cgroups, a
-// user per bot. CI runs as root with bubblewrap installed, so nothing here is skipped there.
+// The driver contract (driver-contract.ts) against the local driver and its keeper (in this process) with the real
+// sandbox: bubblewrap, cgroups, a user per bot. CI runs as root with bubblewrap installed, so nothing here is skipped.
 import { chmodSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { LocalDriver } from '../../../src-orchestrator/local/driver.ts';
 import { processTree } from '../../../src-orchestrator/local/processes.ts';
 import { ROOT } from '../../support/build.ts';
+import { startKeeperInProcess } from '../../support/keeper.ts';
 import { tempDir } from '../../support/temp.ts';
 import { describeDriverContract, PROBE } from './driver-contract.ts';
 
@@ -17,7 +18,7 @@ chmodSync(dir.path, 0o711);
 const runRoot = join(dir.path, 'instances');
 afterAll(() => dir.cleanup());
 
-/** The instance's host processes: the launcher this test process started (its arguments name the instance's folder), and all below it. */
+/** The instance's host processes: the launcher the keeper in this process started (its arguments name the instance's folder), and all below it. */
 function hostPids(instanceId: string): Promise<number[]> {
   const marker = join(runRoot, instanceId);
   for (const name of readdirSync('/proc')) {
@@ -32,18 +33,30 @@ function hostPids(instanceId: string): Promise<number[]> {
   return Promise.resolve([]);
 }
 
-describeDriverContract('local', async () => ({
-  driver: () => LocalDriver.create({ appRoot: ROOT, appPaths: ['tests/fixtures/orchestrator'], runRoot, graceMs: 5_000 }),
-  probe: (mode) => ({ executable: process.execPath, entry: PROBE, args: [mode] }),
-  hostPids,
-  async engineRecord(instanceId) {
-    const folder = join(runRoot, instanceId);
-    return readdirSync(folder)
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => readFileSync(join(folder, f), 'utf8'))
-      .join('\n');
-  },
-  // The local driver's instances belong to this process: a second driver finds them by their folders and users.
-  abandon: async () => undefined,
-  close: async () => undefined,
-}));
+describeDriverContract('local', async () => {
+  // The keeper (root, holding the sandboxes) stays; drivers are the orchestrator's side and may come and go.
+  const keeper = await startKeeperInProcess({ runRoot });
+  const drivers: LocalDriver[] = [];
+  return {
+    async driver() {
+      const driver = await LocalDriver.create({ keeperSocket: keeper.socketPath, appRoot: ROOT, appPaths: ['tests/fixtures/orchestrator'], graceMs: 5_000 });
+      drivers.push(driver);
+      return driver;
+    },
+    probe: (mode) => ({ executable: process.execPath, entry: PROBE, args: [mode] }),
+    hostPids,
+    async engineRecord(instanceId) {
+      const folder = join(runRoot, instanceId);
+      return readdirSync(folder)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => readFileSync(join(folder, f), 'utf8'))
+        .join('\n');
+    },
+    // An orchestrator that ends drops its connection to the keeper; its bots stay with the keeper.
+    abandon: async (driver) => (driver as LocalDriver).close(),
+    async close() {
+      for (const driver of drivers) driver.close();
+      await keeper.stop();
+    },
+  };
+});
