@@ -4,7 +4,7 @@
 // `docker run --rm <image> node -e 0` measured in the same run; then 20 bots at once, trading and idle: memory per bot.
 // Needs a dockerd of its own: eval "$(bash .ci/dockerd.sh start)".
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -150,4 +150,5 @@ try {
   for (const status of await driver.list()) await driver.destroy(status.instanceId);
   await driver.close();
   await Promise.all([world, ...fleetWorlds].map((w) => w.close()));
+  rmSync(built.archive, { force: true });
 }
