@@ -84,9 +84,11 @@ export interface InstanceExit {
 
 /** What the app shows on the bot's card: which protections are really in force, and if one is off, why. */
 export interface InstanceIsolation {
-  sandbox: { on: true; kind: 'bubblewrap' | 'container' } | { on: false; kind: 'none'; reason: string };
-  limits: { on: true; kind: 'cgroup-v1' | 'cgroup-v2' } | { on: false; kind: 'none'; reason: string };
-  network: { on: true; kind: 'egress-allowlist' } | { on: false; kind: 'none'; reason: string };
+  /** `sandboxed-pod`: a pod on a sandboxing runtime class (gVisor, Kata); `container`: a container sharing the host's kernel (Docker, or a pod on the default runtime); `microvm`: a Fly Machine. */
+  sandbox: { on: true; kind: 'bubblewrap' | 'container' | 'sandboxed-pod' | 'microvm' } | { on: false; kind: 'none'; reason: string };
+  limits: { on: true; kind: 'cgroup-v1' | 'cgroup-v2' | 'pod-resources' | 'machine-size' } | { on: false; kind: 'none'; reason: string };
+  /** `network-policy`: a Kubernetes NetworkPolicy allowing only the endpoints' addresses (where the cluster's network enforces it). */
+  network: { on: true; kind: 'egress-allowlist' | 'network-policy' } | { on: false; kind: 'none'; reason: string };
 }
 
 export type InstanceState = 'running' | 'exited';
