@@ -15,6 +15,8 @@ export const LABEL_BOT = 'plutarc.bot';
 export const LABEL_INSTANCE = 'plutarc.instance';
 export const LABEL_RUN = 'plutarc.run';
 export const LABEL_ORCHESTRATOR = 'plutarc.orchestrator';
+/** The account the bot belongs to: cloud drivers keep each user's bots apart by it (one Fly app per user). */
+export const LABEL_USER = 'plutarc.user';
 
 /** One place a bot may open a connection to: its exchange, the API or the key broker. Anything else is refused. */
 export const EgressEndpoint = z.object({

@@ -6,6 +6,7 @@ import type { Clock } from '../src-server/clock.ts';
 import {
   LABEL_BOT,
   LABEL_ORCHESTRATOR,
+  LABEL_USER,
   type ComputeDriver,
   type GoneReport,
   type InstanceExit,
@@ -208,7 +209,7 @@ export class ReconcileLoop {
           instanceId,
           runId: bot.runId,
           credential,
-          labels: { [LABEL_ORCHESTRATOR]: orchestratorId },
+          labels: { [LABEL_ORCHESTRATOR]: orchestratorId, [LABEL_USER]: bot.userId },
         },
         bot.region,
       );

@@ -1,0 +1,156 @@
+// The slice of the Fly Machines REST API (https://api.machines.dev, v1) the fly driver uses, over fetch, with each
+// answer checked by zod. Errors come back as {"error": "..."}; 429 (the per-action, per-Machine rate limits) and
+// 5xx are retried with backoff by the driver, honouring Retry-After when Fly sends one.
+import { z } from 'zod';
+
+export const MachineState = z.enum(['created', 'starting', 'started', 'stopping', 'stopped', 'suspending', 'suspended', 'replacing', 'destroying', 'destroyed', 'failed', 'replaced', 'updating', 'launch_failed']);
+export type MachineState = z.infer<typeof MachineState>;
+
+const ExitEvent = z.object({
+  exit_code: z.number().int().optional(),
+  guest_exit_code: z.number().int().optional(),
+  guest_signal: z.number().int().optional(),
+  oom_killed: z.boolean().optional(),
+  requested_stop: z.boolean().optional(),
+  signal: z.number().int().optional(),
+  exited_at: z.string().optional(),
+});
+
+const MachineEvent = z.object({
+  type: z.string(),
+  status: z.string().optional(),
+  source: z.string().optional(),
+  timestamp: z.number().optional(),
+  request: z.object({ exit_event: ExitEvent.optional(), error: z.string().optional() }).loose().optional(),
+});
+export type MachineEvent = z.infer<typeof MachineEvent>;
+
+export const Machine = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: z.string(),
+  region: z.string(),
+  instance_id: z.string(),
+  created_at: z.string().optional(),
+  config: z.object({ metadata: z.record(z.string(), z.string()).optional() }).loose().optional(),
+  events: z.array(MachineEvent).optional(),
+});
+export type Machine = z.infer<typeof Machine>;
+
+const App = z.object({ name: z.string() }).loose();
+const AppList = z.object({ apps: z.array(App) }).loose();
+const Volume = z.object({ id: z.string(), name: z.string().optional(), state: z.string().optional() }).loose();
+
+/** What Fly answered when it was not a success. */
+export class FlyApiError extends Error {
+  readonly status: number;
+  readonly detail: string;
+  readonly retryAfter: string | null;
+  constructor(status: number, detail: string, retryAfter: string | null) {
+    super(`Fly Machines API answered ${status}: ${detail}`);
+    this.name = 'FlyApiError';
+    this.status = status;
+    this.detail = detail;
+    this.retryAfter = retryAfter;
+  }
+}
+
+/** The config of a new Machine, as the driver sends it (a subset of Fly's machine config object). */
+export interface MachineConfig {
+  image: string;
+  init: { exec: string[] };
+  env: Record<string, string>;
+  guest: { cpu_kind: 'shared' | 'performance'; cpus: number; memory_mb: number };
+  restart: { policy: 'no' };
+  auto_destroy: boolean;
+  files: { guest_path: string; raw_value: string; mode: number }[];
+  metadata: Record<string, string>;
+  stop_config: { signal: string; timeout: string };
+}
+
+export class MachinesApi {
+  private readonly baseUrl: string;
+  private readonly token: string;
+  private readonly requestTimeoutMs: number;
+  constructor(baseUrl: string, token: string, requestTimeoutMs = 75_000) {
+    this.baseUrl = baseUrl;
+    this.token = token;
+    this.requestTimeoutMs = requestTimeoutMs;
+  }
+
+  private async request<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown, timeoutMs = this.requestTimeoutMs, cancel?: AbortSignal): Promise<T> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: cancel ? AbortSignal.any([timeout, cancel]) : timeout,
+    });
+    const text = await response.text();
+    if (!response.ok) {
+      const parsed = z.object({ error: z.string() }).safeParse(safeJson(text));
+      throw new FlyApiError(response.status, parsed.success ? parsed.data.error : response.statusText, response.headers.get('retry-after'));
+    }
+    const parsed = schema.safeParse(text === '' ? {} : safeJson(text));
+    if (!parsed.success) throw new Error(`Fly Machines API answered ${method} ${path} with an unexpected body`);
+    return parsed.data;
+  }
+
+  getApp(app: string) {
+    return this.request('GET', `/v1/apps/${encodeURIComponent(app)}`, App);
+  }
+
+  createApp(app: string, orgSlug: string, network: string) {
+    return this.request('POST', '/v1/apps', z.unknown(), { app_name: app, org_slug: orgSlug, network });
+  }
+
+  listApps(orgSlug: string) {
+    return this.request('GET', `/v1/apps?org_slug=${encodeURIComponent(orgSlug)}`, AppList);
+  }
+
+  createMachine(app: string, body: { name: string; region: string; config: MachineConfig }) {
+    return this.request('POST', `/v1/apps/${encodeURIComponent(app)}/machines`, Machine, body);
+  }
+
+  getMachine(app: string, id: string) {
+    return this.request('GET', `/v1/apps/${encodeURIComponent(app)}/machines/${encodeURIComponent(id)}`, Machine);
+  }
+
+  listMachines(app: string, metadata: Record<string, string> = {}) {
+    const query = new URLSearchParams(Object.entries(metadata).map(([key, value]): [string, string] => [`metadata.${key}`, value]));
+    return this.request('GET', `/v1/apps/${encodeURIComponent(app)}/machines?${query}`, z.array(Machine));
+  }
+
+  /** Long-polls until the Machine reaches `state`: resolves true, or false when Fly's wait ran out (408). */
+  async wait(app: string, id: string, state: 'started' | 'stopped' | 'destroyed', timeoutSeconds: number, instanceId?: string, cancel?: AbortSignal): Promise<boolean> {
+    const query = new URLSearchParams({ state, timeout: String(Math.max(1, Math.min(60, Math.round(timeoutSeconds)))) });
+    if (instanceId) query.set('instance_id', instanceId);
+    try {
+      await this.request('GET', `/v1/apps/${encodeURIComponent(app)}/machines/${encodeURIComponent(id)}/wait?${query}`, z.unknown(), undefined, (timeoutSeconds + 15) * 1000, cancel);
+      return true;
+    } catch (error) {
+      if (error instanceof FlyApiError && error.status === 408) return false;
+      throw error;
+    }
+  }
+
+  stopMachine(app: string, id: string, signal: string, timeout: string) {
+    return this.request('POST', `/v1/apps/${encodeURIComponent(app)}/machines/${encodeURIComponent(id)}/stop`, z.unknown(), { signal, timeout });
+  }
+
+  destroyMachine(app: string, id: string) {
+    return this.request('DELETE', `/v1/apps/${encodeURIComponent(app)}/machines/${encodeURIComponent(id)}?force=true`, z.unknown());
+  }
+
+  listVolumes(app: string) {
+    return this.request('GET', `/v1/apps/${encodeURIComponent(app)}/volumes`, z.array(Volume));
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

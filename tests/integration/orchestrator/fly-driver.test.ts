@@ -1,0 +1,175 @@
+// The fly driver against a fake Machines API on 127.0.0.1 (fake-fly.ts): one app per user, the Machine it asks
+// for, exits seen through the wait long-poll, stop as destroy verified gone, a Machine that fails to start, a
+// destroy that times out, rate limits and orphans.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LABEL_BOT, LABEL_INSTANCE, LABEL_RUN, LABEL_USER, type DriverEvent, type InstanceSpec } from '../../../src-orchestrator/compute-driver.ts';
+import { FlyDriver, FLY_HANDOFF_FILE, type FlyDriverOptions } from '../../../src-orchestrator/fly/driver.ts';
+import { FakeFly, FLY_TOKEN } from './fake-fly.ts';
+
+const ORG = 'plutarc-bots';
+
+function spec(instanceId: string, user = 'user-1'): InstanceSpec {
+  return {
+    botId: 'bot-7',
+    instanceId,
+    runId: 'run-1',
+    command: { executable: '/usr/local/bin/node', entry: 'src-bot/main.ts', args: [] },
+    credential: new TextEncoder().encode(JSON.stringify({ secret: `hand-off of ${instanceId}` })),
+    egress: [{ host: 'fapi.binance.com', port: 443, kind: 'exchange' }],
+    limits: { memoryBytes: 300 * 1024 * 1024, cpus: 0.5, pids: 128, scratchBytes: 16 * 1024 * 1024 },
+    labels: { 'plutarc.orchestrator': 'orch-1', [LABEL_USER]: user },
+  };
+}
+
+function nextEvent(driver: FlyDriver, accept: (event: DriverEvent) => boolean): Promise<DriverEvent> {
+  return new Promise((resolve) => {
+    const stop = driver.watch((event) => {
+      if (!accept(event)) return;
+      stop();
+      resolve(event);
+    });
+  });
+}
+
+describe('fly driver', () => {
+  let fake: FakeFly;
+  let driver: FlyDriver;
+  const make = (options: Partial<FlyDriverOptions> = {}) =>
+    new FlyDriver({
+      apiUrl: fake.url,
+      token: FLY_TOKEN,
+      orgSlug: ORG,
+      appPrefix: 'pb',
+      image: 'registry.fly.io/plutarc-bot@sha256:' + 'b'.repeat(64),
+      stopGraceSeconds: 2,
+      destroyTimeoutMs: 2_000,
+      retry: { attempts: 6, firstDelayMs: 1, maxDelayMs: 5 },
+      ...options,
+    });
+
+  beforeEach(async () => {
+    fake = new FakeFly();
+    await fake.start();
+    driver = make();
+  });
+
+  afterEach(async () => {
+    driver.close();
+    await fake.stop();
+  });
+
+  it('starts one Machine per bot in the user’s own app, in the region’s Fly location, with no volumes, services or restarts', async () => {
+    const started = nextEvent(driver, (e) => e.kind === 'started');
+    const status = await driver.provision(spec('i-1'), 'sg');
+    expect(status).toMatchObject({ instanceId: 'i-1', botId: 'bot-7', region: 'sg', state: 'running', exit: null });
+    expect(status.isolation).toEqual({
+      sandbox: { on: true, kind: 'microvm' },
+      limits: { on: true, kind: 'machine-size' },
+      network: { on: false, kind: 'none', reason: expect.stringContaining('cannot limit outgoing connections') },
+    });
+    await started;
+
+    const app = driver.appFor('user-1');
+    expect(app).toMatch(/^pb-[0-9a-f]{20}$/);
+    expect(fake.apps.get(app)).toMatchObject({ org: ORG, network: app });
+    const [machine] = [...fake.machines.values()];
+    expect(machine).toMatchObject({ app, region: 'sin', name: 'i-1', state: 'started' });
+    const config = machine!.config as Record<string, unknown>;
+    expect(config).toMatchObject({
+      guest: { cpu_kind: 'shared', cpus: 1, memory_mb: 512 },
+      restart: { policy: 'no' },
+      auto_destroy: false,
+      stop_config: { signal: 'SIGTERM', timeout: '2s' },
+      init: { exec: ['/usr/local/bin/node', '/app/src-bot/main.ts'] },
+      metadata: { [LABEL_BOT]: 'bot-7', [LABEL_INSTANCE]: 'i-1', [LABEL_RUN]: 'run-1', 'plutarc.orchestrator': 'orch-1' },
+    });
+    expect(config.mounts).toBeUndefined();
+    expect(config.services).toBeUndefined();
+    // The account id never reaches Fly; the credential only as the hand-off file, never in env or the command.
+    expect(JSON.stringify(fake.requests)).not.toContain('user-1');
+    expect(JSON.stringify(config.env)).not.toContain('hand-off');
+    expect(machine!.config.files).toEqual([{ guest_path: FLY_HANDOFF_FILE, raw_value: Buffer.from(JSON.stringify({ secret: 'hand-off of i-1' })).toString('base64'), mode: 0o444 }]);
+
+    // A second bot of the same user shares the app; another user gets their own.
+    await driver.provision(spec('i-2'), 'eu');
+    await driver.provision(spec('i-3', 'user-2'), 'us');
+    const apps = [...fake.machines.values()].map((m) => [m.name, m.app, m.region]);
+    expect(apps).toEqual([
+      ['i-1', app, 'sin'],
+      ['i-2', app, 'fra'],
+      ['i-3', driver.appFor('user-2'), 'iad'],
+    ]);
+  });
+
+  it('reports an out-of-memory exit seen through the wait long-poll as a crash', async () => {
+    await driver.provision(spec('i-oom'), 'eu');
+    const exited = nextEvent(driver, (e) => e.kind === 'exited');
+    const [machine] = [...fake.machines.values()];
+    fake.exit(machine!.id, { exit_code: 137, guest_exit_code: 137, guest_signal: 9, oom_killed: true, requested_stop: false });
+    const event = await exited;
+    expect(event.kind === 'exited' && event.status.exit).toMatchObject({ oomKilled: true, requested: false, signal: 'SIGKILL', code: null });
+  });
+
+  it('stops a bot by SIGTERM then destroy, and verifies the Machine gone', async () => {
+    await driver.provision(spec('i-4'), 'eu');
+    const exited = nextEvent(driver, (e) => e.kind === 'exited');
+    await driver.destroy('i-4');
+    const event = await exited;
+    expect(event.kind === 'exited' && event.status.exit).toMatchObject({ requested: true, signal: 'SIGTERM' });
+    const [machine] = [...fake.machines.values()];
+    expect(machine!.state).toBe('destroyed');
+    const calls = fake.requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.url.replace(machine!.id, 'ID').replace(/\/apps\/[^/]+/, '/apps/APP')}`);
+    expect(calls).toEqual(['POST /v1/apps', 'POST /v1/apps/APP/machines', 'POST /v1/apps/APP/machines/ID/stop', 'DELETE /v1/apps/APP/machines/ID?force=true']);
+    expect(await driver.verifyGone('i-4')).toEqual({ instanceId: 'i-4', gone: true, leftovers: [] });
+    await driver.destroy('i-4');
+  });
+
+  it('gives up on a Machine that fails to start, says why, and destroys it', async () => {
+    fake.plans.push('fail-to-start');
+    await expect(driver.provision(spec('i-5'), 'eu')).rejects.toThrow(/could not start: failed to launch VM: image config is invalid/);
+    const [machine] = [...fake.machines.values()];
+    expect(machine!.state).toBe('destroyed');
+    expect((await driver.verifyGone('i-5')).gone).toBe(true);
+  });
+
+  it('fails a destroy that Fly never finishes, and names the Machine until it is gone', async () => {
+    fake.plans.push('destroy-hangs');
+    await driver.provision(spec('i-6'), 'eu');
+    const [machine] = [...fake.machines.values()];
+    await expect(driver.destroy('i-6')).rejects.toThrow(new RegExp(`Machine ${machine!.id} of pb-[0-9a-f]+ was not reported destroyed within 2 s`));
+    const report = await driver.verifyGone('i-6');
+    expect(report.gone).toBe(false);
+    expect(report.leftovers).toEqual([expect.stringMatching(new RegExp(`^Machine ${machine!.id} of pb-[0-9a-f]+ is destroying$`))]);
+    fake.finishDestroy(machine!.id);
+    expect(await driver.verifyGone('i-6')).toEqual({ instanceId: 'i-6', gone: true, leftovers: [] });
+  });
+
+  it('waits out the per-Machine rate limit instead of failing', async () => {
+    fake.limits.get = [1, 1];
+    await driver.provision(spec('i-7'), 'eu');
+    await driver.destroy('i-7');
+    expect(fake.requests.some((r) => r.status === 429)).toBe(true);
+    expect((await driver.verifyGone('i-7')).gone).toBe(true);
+  });
+
+  it('finds Machines another orchestrator left in any bot app, removes them, and names a volume as a leftover', async () => {
+    await driver.provision(spec('i-8', 'user-3'), 'us');
+    const orphanDriver = make();
+    const listed = await orphanDriver.list();
+    expect(listed.map((s) => [s.instanceId, s.region, s.state])).toEqual([['i-8', 'us', 'running']]);
+    await orphanDriver.destroy('i-8');
+    expect((await orphanDriver.verifyGone('i-8')).gone).toBe(true);
+    expect(await orphanDriver.list()).toEqual([]);
+
+    fake.apps.get(driver.appFor('user-3'))!.volumes.push({ id: 'vol_123', name: 'data', state: 'created' });
+    await driver.provision(spec('i-9', 'user-3'), 'us');
+    await driver.destroy('i-9');
+    expect((await driver.verifyGone('i-9')).leftovers).toEqual([`volume vol_123 in ${driver.appFor('user-3')}`]);
+  });
+
+  it('refuses a bot without its user, before asking Fly for anything', async () => {
+    const { labels: _labels, ...rest } = spec('i-10');
+    await expect(driver.provision({ ...rest, labels: { 'plutarc.orchestrator': 'orch-1' } }, 'eu')).rejects.toThrow(/needs the plutarc.user label/);
+    expect(fake.requests).toEqual([]);
+  });
+});
