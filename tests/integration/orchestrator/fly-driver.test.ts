@@ -1,6 +1,7 @@
 // The fly driver against a fake Machines API on 127.0.0.1 (fake-fly.ts): one app per user, the Machine it asks
 // for, exits seen through the wait long-poll, stop as destroy verified gone, a Machine that fails to start, a
 // destroy that times out, rate limits and orphans.
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LABEL_BOT, LABEL_INSTANCE, LABEL_RUN, LABEL_USER, type DriverEvent, type InstanceSpec } from '../../../src-orchestrator/compute-driver.ts';
 import { FlyDriver, FLY_HANDOFF_FILE, type FlyDriverOptions } from '../../../src-orchestrator/fly/driver.ts';
@@ -83,6 +84,11 @@ describe('fly driver', () => {
       init: { exec: ['/usr/local/bin/node', '/app/src-bot/main.ts'] },
       metadata: { [LABEL_BOT]: 'bot-7', [LABEL_INSTANCE]: 'i-1', [LABEL_RUN]: 'run-1', 'plutarc.orchestrator': 'orch-1' },
     });
+    // deploy/fly/bot-machine.json documents this request for operators: it must say what the driver really sends.
+    const documented = JSON.parse(readFileSync(new URL('../../../deploy/fly/bot-machine.json', import.meta.url), 'utf8')) as { config: Record<string, Record<string, unknown>> };
+    expect(Object.keys(config).sort()).toEqual(Object.keys(documented.config).sort());
+    for (const key of ['restart', 'auto_destroy', 'env', 'init'] as const) expect(config[key], key).toEqual(documented.config[key]);
+    expect(Object.keys(config.metadata as object).sort()).toEqual(Object.keys(documented.config.metadata!).sort());
     expect(config.mounts).toBeUndefined();
     expect(config.services).toBeUndefined();
     // The account id never reaches Fly; the credential only as the hand-off file, never in env or the command.
