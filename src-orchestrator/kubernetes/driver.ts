@@ -6,8 +6,10 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { constants as osConstants } from 'node:os';
+import { createInterface } from 'node:readline';
+import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiException, CoreV1Api, NetworkingV1Api, Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, Log, NetworkingV1Api, Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { RegionId } from '../../src-shared/regions.ts';
 import {
@@ -134,6 +136,7 @@ interface RegionClient {
   core: CoreV1Api;
   net: NetworkingV1Api;
   watch: Watch;
+  logs: Log;
   /** The watch in flight, aborted on close. */
   abort: AbortController | null;
   following: Promise<void> | null;
@@ -149,6 +152,8 @@ export class KubernetesDriver implements ComputeDriver {
   private readonly listeners = new Set<(event: DriverEvent) => void>();
   /** Waiters for a pod's next change (provision waits for its container to run). */
   private readonly changes = new Set<() => void>();
+  /** Instances whose output is being followed. */
+  private readonly following = new Set<string>();
   private closed = false;
 
   constructor(options: KubernetesDriverOptions) {
@@ -175,6 +180,7 @@ export class KubernetesDriver implements ComputeDriver {
       core: cluster.kubeConfig.makeApiClient(CoreV1Api),
       net: cluster.kubeConfig.makeApiClient(NetworkingV1Api),
       watch: new Watch(cluster.kubeConfig),
+      logs: new Log(cluster.kubeConfig),
       abort: null,
       following: null,
     }));
@@ -310,7 +316,10 @@ export class KubernetesDriver implements ComputeDriver {
       const secretPending = before?.secretPending ?? false;
       this.known.set(instanceId, { region, pod, status, secretPending });
       const wasRunning = before ? containerRunning(before.pod) || before.status.state === 'exited' : false;
-      if (!wasRunning && containerRunning(pod)) this.emit({ kind: 'started', status });
+      if (!wasRunning && containerRunning(pod)) {
+        this.emit({ kind: 'started', status });
+        void this.followOutput(region, instanceId, pod);
+      }
       if (status.exit && !before?.status.exit) {
         this.o.log.info({ botId: status.botId, instanceId, exit: status.exit }, 'instance exited');
         this.emit({ kind: 'exited', status });
@@ -318,6 +327,28 @@ export class KubernetesDriver implements ComputeDriver {
       if (secretPending && (containerRunning(pod) || status.exit)) void this.dropHandOff(instanceId);
     }
     for (const wake of [...this.changes]) wake();
+  }
+
+  /** The bot's output lines, from the container's log as the kubelet streams it, until the container ends. */
+  private async followOutput(region: RegionId, instanceId: string, pod: V1Pod): Promise<void> {
+    if (this.following.has(instanceId) || this.closed || !pod.metadata?.name) return;
+    const client = this.client(region);
+    const botId = pod.metadata.labels?.[LABEL_BOT] ?? '';
+    const stream = new PassThrough();
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    lines.on('line', (line) => {
+      if (!this.closed) this.emit({ kind: 'output', instanceId, botId, stream: 'stdout', line: line.slice(0, 4096) });
+    });
+    // The log stream ends with the container (the response ends, and with it the piped stream). It is never
+    // aborted from here: the client gives an aborted stream no error handler.
+    this.following.add(instanceId);
+    stream.on('end', () => this.following.delete(instanceId));
+    try {
+      await client.logs.log(client.namespace, pod.metadata.name, IN_POD.container, stream, { follow: true, pretty: false, timestamps: false });
+    } catch (error) {
+      this.o.log.warn({ instanceId, err: describe(error) }, 'bot output cannot be followed');
+      stream.end();
+    }
   }
 
   /** The container has started: its hand-off is in the pod; the Secret goes from the cluster's store. */

@@ -60,6 +60,8 @@ export class FakeKubernetes {
   readonly handOffsRead = new Map<string, string>();
   /** Versions up to this one are compacted away: a watch from one of them is answered 410 Expired. */
   private compactedThrough = 0;
+  /** What each pod's container has written, and the log streams following it, by pod name. */
+  private readonly logs = new Map<string, { lines: string[]; followers: Set<{ write: (text: string) => void; end: () => void }> }>();
   /** Pods whose termination the kubelet holds back (a bot slow to stop), by name. */
   readonly slowToStop = new Set<string>();
   url = '';
@@ -83,6 +85,7 @@ export class FakeKubernetes {
       ['/api/v1/namespaces/:namespace/secrets', 'secrets'],
       ['/apis/networking.k8s.io/v1/namespaces/:namespace/networkpolicies', 'networkpolicies'],
     ];
+    this.app.get('/api/v1/namespaces/:namespace/pods/:name/log', (request, reply) => this.log(request, reply));
     for (const [path, kind] of routes) {
       this.app.get(path, (request, reply) => this.collection(kind, request, reply));
       this.app.post(path, (request, reply) => this.create(kind, request, reply));
@@ -98,6 +101,7 @@ export class FakeKubernetes {
 
   async stop(): Promise<void> {
     for (const watcher of this.watchers) watcher.end();
+    for (const name of this.logs.keys()) this.endLogs(name);
     await this.app.close();
   }
 
@@ -137,6 +141,53 @@ export class FakeKubernetes {
       containerStatuses: [{ name: 'bot', ready: false, restartCount: 0, image: 'bot', imageID: '', state: { terminated: { ...terminated, finishedAt: new Date().toISOString() } } }],
     };
     this.save('pods', pod, 'MODIFIED');
+    this.endLogs(name);
+  }
+
+  /** The bot's container writes a line to its standard output. */
+  say(name: string, line: string): void {
+    const log = this.logOf(name);
+    log.lines.push(line);
+    for (const follower of log.followers) follower.write(line + '\n');
+  }
+
+  private logOf(name: string) {
+    let log = this.logs.get(name);
+    if (!log) {
+      log = { lines: [], followers: new Set() };
+      this.logs.set(name, log);
+    }
+    return log;
+  }
+
+  private endLogs(name: string): void {
+    for (const follower of this.logOf(name).followers) follower.end();
+  }
+
+  private log(request: FastifyRequest, reply: FastifyReply) {
+    const { namespace, name } = request.params as { namespace: string; name: string };
+    const query = request.query as { follow?: string; container?: string };
+    this.requests.push({ method: 'GET', kind: 'pods', name: `${name}/log`, query: query as Record<string, string>, body: null });
+    const pod = this.get('pods', namespace, name);
+    if (!pod) return reply.code(404).send(status(404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' }));
+    if (query.container !== 'bot') return reply.code(400).send(status(400, 'BadRequest', `container ${query.container} is not valid for pod ${name}`));
+    const log = this.logOf(name);
+    const running = (pod.status?.containerStatuses as { state?: { running?: unknown } }[] | undefined)?.some((c) => c.state?.running);
+    if (query.follow !== 'true' || !running) return reply.type('text/plain').send(log.lines.map((l) => l + '\n').join(''));
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
+    raw.flushHeaders();
+    const follower = {
+      write: (text: string) => raw.write(text),
+      end: () => {
+        log.followers.delete(follower);
+        raw.end();
+      },
+    };
+    for (const line of log.lines) follower.write(line + '\n');
+    log.followers.add(follower);
+    raw.on('close', () => log.followers.delete(follower));
   }
 
   /** Forgets the event history, as an API server does after compaction: older watches get 410. */

@@ -126,6 +126,19 @@ describe('kubernetes driver', () => {
     await until(() => fake.get('secrets', NS, 'bot-i-1-handoff') === undefined, 'hand-off secret deleted');
   });
 
+  it('passes on the bot’s output lines from its container’s log until the container ends', async () => {
+    const first = nextEvent(driver, (e) => e.kind === 'output' && e.line === 'starting');
+    await driver.provision(spec('i-out'), 'eu');
+    fake.say('bot-i-out', 'starting');
+    expect(await first).toEqual({ kind: 'output', instanceId: 'i-out', botId: 'bot-7', stream: 'stdout', line: 'starting' });
+    const long = nextEvent(driver, (e) => e.kind === 'output' && e.line.startsWith('x'));
+    fake.say('bot-i-out', 'x'.repeat(10_000));
+    const event = await long;
+    expect(event.kind === 'output' && event.line.length).toBe(4096);
+    const follows = fake.requests.filter((r) => r.name === 'bot-i-out/log');
+    expect(follows.map((r) => r.query)).toEqual([expect.objectContaining({ container: 'bot', follow: 'true' })]);
+  });
+
   it('sees an out-of-memory kill through the watch as a crash, not a requested stop', async () => {
     await driver.provision(spec('i-oom'), 'eu');
     const exited = nextEvent(driver, (e) => e.kind === 'exited');
