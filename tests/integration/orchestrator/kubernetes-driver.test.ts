@@ -232,6 +232,37 @@ describe('kubernetes driver', () => {
     expect(event.kind === 'exited' && event.status.exit).toMatchObject({ code: 1, signal: null, oomKilled: false, requested: false });
   });
 
+  it('puts each bot in its region’s cluster, and a restarted orchestrator finds and removes them in every cluster', async () => {
+    const singapore = new FakeKubernetes();
+    await singapore.start();
+    try {
+      const clusters = { eu: { kubeConfig: fake.kubeConfig(), namespace: NS }, sg: { kubeConfig: singapore.kubeConfig(), namespace: NS } };
+      await driver.close();
+      driver = make({ clusters });
+      await driver.provision(spec('i-eu'), 'eu');
+      await driver.provision(spec('i-sg'), 'sg');
+      expect(fake.objects('pods', NS).map((p) => p.metadata.name)).toEqual(['bot-i-eu']);
+      expect(singapore.objects('pods', NS).map((p) => p.metadata.name)).toEqual(['bot-i-sg']);
+
+      const restarted = make({ clusters });
+      try {
+        expect((await restarted.list()).map((s) => [s.instanceId, s.region]).sort()).toEqual([
+          ['i-eu', 'eu'],
+          ['i-sg', 'sg'],
+        ]);
+        await restarted.destroy('i-sg');
+        expect(await restarted.verifyGone('i-sg')).toEqual({ instanceId: 'i-sg', gone: true, leftovers: [] });
+        expect(singapore.objects('pods', NS).length + singapore.objects('networkpolicies', NS).length).toBe(0);
+        expect(fake.get('pods', NS, 'bot-i-eu')).toBeDefined();
+      } finally {
+        await restarted.close();
+      }
+    } finally {
+      await driver.close();
+      await singapore.stop();
+    }
+  });
+
   it('refuses a region without a cluster, and ids that are not label values', async () => {
     await expect(driver.provision(spec('i-8'), 'sg')).rejects.toThrow(/no Kubernetes cluster is configured for region sg/);
     await expect(driver.provision(spec('i-9', { botId: 'b'.repeat(70) }), 'eu')).rejects.toThrow(/not a valid Kubernetes label value/);
