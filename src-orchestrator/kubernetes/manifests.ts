@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { V1NetworkPolicy, V1Pod, V1Secret } from '@kubernetes/client-node';
-import { LABEL_BOT, LABEL_INSTANCE, LABEL_RUN, type EgressEndpoint, type ParsedInstanceSpec } from '../compute-driver.ts';
+import { LABEL_BOT, LABEL_INSTANCE, LABEL_RUN, LABEL_USER, type EgressEndpoint, type ParsedInstanceSpec } from '../compute-driver.ts';
 
 /** Where things are inside the bot's container. The root filesystem is read-only; these are the only writable paths. */
 export const IN_POD = {
@@ -50,7 +50,10 @@ export function secretName(instanceId: string): string {
 
 /** The labels on every object of the instance; Kubernetes label values are at most 63 characters. */
 export function instanceLabels(spec: ParsedInstanceSpec): Record<string, string> {
-  const labels = { ...spec.labels, [LABEL_BOT]: spec.botId, [LABEL_INSTANCE]: spec.instanceId, [LABEL_RUN]: spec.runId };
+  const labels: Record<string, string> = { ...spec.labels, [LABEL_BOT]: spec.botId, [LABEL_INSTANCE]: spec.instanceId, [LABEL_RUN]: spec.runId };
+  // The account stays with plutarc: the cluster sees a digest, enough to group one user's bots.
+  const user = labels[LABEL_USER];
+  if (user !== undefined) labels[LABEL_USER] = createHash('sha256').update(user).digest('hex').slice(0, 40);
   for (const [key, value] of Object.entries(labels)) {
     if (value.length > 63 || !LABEL_VALUE.test(value)) throw new Error(`label ${key}=${value} is not a valid Kubernetes label value (63 letters, digits, "-", "_", "." at most, starting and ending with a letter or digit)`);
   }

@@ -1,9 +1,10 @@
 // The kubernetes driver against a fake API server on 127.0.0.1 that answers as Kubernetes' OpenAPI says (see
 // fake-kubernetes.ts): what it creates and in which order, the hand-off Secret's short life, pod events through
 // the watch (start, OOMKilled, a watch too old to resume), teardown verified gone, retries and orphans.
+import { createHash } from 'node:crypto';
 import type { V1PodSpec } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LABEL_BOT, LABEL_INSTANCE, LABEL_RUN, type DriverEvent, type InstanceSpec } from '../../../src-orchestrator/compute-driver.ts';
+import { LABEL_BOT, LABEL_INSTANCE, LABEL_RUN, LABEL_USER, type DriverEvent, type InstanceSpec } from '../../../src-orchestrator/compute-driver.ts';
 import { KubernetesDriver, type KubernetesDriverOptions } from '../../../src-orchestrator/kubernetes/driver.ts';
 import { FakeKubernetes } from './fake-kubernetes.ts';
 
@@ -23,7 +24,7 @@ function spec(instanceId: string, overrides: Partial<InstanceSpec> = {}): Instan
       { host: 'broker.plutarc.internal', port: 9443, kind: 'broker' },
     ],
     limits: { memoryBytes: 256 * 1024 * 1024, cpus: 0.5, pids: 128, scratchBytes: 16 * 1024 * 1024 },
-    labels: { 'plutarc.orchestrator': 'orch-1' },
+    labels: { 'plutarc.orchestrator': 'orch-1', [LABEL_USER]: 'user:42' },
     ...overrides,
   };
 }
@@ -102,7 +103,15 @@ describe('kubernetes driver', () => {
       { ip: '203.0.113.11', hostnames: ['fapi.binance.com'] },
       { ip: '10.20.0.9', hostnames: ['broker.plutarc.internal'] },
     ]);
-    expect(pod.metadata.labels).toEqual({ [LABEL_BOT]: 'bot-7', [LABEL_INSTANCE]: 'i-1', [LABEL_RUN]: 'run-1', 'plutarc.orchestrator': 'orch-1' });
+    expect(pod.metadata.labels).toEqual({
+      [LABEL_BOT]: 'bot-7',
+      [LABEL_INSTANCE]: 'i-1',
+      [LABEL_RUN]: 'run-1',
+      'plutarc.orchestrator': 'orch-1',
+      [LABEL_USER]: createHash('sha256').update('user:42').digest('hex').slice(0, 40),
+    });
+    // The account id is not in anything the cluster stores.
+    expect(JSON.stringify(fake.requests)).not.toContain('user:42');
     // The credential is in neither the pod's environment nor its command.
     expect(JSON.stringify(pod)).not.toContain('hand-off of i-1');
     expect(JSON.stringify(pod)).not.toContain(Buffer.from(JSON.stringify({ secret: 'hand-off of i-1' })).toString('base64'));
