@@ -151,10 +151,17 @@ describe('fly driver', () => {
   });
 
   it('waits out the per-Machine rate limit instead of failing', async () => {
-    fake.limits.get = [1, 1];
+    driver.close();
+    driver = make({ retry: { attempts: 12, firstDelayMs: 1, maxDelayMs: 5 } });
     await driver.provision(spec('i-7'), 'eu');
+    // One read every 2 s, and someone else has just used it: the driver's next read of this Machine is refused.
+    fake.limits.get = [0.5, 1];
+    const [machine] = [...fake.machines.values()];
+    const response = await fetch(`${fake.url}/v1/apps/${machine!.app}/machines/${machine!.id}`, { headers: { authorization: `Bearer ${FLY_TOKEN}` } });
+    expect(response.status).toBe(200);
     await driver.destroy('i-7');
-    expect(fake.requests.some((r) => r.status === 429)).toBe(true);
+    expect(fake.requests.filter((r) => r.status === 429 && r.method === 'GET' && r.url.endsWith(machine!.id)).length).toBeGreaterThan(0);
+    fake.limits.get = [5, 10];
     expect((await driver.verifyGone('i-7')).gone).toBe(true);
   });
 
