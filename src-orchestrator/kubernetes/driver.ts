@@ -139,7 +139,7 @@ interface RegionClient {
   logs: Log;
   /** The watch in flight, aborted on close. */
   abort: AbortController | null;
-  following: Promise<void> | null;
+  watching: Promise<void> | null;
 }
 
 export class KubernetesDriver implements ComputeDriver {
@@ -153,7 +153,7 @@ export class KubernetesDriver implements ComputeDriver {
   /** Waiters for a pod's next change (provision waits for its container to run). */
   private readonly changes = new Set<() => void>();
   /** Instances whose output is being followed. */
-  private readonly following = new Set<string>();
+  private readonly outputFollowed = new Set<string>();
   private closed = false;
 
   constructor(options: KubernetesDriverOptions) {
@@ -182,7 +182,7 @@ export class KubernetesDriver implements ComputeDriver {
       watch: new Watch(cluster.kubeConfig),
       logs: new Log(cluster.kubeConfig),
       abort: null,
-      following: null,
+      watching: null,
     }));
   }
 
@@ -220,14 +220,14 @@ export class KubernetesDriver implements ComputeDriver {
   async close(): Promise<void> {
     this.closed = true;
     for (const client of this.clients) client.abort?.abort();
-    await Promise.all(this.clients.map((c) => c.following));
+    await Promise.all(this.clients.map((c) => c.watching));
     for (const wake of this.changes) wake();
   }
 
   /** Keeps one watch per cluster open: list, then watch from the list's resourceVersion; relist when told it is too old (410). */
   private follow(client: RegionClient): void {
-    if (client.following || this.closed) return;
-    client.following = (async () => {
+    if (client.watching || this.closed) return;
+    client.watching = (async () => {
       let resourceVersion: string | undefined;
       let failures = 0;
       while (!this.closed) {
@@ -281,7 +281,7 @@ export class KubernetesDriver implements ComputeDriver {
           await sleep(Math.min(10_000, 100 * 2 ** Math.min(failures, 7)));
         }
       }
-      client.following = null;
+      client.watching = null;
     })();
   }
 
@@ -333,7 +333,7 @@ export class KubernetesDriver implements ComputeDriver {
 
   /** The bot's output lines, from the container's log as the kubelet streams it, until the container ends. */
   private async followOutput(region: RegionId, instanceId: string, pod: V1Pod): Promise<void> {
-    if (this.following.has(instanceId) || this.closed || !pod.metadata?.name) return;
+    if (this.outputFollowed.has(instanceId) || this.closed || !pod.metadata?.name) return;
     const client = this.client(region);
     const botId = pod.metadata.labels?.[LABEL_BOT] ?? '';
     const stream = new PassThrough();
@@ -343,8 +343,8 @@ export class KubernetesDriver implements ComputeDriver {
     });
     // The log stream ends with the container (the response ends, and with it the piped stream). It is never
     // aborted from here: the client gives an aborted stream no error handler.
-    this.following.add(instanceId);
-    stream.on('end', () => this.following.delete(instanceId));
+    this.outputFollowed.add(instanceId);
+    stream.on('end', () => this.outputFollowed.delete(instanceId));
     try {
       await client.logs.log(client.namespace, pod.metadata.name, IN_POD.container, stream, { follow: true, pretty: false, timestamps: false });
     } catch (error) {
