@@ -67,7 +67,9 @@ function memoryMb(bytes: number): number {
 
 /** How a Machine's bot ended, from its newest exit event. */
 export function exitOfMachine(machine: Machine, requested: boolean): InstanceExit | null {
-  if (!['stopped', 'failed', 'destroyed', 'launch_failed'].includes(machine.state)) return null;
+  if (!['stopped', 'failed', 'destroyed', 'destroying', 'launch_failed'].includes(machine.state)) return null;
+  // Only a destroy puts a Machine in destroying: whoever asked for it, the bot is on its way out by request.
+  if (machine.state === 'destroying') requested = true;
   const exitEvent = machine.events?.find((e) => e.type === 'exit' && e.request?.exit_event)?.request?.exit_event;
   const failure = machine.state === 'failed' || machine.state === 'launch_failed' ? (machine.events?.find((e) => e.request?.error)?.request?.error ?? `the Machine is ${machine.state}`) : undefined;
   const code = exitEvent?.guest_exit_code ?? exitEvent?.exit_code ?? null;

@@ -143,6 +143,7 @@ describe('fly driver', () => {
     await driver.provision(spec('i-6'), 'eu');
     const [machine] = [...fake.machines.values()];
     await expect(driver.destroy('i-6')).rejects.toThrow(new RegExp(`Machine ${machine!.id} of pb-[0-9a-f]+ was not reported destroyed within 2 s`));
+    expect((await make().list()).map((s) => [s.instanceId, s.state, s.exit?.requested])).toEqual([['i-6', 'exited', true]]);
     const report = await driver.verifyGone('i-6');
     expect(report.gone).toBe(false);
     expect(report.leftovers).toEqual([expect.stringMatching(new RegExp(`^Machine ${machine!.id} of pb-[0-9a-f]+ is destroying$`))]);
