@@ -475,7 +475,10 @@ export class KubernetesDriver implements ComputeDriver {
         const instanceId = pod.metadata?.labels?.[LABEL_INSTANCE];
         if (!instanceId) continue;
         seen.add(instanceId);
-        statuses.push(this.known.get(instanceId)?.status ?? this.statusFor(client.region, pod, null));
+        const status = this.known.get(instanceId)?.status ?? this.statusFor(client.region, pod, null);
+        // Being deleted: whoever asked, the bot is on its way out by request, not a bot to keep running.
+        const leaving = pod.metadata?.deletionTimestamp && status.state === 'running';
+        statuses.push(leaving ? { ...status, state: 'exited', exit: { code: null, signal: null, oomKilled: false, requested: true, at: Date.now() } } : status);
       }
       // A policy or secret without its pod: left by a start or teardown cut short. Listed as ended, so it is removed.
       for (const item of [...secrets.items, ...policies.items]) {

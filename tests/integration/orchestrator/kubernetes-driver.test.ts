@@ -167,6 +167,7 @@ describe('kubernetes driver', () => {
     // While the pod terminates it keeps its fence.
     expect(fake.get('networkpolicies', NS, 'bot-i-2')).toBeDefined();
     expect((await driver.verifyGone('i-2')).leftovers).toContain(`pod ${NS}/bot-i-2 in eu (Running)`);
+    expect((await driver.list()).map((s) => [s.instanceId, s.state, s.exit?.requested])).toEqual([['i-2', 'exited', true]]);
     fake.slowToStop.delete('bot-i-2');
     fake.finishDeletion(NS, 'bot-i-2');
     await destroying;
