@@ -19,6 +19,7 @@ import {
   type InstanceStatus,
   type ParsedInstanceSpec,
 } from '../compute-driver.ts';
+import { imageCommand } from '../docker/image.ts';
 import { SILENT_LOG, type OrchestratorLog } from '../log.ts';
 import { DEFAULT_RETRY, retryAfterMs, withRetries, type RetryPolicy, type RetryVerdict } from '../retry.ts';
 import { FlyApiError, MachinesApi, type Machine, type MachineConfig } from './machines-api.ts';
@@ -35,7 +36,6 @@ export interface FlyDriverOptions {
   appPrefix: string;
   /** The bot image, by digest. */
   image: string;
-  appRoot?: string;
   cpuKind?: 'shared' | 'performance';
   /** Seconds between SIGTERM and the Machine being stopped hard. */
   stopGraceSeconds?: number;
@@ -110,7 +110,6 @@ export class FlyDriver implements ComputeDriver {
       orgSlug: options.orgSlug,
       appPrefix: options.appPrefix,
       image: options.image,
-      appRoot: options.appRoot ?? '/app',
       cpuKind: options.cpuKind ?? 'shared',
       stopGraceSeconds: options.stopGraceSeconds ?? 15,
       startTimeoutMs: options.startTimeoutMs ?? 120_000,
@@ -170,7 +169,8 @@ export class FlyDriver implements ComputeDriver {
     const { limits, command } = spec;
     return {
       image: this.o.image,
-      init: { exec: [command.executable, `${this.o.appRoot}/${command.entry}`, ...command.args] },
+      // The image's own node (with the bot's heap caps) and app folder: the command's executable is the host's.
+      init: { exec: imageCommand(command.entry, command.args) },
       env: { HOME: '/tmp', TMPDIR: '/tmp', PLUTARC_HANDOFF_FILE: FLY_HANDOFF_FILE },
       guest: { cpu_kind: this.o.cpuKind, cpus: Math.max(1, Math.ceil(limits.cpus)), memory_mb: memoryMb(limits.memoryBytes) },
       restart: { policy: 'no' },

@@ -5,6 +5,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { RegionId } from '../../src-shared/regions.ts';
 import { parseEnv } from '../../src-server/env.ts';
+import { IN_IMAGE } from '../docker/image.ts';
 import type { KubernetesDriverOptions } from './driver.ts';
 
 const Json = <T extends z.ZodType>(schema: T) =>
@@ -35,9 +36,8 @@ const Toleration = z.strictObject({
 const KubernetesEnv = z.object({
   PLUTARC_K8S_CLUSTERS: Json(z.partialRecord(RegionId, Cluster).refine((clusters) => Object.keys(clusters).length > 0, 'expected at least one region')),
   PLUTARC_K8S_BOT_IMAGE: z.string().regex(/^[^\s@]+@sha256:[0-9a-f]{64}$/, 'expected an image by digest (name@sha256:…), so every pod runs the same bytes'),
-  PLUTARC_K8S_APP_ROOT: z.string().startsWith('/').default('/app'),
   PLUTARC_K8S_RUNTIME_CLASS: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).optional(),
-  PLUTARC_K8S_BOT_USER: z.coerce.number().int().min(1).max(2_147_483_647).default(10_001),
+  PLUTARC_K8S_BOT_USER: z.coerce.number().int().min(1).max(2_147_483_647).default(IN_IMAGE.uid),
   PLUTARC_K8S_GRACE_SECONDS: z.coerce.number().int().min(1).max(600).default(15),
   PLUTARC_K8S_START_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(3600).default(180),
   PLUTARC_K8S_NETWORK_POLICY_ENFORCED: z.enum(['true', 'false']).default('true'),
@@ -51,7 +51,6 @@ export function kubernetesDriverOptions(env: NodeJS.ProcessEnv, load: (cluster: 
   return {
     clusters: Object.fromEntries(Object.entries(e.PLUTARC_K8S_CLUSTERS).map(([region, cluster]) => [region, { kubeConfig: load(cluster!), namespace: cluster!.namespace }])),
     image: e.PLUTARC_K8S_BOT_IMAGE,
-    appRoot: e.PLUTARC_K8S_APP_ROOT,
     runtimeClassName: e.PLUTARC_K8S_RUNTIME_CLASS ?? null,
     userId: e.PLUTARC_K8S_BOT_USER,
     terminationGraceSeconds: e.PLUTARC_K8S_GRACE_SECONDS,

@@ -26,6 +26,7 @@ import {
 } from '../compute-driver.ts';
 import { SILENT_LOG, type OrchestratorLog } from '../log.ts';
 import { DEFAULT_RETRY, retryAfterMs, withRetries, type RetryPolicy, type RetryVerdict } from '../retry.ts';
+import { IN_IMAGE } from '../docker/image.ts';
 import { botPod, egressPolicy, handOffSecret, hostAliasesFor, IN_POD, objectName, secretName, type PodSettings } from './manifests.ts';
 
 export interface KubernetesCluster {
@@ -159,9 +160,9 @@ export class KubernetesDriver implements ComputeDriver {
   constructor(options: KubernetesDriverOptions) {
     this.settings = {
       image: options.image,
-      appRoot: options.appRoot ?? '/app',
       runtimeClassName: options.runtimeClassName ?? null,
-      userId: options.userId ?? 10_001,
+      // The bot image's own user (tools/build-image.ts), as the docker driver runs it.
+      userId: options.userId ?? IN_IMAGE.uid,
       terminationGraceSeconds: options.terminationGraceSeconds ?? 15,
       nodeSelector: options.nodeSelector ?? {},
       tolerations: options.tolerations ?? [],

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { V1NetworkPolicy, V1Pod, V1Secret } from '@kubernetes/client-node';
+import { imageCommand } from '../docker/image.ts';
 import { LABEL_BOT, LABEL_INSTANCE, LABEL_RUN, LABEL_USER, type EgressEndpoint, type ParsedInstanceSpec } from '../compute-driver.ts';
 
 /** Where things are inside the bot's container. The root filesystem is read-only; these are the only writable paths. */
@@ -21,8 +22,6 @@ export interface PodSettings {
   namespace: string;
   /** The bot image (see `deploy/`); by digest in production so every pod runs the same bytes. */
   image: string;
-  /** Where the image holds the app: the command's entry is relative to it. */
-  appRoot: string;
   /** gVisor (`gvisor`) or Kata (`kata`) where the cluster offers them; null runs on the node's default runtime. */
   runtimeClassName: string | null;
   /** The bot's user and group inside the pod: never root. */
@@ -109,7 +108,8 @@ export function botPod(spec: ParsedInstanceSpec, settings: PodSettings, hostAlia
           name: IN_POD.container,
           image: settings.image,
           imagePullPolicy: 'IfNotPresent',
-          command: [command.executable, `${settings.appRoot}/${command.entry}`, ...command.args],
+          // The image's own node (with the bot's heap caps) and app folder: the command's executable is the host's.
+          command: imageCommand(command.entry, command.args),
           workingDir: IN_POD.home,
           env: [
             { name: 'HOME', value: IN_POD.home },

@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LABEL_BOT, LABEL_INSTANCE, LABEL_RUN, LABEL_USER, type DriverEvent, type InstanceSpec } from '../../../src-orchestrator/compute-driver.ts';
+import { BOT_BUNDLE_ENTRY } from '../../../src-orchestrator/bot-bundle.ts';
+import { imageCommand } from '../../../src-orchestrator/docker/image.ts';
 import { FlyDriver, FLY_HANDOFF_FILE, type FlyDriverOptions } from '../../../src-orchestrator/fly/driver.ts';
 import { FakeFly, FLY_TOKEN } from './fake-fly.ts';
 
@@ -14,7 +16,7 @@ function spec(instanceId: string, user = 'user-1'): InstanceSpec {
     botId: 'bot-7',
     instanceId,
     runId: 'run-1',
-    command: { executable: '/usr/local/bin/node', entry: 'src-bot/main.ts', args: [] },
+    command: { executable: '/opt/node24/bin/node', entry: BOT_BUNDLE_ENTRY, args: [] },
     credential: new TextEncoder().encode(JSON.stringify({ secret: `hand-off of ${instanceId}` })),
     egress: [{ host: 'fapi.binance.com', port: 443, kind: 'exchange' }],
     limits: { memoryBytes: 300 * 1024 * 1024, cpus: 0.5, pids: 128, scratchBytes: 16 * 1024 * 1024 },
@@ -81,7 +83,7 @@ describe('fly driver', () => {
       restart: { policy: 'no' },
       auto_destroy: false,
       stop_config: { signal: 'SIGTERM', timeout: '2s' },
-      init: { exec: ['/usr/local/bin/node', '/app/src-bot/main.ts'] },
+      init: { exec: imageCommand(BOT_BUNDLE_ENTRY, []) },
       metadata: { [LABEL_BOT]: 'bot-7', [LABEL_INSTANCE]: 'i-1', [LABEL_RUN]: 'run-1', 'plutarc.orchestrator': 'orch-1' },
     });
     // deploy/fly/bot-machine.json documents this request for operators: it must say what the driver really sends.

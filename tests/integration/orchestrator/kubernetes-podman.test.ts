@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { InstanceSpec } from '../../../src-orchestrator/compute-driver.ts';
+import { IN_IMAGE } from '../../../src-orchestrator/docker/image.ts';
 import { botPod, IN_POD, objectName } from '../../../src-orchestrator/kubernetes/manifests.ts';
 import { sharedLibraries } from '../../../src-orchestrator/local/sandbox.ts';
 import { ROOT } from '../../support/build.ts';
@@ -65,13 +66,16 @@ describe.skipIf(!canRun)('the kubernetes driver’s pod under podman kube play',
     // The image: FROM scratch, the node binary and the libraries it loads, the probe, and a pause for the pod's
     // infra container (a node script run through its #! line: the image has no shell).
     const rootfs = join(temp.path, 'context', 'rootfs');
-    for (const file of [node, ...(await sharedLibraries(node))]) {
+    // node where the bot image has it (the pod runs the image's node, not the host's path).
+    mkdirSync(join(rootfs, dirname(IN_IMAGE.node)), { recursive: true });
+    copyFileSync(node, join(rootfs, IN_IMAGE.node));
+    for (const file of await sharedLibraries(node)) {
       mkdirSync(join(rootfs, dirname(file)), { recursive: true });
       copyFileSync(file, join(rootfs, file));
     }
-    mkdirSync(join(rootfs, 'app'), { recursive: true });
-    copyFileSync(join(ROOT, 'tests/fixtures/orchestrator/pod-probe.mjs'), join(rootfs, 'app', 'pod-probe.mjs'));
-    writeFileSync(join(rootfs, 'pause'), `#!${node}\nprocess.on('SIGTERM', () => process.exit(0));\nsetInterval(() => {}, 1 << 30);\n`, { mode: 0o755 });
+    mkdirSync(join(rootfs, IN_IMAGE.app), { recursive: true });
+    copyFileSync(join(ROOT, 'tests/fixtures/orchestrator/pod-probe.mjs'), join(rootfs, IN_IMAGE.app, 'pod-probe.mjs'));
+    writeFileSync(join(rootfs, 'pause'), `#!${IN_IMAGE.node}\nprocess.on('SIGTERM', () => process.exit(0));\nsetInterval(() => {}, 1 << 30);\n`, { mode: 0o755 });
     writeFileSync(join(temp.path, 'context', 'Containerfile'), 'FROM scratch\nCOPY rootfs/ /\nCMD ["/pause"]\n');
     await podman('build', '--quiet', '--tag', IMAGE, join(temp.path, 'context'));
 
@@ -82,7 +86,7 @@ describe.skipIf(!canRun)('the kubernetes driver’s pod under podman kube play',
     chownSync(join(handOffDir, 'handoff.json'), 0, USER);
     chmodSync(join(handOffDir, 'handoff.json'), 0o440);
 
-    const pod = botPod(spec, { namespace: 'default', image: IMAGE, appRoot: '/app', runtimeClassName: null, userId: USER, terminationGraceSeconds: 5, nodeSelector: {}, tolerations: [] }, []);
+    const pod = botPod(spec, { namespace: 'default', image: IMAGE, runtimeClassName: null, userId: USER, terminationGraceSeconds: 5, nodeSelector: {}, tolerations: [] }, []);
     pod.spec!.volumes = pod.spec!.volumes!.map((volume) => (volume.projected ? { name: volume.name, hostPath: { path: handOffDir, type: 'Directory' } } : volume));
     writeFileSync(join(temp.path, 'pod.yaml'), stringify(pod, { aliasDuplicateObjects: false }));
     await podman('kube', 'play', '--network', 'none', join(temp.path, 'pod.yaml'));

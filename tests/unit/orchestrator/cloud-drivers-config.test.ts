@@ -32,7 +32,7 @@ const resolved = new Map([
   ['api.bybit.com', ['198.51.100.7']],
   ['2001:db8::5', ['2001:db8::5']],
 ]);
-const settings = { namespace: 'plutarc-bots', image: `bot@${DIGEST}`, appRoot: '/app', runtimeClassName: 'kata', userId: 10001, terminationGraceSeconds: 15, nodeSelector: {}, tolerations: [] };
+const settings = { namespace: 'plutarc-bots', image: `bot@${DIGEST}`, runtimeClassName: 'kata', userId: 10001, terminationGraceSeconds: 15, nodeSelector: {}, tolerations: [] };
 
 describe('kubernetes manifests', () => {
   it('pass Kubernetes’ schemas', () => {
@@ -73,7 +73,7 @@ describe('kubernetes driver settings', () => {
       { kubeconfig: 'in-cluster', namespace: 'plutarc-bots' },
       { kubeconfig: '/etc/kube/sg.yaml', namespace: 'bots' },
     ]);
-    expect(options).toMatchObject({ runtimeClassName: 'gvisor', userId: 10001, terminationGraceSeconds: 15, startTimeoutMs: 180_000, networkPolicyEnforced: true, nodeSelector: {} });
+    expect(options).toMatchObject({ runtimeClassName: 'gvisor', userId: 65_532, terminationGraceSeconds: 15, startTimeoutMs: 180_000, networkPolicyEnforced: true, nodeSelector: {} });
     expect(options.tolerations).toEqual([{ key: 'plutarc.io/bots', operator: 'Exists', effect: 'NoSchedule' }]);
   });
 
@@ -101,7 +101,6 @@ describe('fly driver settings', () => {
       orgSlug: 'plutarc',
       appPrefix: 'plutarc-bots',
       image: `registry.fly.io/bot@${DIGEST}`,
-      appRoot: '/app',
       cpuKind: 'shared',
       stopGraceSeconds: 15,
       startTimeoutMs: 120_000,
