@@ -7,17 +7,20 @@
 // volume is swapped for a hostPath holding the same file; and it backs emptyDir with a volume on disk, where a
 // cluster's kubelet mounts tmpfs for medium: Memory. Everything else is the manifest as the driver sends it.
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { bundledBotCommand } from '../../../src-orchestrator/bot-bundle.ts';
 import { InstanceSpec } from '../../../src-orchestrator/compute-driver.ts';
-import { IN_IMAGE } from '../../../src-orchestrator/docker/image.ts';
+import { IN_IMAGE, imageCommand } from '../../../src-orchestrator/docker/image.ts';
 import { botPod, IN_POD, objectName } from '../../../src-orchestrator/kubernetes/manifests.ts';
 import { sharedLibraries } from '../../../src-orchestrator/local/sandbox.ts';
 import { ROOT } from '../../support/build.ts';
 import { tempDir } from '../../support/temp.ts';
+import { buildBotImage } from '../../../tools/build-image.ts';
 
 const run = promisify(execFile);
 const canRun = process.getuid?.() === 0 && existsSync('/usr/bin/podman') && existsSync('/usr/sbin/runc');
@@ -130,5 +133,86 @@ describe.skipIf(!canRun)('the kubernetes driver’s pod under podman kube play',
     expect(report.env.PLUTARC_HANDOFF_FILE).toBe(IN_POD.handOffFile);
     expect(Object.keys(report.env).filter((name) => name.startsWith('PLUTARC_'))).toEqual(['PLUTARC_HANDOFF_FILE']);
     expect(inspected).not.toContain('one-time hand-off');
+  });
+});
+
+// The same manifest with the real bot image (tools/build-image.ts) and the bundled bot: it starts as the image's
+// user, under the pod's limits, and reads the hand-off file the Secret would project (it then waits for an API it
+// cannot reach: the pod has no network).
+describe.skipIf(!canRun)('the real bot image in the kubernetes driver’s pod', () => {
+  const temp = tempDir('plutarc-podman-bot-');
+  const podman = (...args: string[]) =>
+    run('podman', ['--root', join(temp.path, 'storage'), '--runroot', join(temp.path, 'run'), '--storage-driver', 'vfs', ...args], {
+      env: { ...process.env, CONTAINERS_CONF: join(temp.path, 'containers.conf') },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  const BOT_IMAGE = 'localhost/plutarc-bot:kube-play-test';
+  const PAUSE_IMAGE = 'localhost/plutarc-pause:kube-play-test';
+  const instanceToken = randomBytes(32).toString('base64url');
+  const handOff = JSON.stringify({ botId: 'bot-9', instanceId: 'real-bot-1', apiUrl: 'http://127.0.0.1:9', brokerUrl: 'http://127.0.0.1:9', instanceToken, brokerCredential: 'one-time-broker-credential' });
+  const spec = InstanceSpec.parse({
+    botId: 'bot-9',
+    instanceId: 'real-bot-1',
+    runId: 'run-1',
+    command: bundledBotCommand(process.execPath),
+    credential: new TextEncoder().encode(handOff),
+    egress: [],
+    limits: { memoryBytes: 128 * 1024 * 1024, cpus: 0.5, pids: 64, scratchBytes: 4 * 1024 * 1024 },
+    labels: {},
+  });
+  const container = `${objectName(spec.instanceId)}-${IN_POD.container}`;
+
+  beforeAll(async () => {
+    writeFileSync(
+      join(temp.path, 'containers.conf'),
+      ['[containers]', 'default_ulimits = ["nofile=20000:20000","nproc=32768:32768"]', '[engine]', 'runtime = "runc"', `infra_image = "${PAUSE_IMAGE}"`, 'infra_command = "/pause"', ''].join('\n'),
+    );
+    const image = await buildBotImage({ tag: BOT_IMAGE, archive: join(temp.path, 'bot.tar') });
+    await podman('load', '--quiet', '--input', image.archive);
+    // The pod's infra container: the bot image plus a pause program (the bot image itself stays as built).
+    const pause = join(temp.path, 'pause');
+    mkdirSync(pause);
+    writeFileSync(join(pause, 'pause'), `#!${IN_IMAGE.node}\nprocess.on('SIGTERM', () => process.exit(0));\nsetInterval(() => {}, 1 << 30);\n`, { mode: 0o755 });
+    writeFileSync(join(pause, 'Containerfile'), `FROM ${BOT_IMAGE}\nCOPY pause /pause\nCMD ["/pause"]\n`);
+    await podman('build', '--quiet', '--tag', PAUSE_IMAGE, pause);
+
+    const handOffDir = join(temp.path, 'handoff');
+    mkdirSync(handOffDir, { mode: 0o755 });
+    writeFileSync(join(handOffDir, 'handoff.json'), handOff);
+    chownSync(join(handOffDir, 'handoff.json'), 0, IN_IMAGE.gid);
+    chmodSync(join(handOffDir, 'handoff.json'), 0o440);
+    const pod = botPod(spec, { namespace: 'default', image: BOT_IMAGE, runtimeClassName: null, userId: IN_IMAGE.uid, terminationGraceSeconds: 5, nodeSelector: {}, tolerations: [] }, []);
+    pod.spec!.volumes = pod.spec!.volumes!.map((volume) => (volume.projected ? { name: volume.name, hostPath: { path: handOffDir, type: 'Directory' } } : volume));
+    writeFileSync(join(temp.path, 'pod.yaml'), stringify(pod, { aliasDuplicateObjects: false }));
+    await podman('kube', 'play', '--network', 'none', join(temp.path, 'pod.yaml'));
+  }, 240_000);
+
+  afterAll(async () => {
+    await podman('pod', 'rm', '--force', '--all').catch(() => undefined);
+    await podman('rmi', '--force', '--all').catch(() => undefined);
+    temp.cleanup();
+  });
+
+  it('starts the bot as the image’s user under the pod’s limits, and the bot reads its hand-off', async () => {
+    let logs = '';
+    const deadline = Date.now() + 60_000;
+    while (!logs.includes('"msg":"starting"')) {
+      if (Date.now() > deadline) throw new Error(`the bot never said it was starting: ${logs}`);
+      logs = (await podman('logs', container)).stdout;
+    }
+    const line = JSON.parse(logs.split('\n').find((l) => l.includes('"msg":"starting"'))!) as Record<string, unknown>;
+    expect(line).toMatchObject({ botId: 'bot-9', instanceId: 'real-bot-1' });
+    expect(logs).not.toContain(instanceToken);
+
+    const pid = Number((await podman('inspect', '--format', '{{.State.Pid}}', container)).stdout.trim());
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    expect(status).toMatch(new RegExp(`^Uid:\\t${IN_IMAGE.uid}\\t${IN_IMAGE.uid}\\t${IN_IMAGE.uid}\\t${IN_IMAGE.uid}$`, 'm'));
+    expect(status).toMatch(/^CapEff:\t0000000000000000$/m);
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean)).toEqual(imageCommand(spec.command.entry, []));
+    const cgroups = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    const memory = /^\d+:memory:(.+)$/m.exec(cgroups)?.[1];
+    const limit = memory ? readFileSync(`/sys/fs/cgroup/memory${memory}/memory.limit_in_bytes`, 'utf8') : readFileSync(`/sys/fs/cgroup${/^0::(.+)$/m.exec(cgroups)![1]}/memory.max`, 'utf8');
+    expect(Number(limit.trim())).toBe(spec.limits.memoryBytes);
+    expect((await podman('inspect', container)).stdout).not.toContain(instanceToken);
   });
 });
