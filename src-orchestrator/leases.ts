@@ -1,39 +1,43 @@
 // Per-bot leases: several orchestrators may watch one database, and for each bot exactly one of them acts.
+// The store keeps the time (the API's clock), so orchestrators whose clocks disagree still agree on who holds what.
 
-export interface Lease {
-  botId: string;
+export interface LeaseStore {
+  /**
+   * Takes or renews, for `holder`, each of `botIds` whose lease is free, expired or already `holder`'s, for `ttlMs`
+   * from the store's now; answers the ones `holder` holds afterwards. Atomic per bot across every orchestrator.
+   */
+  acquire(holder: string, botIds: readonly string[], ttlMs: number): Promise<string[]>;
+  /** Gives leases up early (shutdown): only those `holder` still holds. */
+  release(holder: string, botIds: readonly string[]): Promise<void>;
+}
+
+interface Lease {
   holder: string;
   expiresAt: number;
 }
 
-export interface LeaseStore {
-  /**
-   * Takes or renews the bot's lease for `holder` until `now + ttlMs`: succeeds when the lease is free, expired or
-   * already `holder`'s. Must be atomic across every orchestrator sharing the store.
-   */
-  acquire(botId: string, holder: string, now: number, ttlMs: number): Promise<boolean>;
-  /** Gives the lease up early (shutdown), only if `holder` still holds it. */
-  release(botId: string, holder: string): Promise<void>;
-  holderOf(botId: string, now: number): Promise<string | null>;
-}
-
-/** One process's leases, for tests and a single orchestrator; the database-backed store shares the contract. */
+/** One process's leases, for tests and a single orchestrator; the API-backed store shares the contract. */
 export class InMemoryLeaseStore implements LeaseStore {
   private readonly leases = new Map<string, Lease>();
+  private readonly now: () => number;
 
-  async acquire(botId: string, holder: string, now: number, ttlMs: number): Promise<boolean> {
-    const current = this.leases.get(botId);
-    if (current && current.holder !== holder && current.expiresAt > now) return false;
-    this.leases.set(botId, { botId, holder, expiresAt: now + ttlMs });
-    return true;
+  constructor(now: () => number = Date.now) {
+    this.now = now;
   }
 
-  async release(botId: string, holder: string): Promise<void> {
-    if (this.leases.get(botId)?.holder === holder) this.leases.delete(botId);
+  async acquire(holder: string, botIds: readonly string[], ttlMs: number): Promise<string[]> {
+    const now = this.now();
+    const held: string[] = [];
+    for (const botId of botIds) {
+      const current = this.leases.get(botId);
+      if (current && current.holder !== holder && current.expiresAt > now) continue;
+      this.leases.set(botId, { holder, expiresAt: now + ttlMs });
+      held.push(botId);
+    }
+    return held;
   }
 
-  async holderOf(botId: string, now: number): Promise<string | null> {
-    const current = this.leases.get(botId);
-    return current && current.expiresAt > now ? current.holder : null;
+  async release(holder: string, botIds: readonly string[]): Promise<void> {
+    for (const botId of botIds) if (this.leases.get(botId)?.holder === holder) this.leases.delete(botId);
   }
 }

@@ -1,6 +1,6 @@
 // The loop around `decide`: reads desired state and the driver's instances, takes each bot's lease, and carries
 // out the actions for the bots it holds. Woken by the driver's exit events and by the API's change notices.
-import { randomUUID } from 'node:crypto';
+import type { DesiredBot } from '../src-shared/orchestration.ts';
 import type { RegionId } from '../src-shared/regions.ts';
 import type { Clock } from '../src-server/clock.ts';
 import {
@@ -10,26 +10,51 @@ import {
   type ComputeDriver,
   type GoneReport,
   type InstanceExit,
+  type InstanceIsolation,
   type InstanceSpec,
   type InstanceStatus,
 } from './compute-driver.ts';
+import { encodeHandOff, type HandOffAddresses } from './hand-off.ts';
 import type { LeaseStore } from './leases.ts';
 import { SILENT_LOG, type OrchestratorLog } from './log.ts';
-import { DEFAULT_POLICY, decide, type BotState, type DesiredBot, type ReconcileAction, type ReconcilePolicy } from './reconciler.ts';
+import { DEFAULT_POLICY, decide, type MarkableState, type ReconcileAction, type ReconcilePolicy } from './reconciler.ts';
+
+/** Which protections an instance really runs with, as the bot's card shows them: each off one with its reason. */
+export interface IsolationRecord {
+  sandbox: boolean;
+  limits: boolean;
+  network: boolean;
+  warnings: string[];
+}
+
+export function isolationRecord(isolation: InstanceIsolation): IsolationRecord {
+  const parts = [isolation.sandbox, isolation.limits, isolation.network];
+  return {
+    sandbox: isolation.sandbox.on,
+    limits: isolation.limits.on,
+    network: isolation.network.on,
+    warnings: parts.flatMap((part) => (part.on ? [] : [part.reason.slice(0, 300)])),
+  };
+}
 
 /** A deployment's history entry: each instance of a run, when it started and ended, and whether it was verified gone. */
 export type InstanceRecord =
-  | { kind: 'provisioned'; botId: string; runId: string; instanceId: string; driver: string; region: RegionId; at: number }
+  | { kind: 'provisioned'; botId: string; runId: string; instanceId: string; driver: string; region: RegionId; isolation: IsolationRecord; at: number }
   | { kind: 'destroyed'; botId: string | null; instanceId: string; driver: string; at: number; reason: string; gone: GoneReport };
 
 /** Where desired state comes from and where the orchestrator writes what happened (the bots module's tables). */
 export interface DesiredStateSource {
   load(): Promise<DesiredBot[]>;
-  markState(botId: string, state: Extract<BotState, 'deploying' | 'offline' | 'error' | 'stopped'>, reason: string, at: number): Promise<void>;
+  markState(botId: string, state: MarkableState, reason: string, at: number): Promise<void>;
   /** Idempotent per instance: recording the same instance's crash twice counts it once. Keeps `describeExit(exit)` as the last reason. */
   recordCrash(botId: string, instanceId: string, exit: InstanceExit): Promise<void>;
   resetCrashes(botId: string): Promise<void>;
   recordInstance(record: InstanceRecord): Promise<void>;
+}
+
+/** A new instance of the bot's current run, as the API records it: its id and its API bearer token (given once). */
+export interface InstanceIssuer {
+  newInstance(botId: string, runId: string): Promise<{ instanceId: string; token: string }>;
 }
 
 /** Mints the one-time credential an instance presents to the key broker (the orchestrator is the only caller allowed to). */
@@ -45,8 +70,11 @@ export interface ReconcileLoopOptions {
   driver: ComputeDriver;
   source: DesiredStateSource;
   leases: LeaseStore;
+  issuer: InstanceIssuer;
   minter: InstanceCredentialMinter;
   plan: InstancePlanner;
+  /** The API and the key broker as the bot reaches them (from inside its sandbox), written into its hand-off. */
+  handOff: HandOffAddresses;
   clock: Clock;
   policy?: ReconcilePolicy;
   /** A lease outlives a few ticks, so a holder that pauses briefly keeps its bots. */
@@ -54,7 +82,6 @@ export interface ReconcileLoopOptions {
   /** The longest the loop sleeps when nothing wakes it. */
   intervalMs?: number;
   log?: OrchestratorLog;
-  newInstanceId?: () => string;
 }
 
 export interface TickReport {
@@ -81,7 +108,6 @@ export class ReconcileLoop {
       leaseTtlMs: 15_000,
       intervalMs: 2_000,
       log: SILENT_LOG,
-      newInstanceId: () => `i-${randomUUID()}`,
       ...options,
     };
   }
@@ -97,10 +123,7 @@ export class ReconcileLoop {
       const botId = instance.labels[LABEL_BOT];
       if (botId !== undefined) botIds.add(botId);
     }
-    const held = new Set<string>();
-    for (const botId of botIds) {
-      if (await leases.acquire(botId, me, now, this.o.leaseTtlMs)) held.add(botId);
-    }
+    const held = new Set<string>(botIds.size > 0 ? await leases.acquire(me, [...botIds], this.o.leaseTtlMs) : []);
     this.held.clear();
     for (const botId of held) this.held.add(botId);
 
@@ -197,29 +220,39 @@ export class ReconcileLoop {
     }
   }
 
+  /**
+   * The API names the instance and gives its token, the broker mints its one-time credential, and the driver gets
+   * both inside the hand-off it writes to the bot's descriptor. Every buffer holding them is wiped after.
+   */
   private async provision(bot: DesiredBot, attempt: number): Promise<void> {
-    const { driver, minter, source, orchestratorId, log } = this.o;
-    const instanceId = this.o.newInstanceId();
-    const credential = await minter.mint({ userId: bot.userId, botId: bot.botId, keyRecordId: bot.keyRecordId, instanceId });
+    const { driver, issuer, minter, source, orchestratorId, log } = this.o;
+    const { instanceId, token } = await issuer.newInstance(bot.botId, bot.runId);
+    let credential: Uint8Array | null = null;
+    let handOff: Uint8Array | null = null;
+    let status: InstanceStatus;
     try {
-      await driver.provision(
+      // A broker that refuses or is away fails this instance's start like any other cause: backoff, not a new instance each pass.
+      credential = await minter.mint({ userId: bot.userId, botId: bot.botId, keyRecordId: bot.keyRecordId, instanceId });
+      handOff = encodeHandOff({ botId: bot.botId, instanceId, ...this.o.handOff }, token, credential);
+      status = await driver.provision(
         {
           ...this.o.plan(bot, instanceId),
           botId: bot.botId,
           instanceId,
           runId: bot.runId,
-          credential,
+          credential: handOff,
           labels: { [LABEL_ORCHESTRATOR]: orchestratorId, [LABEL_USER]: bot.userId },
         },
         bot.region,
       );
     } catch (error) {
       // A start that fails counts like a crash: the same backoff, and Error (with this reason) if it keeps failing.
-      const startFailure = error instanceof Error ? error.message : String(error);
+      const startFailure = (error instanceof Error ? error.message : String(error)).slice(0, 500);
       await source.recordCrash(bot.botId, instanceId, { code: null, signal: null, oomKilled: false, requested: false, at: this.o.clock().getTime(), startFailure });
       throw error;
     } finally {
-      credential.fill(0);
+      credential?.fill(0);
+      handOff?.fill(0);
     }
     log.info({ botId: bot.botId, instanceId, region: bot.region, attempt }, 'instance provisioned');
     await source.recordInstance({
@@ -229,6 +262,7 @@ export class ReconcileLoop {
       instanceId,
       driver: driver.name,
       region: bot.region,
+      isolation: isolationRecord(status.isolation),
       at: this.o.clock().getTime(),
     });
   }
@@ -266,6 +300,9 @@ export class ReconcileLoop {
     try {
       const report = await this.tick();
       if (report.nextDueAt !== null) delay = Math.max(0, Math.min(delay, report.nextDueAt - this.o.clock().getTime()));
+      // A destroy that went through has a next step (Stopped, a restart): take it now, not at the next interval.
+      const destroyed = report.actions.some((a) => a.kind === 'destroy' && !report.failures.some((f) => f.action === a));
+      if (destroyed) delay = 0;
     } catch (error) {
       this.o.log.error({ err: error instanceof Error ? error.message : String(error) }, 'reconcile pass failed');
     }
@@ -280,7 +317,7 @@ export class ReconcileLoop {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.ticking;
-    for (const botId of this.held) await this.o.leases.release(botId, this.o.orchestratorId);
+    if (this.held.size > 0) await this.o.leases.release(this.o.orchestratorId, [...this.held]);
     this.held.clear();
   }
 }

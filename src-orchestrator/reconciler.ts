@@ -1,25 +1,12 @@
 // The orchestrator's judgement, as a pure function: given what should run (written by the API) and what the
 // driver reports, which steps bring them together. No I/O and no clock of its own, so every case is a unit test.
+// A bot as the API recorded it (`DesiredBot`): what the user asked for, and what the orchestrators recorded so far.
+import type { DesiredBot } from '../src-shared/orchestration.ts';
 import type { RegionId } from '../src-shared/regions.ts';
 import { LABEL_BOT, LABEL_RUN, type InstanceExit, type InstanceStatus } from './compute-driver.ts';
 
-export type BotState = 'deploying' | 'online' | 'paused' | 'offline' | 'error' | 'stopped';
-
-/** A bot as the API recorded it: what the user asked for, and what the orchestrators have recorded so far. */
-export interface DesiredBot {
-  botId: string;
-  userId: string;
-  keyRecordId: string;
-  /** The deployment: a redeploy gets a new run, and instances of an older run are replaced. */
-  runId: string;
-  region: RegionId;
-  /** Paused bots keep running (their exit rules still manage positions): `run`. */
-  want: 'run' | 'stop';
-  state: BotState;
-  lastHeartbeatAt: number | null;
-  /** Consecutive crashes (and failed starts) of this run; `lastInstanceId` makes recording one idempotent. */
-  crashes: { count: number; lastAt: number | null; lastInstanceId: string | null; lastReason?: string | null };
-}
+/** The states an orchestrator may record itself; the others come from the bot's heartbeats and the user. */
+export type MarkableState = 'deploying' | 'offline' | 'error' | 'stopped';
 
 export interface ReconcilePolicy {
   backoffBaseMs: number;
@@ -50,7 +37,7 @@ export type ReconcileAction =
   | { kind: 'destroy'; botId: string | null; instanceId: string; cause: DestroyCause; reason: string }
   | { kind: 'record-crash'; botId: string; instanceId: string; exit: InstanceExit; reason: string }
   | { kind: 'reset-crashes'; botId: string; reason: string }
-  | { kind: 'mark'; botId: string; state: 'deploying' | 'offline' | 'error' | 'stopped'; reason: string }
+  | { kind: 'mark'; botId: string; state: MarkableState; reason: string }
   | { kind: 'wait'; botId: string; until: number; reason: string };
 
 /** The wait before restart number `crashes` (1 = after the first crash): doubling from the base, capped. */

@@ -6,29 +6,17 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../../src-server/clock.ts';
 import { InMemoryLeaseStore } from '../../../src-orchestrator/leases.ts';
 import { ReconcileLoop } from '../../../src-orchestrator/reconcile-loop.ts';
-import { DEFAULT_POLICY, type DesiredBot } from '../../../src-orchestrator/reconciler.ts';
+import { DEFAULT_POLICY } from '../../../src-orchestrator/reconciler.ts';
 import { ROOT } from '../../support/build.ts';
 import { LocalDriver } from '../../../src-orchestrator/local/driver.ts';
 import { keeperAndDriver } from '../../support/keeper.ts';
 import { tempDir } from '../../support/temp.ts';
-import { FakeSource } from '../../unit/orchestrator/fakes.ts';
+import { desiredBot, FakeIssuer, FakeSource, HAND_OFF_ADDRESSES } from '../../unit/orchestrator/fakes.ts';
 
 const canSandbox = process.getuid?.() === 0 && existsSync('/usr/bin/bwrap');
 const WAIT = { timeout: 60_000, interval: 50 };
 
-function desiredBot(botId: string): DesiredBot {
-  return {
-    botId,
-    userId: 'user-1',
-    keyRecordId: `key-${botId}`,
-    runId: 'run-1',
-    region: 'eu',
-    want: 'run',
-    state: 'deploying',
-    lastHeartbeatAt: null,
-    crashes: { count: 0, lastAt: null, lastInstanceId: null },
-  };
-}
+const desired = (botId: string) => desiredBot({ botId, keyRecordId: `key-${botId}`, region: 'eu' });
 
 describe.skipIf(!canSandbox)('reconcile loop with the local driver', () => {
   let dir: ReturnType<typeof tempDir>;
@@ -54,6 +42,8 @@ describe.skipIf(!canSandbox)('reconcile loop with the local driver', () => {
       driver,
       source,
       leases: new InMemoryLeaseStore(),
+      issuer: new FakeIssuer(),
+      handOff: HAND_OFF_ADDRESSES,
       minter: {
         mint: async ({ instanceId }) => {
           minted.push(instanceId);
@@ -74,7 +64,7 @@ describe.skipIf(!canSandbox)('reconcile loop with the local driver', () => {
 
   it('deploys, then stops: the instance is destroyed, verified gone, and the bot recorded Stopped', async () => {
     const { driver, source, loop } = await setup(() => 'idle');
-    source.put(desiredBot('steady'));
+    source.put(desired('steady'));
     loop.start();
     await vi.waitFor(async () => expect((await driver.list()).filter((i) => i.state === 'running')).toHaveLength(1), WAIT);
     const [instance] = await driver.list();
@@ -88,7 +78,7 @@ describe.skipIf(!canSandbox)('reconcile loop with the local driver', () => {
 
   it('a new orchestrator adopts the bot its predecessor started through the keeper: no second instance, and it can stop it', async () => {
     const { driver, source, minted, loop: first, keeperSocket } = await setup(() => 'idle');
-    source.put(desiredBot('adopted'));
+    source.put(desired('adopted'));
     first.start();
     await vi.waitFor(async () => expect((await driver.list()).filter((i) => i.state === 'running')).toHaveLength(1), WAIT);
     const [instance] = await driver.list();
@@ -103,6 +93,8 @@ describe.skipIf(!canSandbox)('reconcile loop with the local driver', () => {
         driver: successor,
         source,
         leases: new InMemoryLeaseStore(),
+        issuer: new FakeIssuer('never-needed'),
+        handOff: HAND_OFF_ADDRESSES,
         minter: { mint: async () => new TextEncoder().encode('never-needed') },
         clock: systemClock,
         plan: () => {
@@ -128,7 +120,7 @@ describe.skipIf(!canSandbox)('reconcile loop with the local driver', () => {
 
   it('restarts a crashing bot with backoff, a fresh credential each time, until it goes to Error; nothing is left', async () => {
     const { driver, source, minted, loop } = await setup(() => 'crash');
-    source.put(desiredBot('flaky'));
+    source.put(desired('flaky'));
     loop.start();
     await vi.waitFor(() => expect(source.bots.get('flaky')!.state).toBe('error'), WAIT);
     await vi.waitFor(async () => expect(await driver.list()).toEqual([]), WAIT);

@@ -1,5 +1,7 @@
 // In-memory stand-ins for the loop's ports: a driver that keeps instances in a map (one shared map can serve several
 // orchestrators, like a cloud driver), and a desired-state source that records what the loop wrote.
+import { randomBytes } from 'node:crypto';
+import type { DesiredBot } from '../../../src-shared/orchestration.ts';
 import type { RegionId } from '../../../src-shared/regions.ts';
 import {
   InstanceSpec,
@@ -12,8 +14,45 @@ import {
   type InstanceExit,
   type InstanceStatus,
 } from '../../../src-orchestrator/compute-driver.ts';
-import type { DesiredStateSource, InstanceRecord } from '../../../src-orchestrator/reconcile-loop.ts';
-import { describeExit, type DesiredBot } from '../../../src-orchestrator/reconciler.ts';
+import type { DesiredStateSource, InstanceIssuer, InstanceRecord } from '../../../src-orchestrator/reconcile-loop.ts';
+import { describeExit } from '../../../src-orchestrator/reconciler.ts';
+
+/** A bot as the API would send it, trading on the simulator (local stack). */
+export function desiredBot(overrides: Partial<DesiredBot> = {}): DesiredBot {
+  return {
+    botId: 'bot-1',
+    userId: 'user-1',
+    keyRecordId: 'key-1',
+    runId: 'run-1',
+    region: 'us',
+    want: 'run',
+    state: 'deploying',
+    lastHeartbeatAt: null,
+    crashes: { count: 0, lastAt: null, lastInstanceId: null },
+    exchange: 'binanceusdm',
+    testnet: false,
+    exchangeUrl: 'http://127.0.0.1:9001',
+    ...overrides,
+  };
+}
+
+/** Where the test bots reach the API and the broker. */
+export const HAND_OFF_ADDRESSES = { apiUrl: 'http://127.0.0.1:9000', brokerUrl: 'http://127.0.0.1:9002' };
+
+/** The API's side of new instances: a fresh id and token each time, remembered so a test can compare. */
+export class FakeIssuer implements InstanceIssuer {
+  readonly issued: { botId: string; runId: string; instanceId: string; token: string }[] = [];
+  private n = 0;
+  private readonly prefix: string;
+  constructor(prefix = 'i') {
+    this.prefix = prefix;
+  }
+  async newInstance(botId: string, runId: string): Promise<{ instanceId: string; token: string }> {
+    const issued = { botId, runId, instanceId: `${this.prefix}-${++this.n}`, token: randomBytes(32).toString('base64url') };
+    this.issued.push(issued);
+    return { instanceId: issued.instanceId, token: issued.token };
+  }
+}
 
 export class FakeClock {
   t: number;
@@ -34,6 +73,8 @@ export class FakeDriver implements ComputeDriver {
   readonly name = 'fake';
   readonly instances = new Map<string, InstanceStatus>();
   readonly credentials = new Map<string, Uint8Array>();
+  /** The very buffers the loop handed over (it should wipe them once provisioned). */
+  readonly handedOver = new Map<string, Uint8Array>();
   readonly provisioned: string[] = [];
   readonly destroyed: string[] = [];
   /** Instance ids whose teardown leaves something behind. */
@@ -51,6 +92,7 @@ export class FakeDriver implements ComputeDriver {
     const spec = InstanceSpec.parse(input);
     // A copy: the loop wipes its buffer after handing it over, as it should.
     this.credentials.set(spec.instanceId, Uint8Array.from(spec.credential));
+    this.handedOver.set(spec.instanceId, spec.credential);
     const status: InstanceStatus = {
       instanceId: spec.instanceId,
       botId: spec.botId,
@@ -60,9 +102,9 @@ export class FakeDriver implements ComputeDriver {
       startedAt: this.clock.now(),
       exit: null,
       isolation: {
-        sandbox: { on: false, kind: 'none', reason: 'fake' },
-        limits: { on: false, kind: 'none', reason: 'fake' },
-        network: { on: false, kind: 'none', reason: 'fake' },
+        sandbox: { on: false, kind: 'none', reason: 'fake sandbox' },
+        limits: { on: false, kind: 'none', reason: 'fake limits' },
+        network: { on: false, kind: 'none', reason: 'fake network' },
       },
       simulatedExchangeRoundTripMs: null,
     };

@@ -3,31 +3,19 @@ import { systemClock } from '../../../src-server/clock.ts';
 import { LABEL_ORCHESTRATOR } from '../../../src-orchestrator/compute-driver.ts';
 import { InMemoryLeaseStore } from '../../../src-orchestrator/leases.ts';
 import { ReconcileLoop, type InstanceCredentialMinter } from '../../../src-orchestrator/reconcile-loop.ts';
-import { DEFAULT_POLICY, restartBackoffMs, type DesiredBot } from '../../../src-orchestrator/reconciler.ts';
-import { FakeClock, FakeDriver, FakeSource } from './fakes.ts';
+import { DEFAULT_POLICY, restartBackoffMs } from '../../../src-orchestrator/reconciler.ts';
+import { BotHandOff } from '../../../src-shared/bot-instance.ts';
+import { desiredBot, FakeClock, FakeDriver, FakeIssuer, FakeSource, HAND_OFF_ADDRESSES } from './fakes.ts';
 
 const T0 = 1_800_000_000_000;
-
-function desiredBot(overrides: Partial<DesiredBot> = {}): DesiredBot {
-  return {
-    botId: 'bot-1',
-    userId: 'user-1',
-    keyRecordId: 'key-1',
-    runId: 'run-1',
-    region: 'us',
-    want: 'run',
-    state: 'deploying',
-    lastHeartbeatAt: null,
-    crashes: { count: 0, lastAt: null, lastInstanceId: null },
-    ...overrides,
-  };
-}
 
 class RecordingMinter implements InstanceCredentialMinter {
   readonly requests: Parameters<InstanceCredentialMinter['mint']>[0][] = [];
   readonly handedOut: Uint8Array[] = [];
+  refusal: string | null = null;
   async mint(request: Parameters<InstanceCredentialMinter['mint']>[0]): Promise<Uint8Array> {
     this.requests.push(request);
+    if (this.refusal) throw new Error(this.refusal);
     const bytes = new TextEncoder().encode(`credential-for-${request.instanceId}`);
     this.handedOut.push(bytes);
     return bytes;
@@ -38,42 +26,61 @@ function setup(options: { clock?: FakeClock; driver?: FakeDriver; leases?: InMem
   const clock = options.clock ?? new FakeClock(T0);
   const driver = options.driver ?? new FakeDriver(clock);
   const source = options.source ?? new FakeSource();
-  const leases = options.leases ?? new InMemoryLeaseStore();
+  const leases = options.leases ?? new InMemoryLeaseStore(() => clock.now());
   const minter = new RecordingMinter();
-  let n = 0;
   const id = options.id ?? 'orch-a';
+  const issuer = new FakeIssuer(`i-${id}`);
   const loop = new ReconcileLoop({
     orchestratorId: id,
     driver,
     source,
     leases,
+    issuer,
     minter,
+    handOff: HAND_OFF_ADDRESSES,
     clock: clock.clock,
     leaseTtlMs: 10_000,
-    newInstanceId: () => `i-${id}-${++n}`,
     plan: () => ({
       command: { executable: '/usr/bin/node', entry: 'src-bot/main.ts', args: [] },
       egress: [{ host: '127.0.0.1', port: 9000, kind: 'api' }],
       limits: { memoryBytes: 256 * 1024 * 1024, cpus: 0.5, pids: 64, scratchBytes: 8 * 1024 * 1024 },
     }),
   });
-  return { clock, driver, source, leases, minter, loop };
+  return { clock, driver, source, leases, issuer, minter, loop };
 }
 
 describe('ReconcileLoop', () => {
-  it('provisions a deployed bot with a credential bound to its user, bot, key and instance, then wipes its copy', async () => {
-    const { driver, source, minter, loop } = setup();
+  it('provisions a deployed bot with a hand-off of its API token and a credential bound to its user, bot, key and instance, then wipes its copies', async () => {
+    const { driver, source, issuer, minter, loop } = setup();
     source.put(desiredBot());
     const report = await loop.tick();
     expect(report.failures).toEqual([]);
     const [instanceId] = driver.provisioned;
     expect(driver.provisioned).toHaveLength(1);
     expect(minter.requests).toEqual([{ userId: 'user-1', botId: 'bot-1', keyRecordId: 'key-1', instanceId }]);
-    expect(new TextDecoder().decode(driver.credentials.get(instanceId!))).toBe(`credential-for-${instanceId}`);
+    expect(issuer.issued).toEqual([expect.objectContaining({ botId: 'bot-1', runId: 'run-1', instanceId })]);
+    const handOff = BotHandOff.parse(JSON.parse(new TextDecoder().decode(driver.credentials.get(instanceId!))));
+    expect(handOff).toEqual({
+      botId: 'bot-1',
+      instanceId,
+      apiUrl: HAND_OFF_ADDRESSES.apiUrl,
+      brokerUrl: HAND_OFF_ADDRESSES.brokerUrl,
+      instanceToken: issuer.issued[0]!.token,
+      brokerCredential: `credential-for-${instanceId}`,
+    });
     expect(minter.handedOut[0]!.every((b) => b === 0)).toBe(true);
+    expect(driver.handedOver.get(instanceId!)!.every((b) => b === 0)).toBe(true);
     expect(driver.instances.get(instanceId!)!.labels[LABEL_ORCHESTRATOR]).toBe('orch-a');
     expect(driver.instances.get(instanceId!)!.region).toBe('us');
-    expect(source.records).toEqual([expect.objectContaining({ kind: 'provisioned', instanceId, driver: 'fake', region: 'us' })]);
+    expect(source.records).toEqual([
+      expect.objectContaining({
+        kind: 'provisioned',
+        instanceId,
+        driver: 'fake',
+        region: 'us',
+        isolation: { sandbox: false, limits: false, network: false, warnings: ['fake sandbox', 'fake limits', 'fake network'] },
+      }),
+    ]);
     // Converged: a second pass changes nothing.
     await loop.tick();
     expect(driver.provisioned).toHaveLength(1);
@@ -166,6 +173,34 @@ describe('ReconcileLoop', () => {
     expect(minter.handedOut.every((bytes) => bytes.every((b) => b === 0))).toBe(true);
   });
 
+  it('a key broker that refuses fails the start like a crash: backoff between tries, not a new instance every pass', async () => {
+    const { clock, driver, source, issuer, minter, loop } = setup();
+    source.put(desiredBot());
+    minter.refusal = 'the key broker refused an instance credential: HTTP 503';
+    const first = await loop.tick();
+    expect(first.failures).toEqual([{ action: expect.objectContaining({ kind: 'provision' }), message: minter.refusal }]);
+    expect(source.bots.get('bot-1')!.crashes).toMatchObject({ count: 1, lastInstanceId: issuer.issued[0]!.instanceId, lastReason: `could not be started: ${minter.refusal}` });
+    await loop.tick();
+    expect(issuer.issued).toHaveLength(1);
+    minter.refusal = null;
+    clock.advance(restartBackoffMs(1, DEFAULT_POLICY));
+    await loop.tick();
+    expect(issuer.issued).toHaveLength(2);
+    expect(driver.running('bot-1')).toHaveLength(1);
+  });
+
+  it('an API that cannot be read changes nothing: the instances keep running', async () => {
+    const { driver, source, loop } = setup();
+    source.put(desiredBot());
+    await loop.tick();
+    source.load = async () => {
+      throw new Error('the API could not be reached for GET /internal/v1/orchestrator/desired');
+    };
+    await expect(loop.tick()).rejects.toThrow('could not be reached');
+    expect(driver.running('bot-1')).toHaveLength(1);
+    expect(driver.destroyed).toEqual([]);
+  });
+
   it('removes orphans: instances whose bot is gone from the desired state', async () => {
     const { driver, source, loop } = setup();
     source.put(desiredBot());
@@ -179,7 +214,7 @@ describe('ReconcileLoop', () => {
   it('several orchestrators on one lease store and one driver: exactly one instance per bot, one acting', async () => {
     const clock = new FakeClock(T0);
     const driver = new FakeDriver(clock);
-    const leases = new InMemoryLeaseStore();
+    const leases = new InMemoryLeaseStore(() => clock.now());
     const source = new FakeSource();
     for (const botId of ['b1', 'b2', 'b3']) source.put(desiredBot({ botId }));
     const loops = ['orch-a', 'orch-b', 'orch-c'].map((id) => setup({ clock, driver, leases, source, id }));
@@ -196,7 +231,7 @@ describe('ReconcileLoop', () => {
   it('when the lease holder stops, another orchestrator adopts its bots without a second instance', async () => {
     const clock = new FakeClock(T0);
     const driver = new FakeDriver(clock);
-    const leases = new InMemoryLeaseStore();
+    const leases = new InMemoryLeaseStore(() => clock.now());
     const source = new FakeSource();
     source.put(desiredBot({ state: 'online' }));
     const a = setup({ clock, driver, leases, source, id: 'orch-a' });
@@ -212,7 +247,7 @@ describe('ReconcileLoop', () => {
   it('an orchestrator that lost a bot’s lease removes the instance it started, so two never trade side by side', async () => {
     const clock = new FakeClock(T0);
     const driver = new FakeDriver(clock);
-    const leases = new InMemoryLeaseStore();
+    const leases = new InMemoryLeaseStore(() => clock.now());
     const source = new FakeSource();
     source.put(desiredBot({ state: 'online' }));
     const a = setup({ clock, driver, leases, source, id: 'orch-a' });
@@ -220,7 +255,7 @@ describe('ReconcileLoop', () => {
     const [first] = driver.provisioned;
     // orch-a stalls past its lease; orch-b takes the bot over.
     clock.advance(10_001);
-    await leases.acquire('bot-1', 'orch-b', clock.now(), 60_000);
+    await leases.acquire('orch-b', ['bot-1'], 60_000);
     await a.loop.tick();
     expect(driver.destroyed).toEqual([first]);
     expect(driver.running('bot-1')).toHaveLength(0);
@@ -235,7 +270,9 @@ describe('ReconcileLoop', () => {
       driver,
       source,
       leases: new InMemoryLeaseStore(),
+      issuer: new FakeIssuer(),
       minter: new RecordingMinter(),
+      handOff: HAND_OFF_ADDRESSES,
       clock: systemClock,
       policy: { ...DEFAULT_POLICY, backoffBaseMs: 0 },
       intervalMs: 60_000,

@@ -10,9 +10,9 @@ import {
   DEFAULT_POLICY,
   decide,
   restartBackoffMs,
-  type DesiredBot,
   type ReconcileAction,
 } from '../../../src-orchestrator/reconciler.ts';
+import type { DesiredBot } from '../../../src-shared/orchestration.ts';
 
 const T0 = 1_800_000_000_000;
 const policy = DEFAULT_POLICY;
@@ -28,6 +28,9 @@ function bot(overrides: Partial<DesiredBot> = {}): DesiredBot {
     state: 'online',
     lastHeartbeatAt: T0,
     crashes: { count: 0, lastAt: null, lastInstanceId: null },
+    exchange: 'bybit',
+    testnet: false,
+    exchangeUrl: null,
     ...overrides,
   };
 }
