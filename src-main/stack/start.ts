@@ -1,8 +1,10 @@
-// `npm start`: the whole embedded stack on this machine. The key broker, the exchange simulator and the API
-// on SQLite first, then the app: Electron where its binary can be had, otherwise the browser host. Ctrl+C
-// stops everything it started.
+// `npm start`: the whole embedded stack on this machine. The key broker, the exchange simulator, the API
+// on SQLite and the bot orchestrator with the local driver first, then the app: Electron where its binary can be
+// had, otherwise the browser host. Ctrl+C stops everything it started.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, lstatSync, mkdirSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { userDataDir } from '../services/app-paths.ts';
@@ -11,6 +13,7 @@ import { StackLock } from './lock.ts';
 import { openInBrowser } from './open-browser.ts';
 import { parseJitter, parseRegionDelays, SimulatedRegions } from './simulated-regions.ts';
 import { Supervisor, type ServiceExit } from './supervisor.ts';
+import { ensureTokenFile } from './token-file.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const say = (line: string) => process.stdout.write(`plutarc: ${line}\n`);
@@ -23,6 +26,20 @@ for (const dir of [dataDir, join(dataDir, 'api')]) {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
 }
+
+// The orchestrator's API token: the API checks it, the orchestrator presents it; both get the path.
+const orchestratorTokenFile = ensureTokenFile(join(dataDir, 'orchestrator-token'));
+// Bots' instance folders: this stack's own (the driver removes whatever it finds there that no bot owns), stable
+// across restarts so what a crash left is found again, and outside the 0700 data folder so sandboxed bots can reach them.
+const instancesDir = join(tmpdir(), `plutarc-stack-${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`);
+mkdirSync(instancesDir, { recursive: true, mode: 0o711 });
+// In a shared temp folder someone else could have made that name first: only a real folder of ours will do.
+const instancesStat = lstatSync(instancesDir);
+if (!instancesStat.isDirectory() || (process.getuid && instancesStat.uid !== process.getuid())) {
+  say(`${instancesDir} exists but is not a folder of this user; remove it and start again.`);
+  process.exit(1);
+}
+chmodSync(instancesDir, 0o711);
 
 const taken = StackLock.acquire(dataDir);
 if (!taken.acquired) {
@@ -70,6 +87,15 @@ let shuttingDown: Promise<void> | null = null;
 function shutdown(): Promise<void> {
   shuttingDown ??= supervisor.stop().then(async () => {
     await simulatedRegions?.close();
+    // Empty once every bot is gone: then nothing of this stack's bots is left in the temp folder. A bot's folder
+    // left by a crash keeps it, for the next start's orchestrator to find and clear.
+    for (const dir of [join(instancesDir, 'instances'), join(instancesDir, 'keeper'), instancesDir]) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // Not empty, or never made.
+      }
+    }
     lock.release();
     say(ready || !stopRequest ? 'stopped.' : `stopped while starting (${stopRequest}).`);
     process.exit(exitCode);
@@ -113,7 +139,9 @@ try {
     },
     restartEnv: (ready) => ({ PLUTARC_KEYBROKER_PORT: portOf(ready.url) }),
   });
-  if (!keybroker.serviceTokenFile || !keybroker.identityPublicKeyFile) throw new Error('the key broker did not say where its key files are');
+  if (!keybroker.serviceTokenFile || !keybroker.identityPublicKeyFile || !keybroker.orchestratorTokenFile) {
+    throw new Error('the key broker did not say where its key files are');
+  }
   const exchangeSim = await supervisor.start({
     name: 'exchange-sim',
     command: process.execPath,
@@ -141,6 +169,9 @@ try {
       // The token's path, never the token: it stays in the broker's 0600 file.
       PLUTARC_KEYBROKER_URL: keybroker.url,
       PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE: keybroker.serviceTokenFile,
+      PLUTARC_ORCHESTRATOR_TOKEN_FILE: orchestratorTokenFile,
+      // Bots of this stack trade on the simulator: the API writes its address into their desired state.
+      PLUTARC_EXCHANGE_URLS: exchangeUrls,
       ...(process.env.PLUTARC_SIM_EXCHANGE_LATENCIES ? { PLUTARC_SIM_EXCHANGE_LATENCIES: process.env.PLUTARC_SIM_EXCHANGE_LATENCIES } : {}),
       // Sign-in throttling and session lifetimes, when set (the end-to-end tests shorten them).
       ...Object.fromEntries(
@@ -163,6 +194,50 @@ try {
   simulatedRegions.forwardTo(api.url);
   say(`API on ${api.url} (data in ${dataDir})`);
   say(`simulated regions, round trip added: ${simulatedRegions.describe()}`);
+
+  // The keeper runs this stack's bot sandboxes, so bots outlive an orchestrator restart; it stops after the
+  // orchestrator (stop order is the reverse of start order) and destroys every bot it still runs.
+  const keeperSocket = join(instancesDir, 'keeper', 'keeper.sock');
+  const sandboxSetting = process.env.PLUTARC_KEEPER_SANDBOX ?? process.env.PLUTARC_ORCHESTRATOR_SANDBOX;
+  await supervisor.start({
+    name: 'keeper',
+    command: process.execPath,
+    args: [join(root, 'src-orchestrator/local/keeper-main.ts')],
+    env: {
+      PLUTARC_KEEPER_SOCKET: keeperSocket,
+      PLUTARC_KEEPER_RUN_ROOT: join(instancesDir, 'instances'),
+      PLUTARC_LOG_LEVEL: process.env.PLUTARC_LOG_LEVEL ?? 'warn',
+      ...(sandboxSetting ? { PLUTARC_KEEPER_SANDBOX: sandboxSetting } : {}),
+    },
+  });
+  // The orchestrator after the API it reads desired state from: it runs each deployed bot through the keeper.
+  await supervisor.start({
+    name: 'orchestrator',
+    command: process.execPath,
+    args: [join(root, 'src-orchestrator/main.ts')],
+    env: {
+      PLUTARC_API_URL: api.url,
+      PLUTARC_ORCHESTRATOR_TOKEN_FILE: orchestratorTokenFile,
+      PLUTARC_KEYBROKER_URL: keybroker.url,
+      PLUTARC_KEYBROKER_ORCHESTRATOR_TOKEN_FILE: keybroker.orchestratorTokenFile,
+      PLUTARC_ORCHESTRATOR_DRIVER: 'local',
+      // One orchestrator per stack, the same after a restart: it takes its own leases back at once.
+      PLUTARC_ORCHESTRATOR_ID: 'local',
+      PLUTARC_KEEPER_SOCKET: keeperSocket,
+      PLUTARC_SIM_REGION_DELAYS: Object.entries(simulatedRegions.delays).map(([id, ms]) => `${id}=${ms}`).join(','),
+      PLUTARC_LOG_LEVEL: process.env.PLUTARC_LOG_LEVEL ?? 'warn',
+      // The bots' limits and restart pace, when set.
+      ...Object.fromEntries(
+        ['PLUTARC_ORCHESTRATOR_BACKOFF_BASE_MS', 'PLUTARC_BOT_MEMORY_MB', 'PLUTARC_BOT_CPUS', 'PLUTARC_BOT_PIDS', 'PLUTARC_BOT_SCRATCH_MB'].flatMap(
+          (name) => {
+            const value = process.env[name];
+            return value ? [[name, value] as const] : [];
+          },
+        ),
+      ),
+    },
+  });
+  say(`bot orchestrator running (local driver; bots' folders in ${instancesDir})`);
 
   const wanted = process.env.PLUTARC_HOST ?? 'auto';
   const electron = wanted === 'browser' ? null : findElectronBinary(root);

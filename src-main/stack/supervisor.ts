@@ -6,9 +6,10 @@ const ReadyMessage = z.object({
   service: z.string(),
   url: z.string(),
   openUrl: z.string().optional(),
-  /** Key broker: where its identity public key and the API's service token are (paths only, never contents). */
+  /** Key broker: where its identity public key, the API's service token and the orchestrator's token are (paths only, never contents). */
   identityPublicKeyFile: z.string().optional(),
   serviceTokenFile: z.string().optional(),
+  orchestratorTokenFile: z.string().optional(),
   /** Exchange simulator: each exchange's listener. */
   urls: z.record(z.string(), z.string()).optional(),
 });

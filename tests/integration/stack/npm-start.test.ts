@@ -50,7 +50,7 @@ describe('npm start', () => {
     it(`stops everything when npm's own process gets ${signal}`, { timeout: 120_000 }, async () => {
       const dir = dataDir();
       const { npm, output, pids } = await npmStart(dir);
-      expect(pids).toHaveLength(5);
+      expect(pids).toHaveLength(7);
       process.kill(npm.pid!, signal);
       await until(() => pids.every((pid) => !isAlive(pid)), 'the supervisor and every service to be gone');
       expect(existsSync(join(dir, 'stack.lock'))).toBe(false);

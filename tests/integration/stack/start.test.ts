@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROOT } from '../../support/build.ts';
@@ -27,16 +29,16 @@ describe('npm start', { timeout: STACK_TEST_TIMEOUT_MS }, () => {
     return dir.path;
   };
 
-  it('starts the key broker, the exchange simulator, the API and the app, and Ctrl+C leaves no child process behind', async () => {
+  it('starts the key broker, the exchange simulator, the API, the keeper, the bot orchestrator and the app, and Ctrl+C leaves no child process behind', async () => {
     const stack = await startStack(dataDir());
     stacks.push(stack);
     const children = stack.lock().children;
-    expect(children.map((c) => c.name)).toEqual(['keybroker', 'exchange-sim', 'api', 'app']);
+    expect(children.map((c) => c.name)).toEqual(['keybroker', 'exchange-sim', 'api', 'keeper', 'orchestrator', 'app']);
     expect(stack.launchUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#launch=[\w-]{40,}$/);
     const page = await fetch(new URL('/', stack.launchUrl));
     expect(page.status).toBe(200);
     const groups = children.map((c) => c.pid);
-    expect(groupMembers(groups).length).toBeGreaterThanOrEqual(4);
+    expect(groupMembers(groups).length).toBeGreaterThanOrEqual(6);
 
     stack.process.kill('SIGINT');
     expect(await stack.exited).toBe(0);
@@ -87,6 +89,25 @@ describe('npm start', { timeout: STACK_TEST_TIMEOUT_MS }, () => {
     await stack.exited;
   });
 
+  it('refuses a bots’ folder in the temp folder that is not its own (a name someone else took first)', async () => {
+    const dir = dataDir();
+    const squatted = join(tmpdir(), `plutarc-stack-${createHash('sha256').update(dir).digest('hex').slice(0, 16)}`);
+    const elsewhere = dataDir();
+    symlinkSync(elsewhere, squatted);
+    try {
+      const refused = await startStack(dir).then(
+        (stack) => {
+          stacks.push(stack);
+          return null;
+        },
+        (error: Error) => error,
+      );
+      expect(refused?.message).toContain(`${squatted} exists but is not a folder of this user`);
+    } finally {
+      rmSync(squatted, { force: true });
+    }
+  });
+
   it('stops everything when a service keeps crashing, and says which', { timeout: 90_000 }, async () => {
     const dir = dataDir();
     const stack = await startStack(dir);
@@ -102,21 +123,34 @@ describe('npm start', { timeout: STACK_TEST_TIMEOUT_MS }, () => {
     expect(stack.output()).toMatch(/api crashed 5 times in a row \(last: exit code \d+\); giving up on it and stopping the stack\./);
     expect(isAlive(app.pid)).toBe(false);
   });
-  it('gives the API the broker token’s path, never the token, and pins the broker identity on first start', async () => {
+  it('gives the API and the orchestrator their tokens’ paths, never the tokens, and pins the broker identity on first start', async () => {
     const dir = dataDir();
     const stack = await startStack(dir);
     stacks.push(stack);
-    const token = readFileSync(join(dir, 'keybroker', 'service-token'), 'utf8').trim();
-    expect(statSync(join(dir, 'keybroker', 'service-token')).mode & 0o777).toBe(0o600);
+    const tokenFiles = [join(dir, 'keybroker', 'service-token'), join(dir, 'keybroker', 'orchestrator-token'), join(dir, 'orchestrator-token')];
+    const tokens = tokenFiles.map((file) => readFileSync(file, 'utf8').trim());
+    for (const file of tokenFiles) expect(statSync(file).mode & 0o777, file).toBe(0o600);
+    expect(new Set(tokens).size).toBe(3);
     for (const child of stack.lock().children) {
       const environ = readFileSync(`/proc/${child.pid}/environ`);
       const argv = readFileSync(`/proc/${child.pid}/cmdline`);
-      expect(environ.includes(token), `${child.name}'s environment`).toBe(false);
-      expect(argv.includes(token), `${child.name}'s argv`).toBe(false);
+      for (const token of tokens) {
+        expect(environ.includes(token), `${child.name}'s environment`).toBe(false);
+        expect(argv.includes(token), `${child.name}'s argv`).toBe(false);
+      }
       expect(environ.includes('master.key'), `${child.name}'s environment names no master key`).toBe(false);
     }
-    const api = stack.lock().children.find((c) => c.name === 'api')!;
-    expect(readFileSync(`/proc/${api.pid}/environ`, 'utf8')).toContain(`PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE=${join(dir, 'keybroker', 'service-token')}`);
+    const environOf = (name: string) => readFileSync(`/proc/${stack.lock().children.find((c) => c.name === name)!.pid}/environ`, 'utf8').split('\0');
+    const api = environOf('api');
+    expect(api).toContain(`PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE=${join(dir, 'keybroker', 'service-token')}`);
+    expect(api).toContain(`PLUTARC_ORCHESTRATOR_TOKEN_FILE=${join(dir, 'orchestrator-token')}`);
+    expect(api.find((v) => v.startsWith('PLUTARC_EXCHANGE_URLS='))).toMatch(/^PLUTARC_EXCHANGE_URLS=.*binanceusdm=http:\/\/127\.0\.0\.1:\d+/);
+    // Only the orchestrator may ask the broker for instance credentials: the API is not even told where that token is.
+    expect(api.some((v) => v.includes('keybroker/orchestrator-token'))).toBe(false);
+    const orchestrator = environOf('orchestrator');
+    expect(orchestrator).toContain(`PLUTARC_ORCHESTRATOR_TOKEN_FILE=${join(dir, 'orchestrator-token')}`);
+    expect(orchestrator).toContain(`PLUTARC_KEYBROKER_ORCHESTRATOR_TOKEN_FILE=${join(dir, 'keybroker', 'orchestrator-token')}`);
+    expect(orchestrator).toContain(`PLUTARC_API_URL=${stack.apiUrl}`);
     const published = readFileSync(join(dir, 'keybroker', 'identity.pub.jwk'), 'utf8');
     expect(JSON.parse(readFileSync(join(dir, 'app', 'keybroker-identity.jwk'), 'utf8'))).toEqual(JSON.parse(published));
     expect(stack.output()).toMatch(/exchange simulator on http:\/\/127\.0\.0\.1:\d+/);
