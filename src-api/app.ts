@@ -5,6 +5,7 @@ import { createServer } from '../src-server/server.ts';
 import type { ApiConfig } from './config.ts';
 import { guardHttp } from './http-guards.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from './db/database.ts';
+import { AccountDeletions, accountDataModule, DEFAULT_DELETION_SETTINGS, type DeletionSettings } from './modules/account-data/index.ts';
 import { healthModule } from './modules/health/index.ts';
 import { hostedPagesModule } from './modules/hosted-pages/index.ts';
 import { BotInstances, botInstancesModule } from './modules/bot-instances/index.ts';
@@ -24,9 +25,11 @@ export interface BuildAppOptions {
   now?: Clock;
   /** Which bots run a template, for refusing its deletion; the bots module's own unless a test stands in for it. */
   templateUsage?: TemplateUsage;
+  /** How account deletions wait and retry (tests shorten the waits). */
+  deletion?: Partial<DeletionSettings>;
 }
 
-export type PlutarcApi = FastifyInstance & { database: DatabaseHandle; identity: Identity; events: AccountEvents; botInstances: BotInstances; bots: Bots };
+export type PlutarcApi = FastifyInstance & { database: DatabaseHandle; identity: Identity; events: AccountEvents; botInstances: BotInstances; bots: Bots; deletions: AccountDeletions };
 
 /** Builds the API with its database migrated; the caller decides whether and where it listens. */
 export async function buildApp(config: ApiConfig, options: BuildAppOptions = {}): Promise<PlutarcApi> {
@@ -90,8 +93,19 @@ export async function buildApp(config: ApiConfig, options: BuildAppOptions = {})
   await app.register(botsModule, { identity, bots });
   if (orchestratorToken !== undefined) await app.register(orchestratorRoutesModule, { bots, token: orchestratorToken, database });
 
+  const deletions = new AccountDeletions({
+    database,
+    events,
+    broker: keyBroker,
+    stopBots: (userId) => bots.stopEveryBotOf(userId),
+    now,
+    log: app.log,
+    settings: { ...DEFAULT_DELETION_SETTINGS, ...options.deletion },
+  });
+  await app.register(accountDataModule, { identity, deletions });
+
   const botInstances = new BotInstances({ database, events, now, observeHeartbeat: (trx, caller, status, reason, at) => bots.heartbeat(trx, caller, status, reason, at) });
   await app.register(botInstancesModule, { instances: botInstances });
 
-  return Object.assign(app, { database, identity, events, botInstances, bots }) as unknown as PlutarcApi;
+  return Object.assign(app, { database, identity, events, botInstances, bots, deletions }) as unknown as PlutarcApi;
 }

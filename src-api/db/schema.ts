@@ -251,6 +251,18 @@ export interface BotHistoryTable {
   received_at: string;
 }
 
+/** An account being deleted: the step it is at, resumed at every start of the API until the account is gone. */
+export interface AccountDeletionsTable {
+  /** The deletion's reference, given to the user and kept in the audit log once the account is gone. */
+  id: string;
+  user_id: string;
+  step: 'stopping_bots' | 'destroying_key_pairs' | 'deleting_rows' | 'signing_out';
+  /** Why the step waits, in words a user can read; null while it proceeds. */
+  detail: string | null;
+  requested_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   audit_log: AuditLogTable;
   users: UsersTable;
@@ -271,5 +283,6 @@ export interface Database {
   bot_transitions: BotTransitionsTable;
   bot_leases: BotLeasesTable;
   bot_desired_cursor: BotDesiredCursorTable;
+  account_deletions: AccountDeletionsTable;
 }
 

@@ -7,6 +7,7 @@ import { templates } from './0005-templates.ts';
 import { botInstances } from './0006-bot-instances.ts';
 import { exchangeKeyFingerprints } from './0007-exchange-key-fingerprints.ts';
 import { bots } from './0008-bots.ts';
+import { accountDeletions } from './0009-account-deletions.ts';
 
 /** Every migration, in order. Names sort by their number prefix; never rename or edit a shipped one. */
 export const migrationsFor = (dialect: SqlDialect): Record<string, Migration> => ({
@@ -17,4 +18,5 @@ export const migrationsFor = (dialect: SqlDialect): Record<string, Migration> =>
   '0006-bot-instances': botInstances(dialect),
   '0007-exchange-key-fingerprints': exchangeKeyFingerprints(dialect),
   '0008-bots': bots(dialect),
+  '0009-account-deletions': accountDeletions(dialect),
 });

@@ -434,6 +434,20 @@ export class Bots {
     };
   }
 
+  /**
+   * For deleting the account: every bot of the user with a live run is told to stop (an orchestrator destroys
+   * its instance, verifies it gone and closes the run). Returns the bots whose run is still live.
+   */
+  async stopEveryBotOf(userId: string): Promise<string[]> {
+    const live: string[] = [];
+    for (const bot of await q.botsOfUser(this.#db, userId)) {
+      if (!(await this.#isLive(this.#db, bot))) continue;
+      live.push(bot.id);
+      if (bot.desired_state !== 'stopping') await this.want(userId, bot.id, 'stopping');
+    }
+    return live;
+  }
+
   /** Which of the user's bots run a template (the templates module refuses deleting it while any does). */
   async botsUsing(db: Db, userId: string, templateId: string): Promise<{ botId: string; version: number }[]> {
     return (await q.botsUsingTemplate(db, userId, templateId)).map((row) => ({ botId: row.id, version: row.template_version ?? 1 }));

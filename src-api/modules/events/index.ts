@@ -57,6 +57,7 @@ export const eventsModule: FastifyPluginAsyncZod<EventsOptions> = async (app, { 
       closed = true;
       open.delete(close);
       unsubscribe();
+      stopEnding();
       clearTimeout(timers.heartbeat);
       // The connection served only this stream: let it go with it, so a shutting-down server waits for nothing.
       raw.end(() => request.raw.socket.destroy());
@@ -80,6 +81,13 @@ export const eventsModule: FastifyPluginAsyncZod<EventsOptions> = async (app, { 
     };
     // Subscribe before the replay, so nothing published in between is missed.
     const unsubscribe = events.subscribe(auth.userId, catchUp);
+    // The account was deleted: this device is signed out now, told so as if its session were revoked.
+    const stopEnding = events.onAccountEnded(auth.userId, () => {
+      if (closed) return;
+      const event: AccountEvent = { type: 'session.revoked', sessionId: auth.session.id, at: iso(identity.now()) };
+      raw.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+      close();
+    });
     catchUp();
     await reading;
 

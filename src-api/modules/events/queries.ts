@@ -6,7 +6,9 @@ type Db = Kysely<Database>;
 
 /** PostgreSQL's channel for "this user has a new event"; the payload is the user's id, never the event. */
 export const EVENTS_CHANNEL = 'plutarc_account_events';
-export const LISTEN_TO_EVENTS = `LISTEN ${EVENTS_CHANNEL}`;
+/** PostgreSQL's channel for "this account is gone: end its streams"; the payload is the user's id. */
+export const ENDED_CHANNEL = 'plutarc_account_ended';
+export const LISTEN_TO_EVENTS = `LISTEN ${EVENTS_CHANNEL}; LISTEN ${ENDED_CHANNEL}`;
 
 /** At most this many events go out per read; a stream that is further behind reads again. */
 const PAGE = 500;
@@ -25,6 +27,10 @@ export const insertEvent = async (db: Db, row: { user_id: string; type: string; 
 /** Delivered to every listening replica when (and only if) the surrounding transaction commits. */
 export const notifyListeners = async (db: Db, userId: string): Promise<void> => {
   await sql`select pg_notify(${EVENTS_CHANNEL}, ${userId})`.execute(db);
+};
+
+export const notifyAccountEnded = async (db: Db, userId: string): Promise<void> => {
+  await sql`select pg_notify(${ENDED_CHANNEL}, ${userId})`.execute(db);
 };
 
 export const eventsAfter = (db: Db, userId: string, afterSeq: number): Promise<{ seq: number; payload: string }[]> =>

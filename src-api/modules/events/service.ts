@@ -26,12 +26,15 @@ export class AccountEvents {
   private readonly database: DatabaseHandle;
   private readonly now: Clock;
   private readonly announcer = new EventEmitter();
+  /** Streams of accounts that were deleted: each ends at once. */
+  private readonly enders = new EventEmitter();
   private listening: { stop(): Promise<void> } | null = null;
 
   constructor(database: DatabaseHandle, now: Clock) {
     this.database = database;
     this.now = now;
     this.announcer.setMaxListeners(0);
+    this.enders.setMaxListeners(0);
   }
 
   async publish(userId: string, event: AccountEvent): Promise<void> {
@@ -66,6 +69,18 @@ export class AccountEvents {
     return () => this.announcer.off(userId, wake);
   }
 
+  /** `end` runs when the account is deleted, here or (PostgreSQL) in another replica. */
+  onAccountEnded(userId: string, end: () => void): () => void {
+    this.enders.on(userId, end);
+    return () => this.enders.off(userId, end);
+  }
+
+  /** Ends every open stream of a deleted account, in every replica. */
+  async endStreams(userId: string): Promise<void> {
+    if (this.database.dialect === 'postgres') await q.notifyAccountEnded(this.database.db, userId);
+    this.enders.emit(userId);
+  }
+
   /**
    * PostgreSQL: hears of other replicas' events (LISTEN, on a connection of its own) and wakes the streams
    * they concern; reconnects when the connection drops, and then wakes every open stream, since
@@ -80,7 +95,9 @@ export class AccountEvents {
     let delay = LISTEN_RETRY_MS.first;
     const onNotification = (message: pg.Notification) => {
       const userId = z.uuid().safeParse(message.payload);
-      if (message.channel === q.EVENTS_CHANNEL && userId.success) this.announce(userId.data);
+      if (!userId.success) return;
+      if (message.channel === q.EVENTS_CHANNEL) this.announce(userId.data);
+      else if (message.channel === q.ENDED_CHANNEL) this.enders.emit(userId.data);
     };
     const retryLater = () => {
       retry = setTimeout(() => void connect(), delay);
