@@ -7,6 +7,7 @@ import { KeysPage } from './pages/KeysPage.tsx';
 import { RegionsPage } from './pages/RegionsPage.tsx';
 import { SecurityPage } from './pages/SecurityPage.tsx';
 import { TemplatesPage } from './pages/TemplatesPage.tsx';
+import { YourDataPage } from './pages/YourDataPage.tsx';
 import { useAppStore } from './stores/app.ts';
 
 const PAGES = [
@@ -14,6 +15,7 @@ const PAGES = [
   { id: 'security', label: 'Security', shortcut: '2', render: () => <SecurityPage /> },
   { id: 'keys', label: 'Keys', shortcut: '3', render: () => <KeysPage /> },
   { id: 'strategies', label: 'Strategies', shortcut: '4', render: () => <TemplatesPage /> },
+  { id: 'your-data', label: 'Your data', shortcut: '9', render: () => <YourDataPage /> },
 ] as const;
 type PageId = (typeof PAGES)[number]['id'];
 
