@@ -100,12 +100,24 @@ export const TemplateErrorCode = z.enum([
   'nothing_open',
 ]);
 
-export const ErrorCode = z.union([AppErrorCode, IdentityErrorCode, ExchangeKeyErrorCode, TemplateErrorCode]);
+/** Your data: the export and the account's deletion. */
+export const AccountDataErrorCode = z.enum([
+  /** The email typed to confirm a deletion is not the account's. */
+  'email_mismatch',
+  'account_not_found',
+  /** The export could not be written where the user chose (the message says why). */
+  'export_not_saved',
+  /** A browser download asked for after its link expired or was used. */
+  'download_expired',
+]);
+
+export const ErrorCode = z.union([AppErrorCode, IdentityErrorCode, ExchangeKeyErrorCode, TemplateErrorCode, AccountDataErrorCode]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 export type AppErrorCode = z.infer<typeof AppErrorCode>;
 export type IdentityErrorCode = z.infer<typeof IdentityErrorCode>;
 export type ExchangeKeyErrorCode = z.infer<typeof ExchangeKeyErrorCode>;
 export type TemplateErrorCode = z.infer<typeof TemplateErrorCode>;
+export type AccountDataErrorCode = z.infer<typeof AccountDataErrorCode>;
 
 /** A code from elsewhere (an API problem), as one of ours: unknown ones become `api_error`. */
 export const knownErrorCode = (code: string): ErrorCode => {

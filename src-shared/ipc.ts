@@ -6,6 +6,7 @@ import { Recommendation } from './recommend.ts';
 import { identityEventContract, identityInvokeContract } from './ipc-identity.ts';
 import { exchangeKeysInvokeContract } from './ipc-exchange-keys.ts';
 import { templatesEventContract, templatesInvokeContract } from './ipc-templates.ts';
+import { accountDataInvokeContract } from './ipc-account-data.ts';
 import type { Result } from './result.ts';
 
 /**
@@ -46,6 +47,7 @@ export const invokeContract = {
   ...identityInvokeContract,
   ...exchangeKeysInvokeContract,
   ...templatesInvokeContract,
+  ...accountDataInvokeContract,
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export const eventContract = {

@@ -91,6 +91,19 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     }
     return { secret };
   });
+  // An export the page asked for: a single-use link main made, streamed from the API through main.
+  app.get<{ Params: { token: string } }>('/downloads/:token', async (request, reply) => {
+    try {
+      const download = await options.services.download(request.params.token);
+      return reply
+        .header('cache-control', 'no-store')
+        .header('content-disposition', `attachment; filename="${download.name}"`)
+        .type(download.contentType)
+        .send(download.body);
+    } catch (error) {
+      return reply.code(410).type('text/plain; charset=utf-8').send(error instanceof Error ? error.message : 'This download is no longer available.');
+    }
+  });
   await app.register(fastifyStatic, { root: options.rendererDir, index: false, wildcard: true, dotfiles: 'deny' });
 
   const sockets = new WebSocketServer({

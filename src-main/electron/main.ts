@@ -10,7 +10,7 @@ import { createMainServices } from '../services/main-services.ts';
 import type { ExternalUrlPolicy } from '../services/open-external-policy.ts';
 import { guardAllWebContents, restrictPermissions } from './guards.ts';
 import { registerIpcHandlers } from './ipc.ts';
-import { filePickerWith, openExternalWith, osNotifier } from './os-ports.ts';
+import { filePickerWith, fileSaverWith, openExternalWith, osNotifier } from './os-ports.ts';
 import { serveRenderer } from './protocol.ts';
 import { openSecretStore } from './safe-storage-store.ts';
 import { createMainWindow } from './window.ts';
@@ -63,6 +63,7 @@ if (!app.requestSingleInstanceLock()) {
       openExternal: openExternalWith(shell, externalPolicy),
       notifier: osNotifier(Notification, bringForward),
       filePicker: filePickerWith(dialog, () => window),
+      fileSaver: fileSaverWith(dialog, () => window),
       log: (line) => console.warn(line),
       exchangeKeys,
     });

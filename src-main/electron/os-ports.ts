@@ -1,5 +1,5 @@
 import type { BrowserWindow, Dialog, Notification, Shell } from 'electron';
-import type { FilePicker, Notifier, OpenExternal } from '../services/ports.ts';
+import type { FilePicker, FileSaver, Notifier, OpenExternal } from '../services/ports.ts';
 import { isAllowedExternalUrl, type ExternalUrlPolicy } from '../services/open-external-policy.ts';
 
 /** The system browser, for our API's pages and a waiting loopback callback only (the same allowlist as the window guard). */
@@ -44,5 +44,15 @@ export function filePickerWith(dialog: Pick<Dialog, 'showOpenDialog'>, window: (
     const parent = window();
     const answer = parent ? await dialog.showOpenDialog(parent, options) : await dialog.showOpenDialog(options);
     return answer.canceled ? null : (answer.filePaths[0] ?? null);
+  };
+}
+
+/** The OS's save dialog, attached to the app's window when there is one. */
+export function fileSaverWith(dialog: Pick<Dialog, 'showSaveDialog'>, window: () => BrowserWindow | null): FileSaver {
+  return async ({ title, defaultName, kinds }) => {
+    const options = { title, defaultPath: defaultName, filters: kinds, properties: ['createDirectory' as const, 'showOverwriteConfirmation' as const] };
+    const parent = window();
+    const answer = parent ? await dialog.showSaveDialog(parent, options) : await dialog.showSaveDialog(options);
+    return answer.canceled || !answer.filePath ? null : answer.filePath;
   };
 }

@@ -1,8 +1,24 @@
+import { Readable } from 'node:stream';
 import axios, { AxiosError, type AxiosInstance, type Method } from 'axios';
 import type { z } from 'zod';
 import { knownErrorCode, type ErrorCode } from '../../src-shared/errors.ts';
 import { Problem } from '../../src-shared/problem.ts';
 import { ServiceError } from './errors.ts';
+
+/** An error answer's body, at most 64 KiB of it, as JSON when it is JSON. */
+async function readProblem(body: Readable): Promise<unknown> {
+  let text = '';
+  for await (const chunk of body) {
+    text += String(chunk);
+    if (text.length > 65_536) break;
+  }
+  body.destroy();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
 
 /** An API answer that was an error: its problem `code` and detail, and the HTTP status (401 ends the session). */
 export class ApiError extends ServiceError {
@@ -69,6 +85,29 @@ export class ApiHttp {
       throw new ServiceError('api_bad_response', `The plutarc API answered ${method} ${path} with something unexpected.`);
     }
     return parsed.data;
+  }
+
+  /**
+   * A GET whose answer is streamed rather than parsed (an export): the body as it arrives. Errors are
+   * ServiceErrors as for `call`, read from the problem body.
+   */
+  async stream(path: string, options: { token: string; accept: string }): Promise<Readable> {
+    try {
+      const response = await this.http.request<Readable>({
+        method: 'GET',
+        url: path,
+        responseType: 'stream',
+        // The answer may take long to arrive in full; only a stalled start counts as a failure.
+        timeout: this.options.timeoutMs ?? 10_000,
+        headers: { authorization: `Bearer ${options.token}`, accept: options.accept, 'content-type': false },
+      });
+      return response.data;
+    } catch (error) {
+      if (error instanceof AxiosError && error.response?.data instanceof Readable) {
+        error.response.data = await readProblem(error.response.data);
+      }
+      throw this.describe(error);
+    }
   }
 
   /** The shared client itself, or a new one from its options (tests build a route group on its own). */

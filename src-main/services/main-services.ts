@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { AccountDataService, type Download } from './account-data/account-data-service.ts';
 import { ApiClient } from './api-client.ts';
 import { ApiHttp } from './api-http.ts';
 import { ApiStatusMonitor } from './api-status.ts';
@@ -7,7 +8,7 @@ import { IdentityService, type IdentityServiceOptions } from './identity/identit
 import { deviceOs, identityHandlers } from './identity/handlers.ts';
 import { IdentityApi } from './identity/identity-api.ts';
 import { cannotOpenExternal, MemorySecretStore, systemClock } from './host-defaults.ts';
-import type { Clock, FilePicker, Notifier, OpenExternal, SecretStore } from './ports.ts';
+import type { Clock, FilePicker, FileSaver, Notifier, OpenExternal, SecretStore } from './ports.ts';
 import type { Handlers } from './dispatch.ts';
 import { loadDeviceId } from './device-id.ts';
 import { EventHub } from './events/event-hub.ts';
@@ -42,6 +43,8 @@ export interface MainServicesOptions {
   notifier?: Notifier;
   /** The OS's open-file dialog (Electron), for a backtest's candle file. The browser host has none: its page reads the file itself. */
   filePicker?: FilePicker;
+  /** The OS's save dialog (Electron), for the export of the account's data. The browser host has none: its page downloads. */
+  fileSaver?: FileSaver;
   /** Main's log, for what the services want a person to see later. */
   log?: (message: string) => void;
   /** Tests shorten the passkey wait and the event stream's backoff. */
@@ -56,6 +59,8 @@ export interface MainServices {
   events: EventHub;
   /** The loopback origin of a passkey hand-off waiting now: the OpenExternal policy allows it. */
   passkeyLoopbackOrigin(): string | undefined;
+  /** The browser host's download of an export link the page was given (single use). */
+  download(token: string): Promise<Download>;
   start(): void;
   /** Stops every service; a session kept in memory only is signed out at the API first (see IdentityService.endAtStop). */
   stop(): Promise<void>;
@@ -137,6 +142,15 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     ...(options.filePicker ? { filePicker: options.filePicker } : {}),
   });
 
+  const accountData = new AccountDataService({
+    http,
+    session,
+    clock,
+    signOut: () => identity.signOut(),
+    ...(options.fileSaver ? { fileSaver: options.fileSaver } : {}),
+  });
+  session.onSessionEnd(() => accountData.forgetLinks());
+
   const handlers: Handlers = {
     'app.info': () => ({ version: options.version, host: options.host, apiUrl: options.apiUrl, platform }),
     'api.status': () => status.current(),
@@ -147,12 +161,15 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     ...identityHandlers(identity),
     ...exchangeKeysHandlers(exchangeKeys),
     ...templatesHandlers(templates),
+    'yourData.export': () => accountData.export(),
+    'yourData.deleteAccount': (input) => accountData.deleteAccount(input),
   };
 
   return {
     handlers,
     events,
     passkeyLoopbackOrigin: () => identity.passkeyLoopbackOrigin(),
+    download: (token) => accountData.download(token),
     start: () => {
       status.start();
       identity.start();

@@ -61,6 +61,9 @@ export interface FileKind {
 /** Asks the user for one file with the OS's own dialog; resolves its path, or null when they cancel (or the host has no dialog). */
 export type FilePicker = (request: { title: string; kinds: FileKind[] }) => Promise<string | null>;
 
+/** Asks the user where to save a file with the OS's own dialog; resolves the path, or null when they cancel. */
+export type FileSaver = (request: { title: string; defaultName: string; kinds: FileKind[] }) => Promise<string | null>;
+
 /** A change to the signed-in account's bots, as the bots service learns it (list fetched, or an event). */
 export type BotsChange =
   | { kind: 'reset'; bots: readonly BotSummary[] }

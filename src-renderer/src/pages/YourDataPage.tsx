@@ -1,7 +1,30 @@
+import { useState } from 'react';
 import { PRIVACY_DELETION, PRIVACY_EXPORT, PRIVACY_INTRO, STORED_TABLES } from '../../../src-shared/privacy.ts';
+import { Alert } from '../components/Alert.tsx';
+import { DeleteAccountDialog } from '../components/DeleteAccountDialog.tsx';
+import { selectUser, useIdentityStore } from '../stores/identity.ts';
+import { errorOf } from '../stores/reverification.ts';
+import { useYourDataStore } from '../stores/your-data.ts';
 
 /** Your data: what plutarc keeps, where and for how long, what an export gives and what deletion removes. */
 export function YourDataPage() {
+  const user = useIdentityStore(selectUser);
+  const exporting = useYourDataStore((s) => s.exporting);
+  const exportData = useYourDataStore((s) => s.exportData);
+  const [exportNote, setExportNote] = useState<string | null>(null);
+  const [exportError, setExportError] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState(false);
+
+  const runExport = async () => {
+    setExportNote(null);
+    setExportError(null);
+    const result = await exportData();
+    setExportError(errorOf(result));
+    if (!result.ok) return;
+    if (result.value.state === 'saved') setExportNote(`Saved to ${result.value.files.join(' and ')}.`);
+    else if (result.value.state === 'download') setExportNote(`Downloading ${result.value.files.map((f) => f.name).join(' and ')}.`);
+  };
+
   return (
     <section aria-labelledby="your-data-title" className="security">
       <header className="page-header">
@@ -37,12 +60,25 @@ export function YourDataPage() {
       <section aria-labelledby="export-title" className="security-panel">
         <h2 id="export-title">Export my data</h2>
         <p>{PRIVACY_EXPORT}</p>
+        <button type="button" className="primary" onClick={() => void runExport()} disabled={exporting}>
+          {exporting ? 'Exporting…' : 'Export my data'}
+        </button>
+        {exportNote ? (
+          <p role="status" data-testid="export-note">
+            {exportNote}
+          </p>
+        ) : null}
+        <Alert message={exportError} />
       </section>
       <section aria-labelledby="deletion-title" className="security-panel">
         <h2 id="deletion-title">Delete account</h2>
         {PRIVACY_DELETION.map((paragraph) => (
           <p key={paragraph}>{paragraph}</p>
         ))}
+        <button type="button" className="danger" onClick={() => setDeleting(true)}>
+          Delete account…
+        </button>
+        {deleting && user ? <DeleteAccountDialog email={user.email} onClose={() => setDeleting(false)} /> : null}
       </section>
     </section>
   );
