@@ -1,10 +1,11 @@
 // Your data in Chromium through the browser host: the export downloads files whose contents are the
 // account's, and deleting the account from one device signs out another device signed in to it.
 import { readFile } from 'node:fs/promises';
+import type { Download, Page } from '@playwright/test';
 import { expect, test } from './identity-fixtures.ts';
 import { confirmWithPassword, createAccount, signedInNav, signInScreen, signInWithPassword, uniqueEmail } from './identity-steps.ts';
 
-const openYourData = async (page: import('@playwright/test').Page) => {
+const openYourData = async (page: Page) => {
   await signedInNav(page).getByRole('button', { name: 'Your data' }).click();
   await expect(page.getByRole('heading', { name: 'Your data', level: 1 })).toBeVisible();
 };
@@ -16,7 +17,7 @@ test('export downloads the account’s data as JSON and its trades as CSV', asyn
   // Every table of the database is on the Privacy section, by name.
   await expect(app.getByRole('table', { name: 'What the EU database keeps' })).toContainText('bot_history');
 
-  const downloads: import('@playwright/test').Download[] = [];
+  const downloads: Download[] = [];
   app.on('download', (download) => downloads.push(download));
   await app.getByRole('button', { name: 'Export my data' }).click();
   await confirmWithPassword(app);

@@ -3,10 +3,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ACCOUNT_DATA_ROUTES, DeletionAccepted, DeletionRequest } from '../../../src-shared/account-data.ts';
 import { iso } from '../../../src-server/clock.ts';
 import { authOf, requireReverification, requireSession, type Identity } from '../identity/index.ts';
-import type { AccountDeletions } from './deletion.ts';
-import { exportDocument, tradesCsv } from './export.ts';
+import { exportDocument, tradesCsv, type AccountDeletions } from './service.ts';
 
-export { AccountDeletions, DEFAULT_DELETION_SETTINGS, type DeletionSettings } from './deletion.ts';
+export { AccountDeletions, DEFAULT_DELETION_SETTINGS, type DeletionSettings } from './service.ts';
 
 export interface AccountDataOptions {
   identity: Identity;

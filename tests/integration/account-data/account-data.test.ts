@@ -6,7 +6,7 @@ import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPORTED_TABLES, ownedRule } from '../../../src-api/modules/account-data/tables.ts';
+import { EXPORTED_TABLES, ownedRule } from '../../../src-api/modules/account-data/queries.ts';
 import { ACCOUNT_DATA_ROUTES, TRADE_CSV_COLUMNS } from '../../../src-shared/account-data.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
 import { DATABASE_KINDS, PG_URL, postgresSchema } from '../../support/databases.ts';

@@ -4,7 +4,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../../src-api/db/schema.ts';
-import { TABLES, ownedRule, type TableName } from '../../../src-api/modules/account-data/tables.ts';
+import { TABLES, ownedRule, type TableName } from '../../../src-api/modules/account-data/queries.ts';
 import { maskApiKey, type SealingKeyReservation } from '../../../src-shared/exchange-keys.ts';
 import type { BotDetail } from '../../../src-shared/bots.ts';
 import type { TemplateView } from '../../../src-shared/templates-api.ts';

@@ -6,7 +6,7 @@ import { migrateToLatest } from '../../../src-api/db/database.ts';
 import { createIdentity } from '../../../src-api/modules/identity/index.ts';
 import { DEFAULT_THROTTLE } from '../../../src-api/modules/identity/throttle.ts';
 import { AccountEvents } from '../../../src-api/modules/events/index.ts';
-import { DELETION_ORDER, LIBRARY_TABLES, TABLES, ownedRule } from '../../../src-api/modules/account-data/tables.ts';
+import { DELETION_ORDER, LIBRARY_TABLES, TABLES, ownedRule } from '../../../src-api/modules/account-data/queries.ts';
 import { STORED_TABLES } from '../../../src-shared/privacy.ts';
 import { openSqliteTestDatabase, type TestDatabase } from '../../support/databases.ts';
 

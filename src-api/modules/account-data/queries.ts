@@ -1,8 +1,12 @@
-// Which rows of each table belong to an account, what of them an export shows, and the order deletion
-// takes them in. Every table of the schema has a rule here (the compiler checks the Database type; a test
-// checks the migrated database), so a new table cannot be forgotten by export or deletion.
-import { sql, type RawBuilder } from 'kysely';
-import type { Database } from '../../db/schema.ts';
+// The account-data module's queries. First, which rows of each table belong to an account, what of them an
+// export shows, and the order deletion takes them in: every table of the schema has a rule here (the compiler
+// checks the Database type; a test checks the migrated database), so no table can be forgotten by either.
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { SqlDialect } from '../../db/dialect.ts';
+import type { AccountDeletionsTable, Database } from '../../db/schema.ts';
+
+type Db = Kysely<Database>;
+export type Row = Record<string, unknown>;
 
 export type TableName = keyof Database;
 
@@ -139,3 +143,69 @@ export const ownedRule = (table: TableName): OwnedTable | undefined => {
   const rule: OwnedTable | SharedTable = TABLES[table];
   return 'owned' in rule ? rule : undefined;
 };
+
+// ---- export ---------------------------------------------------------------------------------------------
+
+/** A page of the rows of `table` that `userId` owns, in key order, after the key `after`; fills only when asked. */
+export async function ownedPage(
+  db: Db,
+  table: TableName,
+  userId: string,
+  options: { columns: readonly string[]; after: unknown[] | undefined; limit: number; fillsOnly?: boolean },
+): Promise<Row[]> {
+  const rule = ownedRule(table);
+  if (!rule) return [];
+  const key = rule.key.map((column) => sql.ref(column));
+  const past = options.after ? sql`and (${sql.join(key)}) > (${sql.join(options.after)})` : sql``;
+  const fills = options.fillsOnly ? sql`and kind = 'fill'` : sql``;
+  const selected = sql.join([...new Set([...options.columns, ...rule.key])].map((column) => sql.ref(column)));
+  const { rows } = await sql<Row>`select ${selected} from ${sql.table(table)} where ${rule.owned(userId)} ${fills} ${past} order by ${sql.join(key)} limit ${options.limit}`.execute(db);
+  return rows;
+}
+
+// ---- deletion -------------------------------------------------------------------------------------------
+
+export type DeletionJob = AccountDeletionsTable;
+
+export const emailOf = async (db: Db, userId: string, lock: boolean): Promise<string | undefined> => {
+  const query = db.selectFrom('users').select('email').where('id', '=', userId);
+  return (await (lock ? query.forUpdate() : query).executeTakeFirst())?.email;
+};
+
+/** Records a deletion unless the account has one already; the account's deletion either way. */
+export const insertDeletion = async (db: Db, row: DeletionJob): Promise<DeletionJob> => {
+  await db.insertInto('account_deletions').values(row).onConflict((oc) => oc.column('user_id').doNothing()).execute();
+  return db.selectFrom('account_deletions').selectAll().where('user_id', '=', row.user_id).executeTakeFirstOrThrow();
+};
+
+export const allDeletions = (db: Db): Promise<DeletionJob[]> => db.selectFrom('account_deletions').selectAll().execute();
+
+export const updateDeletion = async (db: Db, id: string, fields: Partial<Pick<DeletionJob, 'step' | 'detail' | 'updated_at'>>): Promise<void> => {
+  await db.updateTable('account_deletions').set(fields).where('id', '=', id).execute();
+};
+
+export const removeDeletion = async (db: Db, id: string): Promise<void> => {
+  await db.deleteFrom('account_deletions').where('id', '=', id).execute();
+};
+
+/** The account's bots whose current run is live (an instance may still be running). */
+export const liveBotsOf = async (db: Db, userId: string): Promise<string[]> =>
+  (await sql<{ id: string }>`select b.id from bots b join bot_runs r on r.id = b.current_run_id where b.user_id = ${userId} and r.stopped_at is null`.execute(db)).rows.map((row) => row.id);
+
+/** The record ids of every key pair the account may have in the broker: keys, reservations, queued destructions. */
+export async function keyPairsOf(db: Db, userId: string): Promise<Set<string>> {
+  const { rows } = await sql<{ id: string }>`select id from exchange_keys where user_id = ${userId}
+    union select record_id as id from exchange_key_reservations where user_id = ${userId}
+    union select record_id as id from sealing_key_destructions where user_id = ${userId}`.execute(db);
+  return new Set(rows.map((row) => row.id));
+}
+
+/** Every row of the account, table by table in DELETION_ORDER, and the sign-in throttle's counters keyed by its email. */
+export async function deleteAccountRows(db: Db, dialect: SqlDialect, userId: string, email: string | undefined): Promise<void> {
+  for (const table of DELETION_ORDER) {
+    await sql`delete from ${sql.table(table)} where ${TABLES[table].owned(userId)}`.execute(db);
+  }
+  if (email === undefined) return;
+  const holds = dialect === 'postgres' ? sql`strpos(key, ${email}) > 0` : sql`instr(key, ${email}) > 0`;
+  await sql`delete from rate_limits where ${holds}`.execute(db);
+}

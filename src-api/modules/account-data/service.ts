@@ -1,5 +1,11 @@
-// Deleting an account so that nothing is left: a job row that survives restarts, and four steps, each safe
-// to run again after a crash at any point:
+// The account-data module's service: the export of everything an account owns, and its deletion.
+//
+// The export reads every row the account owns a page at a time and writes it out as it is read, so the
+// API's memory stays flat however long the trade history: one JSON document with every table, and the
+// fills as CSV for spreadsheets.
+//
+// Deletion leaves nothing: a job row that survives restarts, and four steps, each safe to run again after a
+// crash at any point:
 //   1. every bot is told to stop; the job waits until an orchestrator has destroyed each instance and
 //      verified it gone (its run closed);
 //   2. every key pair the account has in the key broker (its exchange keys, its unused sealing keys and
@@ -11,19 +17,102 @@
 //      audit entry that holds nothing of the account.
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { sql, type Kysely } from 'kysely';
-import type { DeletionAccepted, DeletionStep } from '../../../src-shared/account-data.ts';
+import type { Kysely } from 'kysely';
+import { EXPORT_FORMAT, TRADE_CSV_COLUMNS, type DeletionAccepted, type DeletionStep } from '../../../src-shared/account-data.ts';
+import { ReportBody } from '../../../src-shared/bot-instance.ts';
 import { iso, type Clock } from '../../../src-server/clock.ts';
 import { ProblemError } from '../../../src-server/problem.ts';
 import { recordAudit } from '../../db/audit.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
-import type { AccountDeletionsTable, Database } from '../../db/schema.ts';
+import type { Database } from '../../db/schema.ts';
 import type { AccountEvents } from '../events/index.ts';
 import type { KeyBroker } from '../exchange-keys/broker-client.ts';
-import { DELETION_ORDER, TABLES } from './tables.ts';
+import * as q from './queries.ts';
+import { EXPORTED_TABLES, ownedRule, type Row, type TableName } from './queries.ts';
 
 type Db = Kysely<Database>;
-type Job = AccountDeletionsTable;
+
+/** Rows per read: large enough that a million fills take few round trips, small enough to stay flat. */
+const PAGE = 1000;
+
+/** The rows of `table` that `userId` owns, in key order, a page at a time. */
+async function* ownedRows(db: Db, table: TableName, userId: string, columns: readonly string[], fillsOnly = false): AsyncGenerator<Row> {
+  const rule = ownedRule(table);
+  if (!rule) return;
+  let after: unknown[] | undefined;
+  for (;;) {
+    const rows = await q.ownedPage(db, table, userId, { columns, after, limit: PAGE, fillsOnly });
+    for (const row of rows) yield row;
+    if (rows.length < PAGE) return;
+    const last = rows[rows.length - 1]!;
+    after = rule.key.map((column) => last[column]);
+  }
+}
+
+function shown(row: Row, columns: readonly string[], json: readonly string[]): Row {
+  const out: Row = {};
+  for (const column of columns) {
+    const value = row[column];
+    out[column] = json.includes(column) && typeof value === 'string' ? JSON.parse(value) : value;
+  }
+  return out;
+}
+
+/** The JSON document, in pieces: `{ format, exportedAt, tables: { users: [...], sessions: [...], ... } }`. */
+export async function* exportDocument(db: Db, userId: string, exportedAt: string): AsyncGenerator<string> {
+  yield `{"format":${JSON.stringify(EXPORT_FORMAT)},"exportedAt":${JSON.stringify(exportedAt)},"tables":{`;
+  let firstTable = true;
+  for (const table of EXPORTED_TABLES) {
+    const rule = ownedRule(table);
+    if (!rule || rule.exported === 'none') continue;
+    yield `${firstTable ? '' : ','}${JSON.stringify(table)}:[`;
+    firstTable = false;
+    let first = true;
+    let chunk = '';
+    for await (const row of ownedRows(db, table, userId, rule.exported)) {
+      chunk += (first ? '' : ',') + JSON.stringify(shown(row, rule.exported, rule.json ?? []));
+      first = false;
+      // Fewer, larger writes: a chunk per ~64 KiB rather than one per row.
+      if (chunk.length >= 65_536) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+    yield `${chunk}]`;
+  }
+  yield '}}\n';
+}
+
+/** A CSV field: quoted when it holds a comma, quote or line break; a leading =, +, - or @ cannot become a formula. */
+export function csvField(value: string | number): string {
+  let text = String(value);
+  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** The account's fills as CSV (TRADE_CSV_COLUMNS), oldest first within each instance. */
+export async function* tradesCsv(db: Db, userId: string): AsyncGenerator<string> {
+  yield `${TRADE_CSV_COLUMNS.join(',')}\r\n`;
+  const names = new Map<string, string>();
+  for await (const bot of ownedRows(db, 'bots', userId, ['id', 'name'])) names.set(String(bot.id), String(bot.name));
+  let chunk = '';
+  for await (const row of ownedRows(db, 'bot_history', userId, ['bot_id', 'run_id', 'instance_id', 'seq', 'time', 'payload'], true)) {
+    const fill = ReportBody.parse(JSON.parse(String(row.payload)));
+    if (fill.kind !== 'fill') continue;
+    const botId = String(row.bot_id);
+    const fields = [new Date(Number(row.time)).toISOString(), botId, names.get(botId) ?? '', String(row.run_id), String(row.instance_id), Number(row.seq), fill.clientOrderId, fill.price, fill.quantity, fill.fee];
+    chunk += `${fields.map(csvField).join(',')}\r\n`;
+    if (chunk.length >= 65_536) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk) yield chunk;
+}
+
+// ---- deletion -------------------------------------------------------------------------------------------
+
+type Job = q.DeletionJob;
 
 export interface DeletionSettings {
   /** How often the job looks again while bots are stopping (it also wakes on the account's events). */
@@ -64,18 +153,13 @@ export class AccountDeletions {
 
   /** Records the deletion (once: asking again returns the same one) and starts it. */
   async request(userId: string, typedEmail: string): Promise<DeletionAccepted> {
-    const user = await this.#db.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirst();
-    if (!user) throw new ProblemError(404, 'account_not_found', 'No such account', 'This account is already deleted.');
-    if (user.email.toLowerCase() !== typedEmail.toLowerCase()) {
+    const email = await q.emailOf(this.#db, userId, false);
+    if (email === undefined) throw new ProblemError(404, 'account_not_found', 'No such account', 'This account is already deleted.');
+    if (email.toLowerCase() !== typedEmail.toLowerCase()) {
       throw new ProblemError(400, 'email_mismatch', 'Email does not match', 'Type the email address of this account to delete it.');
     }
     const at = iso(this.#deps.now());
-    await this.#db
-      .insertInto('account_deletions')
-      .values({ id: randomUUID(), user_id: userId, step: 'stopping_bots', detail: null, requested_at: at, updated_at: at })
-      .onConflict((oc) => oc.column('user_id').doNothing())
-      .execute();
-    const job = await this.#db.selectFrom('account_deletions').selectAll().where('user_id', '=', userId).executeTakeFirstOrThrow();
+    const job = await q.insertDeletion(this.#db, { id: randomUUID(), user_id: userId, step: 'stopping_bots', detail: null, requested_at: at, updated_at: at });
     await recordAudit(this.#deps.database, { actor: userId, action: 'account.deletion_requested', subject: job.id }, this.#deps.now());
     this.#start(job);
     return { reference: job.id, step: job.step, requestedAt: job.requested_at };
@@ -83,7 +167,7 @@ export class AccountDeletions {
 
   /** At start: every deletion a previous run of the API (or another replica) did not finish goes on. */
   async resumeAll(): Promise<void> {
-    for (const job of await this.#db.selectFrom('account_deletions').selectAll().execute()) this.#start(job);
+    for (const job of await q.allDeletions(this.#db)) this.#start(job);
   }
 
   /** Resolves once every deletion this process runs has finished (tests) or stopped for shutdown. */
@@ -135,12 +219,12 @@ export class AccountDeletions {
   }
 
   async #moveTo(job: Job, step: DeletionStep, detail: string | null = null): Promise<DeletionStep> {
-    await this.#db.updateTable('account_deletions').set({ step, detail, updated_at: iso(this.#deps.now()) }).where('id', '=', job.id).execute();
+    await q.updateDeletion(this.#db, job.id, { step, detail, updated_at: iso(this.#deps.now()) });
     return step;
   }
 
   async #say(job: Job, detail: string): Promise<void> {
-    await this.#db.updateTable('account_deletions').set({ detail, updated_at: iso(this.#deps.now()) }).where('id', '=', job.id).execute();
+    await q.updateDeletion(this.#db, job.id, { detail, updated_at: iso(this.#deps.now()) });
   }
 
   /** Waits `ms`, or less when the account has news (a bot stopped) or the API shuts down. */
@@ -178,7 +262,7 @@ export class AccountDeletions {
 
   /** Step 2: every key pair of the account destroyed in the broker, retried until it confirms; their record ids. */
   async #destroyKeyPairs(job: Job): Promise<Set<string>> {
-    const records = await recordsOf(this.#db, job.user_id);
+    const records = await q.keyPairsOf(this.#db, job.user_id);
     let delay = 500;
     for (const recordId of records) {
       for (;;) {
@@ -204,24 +288,16 @@ export class AccountDeletions {
   async #deleteRows(job: Job, destroyed: Set<string>): Promise<DeletionStep> {
     const userId = job.user_id;
     return this.#db.transaction().execute(async (trx) => {
-      const postgres = this.#deps.database.dialect === 'postgres';
+      const { dialect } = this.#deps.database;
       // PostgreSQL: the account's row first, so nothing can be added to the account while it goes.
-      const user = await (postgres ? trx.selectFrom('users').select('email').where('id', '=', userId).forUpdate() : trx.selectFrom('users').select('email').where('id', '=', userId)).executeTakeFirst();
-      if (user) {
-        const live = await sql<{ id: string }>`select b.id from bots b join bot_runs r on r.id = b.current_run_id where b.user_id = ${userId} and r.stopped_at is null`.execute(trx);
-        if (live.rows.length > 0) return 'stopping_bots' as const;
-        const records = await recordsOf(trx, userId);
+      const email = await q.emailOf(trx, userId, dialect === 'postgres');
+      if (email !== undefined) {
+        if ((await q.liveBotsOf(trx, userId)).length > 0) return 'stopping_bots' as const;
+        const records = await q.keyPairsOf(trx, userId);
         if ([...records].some((recordId) => !destroyed.has(recordId))) return 'destroying_key_pairs' as const;
       }
-      for (const table of DELETION_ORDER) {
-        await sql`delete from ${sql.table(table)} where ${TABLES[table].owned(userId)}`.execute(trx);
-      }
-      // The sign-in throttle's counters are keyed by the email (the account's, known or not).
-      if (user) {
-        const holds = postgres ? sql`strpos(key, ${user.email}) > 0` : sql`instr(key, ${user.email}) > 0`;
-        await sql`delete from rate_limits where ${holds}`.execute(trx);
-      }
-      await trx.updateTable('account_deletions').set({ step: 'signing_out', detail: null, updated_at: iso(this.#deps.now()) }).where('id', '=', job.id).execute();
+      await q.deleteAccountRows(trx, dialect, userId, email);
+      await q.updateDeletion(trx, job.id, { step: 'signing_out', detail: null, updated_at: iso(this.#deps.now()) });
       return 'signing_out' as const;
     });
   }
@@ -244,18 +320,10 @@ export class AccountDeletions {
     await this.#deps.events.endStreams(job.user_id);
     const at = this.#deps.now();
     await this.#db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('account_deletions').where('id', '=', job.id).execute();
+      await q.removeDeletion(trx, job.id);
       await recordAudit(this.#deps.database, { actor: null, action: 'account.deleted', subject: job.id, detail: { requestedAt: job.requested_at } }, at, trx);
     });
     await this.#settleWal();
     this.#deps.log.info({ deletion: job.id }, 'account deleted');
   }
-}
-
-/** The record ids of every key pair the account may have in the broker. */
-async function recordsOf(db: Db, userId: string): Promise<Set<string>> {
-  const { rows } = await sql<{ id: string }>`select id from exchange_keys where user_id = ${userId}
-    union select record_id as id from exchange_key_reservations where user_id = ${userId}
-    union select record_id as id from sealing_key_destructions where user_id = ${userId}`.execute(db);
-  return new Set(rows.map((row) => row.id));
 }
