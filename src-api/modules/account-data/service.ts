@@ -114,6 +114,9 @@ export async function* tradesCsv(db: Db, userId: string): AsyncGenerator<string>
 
 type Job = q.DeletionJob;
 
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+const duration = (ms: number) => (ms >= 60_000 ? plural(Math.round(ms / 60_000), 'minute') : plural(Math.max(1, Math.round(ms / 1000)), 'second'));
+
 export interface DeletionSettings {
   /** How often the job looks again while bots are stopping (it also wakes on the account's events). */
   pollMs: number;
@@ -252,8 +255,7 @@ export class AccountDeletions {
       if (live.length === 0) return;
       if (!said && this.#deps.now().getTime() - since >= this.#deps.settings.botsPatienceMs) {
         said = true;
-        const minutes = Math.round(this.#deps.settings.botsPatienceMs / 60_000);
-        await this.#say(job, `Waiting for ${live.length} bot${live.length === 1 ? '' : 's'} to stop: no orchestrator has stopped ${live.length === 1 ? 'it' : 'them'} in ${minutes} minutes. The deletion goes on once they stop.`);
+        await this.#say(job, `Waiting for ${plural(live.length, 'bot')} to stop: no orchestrator has stopped ${live.length === 1 ? 'it' : 'them'} in ${duration(this.#deps.settings.botsPatienceMs)}. The deletion goes on once they stop.`);
         this.#deps.log.warn({ deletion: job.id, bots: live.length }, 'account deletion waits for bots that no orchestrator stops');
       }
       await this.#pause(this.#deps.settings.pollMs, job.user_id);

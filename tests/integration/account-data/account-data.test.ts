@@ -52,7 +52,8 @@ for (const kind of DATABASE_KINDS.filter((k) => k.enabled)) {
           ...(pg ? { PLUTARC_DATABASE_URL: pg.url } : {}),
         },
         () => {},
-        { deletion: { pollMs: 50 } },
+        // A short patience: the test sees the job say plainly that no orchestrator stops the bots.
+        { deletion: { pollMs: 50, botsPatienceMs: 1000 } },
       );
       endpoint = { url: api.url, orchestratorToken };
     });
@@ -168,6 +169,9 @@ for (const kind of DATABASE_KINDS.filter((k) => k.enabled)) {
 
         // Step 1 waits for the orchestrator: the bot is told to stop, and nothing is deleted until it has.
         await waitFor(async () => (await api.app.database.db.selectFrom('bots').select('desired_state').where('id', '=', alice.botId).executeTakeFirst())?.desired_state === 'stopping', { what: 'the bot told to stop' });
+        // No orchestrator acts: the job says so, and waits without deleting anything.
+        const waiting = await waitFor(async () => (await api.app.database.db.selectFrom('account_deletions').select(['step', 'detail']).where('user_id', '=', alice.userId).executeTakeFirst())?.detail, { what: 'the job to say why it waits' });
+        expect(waiting).toBe('Waiting for 1 bot to stop: no orchestrator has stopped it in 1 second. The deletion goes on once they stop.');
         expect(records.every(brokerHas)).toBe(true);
         expect(await api.app.database.db.selectFrom('users').select('id').where('id', '=', alice.userId).executeTakeFirst()).toBeDefined();
         expect(await stopAsOrchestrator(endpoint, alice.botId)).toBe(204);
