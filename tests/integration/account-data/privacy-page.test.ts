@@ -8,6 +8,7 @@ import { DEFAULT_THROTTLE } from '../../../src-api/modules/identity/throttle.ts'
 import { AccountEvents } from '../../../src-api/modules/events/index.ts';
 import { DELETION_ORDER, LIBRARY_TABLES, TABLES, ownedRule } from '../../../src-api/modules/account-data/queries.ts';
 import { STORED_TABLES } from '../../../src-shared/privacy.ts';
+import { startTestApi } from '../../support/api.ts';
 import { openSqliteTestDatabase, type TestDatabase } from '../../support/databases.ts';
 
 let database: TestDatabase;
@@ -43,4 +44,20 @@ it('export and deletion have a rule for every table of the database, and deletio
   expect(rows.map((row) => row.name).filter((name) => !ruled.has(name))).toEqual([]);
   const owned = (Object.keys(TABLES) as (keyof typeof TABLES)[]).filter((table) => ownedRule(table) && table !== 'account_deletions');
   expect([...DELETION_ORDER].sort()).toEqual(owned.sort());
+});
+
+it('is served on the hosted site too, as plain HTML under the hosted pages’ policy, naming every table', async () => {
+  const api = await startTestApi();
+  try {
+    const answer = await fetch(`${api.url}/privacy`);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(answer.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await answer.text();
+    expect(html).not.toMatch(/<script/i);
+    for (const entry of STORED_TABLES) expect(html, entry.table).toContain(`<code>${entry.table}</code>`);
+    expect(html).toContain('key pairs are destroyed');
+  } finally {
+    await api.close();
+  }
 });
