@@ -184,9 +184,9 @@ export const updateDeletion = async (db: Db, id: string, fields: Partial<Pick<De
   await db.updateTable('account_deletions').set(fields).where('id', '=', id).execute();
 };
 
-export const removeDeletion = async (db: Db, id: string): Promise<void> => {
-  await db.deleteFrom('account_deletions').where('id', '=', id).execute();
-};
+/** Removes the job; false when another replica finishing the same deletion already did. */
+export const removeDeletion = async (db: Db, id: string): Promise<boolean> =>
+  Number((await db.deleteFrom('account_deletions').where('id', '=', id).executeTakeFirst()).numDeletedRows) > 0;
 
 /** The account's bots whose current run is live (an instance may still be running). */
 export const liveBotsOf = async (db: Db, userId: string): Promise<string[]> =>

@@ -322,7 +322,8 @@ export class AccountDeletions {
     await this.#deps.events.endStreams(job.user_id);
     const at = this.#deps.now();
     await this.#db.transaction().execute(async (trx) => {
-      await q.removeDeletion(trx, job.id);
+      // Two replicas resuming the same deletion both get here; one audit entry is written.
+      if (!(await q.removeDeletion(trx, job.id))) return;
       await recordAudit(this.#deps.database, { actor: null, action: 'account.deleted', subject: job.id, detail: { requestedAt: job.requested_at } }, at, trx);
     });
     await this.#settleWal();
