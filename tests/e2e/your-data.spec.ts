@@ -2,6 +2,7 @@
 // account's, and deleting the account from one device signs out another device signed in to it.
 import { readFile } from 'node:fs/promises';
 import type { Download, Page } from '@playwright/test';
+import { expectAccessible } from './accessibility.ts';
 import { expect, test } from './identity-fixtures.ts';
 import { confirmWithPassword, createAccount, signedInNav, signInScreen, signInWithPassword, uniqueEmail } from './identity-steps.ts';
 
@@ -16,6 +17,7 @@ test('export downloads the account’s data as JSON and its trades as CSV', asyn
   await openYourData(app);
   // Every table of the database is on the Privacy section, by name.
   await expect(app.getByRole('table', { name: 'What the EU database keeps' })).toContainText('bot_history');
+  await expectAccessible(app, 'the Your data page');
 
   const downloads: Download[] = [];
   app.on('download', (download) => downloads.push(download));
@@ -49,6 +51,7 @@ test('deleting the account returns to the sign-in screen and signs out the other
   await expect(dialog).toContainText('Running bots are stopped first');
   const confirm = dialog.getByRole('button', { name: 'Delete account' });
   await expect(confirm).toBeDisabled();
+  await expectAccessible(app, 'the Delete account dialog');
   await dialog.getByLabel(`Type ${email} to confirm`).fill(email);
   await confirm.click();
   await confirmWithPassword(app);
