@@ -180,6 +180,8 @@ export const insertDeletion = async (db: Db, row: DeletionJob): Promise<Deletion
 
 export const allDeletions = (db: Db): Promise<DeletionJob[]> => db.selectFrom('account_deletions').selectAll().execute();
 
+export const deletionById = (db: Db, id: string): Promise<DeletionJob | undefined> => db.selectFrom('account_deletions').selectAll().where('id', '=', id).executeTakeFirst();
+
 export const updateDeletion = async (db: Db, id: string, fields: Partial<Pick<DeletionJob, 'step' | 'detail' | 'updated_at'>>): Promise<void> => {
   await db.updateTable('account_deletions').set(fields).where('id', '=', id).execute();
 };

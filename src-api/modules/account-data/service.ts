@@ -185,17 +185,27 @@ export class AccountDeletions {
 
   #start(job: Job): void {
     if (this.#running.has(job.id) || this.#closing.signal.aborted) return;
-    const run = this.#run(job)
-      .catch((error: unknown) => {
-        if (error instanceof Stopped) return;
-        this.#deps.log.error({ err: error, deletion: job.id }, 'account deletion failed; it resumes at the next start');
-      })
-      .finally(() => this.#running.delete(job.id));
+    const run = (async () => {
+      // A step that fails (the database away for a moment) is tried again from the step the job row records.
+      for (;;) {
+        try {
+          await this.#run(job);
+          return;
+        } catch (error) {
+          if (error instanceof Stopped || this.#closing.signal.aborted) return;
+          this.#deps.log.error({ err: error, deletion: job.id }, 'account deletion step failed; trying again');
+          await this.#pause(this.#deps.settings.brokerRetryMaxMs);
+        }
+      }
+    })().finally(() => this.#running.delete(job.id));
     this.#running.set(job.id, run);
   }
 
   async #run(job: Job): Promise<void> {
-    let step: DeletionStep = job.step;
+    const recorded = await q.deletionById(this.#db, job.id);
+    // Finished meanwhile (by another replica): nothing left to do.
+    if (!recorded) return;
+    let step: DeletionStep = recorded.step;
     for (;;) {
       this.#checkOpen();
       if (step === 'stopping_bots') {
