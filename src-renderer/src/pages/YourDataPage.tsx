@@ -5,6 +5,7 @@ import { DeleteAccountDialog } from '../components/DeleteAccountDialog.tsx';
 import { selectUser, useIdentityStore } from '../stores/identity.ts';
 import { errorOf } from '../stores/reverification.ts';
 import { useYourDataStore } from '../stores/your-data.ts';
+import '../your-data.css';
 
 /** Your data: what plutarc keeps, where and for how long, what an export gives and what deletion removes. */
 export function YourDataPage() {
@@ -35,7 +36,7 @@ export function YourDataPage() {
         {PRIVACY_INTRO.map((paragraph) => (
           <p key={paragraph}>{paragraph}</p>
         ))}
-        <table data-testid="stored-tables">
+        <table className="stored-tables" data-testid="stored-tables">
           <caption>What the EU database keeps</caption>
           <thead>
             <tr>
