@@ -163,6 +163,21 @@ export async function ownedPage(
   return rows;
 }
 
+/** The instances of the account's bots, in id order: the trade history is read one instance at a time. */
+export const instancesOf = async (db: Db, userId: string): Promise<string[]> =>
+  (await db.selectFrom('bot_instances').select('id').where('bot_id', 'in', db.selectFrom('bots').select('id').where('user_id', '=', userId)).orderBy('id').execute()).map((row) => row.id);
+
+/**
+ * A page of one instance's history after `afterSeq`, along the table's primary key (instance_id, seq): each
+ * page costs the same however long the history, where a filter on the account's bots would sort it all again.
+ */
+export async function historyPage(db: Db, instanceId: string, options: { columns: readonly string[]; afterSeq: number; limit: number; fillsOnly: boolean }): Promise<Row[]> {
+  const selected = sql.join([...new Set([...options.columns, 'seq'])].map((column) => sql.ref(column)));
+  const fills = options.fillsOnly ? sql`and kind = 'fill'` : sql``;
+  const { rows } = await sql<Row>`select ${selected} from bot_history where instance_id = ${instanceId} and seq > ${options.afterSeq} ${fills} order by seq limit ${options.limit}`.execute(db);
+  return rows;
+}
+
 // ---- deletion -------------------------------------------------------------------------------------------
 
 export type DeletionJob = AccountDeletionsTable;

@@ -35,8 +35,25 @@ type Db = Kysely<Database>;
 /** Rows per read: large enough that a million fills take few round trips, small enough to stay flat. */
 const PAGE = 1000;
 
+/** The account's trade history, instance by instance, a page at a time along the primary key. */
+async function* historyRows(db: Db, userId: string, columns: readonly string[], fillsOnly: boolean): AsyncGenerator<Row> {
+  for (const instanceId of await q.instancesOf(db, userId)) {
+    let afterSeq = 0;
+    for (;;) {
+      const rows = await q.historyPage(db, instanceId, { columns, afterSeq, limit: PAGE, fillsOnly });
+      for (const row of rows) yield row;
+      if (rows.length < PAGE) break;
+      afterSeq = Number(rows[rows.length - 1]!.seq);
+    }
+  }
+}
+
 /** The rows of `table` that `userId` owns, in key order, a page at a time. */
 async function* ownedRows(db: Db, table: TableName, userId: string, columns: readonly string[], fillsOnly = false): AsyncGenerator<Row> {
+  if (table === 'bot_history') {
+    yield* historyRows(db, userId, columns, fillsOnly);
+    return;
+  }
   const rule = ownedRule(table);
   if (!rule) return;
   let after: unknown[] | undefined;
