@@ -116,6 +116,40 @@ for (const kind of DATABASE_KINDS.filter((k) => k.enabled)) {
         expect(lines.slice(1).every((line) => line.includes(alice.botId))).toBe(true);
       });
 
+      it('pages through histories longer than one read without losing or repeating a row', async () => {
+        const dave = await buildAccount(endpoint, 'dave');
+        const db = api.app.database.db;
+        const instance = await db.selectFrom('bot_instances').select(['id', 'run_id']).where('bot_id', '=', dave.botId).executeTakeFirstOrThrow();
+        const at = new Date().toISOString();
+        // 2,500 more fills on the instance (seq after the 6 reports) and 2,100 events: several pages of each.
+        const fills = Array.from({ length: 2_500 }, (_, i) => ({
+          instance_id: instance.id,
+          seq: 7 + i,
+          bot_id: dave.botId,
+          run_id: instance.run_id,
+          kind: 'fill',
+          time: 1_700_000_000_000 + i,
+          payload: JSON.stringify({ kind: 'fill', time: 1_700_000_000_000 + i, clientOrderId: `bulk-${i}`, price: 100 + i, quantity: 1, fee: 0.1 }),
+          received_at: at,
+        }));
+        for (let i = 0; i < fills.length; i += 500) await db.insertInto('bot_history').values(fills.slice(i, i + 500)).execute();
+        const events = Array.from({ length: 2_100 }, (_, i) => ({ user_id: dave.userId, type: 'bot.heartbeat', payload: JSON.stringify({ type: 'bot.heartbeat', botId: dave.botId, at: `${i}` }), created_at: at }));
+        for (let i = 0; i < events.length; i += 500) await db.insertInto('account_events').values(events.slice(i, i + 500)).execute();
+
+        const document = JSON.parse(await (await fetch(`${api.url}${ACCOUNT_DATA_ROUTES.export}`, { headers: { authorization: `Bearer ${dave.token}` } })).text()) as { tables: Record<string, Record<string, unknown>[]> };
+        const history = document.tables.bot_history!.map((row) => row.seq);
+        expect(history).toEqual(Array.from({ length: 6 + 2_500 }, (_, i) => i + 1));
+        const seqs = document.tables.account_events!.map((row) => row.seq as number);
+        expect(new Set(seqs).size).toBe(seqs.length);
+        expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+        expect(seqs.length).toBe((await ownedRows(db, dave.userId)).account_events!.length);
+        expect(seqs.length).toBeGreaterThan(2_100);
+
+        const csv = (await (await fetch(`${api.url}${ACCOUNT_DATA_ROUTES.trades}`, { headers: { authorization: `Bearer ${dave.token}` } })).text()).trimEnd().split('\r\n');
+        expect(csv.length).toBe(1 + dave.tradeIds.length + 2_500);
+        expect(new Set(csv).size).toBe(csv.length);
+      });
+
       it('needs a session reverified within the last ten minutes', async () => {
         const other = await signIn(api.url, alice.email);
         const token = (other.body as { token: string }).token;
