@@ -511,11 +511,15 @@ export class Keeper {
     const footprint = this.footprints.get(instanceId);
     if (!footprint) return;
     footprint.destroyed = true;
-    // The kernel lets go of an instance's last processes (and its cgroups) a moment after they exit: wait for that,
-    // killing whatever is still there after a short while; after ten seconds verifyGone names what stayed.
+    // The kernel lets go of an instance's last processes (and its cgroups) a moment after they exit, and a process
+    // of the launch chain that still runs as root (so not among the user's) may hold the instance's namespaces a
+    // moment longer than the one whose exit was awaited: wait for all of that, killing whatever is still there after
+    // a short while; after ten seconds verifyGone names what stayed.
     const giveUpAt = performance.now() + 10_000;
     for (let attempt = 0; performance.now() < giveUpAt; attempt++) {
-      const stragglers = footprint.uid === null ? [] : await processesOfUser(footprint.uid);
+      const ofUser = footprint.uid === null ? [] : await processesOfUser(footprint.uid);
+      const holders = [...(await namespaceHolders(footprint.namespaces, footprint.namespacesNotedAt)).values()];
+      const stragglers = [...new Set([...ofUser, ...holders])];
       const groupsLeft = cgroup ? await cgroup.remove() : [];
       if (stragglers.length === 0 && groupsLeft.length === 0) break;
       if (attempt >= 20) {
