@@ -19,6 +19,8 @@ export const AppErrorCode = z.enum([
   'api_bad_response',
   'api_error',
   'database_unavailable',
+  /** "Start at login" on a host that cannot start plutarc at login (the browser host). */
+  'start_at_login_unsupported',
 ]);
 
 /** Accounts, sessions, passwords, passkeys and reverification (main and the API's identity module). */

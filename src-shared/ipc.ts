@@ -7,6 +7,7 @@ import { identityEventContract, identityInvokeContract } from './ipc-identity.ts
 import { exchangeKeysInvokeContract } from './ipc-exchange-keys.ts';
 import { templatesEventContract, templatesInvokeContract } from './ipc-templates.ts';
 import { accountDataInvokeContract } from './ipc-account-data.ts';
+import { trayEventContract, trayInvokeContract } from './ipc-tray.ts';
 import type { Result } from './result.ts';
 
 /**
@@ -48,6 +49,7 @@ export const invokeContract = {
   ...exchangeKeysInvokeContract,
   ...templatesInvokeContract,
   ...accountDataInvokeContract,
+  ...trayInvokeContract,
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export const eventContract = {
@@ -55,6 +57,7 @@ export const eventContract = {
   'regions.onProbe': ProbeProgress,
   ...identityEventContract,
   ...templatesEventContract,
+  ...trayEventContract,
 } as const satisfies Record<string, z.ZodType>;
 
 export type InvokeChannel = keyof typeof invokeContract;

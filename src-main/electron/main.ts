@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Notification, protocol, safeStorage, session, shell } from 'electron';
 import { eventChannels, wireEvent } from '../../src-shared/ipc.ts';
+import type { WindowTarget } from '../../src-shared/notifications.ts';
 import { APP_ID, APP_ORIGIN, APP_SCHEME } from '../services/app-identity.ts';
 import { ApiUrl } from '../services/api-url.ts';
 import { ExchangeKeysEnv, exchangeKeysSettings } from '../services/exchange-keys/local-mode.ts';
@@ -10,9 +11,13 @@ import { createMainServices } from '../services/main-services.ts';
 import type { ExternalUrlPolicy } from '../services/open-external-policy.ts';
 import { guardAllWebContents, restrictPermissions } from './guards.ts';
 import { registerIpcHandlers } from './ipc.ts';
-import { filePickerWith, fileSaverWith, openExternalWith, osNotifier } from './os-ports.ts';
+import { isBotControl, windowTargetOf } from '../services/tray/tray-coordinator.ts';
+import type { TrayAction } from '../services/tray/tray-model.ts';
+import { nativeNotifications } from './notifications.ts';
+import { filePickerWith, fileSaverWith, openExternalWith } from './os-ports.ts';
 import { serveRenderer } from './protocol.ts';
 import { openSecretStore } from './safe-storage-store.ts';
+import { loginItemFor, showTray, trayIconDir } from './tray.ts';
 import { createMainWindow } from './window.ts';
 
 protocol.registerSchemesAsPrivileged([
@@ -42,13 +47,15 @@ if (!app.requestSingleInstanceLock()) {
   guardAllWebContents(app, externalPolicy);
 
   let window: BrowserWindow | null = null;
-  const bringForward = () => {
-    if (!window) return;
-    if (window.isMinimized()) window.restore();
-    window.focus();
-  };
-  app.on('second-instance', bringForward);
-  app.on('window-all-closed', () => app.quit());
+  // Set once the window can be made (after ready): opens it, or brings it forward, on a page.
+  let showWindow: (target: WindowTarget) => void = () => undefined;
+  app.on('second-instance', () => showWindow({ page: 'home' }));
+  // Closing the window does not quit: plutarc keeps watching the bots from the tray until Quit.
+  app.on('window-all-closed', () => undefined);
+  // macOS: a click on the Dock icon with no window open brings one back.
+  app.on('activate', () => {
+    if (!window) showWindow({ page: 'home' });
+  });
 
   void app.whenReady().then(async () => {
     restrictPermissions(session.defaultSession);
@@ -61,7 +68,9 @@ if (!app.requestSingleInstanceLock()) {
       dataDir: app.getPath('userData'),
       secretStore: await openSecretStore(safeStorage, app.getPath('userData'), process.platform),
       openExternal: openExternalWith(shell, externalPolicy),
-      notifier: osNotifier(Notification, bringForward),
+      showNotification: nativeNotifications(Notification, (target) => showWindow(target)),
+      drawTray: showTray(trayIconDir(app), (action) => onTrayAction(action)),
+      startAtLogin: loginItemFor(app),
       filePicker: filePickerWith(dialog, () => window),
       fileSaver: fileSaverWith(dialog, () => window),
       log: (line) => console.warn(line),
@@ -89,10 +98,41 @@ if (!app.requestSingleInstanceLock()) {
       });
     });
 
-    window = createMainWindow(fileURLToPath(new URL('../preload/index.cjs', import.meta.url)));
-    window.on('closed', () => {
-      window = null;
-    });
+    const preload = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
+    const openWindow = (target: WindowTarget) => {
+      const opened = createMainWindow(preload, target);
+      opened.on('focus', () => services.tray.windowSeen());
+      opened.on('close', () => {
+        // Once per install: say where plutarc went, since the window closing looks like quitting.
+        if (!stopping && services.tray.takeCloseHint() && Notification.isSupported()) {
+          new Notification({ title: 'plutarc is still running', body: 'It keeps watching your bots from the tray. Quit plutarc from the tray menu.' }).show();
+        }
+      });
+      opened.on('closed', () => {
+        window = null;
+      });
+      return opened;
+    };
+    showWindow = (target) => {
+      if (!window) {
+        window = openWindow(target);
+        return;
+      }
+      if (window.isMinimized()) window.restore();
+      window.show();
+      window.focus();
+      services.events.emit('window.onOpen', target);
+    };
+    function onTrayAction(action: TrayAction): void {
+      if (action.type === 'quit') return app.quit();
+      const target = windowTargetOf(action);
+      if (target) return showWindow(target);
+      if (!isBotControl(action)) return;
+      services.tray.act(action).catch((error: unknown) => {
+        console.error(`main: the tray's ${action.type} failed:`, error instanceof Error ? error.message : error);
+      });
+    }
+    window = openWindow({ page: 'home' });
     // When the local stack's supervisor started us, tell it we are up, and quit if it goes away.
     process.send?.({ type: 'ready', service: 'app', url: APP_ORIGIN });
     process.on('disconnect', () => app.quit());

@@ -1,5 +1,5 @@
-import type { BrowserWindow, Dialog, Notification, Shell } from 'electron';
-import type { FilePicker, FileSaver, Notifier, OpenExternal } from '../services/ports.ts';
+import type { BrowserWindow, Dialog, Shell } from 'electron';
+import type { FilePicker, FileSaver, OpenExternal } from '../services/ports.ts';
 import { isAllowedExternalUrl, type ExternalUrlPolicy } from '../services/open-external-policy.ts';
 
 /** The system browser, for our API's pages and a waiting loopback callback only (the same allowlist as the window guard). */
@@ -13,27 +13,6 @@ export function openExternalWith(shell: Pick<Shell, 'openExternal'>, policy: () 
     } catch {
       return false;
     }
-  };
-}
-
-/** OS notifications; construct after ready. A click brings the app's window forward. */
-export function osNotifier(NotificationClass: typeof Notification, onClick: () => void): Notifier {
-  // Held until closed: a notification collected early loses its click handler.
-  const shown = new Set<Notification>();
-  return {
-    notify(notice) {
-      if (!NotificationClass.isSupported()) return;
-      const notification = new NotificationClass({ title: notice.title, body: notice.body, urgency: notice.level === 'warning' ? 'normal' : 'low' });
-      const forget = () => shown.delete(notification);
-      notification.on('click', () => {
-        forget();
-        onClick();
-      });
-      notification.on('close', forget);
-      notification.on('failed', forget);
-      shown.add(notification);
-      notification.show();
-    },
   };
 }
 

@@ -1,8 +1,9 @@
 import { BrowserWindow } from 'electron';
+import { windowHash, type WindowTarget } from '../../src-shared/notifications.ts';
 import { APP_ORIGIN, PRODUCT_NAME } from '../services/app-identity.ts';
 
-/** The dashboard window: isolated, sandboxed, no Node, our page only. */
-export function createMainWindow(preload: string): BrowserWindow {
+/** The dashboard window, opened on `target`: isolated, sandboxed, no Node, our page only. */
+export function createMainWindow(preload: string, target: WindowTarget): BrowserWindow {
   const window = new BrowserWindow({
     width: 1280,
     height: 820,
@@ -25,6 +26,6 @@ export function createMainWindow(preload: string): BrowserWindow {
     },
   });
   window.once('ready-to-show', () => window.show());
-  void window.loadURL(`${APP_ORIGIN}/index.html`);
+  void window.loadURL(`${APP_ORIGIN}/index.html${windowHash(target)}`);
   return window;
 }

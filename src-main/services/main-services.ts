@@ -8,7 +8,7 @@ import { IdentityService, type IdentityServiceOptions } from './identity/identit
 import { deviceOs, identityHandlers } from './identity/handlers.ts';
 import { IdentityApi } from './identity/identity-api.ts';
 import { cannotOpenExternal, MemorySecretStore, systemClock } from './host-defaults.ts';
-import type { Clock, FilePicker, FileSaver, Notifier, OpenExternal, SecretStore } from './ports.ts';
+import type { Clock, FilePicker, FileSaver, OpenExternal, SecretStore } from './ports.ts';
 import type { Handlers } from './dispatch.ts';
 import { loadDeviceId } from './device-id.ts';
 import { EventHub } from './events/event-hub.ts';
@@ -25,6 +25,11 @@ import { BacktestRunner } from './templates/backtest-runner.ts';
 import { templatesHandlers } from './templates/handlers.ts';
 import { TemplatesApi } from './templates/templates-api.ts';
 import { TemplatesService } from './templates/templates-service.ts';
+import { AccountBotsFeed } from './tray/account-bots-feed.ts';
+import type { PlannedNotification } from './tray/notification-policy.ts';
+import { SettingsFile } from './tray/settings-file.ts';
+import { NO_START_AT_LOGIN, TrayCoordinator, type StartAtLoginPort } from './tray/tray-coordinator.ts';
+import type { TrayModel } from './tray/tray-model.ts';
 
 export interface MainServicesOptions {
   apiUrl: string;
@@ -39,8 +44,15 @@ export interface MainServicesOptions {
   secretStore?: SecretStore;
   /** Opens the passkey page in the system browser. By default the app cannot, and the renderer shows the link instead. */
   openExternal?: OpenExternal;
-  /** OS notifications (Electron). Every notice also goes to the renderer as `app.onNotice`. */
-  notifier?: Notifier;
+  /**
+   * The OS's notifications (Electron), for what the notification policy lets through. Without one (the
+   * browser host) they go to the page as `notifications.onShow`, which shows them with the web Notification API.
+   */
+  showNotification?: (notification: PlannedNotification) => void;
+  /** Draws the OS tray (Electron); the page's status panel hears the same model as `tray.onStatus`. */
+  drawTray?: (model: TrayModel) => void;
+  /** The OS's "Start at login" (Electron); none by default. */
+  startAtLogin?: StartAtLoginPort;
   /** The OS's open-file dialog (Electron), for a backtest's candle file. The browser host has none: its page reads the file itself. */
   filePicker?: FilePicker;
   /** The OS's save dialog (Electron), for the export of the account's data. The browser host has none: its page downloads. */
@@ -61,6 +73,8 @@ export interface MainServices {
   passkeyLoopbackOrigin(): string | undefined;
   /** The browser host's download of an export link the page was given (single use). */
   download(token: string): Promise<Download>;
+  /** The tray and notifications: the Electron host hands it the tray menu's actions and tells it when the window is seen. */
+  tray: TrayCoordinator;
   start(): void;
   /** Stops every service; a session kept in memory only is signed out at the API first (see IdentityService.endAtStop). */
   stop(): Promise<void>;
@@ -96,12 +110,8 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     accountEvents,
     store: secretStore,
     openExternal: options.openExternal ?? cannotOpenExternal,
-    notifier: {
-      notify(notice) {
-        events.emit('app.onNotice', notice);
-        options.notifier?.notify(notice);
-      },
-    },
+    // In the window only: the OS notification of a sign-in elsewhere comes from the tray's notification policy.
+    notifier: { notify: (notice) => events.emit('app.onNotice', notice) },
     clock,
     device: {
       client: 'desktop',
@@ -151,6 +161,27 @@ export function createMainServices(options: MainServicesOptions): MainServices {
   });
   session.onSessionEnd(() => accountData.forgetLinks());
 
+  const botsFeed = new AccountBotsFeed({ http, session, accountEvents, ...(options.log ? { log: options.log } : {}) });
+  const tray = new TrayCoordinator({
+    clock,
+    feed: botsFeed,
+    accountEvents,
+    settings: new SettingsFile(options.dataDir ? join(options.dataDir, 'settings.json') : null, options.log),
+    startAtLogin: options.startAtLogin ?? NO_START_AT_LOGIN,
+    draw: (model, status) => {
+      options.drawTray?.(model);
+      events.emit('tray.onStatus', status);
+    },
+    show: options.showNotification ?? ((notification) => events.emit('notifications.onShow', notification)),
+    settingsChanged: (settings) => events.emit('settings.onChange', settings),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  events.on('api.onStatus', (status) => tray.apiStatusChanged(status.state));
+  events.on('identity.onState', (state) => {
+    tray.identityChanged(state);
+    botsFeed.identityChanged(state);
+  });
+
   const handlers: Handlers = {
     'app.info': () => ({ version: options.version, host: options.host, apiUrl: options.apiUrl, platform }),
     'api.status': () => status.current(),
@@ -163,6 +194,12 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     ...templatesHandlers(templates),
     'yourData.export': () => accountData.export(),
     'yourData.deleteAccount': (input) => accountData.deleteAccount(input),
+    'settings.get': () => tray.settings(),
+    'settings.setNotificationKind': (input) => tray.setNotificationKind(input.kind, input.enabled),
+    'settings.muteForAnHour': () => tray.muteForAnHour(),
+    'settings.unmute': () => tray.unmute(),
+    'settings.setStartAtLogin': (input) => tray.setStartAtLogin(input.enabled),
+    'tray.status': () => tray.status(),
   };
 
   return {
@@ -170,11 +207,15 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     events,
     passkeyLoopbackOrigin: () => identity.passkeyLoopbackOrigin(),
     download: (token) => accountData.download(token),
+    tray,
     start: () => {
+      tray.start();
       status.start();
       identity.start();
     },
     async stop() {
+      tray.stop();
+      botsFeed.stop();
       status.stop();
       identity.stop();
       accountEvents.stop();

@@ -20,7 +20,8 @@ export type WatchedEvent =
   /** `from` is null when the stream does not say what the bot was before. */
   | { type: 'bot-state'; bot: BotRef; from: BotState | null; to: BotState; reason: string | null }
   | { type: 'bot-restarted'; bot: BotRef; reason: string | null }
-  | { type: 'daily-loss-limit'; bot: BotRef; pnlToday: Money }
+  /** `reason` is the bot's own account of the limit ("down 10.20% today, the limit is 10%"); PnL is null before the bot's first equity report of the day. */
+  | { type: 'daily-loss-limit'; bot: BotRef; pnlToday: Money | null; reason?: string | null }
   | { type: 'key-check-failed'; bot: BotRef; keyLabel: string; reason: string }
   /** A sign-in on another device (the stream's own session is left out by the caller). */
   | { type: 'new-sign-in'; sessionId: string; deviceLabel: string };
@@ -68,6 +69,16 @@ export function kindOf(event: WatchedEvent): NotificationKind | null {
 
 const reasonText = (reason: string | null, fallback: string) => (reason ? shorten(reason, 200) : fallback);
 
+function dailyLossText(reason: string | null, pnlToday: Money | null): string {
+  const sentences: string[] = [];
+  if (reason) {
+    const said = shorten(reason, 160);
+    sentences.push(`${said.charAt(0).toUpperCase()}${said.slice(1)}${/[.…]$/.test(said) ? '' : '.'}`);
+  }
+  if (pnlToday) sentences.push(`PnL today: ${formatMoney(pnlToday)}.`);
+  return sentences.length > 0 ? sentences.join(' ') : 'It opens no new positions until the day ends (UTC).';
+}
+
 /** The words and click target of one event's notification. */
 function notificationFor(event: WatchedEvent, kind: NotificationKind): Omit<PlannedNotification, 'id'> {
   if (event.type === 'new-sign-in') {
@@ -86,7 +97,7 @@ function notificationFor(event: WatchedEvent, kind: NotificationKind): Omit<Plan
     case 'bot-restarted':
       return { kind, opens, urgent: false, title: `${name} restarted after a crash`, body: reasonText(event.reason, `Its instance in ${where} crashed and was started again.`) };
     case 'daily-loss-limit':
-      return { kind, opens, urgent: true, title: `${name} hit its daily loss limit`, body: `PnL today: ${formatMoney(event.pnlToday)}.` };
+      return { kind, opens, urgent: true, title: `${name} hit its daily loss limit`, body: dailyLossText(event.reason ?? null, event.pnlToday) };
     case 'key-check-failed':
       return {
         kind,

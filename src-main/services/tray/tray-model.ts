@@ -2,6 +2,7 @@
 // renders what this returns, so every decision about the tray is here and tested without Electron.
 import type { BotState, BotSummary, Money } from '../../../src-shared/bots.ts';
 import { EXCHANGE_FACTS, type ExchangeId } from '../../../src-shared/exchanges.ts';
+import { TrayIconName } from '../../../src-shared/ipc-tray.ts';
 import type { RegionId } from '../../../src-shared/regions.ts';
 
 /** How main stands with the API: the tray can only vouch for bot states while the API answers. */
@@ -30,8 +31,8 @@ export interface TrayInput {
 }
 
 /** The icon variants; `resources/tray/` holds each one for every platform. */
-export const TRAY_ICONS = ['all-online', 'paused-or-deploying', 'offline-or-error', 'api-unreachable', 'no-bots'] as const;
-export type TrayIcon = (typeof TRAY_ICONS)[number];
+export const TRAY_ICONS = TrayIconName.options;
+export type TrayIcon = TrayIconName;
 
 /** What a click on a menu item asks for; the adapter hands it back to main, which acts on it. */
 export type TrayAction =

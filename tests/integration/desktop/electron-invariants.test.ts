@@ -46,7 +46,7 @@ describe('the main entry', () => {
 
   it('creates windows, sessions and IPC handlers only once the app is ready', () => {
     const ready = source.indexOf('whenReady');
-    for (const call of ['createMainWindow(', 'registerIpcHandlers(', 'serveRenderer(', 'restrictPermissions(', 'openSecretStore(', 'osNotifier(']) {
+    for (const call of ['createMainWindow(', 'registerIpcHandlers(', 'serveRenderer(', 'restrictPermissions(', 'openSecretStore(', 'nativeNotifications(', 'showTray(', 'loginItemFor(']) {
       expect(source.indexOf(call)).toBeGreaterThan(ready);
     }
     for (const file of filesUnder('src-main/electron')) {

@@ -1,9 +1,8 @@
 // The thin Electron adapters, with Electron's objects replaced by small fakes (Electron cannot run here).
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openExternalWith, osNotifier } from '../../../src-main/electron/os-ports.ts';
+import { openExternalWith } from '../../../src-main/electron/os-ports.ts';
 import { openSecretStore, type SafeStorageApi } from '../../../src-main/electron/safe-storage-store.ts';
 import { isAllowedExternalUrl } from '../../../src-main/services/open-external-policy.ts';
 import { tempDir } from '../../support/temp.ts';
@@ -115,35 +114,5 @@ describe('opening the passkey page in the system browser', () => {
     expect(isAllowedExternalUrl('http://localhost:8788/desktop/authorize', local)).toBe(false);
     expect(isAllowedExternalUrl('https://localhost:8787/desktop/authorize', local)).toBe(false);
     expect(isAllowedExternalUrl('http://localhost:443/', { apiOrigin: 'https://api.plutarc.app' })).toBe(false);
-  });
-});
-
-describe('OS notifications', () => {
-  class FakeNotification extends EventEmitter {
-    static supported = true;
-    static shown: FakeNotification[] = [];
-    static isSupported() {
-      return FakeNotification.supported;
-    }
-    readonly options: { title: string; body: string };
-    constructor(options: { title: string; body: string }) {
-      super();
-      this.options = options;
-    }
-    show() {
-      FakeNotification.shown.push(this);
-    }
-  }
-
-  it('shows a notice, and a click brings the window forward', () => {
-    let forward = 0;
-    const notifier = osNotifier(FakeNotification as never, () => forward++);
-    notifier.notify({ id: 'n1', level: 'warning', title: 'New sign-in', body: 'New sign-in to your account: x from y' });
-    expect(FakeNotification.shown.map((n) => n.options)).toMatchObject([{ title: 'New sign-in', body: 'New sign-in to your account: x from y' }]);
-    FakeNotification.shown[0]!.emit('click');
-    expect(forward).toBe(1);
-    FakeNotification.supported = false;
-    notifier.notify({ id: 'n2', level: 'info', title: 't', body: 'b' });
-    expect(FakeNotification.shown).toHaveLength(1);
   });
 });

@@ -1,0 +1,122 @@
+// The account's bots for the tray and notifications, until main's bots service (issue #13, which keeps
+// the renderer's bots pages too) implements the BotsFeed port: the list from `GET /v1/bots` at each
+// sign-in, then every `bot.state`, `bot.heartbeat` and `bot.deleted` from the account's event stream; Pause
+// and Resume through the API's bot routes.
+import { z } from 'zod';
+import { BotList, type BotSummary } from '../../../src-shared/bots.ts';
+import { AccountEvent } from '../../../src-shared/events.ts';
+import type { IdentityState } from '../../../src-shared/ipc-identity.ts';
+import type { ApiHttp } from '../api-http.ts';
+import type { BotsChange, BotsFeed, SessionAccess } from '../ports.ts';
+import type { AccountEvents } from './tray-coordinator.ts';
+
+/** The bot routes answer with the bot; the feed learns its new state from the event stream, not the answer. */
+const AnyAnswer = z.unknown();
+
+export class AccountBotsFeed implements BotsFeed {
+  private readonly bots = new Map<string, BotSummary>();
+  private readonly listeners = new Set<(change: BotsChange) => void>();
+  /** Moves at each sign-in and sign-out, so a list fetched for an earlier session is dropped. */
+  private generation = 0;
+  private sessionId: string | null = null;
+  /** Bots the stream told of while the list was on its way: their summaries are newer than the list's. */
+  private heardDuringFetch: Set<string> | null = null;
+  private readonly unsubscribe: () => void;
+
+  private readonly http: ApiHttp;
+  private readonly session: SessionAccess;
+  private readonly log: (message: string) => void;
+
+  constructor(options: { http: ApiHttp; session: SessionAccess; accountEvents: AccountEvents; log?: (message: string) => void }) {
+    this.http = options.http;
+    this.session = options.session;
+    this.log = options.log ?? (() => {});
+    this.unsubscribe = options.accountEvents.subscribe(AccountEvent, (event) => this.heard(event));
+  }
+
+  current(): readonly BotSummary[] {
+    return [...this.bots.values()];
+  }
+
+  subscribe(listener: (change: BotsChange) => void): () => void {
+    this.listeners.add(listener);
+    listener({ kind: 'reset', bots: this.current() });
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  async pause(botId: string): Promise<void> {
+    await this.session.withSession((token) => this.http.call('POST', `/v1/bots/${encodeURIComponent(botId)}/pause`, AnyAnswer, { token }));
+  }
+
+  async resume(botId: string): Promise<void> {
+    await this.session.withSession((token) => this.http.call('POST', `/v1/bots/${encodeURIComponent(botId)}/resume`, AnyAnswer, { token }));
+  }
+
+  /** Follows this device's session: a new one fetches its bots, signing out forgets them. */
+  identityChanged(identity: IdentityState): void {
+    const session = identity.state === 'signedIn' ? identity.session.id : null;
+    if (session === this.sessionId) return;
+    this.sessionId = session;
+    if (session === null) this.signedOut();
+    else void this.signedIn();
+  }
+
+  private async signedIn(): Promise<void> {
+    const generation = ++this.generation;
+    this.bots.clear();
+    const heard = new Set<string>();
+    this.heardDuringFetch = heard;
+    try {
+      const list = await this.session.withSession((token) => this.http.call('GET', '/v1/bots', BotList, { token }));
+      if (generation !== this.generation) return;
+      for (const bot of list.bots) if (!heard.has(bot.id)) this.bots.set(bot.id, bot);
+      this.emit({ kind: 'reset', bots: this.current() });
+    } catch (error) {
+      if (generation === this.generation) this.log(`tray: could not list the account's bots (${error instanceof Error ? error.message : 'unknown'}); showing those the event stream reports`);
+    } finally {
+      if (this.heardDuringFetch === heard) this.heardDuringFetch = null;
+    }
+  }
+
+  private signedOut(): void {
+    this.generation++;
+    this.heardDuringFetch = null;
+    this.bots.clear();
+    this.emit({ kind: 'reset', bots: [] });
+  }
+
+  stop(): void {
+    this.unsubscribe();
+    this.listeners.clear();
+  }
+
+  private heard(event: AccountEvent): void {
+    switch (event.type) {
+      case 'bot.state':
+        this.heardDuringFetch?.add(event.bot.id);
+        this.bots.set(event.bot.id, event.bot);
+        this.emit({ kind: 'updated', bot: event.bot, from: event.from, reason: event.reason });
+        return;
+      case 'bot.heartbeat': {
+        const bot = this.bots.get(event.botId);
+        if (!bot) return;
+        const next = { ...bot, lastHeartbeatAt: event.at };
+        this.bots.set(bot.id, next);
+        this.emit({ kind: 'updated', bot: next, from: bot.state, reason: null });
+        return;
+      }
+      case 'bot.deleted':
+        this.heardDuringFetch?.add(event.botId);
+        if (this.bots.delete(event.botId)) this.emit({ kind: 'removed', botId: event.botId });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private emit(change: BotsChange): void {
+    for (const listener of [...this.listeners]) listener(change);
+  }
+}
