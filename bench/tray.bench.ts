@@ -1,17 +1,18 @@
-// The tray and notifications under a fleet in turmoil: 200 bots changing state ten times a second.
-// 1. A minute of it in simulated time, run as fast as it goes: the tray state (model included) and the
-//    notification policy's cost per event, against the same loop with handlers that do nothing, and the
+// The tray and notifications under a fleet in turmoil: 200 bots changing state ten times a second, fed
+// through main's tray coordinator as the bots feed delivers them.
+// 1. A minute of it in simulated time, run as fast as it goes: the coordinator's cost per event (the tray
+//    state with its model, the notification policy, the status the page hears), against the same loop with handlers that do nothing, and the
 //    count of tray rebuilds (the coalescer allows one per 250 ms: at most 241 in a minute).
 // 2. A few seconds of it in real time on this process's event loop: the loop's delay p99, against the
 //    same timed run with handlers that do nothing (in turns, three rounds), and the rebuilds in that time.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { BotState, BotSummary } from '../src-shared/bots.ts';
-import { DEFAULT_NOTIFICATION_SETTINGS } from '../src-shared/notifications.ts';
 import { systemClock } from '../src-main/services/host-defaults.ts';
-import type { Clock } from '../src-main/services/ports.ts';
-import { NotificationPolicy, type PlannedNotification, type WatchedEvent } from '../src-main/services/tray/notification-policy.ts';
+import type { BotsChange, BotsFeed, Clock } from '../src-main/services/ports.ts';
+import { SettingsFile } from '../src-main/services/tray/settings-file.ts';
+import { NO_START_AT_LOGIN, TrayCoordinator } from '../src-main/services/tray/tray-coordinator.ts';
 import { trayModel, type TrayModel } from '../src-main/services/tray/tray-model.ts';
-import { TRAY_REBUILD_INTERVAL_MS, TrayState } from '../src-main/services/tray/tray-state.ts';
+import { TRAY_REBUILD_INTERVAL_MS } from '../src-main/services/tray/tray-state.ts';
 import { ManualClock } from '../tests/unit/tray/manual-clock.ts';
 
 const BOTS = 200;
@@ -42,28 +43,53 @@ const summary = (i: number, state: BotState): BotSummary => ({
 });
 
 interface Handlers {
-  bot(summary: BotSummary): void;
-  event(event: WatchedEvent): void;
+  bot(change: BotsChange): void;
 }
 
-/** The tray and the policy as main runs them, counting what they would hand to Electron. */
+/** Hands each change to the coordinator as the bots service would. */
+class BenchFeed implements BotsFeed {
+  listener: ((change: BotsChange) => void) | null = null;
+  current = () => [];
+  subscribe(listener: (change: BotsChange) => void) {
+    this.listener = listener;
+    listener({ kind: 'reset', bots: [] });
+    return () => (this.listener = null);
+  }
+  pause = async () => undefined;
+  resume = async () => undefined;
+}
+
+/** The coordinator as main runs it, counting what it would hand to Electron and to the page. */
 function realHandlers(clock: Clock) {
   const counts = { rebuilds: 0, notifications: 0, menuItems: 0 };
-  const tray = new TrayState(
+  const feed = new BenchFeed();
+  const coordinator = new TrayCoordinator({
     clock,
-    (model: TrayModel) => {
+    feed,
+    accountEvents: { subscribe: () => () => undefined },
+    settings: new SettingsFile(null),
+    startAtLogin: NO_START_AT_LOGIN,
+    draw: (model: TrayModel) => {
       counts.rebuilds++;
       counts.menuItems += model.menu.length;
     },
-    { supported: true, enabled: false },
-  );
-  tray.setConnection('reachable');
-  const policy = new NotificationPolicy(clock, (_: PlannedNotification) => counts.notifications++, { settings: DEFAULT_NOTIFICATION_SETTINGS });
-  const handlers: Handlers = { bot: (s) => tray.updateBot(s), event: (e) => policy.consider(e) };
-  return { counts, handlers, dispose: () => (tray.dispose(), policy.dispose()) };
+    show: () => counts.notifications++,
+  });
+  coordinator.identityChanged({ state: 'signedOut', reason: null });
+  coordinator.start();
+  coordinator.identityChanged({
+    state: 'signedIn',
+    user: { id: 'u1', email: 'bench@example.com', createdAt: '2026-11-01T00:00:00.000Z', hasPassword: true, passkeyCount: 0 },
+    session: { id: 's1', kind: 'desktop', method: 'password', deviceLabel: 'bench', firstIp: '127.0.0.1', lastIp: '127.0.0.1', createdAt: '2026-11-30T00:00:00.000Z', lastSeenAt: '2026-11-30T00:00:00.000Z', expiresAt: '2026-12-30T00:00:00.000Z', current: true },
+    reverifiedUntil: null,
+    tokenStorage: 'memory',
+  });
+  coordinator.apiStatusChanged('online');
+  const handlers: Handlers = { bot: (change) => feed.listener?.(change) };
+  return { counts, handlers, dispose: () => coordinator.stop() };
 }
 
-const idleHandlers: Handlers = { bot: () => undefined, event: () => undefined };
+const idleHandlers: Handlers = { bot: () => undefined };
 
 /** One tick: every bot moves one step along the cycle (offset by its number, so states stay mixed). */
 function tick(step: number, handlers: Handlers): void {
@@ -71,8 +97,7 @@ function tick(step: number, handlers: Handlers): void {
     const from = CYCLE[(step + i) % CYCLE.length]!;
     const to = CYCLE[(step + i + 1) % CYCLE.length]!;
     const next = summary(i, to);
-    handlers.bot(next);
-    handlers.event({ type: 'bot-state', bot: { id: next.id, name: next.name, region: next.region }, from, to, reason: next.stateReason });
+    handlers.bot({ kind: 'updated', bot: next, from, reason: next.stateReason });
   }
 }
 
@@ -119,7 +144,7 @@ const perEvent = (ms: number, events: number) => ((ms / events) * 1000).toFixed(
 console.log(`simulated minute: ${BOTS} bots × ${CHANGES_PER_SECOND} changes/s × ${SIMULATED_SECONDS} s = ${busy.events} events`);
 console.log(`  events only (baseline):      ${idle.elapsed.toFixed(1)} ms, ${perEvent(idle.elapsed, idle.events)} µs/event`);
 console.log(
-  `  tray state + policy:         ${busy.elapsed.toFixed(1)} ms, ${perEvent(busy.elapsed, busy.events)} µs/event` +
+  `  tray coordinator:            ${busy.elapsed.toFixed(1)} ms, ${perEvent(busy.elapsed, busy.events)} µs/event` +
     `  (${(busy.elapsed / idle.elapsed).toFixed(1)}× the baseline; extra ${perEvent(busy.elapsed - idle.elapsed, busy.events)} µs/event)`,
 );
 const allowed = (SIMULATED_SECONDS * 1000) / TRAY_REBUILD_INTERVAL_MS + 1;
@@ -146,7 +171,7 @@ const busyP99 = mid(busyLoops.map((r) => r.p99));
 console.log(`real time, ${REAL_ROUNDS} rounds of ${REAL_SECONDS} s of the same load on this event loop (ticks every ${TICK_MS} ms), medians:`);
 console.log(`  events only (baseline): loop delay p99 ${idleP99.toFixed(2)} ms, max ${mid(idleLoops.map((r) => r.max)).toFixed(2)} ms`);
 console.log(
-  `  tray state + policy:    loop delay p99 ${busyP99.toFixed(2)} ms, max ${mid(busyLoops.map((r) => r.max)).toFixed(2)} ms` +
+  `  tray coordinator:       loop delay p99 ${busyP99.toFixed(2)} ms, max ${mid(busyLoops.map((r) => r.max)).toFixed(2)} ms` +
     `  (${(busyP99 / idleP99).toFixed(2)}× the baseline's p99; target p99 under 10 ms)`,
 );
 const rebuilds = busyLoops.map((r) => r.counts!.rebuilds);
