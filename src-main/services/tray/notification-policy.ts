@@ -60,7 +60,8 @@ export function kindOf(event: WatchedEvent): NotificationKind | null {
     case 'error':
       return 'bot-error';
     case 'stopped':
-      return event.from === 'stopped' ? null : 'bot-stopped';
+      // A new bot starts stopped (from nothing): that is the user's own doing, not news.
+      return event.from === 'stopped' || event.from === null ? null : 'bot-stopped';
     case 'paused':
     case 'deploying':
       return null;

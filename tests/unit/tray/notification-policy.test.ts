@@ -58,9 +58,9 @@ describe('what each event says and where a click leads', () => {
     ]);
   });
 
-  it('says nothing when the user resumes, pauses or redeploys a bot', () => {
+  it('says nothing when the user creates, resumes, pauses or redeploys a bot', () => {
     const { shown, policy } = setUp();
-    for (const event of [state('b1', 'paused', 'online'), state('b1', 'online', 'paused'), state('b1', 'stopped', 'deploying'), state('b1', null, 'online')]) {
+    for (const event of [state('b0', null, 'stopped'), state('b1', 'paused', 'online'), state('b1', 'online', 'paused'), state('b1', 'stopped', 'deploying'), state('b1', null, 'online')]) {
       policy.consider(event);
     }
     expect(shown).toEqual([]);
