@@ -37,6 +37,7 @@ interface Subscriber {
 export class AccountEventStream {
   private readonly options: AccountEventStreamOptions;
   private readonly subscribers = new Set<Subscriber>();
+  private readonly connectListeners = new Set<() => void>();
   private session: StreamSession | null = null;
   private generation = 0;
   private running = false;
@@ -62,6 +63,17 @@ export class AccountEventStream {
     this.subscribers.add(subscriber);
     return () => {
       this.subscribers.delete(subscriber);
+    };
+  }
+
+  /**
+   * Called each time the stream (re)connects: from then on no event is missed, so a subscriber that keeps a
+   * list fetches it again here (the first connection has nothing to resume from). Returns the unsubscribe.
+   */
+  onConnect(listener: () => void): () => void {
+    this.connectListeners.add(listener);
+    return () => {
+      this.connectListeners.delete(listener);
     };
   }
 
@@ -127,6 +139,7 @@ export class AccountEventStream {
         throw new Error(`the API answered HTTP ${response.status}`);
       }
       this.failures = 0;
+      for (const listener of [...this.connectListeners]) listener();
       const parser = new SseParser();
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       this.watchIdle(controller);

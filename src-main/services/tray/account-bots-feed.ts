@@ -27,11 +27,23 @@ export class AccountBotsFeed implements BotsFeed {
   private readonly session: SessionAccess;
   private readonly log: (message: string) => void;
 
-  constructor(options: { http: ApiHttp; session: SessionAccess; accountEvents: AccountEvents; log?: (message: string) => void }) {
+  constructor(options: {
+    http: ApiHttp;
+    session: SessionAccess;
+    accountEvents: AccountEvents & { onConnect(listener: () => void): () => void };
+    log?: (message: string) => void;
+  }) {
     this.http = options.http;
     this.session = options.session;
     this.log = options.log ?? (() => {});
-    this.unsubscribe = options.accountEvents.subscribe(AccountEvent, (event) => this.heard(event));
+    const unsubscribes = [
+      options.accountEvents.subscribe(AccountEvent, (event) => this.heard(event)),
+      // A bot that changed before the stream was listening is only in the list: fetch it again once it listens.
+      options.accountEvents.onConnect(() => {
+        if (this.sessionId !== null) void this.fetchList();
+      }),
+    ];
+    this.unsubscribe = () => unsubscribes.forEach((unsubscribe) => unsubscribe());
   }
 
   current(): readonly BotSummary[] {
@@ -60,18 +72,28 @@ export class AccountBotsFeed implements BotsFeed {
     if (session === this.sessionId) return;
     this.sessionId = session;
     if (session === null) this.signedOut();
-    else void this.signedIn();
+    else {
+      this.bots.clear();
+      void this.fetchList();
+    }
   }
 
-  private async signedIn(): Promise<void> {
+  private async fetchList(): Promise<void> {
     const generation = ++this.generation;
-    this.bots.clear();
     const heard = new Set<string>();
     this.heardDuringFetch = heard;
     try {
       const list = await this.session.withSession((token) => this.http.call('GET', '/v1/bots', BotList, { token }));
       if (generation !== this.generation) return;
-      for (const bot of list.bots) if (!heard.has(bot.id)) this.bots.set(bot.id, bot);
+      const listed = new Map(list.bots.map((bot) => [bot.id, bot]));
+      // What the stream said while the list was on its way is newer than the list: it stays.
+      for (const id of heard) {
+        const current = this.bots.get(id);
+        if (current) listed.set(id, current);
+        else listed.delete(id);
+      }
+      this.bots.clear();
+      for (const [id, bot] of listed) this.bots.set(id, bot);
       this.emit({ kind: 'reset', bots: this.current() });
     } catch (error) {
       if (generation === this.generation) this.log(`tray: could not list the account's bots (${error instanceof Error ? error.message : 'unknown'}); showing those the event stream reports`);
