@@ -121,7 +121,8 @@ if (!app.requestSingleInstanceLock()) {
       if (window.isMinimized()) window.restore();
       window.show();
       window.focus();
-      services.events.emit('window.onOpen', target);
+      // "Open plutarc" brings the window back as it was; a bot or Security moves it to that page.
+      if (target.page !== 'home') services.events.emit('window.onOpen', target);
     };
     function onTrayAction(action: TrayAction): void {
       if (action.type === 'quit') return app.quit();
