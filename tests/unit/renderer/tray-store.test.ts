@@ -22,10 +22,11 @@ class FakeNotification {
   onclick: (() => void) | null = null;
   onclose: (() => void) | null = null;
   closed = false;
-  constructor(
-    readonly title: string,
-    readonly options: NotificationOptions,
-  ) {
+  readonly title: string;
+  readonly options: NotificationOptions;
+  constructor(title: string, options: NotificationOptions) {
+    this.title = title;
+    this.options = options;
     FakeNotification.made.push(this);
   }
   close() {

@@ -47,10 +47,24 @@ const fake = vi.hoisted(() => {
     }
   }
   const loaded: string[] = [];
+  class FakeWindow {
+    static made: FakeWindow[] = [];
+    url = '';
+    constructor() {
+      FakeWindow.made.push(this);
+    }
+    once() {}
+    loadURL(url: string) {
+      this.url = url;
+      return Promise.resolve();
+    }
+  }
   return {
     FakeTray,
+    FakeWindow,
     loaded,
     electron: {
+      BrowserWindow: FakeWindow,
       Tray: FakeTray,
       Menu: { buildFromTemplate: (items: FakeItem[]) => ({ items }) },
       nativeImage: {
@@ -66,6 +80,7 @@ vi.mock('electron', () => fake.electron);
 
 const { showTray } = await import('../../../src-main/electron/tray.ts');
 const { nativeNotifications } = await import('../../../src-main/electron/notifications.ts');
+const { createMainWindow } = await import('../../../src-main/electron/window.ts');
 
 const model = (bots: Parameters<typeof bot>[] = []): TrayModel =>
   trayModel({ connection: 'reachable', bots: bots.map((args) => bot(...args)), unreadAlerts: 0, startAtLogin: { supported: true, enabled: false } });
@@ -109,6 +124,19 @@ describe('the tray adapter', () => {
     expect(new Set(fake.loaded).size).toBe(fake.loaded.length);
     expect(fake.loaded).toContain(join('/icons', trayIconFileName('all-online', process.platform)));
     expect(fake.loaded).toContain(join('/icons', trayIconFileName('offline-or-error', process.platform)));
+  });
+});
+
+describe('the window', () => {
+  it('opens on the page a notification or the tray names', () => {
+    createMainWindow('/preload.cjs', { page: 'bot', botId: 'b 1' });
+    createMainWindow('/preload.cjs', { page: 'bot', botId: 'b1', confirmStop: true });
+    createMainWindow('/preload.cjs', { page: 'home' });
+    expect(fake.FakeWindow.made.map((window) => window.url)).toEqual([
+      'app://plutarc/index.html#/bots/b%201',
+      'app://plutarc/index.html#/bots/b1/stop',
+      'app://plutarc/index.html#/home',
+    ]);
   });
 });
 
