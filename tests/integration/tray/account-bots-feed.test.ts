@@ -1,0 +1,124 @@
+// The tray's bots feed against the real bots API: the list at sign-in, changes from the stream, the list
+// again whenever the stream (re)connects (a bot that changed while nothing listened is in the list only),
+// pause and resume through the API's routes, and nothing kept after sign-out.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import type { BotDetail } from '../../../src-shared/bots.ts';
+import type { AccountEvent } from '../../../src-shared/events.ts';
+import type { IdentityState } from '../../../src-shared/ipc-identity.ts';
+import { ApiHttp } from '../../../src-main/services/api-http.ts';
+import type { BotsChange, SessionAccess } from '../../../src-main/services/ports.ts';
+import { AccountBotsFeed } from '../../../src-main/services/tray/account-bots-feed.ts';
+import { addKey, asUser, deployWithInstance, heartbeat, settings, startBotsWorld, type BotsWorld, type Trader } from '../bots/harness.ts';
+import { registerUser, reverify } from '../../support/identity.ts';
+import { waitFor } from '../../support/wait.ts';
+
+/** The account's stream, driven by the test: what it hears and when it says it is connected. */
+class TestStream {
+  subscribers = new Set<{ schema: z.ZodType; listener: (event: never) => void }>();
+  connectListeners = new Set<() => void>();
+  subscribe<S extends z.ZodType>(schema: S, listener: (event: z.output<S>) => void) {
+    const subscriber = { schema, listener: listener as (event: never) => void };
+    this.subscribers.add(subscriber);
+    return () => void this.subscribers.delete(subscriber);
+  }
+  onConnect(listener: () => void) {
+    this.connectListeners.add(listener);
+    return () => void this.connectListeners.delete(listener);
+  }
+  connected() {
+    for (const listener of this.connectListeners) listener();
+  }
+  send(event: AccountEvent) {
+    for (const { schema, listener } of this.subscribers) {
+      const parsed = schema.safeParse(event);
+      if (parsed.success) listener(parsed.data as never);
+    }
+  }
+}
+
+let world: BotsWorld;
+let trader: Trader;
+
+beforeAll(async () => {
+  world = await startBotsWorld('sqlite');
+  const grant = await registerUser(world.api.url);
+  trader = { userId: grant.user.id, token: await reverify(world.api.url, grant.token) };
+}, 60_000);
+
+afterAll(async () => {
+  await world?.close();
+});
+
+function feedFor(token: string) {
+  const session: SessionAccess = {
+    current: async () => ({ userId: trader.userId, sessionId: 's1' }),
+    withSession: (call) => call(token),
+    onSessionEnd: () => () => undefined,
+  };
+  const stream = new TestStream();
+  const feed = new AccountBotsFeed({ http: new ApiHttp({ baseUrl: world.api.url, userAgent: 'plutarc-test' }), session, accountEvents: stream });
+  const changes: BotsChange[] = [];
+  feed.subscribe((change) => changes.push(change));
+  return { feed, stream, changes };
+}
+
+const signedIn: IdentityState = {
+  state: 'signedIn',
+  user: { id: 'u1', email: 'trader@example.com', hasPassword: true, passkeyCount: 0, createdAt: '2026-11-01T00:00:00.000Z' },
+  session: {
+    id: 's1',
+    kind: 'desktop',
+    method: 'password',
+    deviceLabel: 'plutarc on Linux',
+    firstIp: '127.0.0.1',
+    lastIp: '127.0.0.1',
+    createdAt: '2026-11-30T08:00:00.000Z',
+    lastSeenAt: '2026-11-30T08:00:00.000Z',
+    expiresAt: '2026-12-30T08:00:00.000Z',
+    current: true,
+  },
+  reverifiedUntil: null,
+  tokenStorage: 'memory',
+};
+
+describe('the tray’s bots feed', () => {
+  it('lists at sign-in, again when the stream connects, pauses and resumes through the API, and forgets at sign-out', async () => {
+    const create = async (name: string) =>
+      (await asUser<BotDetail>(world.api, trader, 'POST', '/v1/bots', settings(await addKey(world.api, trader.userId), { name }))).body.summary.id;
+    const first = await create('First bot');
+    const { feed, stream, changes } = feedFor(trader.token);
+    feed.identityChanged(signedIn);
+    await waitFor(() => feed.current().length === 1, { what: 'the list at sign-in' });
+    expect(feed.current()).toMatchObject([{ id: first, name: 'First bot', state: 'stopped' }]);
+
+    // Made while the stream was not yet listening: the stream never says so, the list does.
+    const second = await create('Second bot');
+    stream.connected();
+    await waitFor(() => feed.current().length === 2, { what: 'the list when the stream connected' });
+    expect(changes.filter((change) => change.kind === 'reset').at(-1)).toMatchObject({ kind: 'reset', bots: expect.arrayContaining([expect.objectContaining({ id: second })]) });
+
+    const instance = await deployWithInstance(world, trader, first);
+    await heartbeat(world.api, instance.token, 'running');
+    await feed.pause(first);
+    expect((await heartbeat(world.api, instance.token, 'running')).body).toEqual({ desired: 'paused' });
+    await feed.resume(first);
+    expect((await heartbeat(world.api, instance.token, 'paused')).body).toEqual({ desired: 'running' });
+
+    feed.identityChanged({ state: 'signedOut', reason: null });
+    expect(feed.current()).toEqual([]);
+    expect(changes.at(-1)).toEqual({ kind: 'reset', bots: [] });
+    feed.stop();
+  }, 60_000);
+
+  it('keeps a change the stream told of while the list was on its way', async () => {
+    const [gone, kept] = (await asUser<{ bots: { id: string }[] }>(world.api, trader, 'GET', '/v1/bots')).body.bots.map((bot) => bot.id);
+    const { feed, stream, changes } = feedFor(trader.token);
+    feed.identityChanged(signedIn);
+    // The list is on its way when the stream says a bot was deleted.
+    stream.send({ type: 'bot.deleted', botId: gone!, at: new Date().toISOString() });
+    await waitFor(() => changes.some((change) => change.kind === 'reset' && change.bots.length > 0), { what: 'the list' });
+    expect(feed.current().map((bot) => bot.id)).toEqual([kept]);
+    feed.stop();
+  }, 60_000);
+});
