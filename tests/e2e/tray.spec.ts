@@ -158,7 +158,7 @@ test('a botâ€™s life in the header and in notifications; a click opens the botâ€
     await page.evaluate(() => window.__clickNotification!(0));
     await expect(page.getByRole('heading', { name: 'Trend bot', level: 1 })).toBeVisible();
     expect(new URL(page.url()).hash).toBe(`#/bots/${botId}`);
-    await expect(page.getByTestId('bot-state')).toContainText('stopped');
+    await expect(page.getByRole('main')).toContainText('stopped');
   } finally {
     await app.services.stop();
     await app.host.close();
