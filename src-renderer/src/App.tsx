@@ -20,7 +20,7 @@ const PAGES = [
   { id: 'security', label: 'Security', shortcut: '2', render: () => <SecurityPage /> },
   { id: 'keys', label: 'Keys', shortcut: '3', render: () => <KeysPage /> },
   { id: 'strategies', label: 'Strategies', shortcut: '4', render: () => <TemplatesPage /> },
-  { id: 'settings', label: 'Settings', shortcut: '5', render: () => <SettingsPage /> },
+  { id: 'settings', label: 'Settings', shortcut: '6', render: () => <SettingsPage /> },
   { id: 'your-data', label: 'Your data', shortcut: '9', render: () => <YourDataPage /> },
 ] as const;
 type PageId = (typeof PAGES)[number]['id'];
