@@ -21,6 +21,8 @@ export const AppErrorCode = z.enum([
   'database_unavailable',
   /** "Start at login" on a host that cannot start plutarc at login (the browser host). */
   'start_at_login_unsupported',
+  /** The app's settings file could not be written (the message names it and why). */
+  'settings_not_saved',
 ]);
 
 /** Accounts, sessions, passwords, passkeys and reverification (main and the API's identity module). */

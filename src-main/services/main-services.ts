@@ -174,7 +174,6 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     },
     show: options.showNotification ?? ((notification) => events.emit('notifications.onShow', notification)),
     settingsChanged: (settings) => events.emit('settings.onChange', settings),
-    ...(options.log ? { log: options.log } : {}),
   });
   events.on('api.onStatus', (status) => tray.apiStatusChanged(status.state));
   events.on('identity.onState', (state) => {

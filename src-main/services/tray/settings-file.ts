@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_NOTIFICATION_SETTINGS, NotificationSettings } from '../../../src-shared/notifications.ts';
+import { ServiceError } from '../errors.ts';
 
 const StoredSettings = z.object({
   version: z.literal(1),
@@ -39,12 +40,18 @@ export class SettingsFile {
 
   write(settings: LocalSettings): void {
     const stored: StoredSettings = { version: 1, notifications: NotificationSettings.parse(settings.notifications), closeHintShown: settings.closeHintShown };
+    if (this.path) {
+      try {
+        mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+        const partial = `${this.path}.partial`;
+        writeFileSync(partial, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
+        renameSync(partial, this.path);
+      } catch (error) {
+        const reason = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+        throw new ServiceError('settings_not_saved', `Could not save the settings in ${this.path} (${reason}). Check that the folder can be written, then try again.`);
+      }
+    }
     this.current = { notifications: stored.notifications, closeHintShown: stored.closeHintShown };
-    if (!this.path) return;
-    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    const partial = `${this.path}.partial`;
-    writeFileSync(partial, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
-    renameSync(partial, this.path);
   }
 
   private load(): LocalSettings {

@@ -48,7 +48,6 @@ export interface TrayCoordinatorOptions {
   show: (notification: PlannedNotification) => void;
   /** The Settings page's state changed (a switch, the mute, start at login). */
   settingsChanged?: (settings: AppSettings) => void;
-  log?: (message: string) => void;
   limit?: RateLimit;
 }
 
@@ -159,7 +158,8 @@ export class TrayCoordinator {
   }
 
   muteForAnHour(): AppSettings {
-    return this.saveNotifications(this.policy.muteForAnHour());
+    const before = this.policy.currentSettings;
+    return this.saveNotifications(this.policy.muteForAnHour(), before);
   }
 
   unmute(): AppSettings {
@@ -192,9 +192,15 @@ export class TrayCoordinator {
     return trayConnection(this.api, this.ownSessionId !== null);
   }
 
-  private saveNotifications(notifications: NotificationSettings): AppSettings {
+  /** Keeps the switches in the settings file, then follows them; a file that cannot be written leaves them as they were. */
+  private saveNotifications(notifications: NotificationSettings, before = this.policy.currentSettings): AppSettings {
+    try {
+      this.options.settings.write({ ...this.options.settings.read(), notifications });
+    } catch (error) {
+      this.policy.updateSettings(before);
+      throw error;
+    }
     this.policy.updateSettings(notifications);
-    this.options.settings.write({ ...this.options.settings.read(), notifications });
     return this.announce();
   }
 

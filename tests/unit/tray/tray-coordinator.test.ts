@@ -276,6 +276,19 @@ describe('the user’s switches', () => {
     expect(shown).toHaveLength(1);
   });
 
+  it('a settings file that cannot be written: the switch is refused with the reason, and nothing changes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'plutarc-tray-'));
+    dirs.push(dir);
+    // Its folder is a file: nothing can be written there.
+    writeFileSync(join(dir, 'not-a-folder'), '');
+    const { feed, shown, coordinator } = setUp({ bots: [bot('b1', 'online'), bot('b2', 'online')], settingsPath: join(dir, 'not-a-folder', 'settings.json') });
+    expect(() => coordinator.setNotificationKind('bot-offline', false)).toThrow(/Could not save the settings in .*not-a-folder/);
+    expect(() => coordinator.muteForAnHour()).toThrow(ServiceError);
+    expect(coordinator.settings().notifications).toEqual({ off: [], mutedUntil: null });
+    feed.move('b1', 'offline');
+    expect(shown.map((n) => n.kind)).toEqual(['bot-offline']);
+  });
+
   it('a settings file that is not ours gives the defaults', () => {
     const dir = mkdtempSync(join(tmpdir(), 'plutarc-tray-'));
     dirs.push(dir);
