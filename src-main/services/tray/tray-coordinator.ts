@@ -139,7 +139,11 @@ export class TrayCoordinator {
   takeCloseHint(): boolean {
     const settings = this.options.settings.read();
     if (settings.closeHintShown) return false;
-    this.options.settings.write({ ...settings, closeHintShown: true });
+    try {
+      this.options.settings.write({ ...settings, closeHintShown: true });
+    } catch {
+      // Not kept: the hint comes again next time, which is better than never.
+    }
     return true;
   }
 
