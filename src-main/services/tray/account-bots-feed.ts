@@ -1,22 +1,19 @@
 // The account's bots for the tray and notifications, until main's bots service (issue #13, which keeps
 // the renderer's bots pages too) implements the BotsFeed port: the list from `GET /v1/bots` at each
-// sign-in, then every `bot.state`, `bot.heartbeat` and `bot.deleted` from the account's event stream; Pause
-// and Resume through the API's bot routes.
-import { z } from 'zod';
-import { BotList, type BotSummary } from '../../../src-shared/bots.ts';
+// sign-in and each time the event stream connects, then every `bot.state`, `bot.heartbeat` and
+// `bot.deleted` from the stream; Pause and Resume through the API's bot routes.
+import { BotDetail, BotList, type BotSummary } from '../../../src-shared/bots.ts';
 import { AccountEvent } from '../../../src-shared/events.ts';
 import type { IdentityState } from '../../../src-shared/ipc-identity.ts';
 import type { ApiHttp } from '../api-http.ts';
 import type { BotsChange, BotsFeed, SessionAccess } from '../ports.ts';
 import type { AccountEvents } from './tray-coordinator.ts';
 
-/** The bot routes answer with the bot; the feed learns its new state from the event stream, not the answer. */
-const AnyAnswer = z.unknown();
 
 export class AccountBotsFeed implements BotsFeed {
   private readonly bots = new Map<string, BotSummary>();
   private readonly listeners = new Set<(change: BotsChange) => void>();
-  /** Moves at each sign-in and sign-out, so a list fetched for an earlier session is dropped. */
+  /** Moves at each fetch and at sign-out, so only the latest list is kept and none from an earlier session. */
   private generation = 0;
   private sessionId: string | null = null;
   /** Bots the stream told of while the list was on its way: their summaries are newer than the list's. */
@@ -58,12 +55,13 @@ export class AccountBotsFeed implements BotsFeed {
     };
   }
 
+  // The answer is the bot as the API keeps it; its new state reaches the feed through the stream like any other change.
   async pause(botId: string): Promise<void> {
-    await this.session.withSession((token) => this.http.call('POST', `/v1/bots/${encodeURIComponent(botId)}/pause`, AnyAnswer, { token }));
+    await this.session.withSession((token) => this.http.call('POST', `/v1/bots/${encodeURIComponent(botId)}/pause`, BotDetail, { token }));
   }
 
   async resume(botId: string): Promise<void> {
-    await this.session.withSession((token) => this.http.call('POST', `/v1/bots/${encodeURIComponent(botId)}/resume`, AnyAnswer, { token }));
+    await this.session.withSession((token) => this.http.call('POST', `/v1/bots/${encodeURIComponent(botId)}/resume`, BotDetail, { token }));
   }
 
   /** Follows this device's session: a new one fetches its bots, signing out forgets them. */
