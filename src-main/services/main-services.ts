@@ -26,6 +26,7 @@ import { templatesHandlers } from './templates/handlers.ts';
 import { TemplatesApi } from './templates/templates-api.ts';
 import { TemplatesService } from './templates/templates-service.ts';
 import { AccountBotsFeed } from './tray/account-bots-feed.ts';
+import { trayHandlers } from './tray/handlers.ts';
 import type { PlannedNotification } from './tray/notification-policy.ts';
 import { SettingsFile } from './tray/settings-file.ts';
 import { NO_START_AT_LOGIN, TrayCoordinator, type StartAtLoginPort } from './tray/tray-coordinator.ts';
@@ -193,12 +194,7 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     ...templatesHandlers(templates),
     'yourData.export': () => accountData.export(),
     'yourData.deleteAccount': (input) => accountData.deleteAccount(input),
-    'settings.get': () => tray.settings(),
-    'settings.setNotificationKind': (input) => tray.setNotificationKind(input.kind, input.enabled),
-    'settings.muteForAnHour': () => tray.muteForAnHour(),
-    'settings.unmute': () => tray.unmute(),
-    'settings.setStartAtLogin': (input) => tray.setStartAtLogin(input.enabled),
-    'tray.status': () => tray.status(),
+    ...trayHandlers(tray),
   };
 
   return {
