@@ -58,6 +58,12 @@ describe('the main entry', () => {
     }
   });
 
+  it('keeps running in the tray when the last window closes, brings a window back on activate, and quits only from Quit', () => {
+    expect(source).toMatch(/app\.on\('window-all-closed', \(\) => undefined\)/);
+    expect(source).toContain("app.on('activate'");
+    expect(source).toContain("if (action.type === 'quit') return app.quit();");
+  });
+
   it('sets the AppUserModelID from the constant electron-builder uses as appId', () => {
     expect(source).toContain('app.setAppUserModelId(APP_ID)');
     expect(parse(read('electron-builder.yml')).appId).toBe(APP_ID);
