@@ -144,7 +144,7 @@ export class NotificationPolicy {
   private settings: NotificationSettings;
   private readonly limit: RateLimit;
   /** Per bot: the last state seen, and the kinds already notified (or summarised) since it was entered. */
-  private readonly bots = new Map<string, { state: BotState | null; notified: Set<NotificationKind> }>();
+  private readonly bots = new Map<string, { state: BotState | null; notified: Set<NotificationKind>; lossLimitDay: string | null }>();
   private readonly signIns = new Set<string>();
   /** When each recent notification was shown, oldest first (the rate limit's sliding window). */
   private shownAt: number[] = [];
@@ -213,7 +213,10 @@ export class NotificationPolicy {
     this.signIns.clear();
   }
 
-  /** True the first time this bot (or session) gives this kind since its state last changed. */
+  /**
+   * True the first time this bot (or session) gives this kind since its state last changed. The daily loss
+   * limit is a day's: a bot that stays online across days is told of again on the next day it hits it.
+   */
   private isFirst(event: WatchedEvent, kind: NotificationKind | null): boolean {
     if (event.type === 'new-sign-in') {
       if (this.signIns.has(event.sessionId)) return false;
@@ -222,8 +225,14 @@ export class NotificationPolicy {
     }
     let seen = this.bots.get(event.bot.id);
     if (!seen) {
-      seen = { state: null, notified: new Set() };
+      seen = { state: null, notified: new Set(), lossLimitDay: null };
       this.bots.set(event.bot.id, seen);
+    }
+    if (kind === 'daily-loss-limit') {
+      const day = this.clock.now().toISOString().slice(0, 10);
+      if (seen.lossLimitDay === day) return false;
+      seen.lossLimitDay = day;
+      return true;
     }
     if (event.type === 'bot-state' && event.to !== seen.state) {
       seen.state = event.to;

@@ -68,6 +68,19 @@ describe('what each event says and where a click leads', () => {
 });
 
 describe('de-duplication', () => {
+  it('tells of the daily loss limit once per UTC day, whether or not the bot changed state', () => {
+    const { clock, shown, policy } = setUp();
+    const hit = EVERY_KIND['daily-loss-limit']('b1');
+    policy.consider(hit);
+    policy.consider(hit);
+    clock.advance(14 * 60 * 60 * 1000); // 23:00 UTC the same day
+    policy.consider(hit);
+    expect(shown.map((n) => n.kind)).toEqual(['daily-loss-limit']);
+    clock.advance(2 * 60 * 60 * 1000); // the next day
+    policy.consider(hit);
+    expect(shown.map((n) => n.kind)).toEqual(['daily-loss-limit', 'daily-loss-limit']);
+  });
+
   it('gives one notification per bot and kind until the bot changes state', () => {
     const { shown, policy } = setUp();
     policy.consider(state('b1', 'online', 'offline'));
@@ -80,7 +93,7 @@ describe('de-duplication', () => {
     expect(shown.map((n) => n.kind)).toEqual(['bot-offline', 'bot-offline']);
   });
 
-  it('repeats a loss limit or a failed key check only after a state change', () => {
+  it('repeats a failed key check only after a state change, and a loss limit only on another day', () => {
     const { shown, clock, policy } = setUp();
     for (const kind of ['daily-loss-limit', 'key-check-failed'] as const) {
       policy.consider(EVERY_KIND[kind]('b1'));
@@ -89,8 +102,9 @@ describe('de-duplication', () => {
     expect(shown.map((n) => n.kind)).toEqual(['daily-loss-limit', 'key-check-failed']);
     clock.advance(LIMIT.windowMs);
     policy.consider(state('b1', 'online', 'paused'));
+    policy.consider(EVERY_KIND['key-check-failed']('b1'));
     policy.consider(EVERY_KIND['daily-loss-limit']('b1'));
-    expect(shown.map((n) => n.kind)).toEqual(['daily-loss-limit', 'key-check-failed', 'daily-loss-limit']);
+    expect(shown.map((n) => n.kind)).toEqual(['daily-loss-limit', 'key-check-failed', 'key-check-failed']);
   });
 
   it('keeps bots apart: the same kind for two bots gives two', () => {
