@@ -2,20 +2,18 @@
 // and the wake-ups that tell open streams, in this replica and through PostgreSQL in all, to read.
 import { EventEmitter } from 'node:events';
 import type { Kysely } from 'kysely';
-import type pg from 'pg';
 import { z } from 'zod';
 import type { AccountEvent } from '../../../src-shared/events.ts';
 import { iso, type Clock } from '../../../src-server/clock.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
 import type { Database } from '../../db/schema.ts';
+import { listenWithReconnect, type Listening } from '../../db/listen.ts';
 import * as q from './queries.ts';
 
 export interface StoredEvent {
   seq: number;
   event: AccountEvent;
 }
-
-const LISTEN_RETRY_MS = { first: 500, max: 30_000 };
 
 /**
  * Events for a user's devices. Kept in the database, which is the only source a stream reads from (a device
@@ -28,7 +26,7 @@ export class AccountEvents {
   private readonly announcer = new EventEmitter();
   /** Streams of accounts that were deleted: each ends at once. */
   private readonly enders = new EventEmitter();
-  private listening: { stop(): Promise<void> } | null = null;
+  private listening: Listening | null = null;
 
   constructor(database: DatabaseHandle, now: Clock) {
     this.database = database;
@@ -88,75 +86,26 @@ export class AccountEvents {
    */
   listen(warn: (message: string) => void): void {
     if (this.database.driver.kind !== 'postgres' || this.listening) return;
-    const pool = this.database.driver.pool;
-    let stopped = false;
-    let client: pg.PoolClient | null = null;
-    let retry: NodeJS.Timeout | undefined;
-    let delay = LISTEN_RETRY_MS.first;
-    const onNotification = (message: pg.Notification) => {
-      const userId = z.uuid().safeParse(message.payload);
-      if (!userId.success) return;
-      if (message.channel === q.EVENTS_CHANNEL) this.announce(userId.data);
-      else if (message.channel === q.ENDED_CHANNEL) this.enders.emit(userId.data);
-    };
-    const retryLater = () => {
-      retry = setTimeout(() => void connect(), delay);
-      delay = Math.min(delay * 2, LISTEN_RETRY_MS.max);
-    };
-    // Only the connection in use counts: a late 'end' from one already let go must not drop its successor.
-    const lost = (connection: pg.PoolClient, reason: string) => {
-      if (client !== connection) return;
-      connection.off('notification', onNotification);
-      connection.release(true);
-      client = null;
-      if (stopped) return;
-      warn(`account events: lost the LISTEN connection (${reason}); retrying in ${Math.round(delay / 1000)} s`);
-      retryLater();
-    };
-    const connect = async () => {
-      let connection: pg.PoolClient | null = null;
-      try {
-        connection = await pool.connect();
-        if (stopped) {
-          connection.release();
-          return;
-        }
-        client = connection;
-        const current = connection;
-        current.on('notification', onNotification);
-        // Kept for the connection's whole life: an 'error' with no listener would take the process down.
-        current.on('error', (error) => lost(current, error.message));
-        current.once('end', () => lost(current, 'the server closed it'));
-        await current.query(q.LISTEN_TO_EVENTS);
-        delay = LISTEN_RETRY_MS.first;
-        // Whatever was published while nobody listened: every open stream reads what it missed.
-        for (const userId of this.announcer.eventNames()) this.announce(String(userId));
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : 'unknown error';
-        if (connection && client === connection) lost(connection, reason);
-        else if (!stopped) {
-          warn(`account events: could not LISTEN (${reason}); retrying in ${Math.round(delay / 1000)} s`);
-          retryLater();
-        }
-      }
-    };
-    void connect();
-    this.listening = {
-      async stop() {
-        stopped = true;
-        clearTimeout(retry);
-        if (client) {
-          client.off('notification', onNotification);
-          client.release(true);
-          client = null;
-        }
+    this.listening = listenWithReconnect(this.database, {
+      name: 'account events',
+      listen: q.LISTEN_TO_EVENTS,
+      onNotification: (message) => {
+        const userId = z.uuid().safeParse(message.payload);
+        if (!userId.success) return;
+        if (message.channel === q.EVENTS_CHANNEL) this.announce(userId.data);
+        else if (message.channel === q.ENDED_CHANNEL) this.enders.emit(userId.data);
       },
-    };
+      // Whatever was published while nobody listened: every open stream reads what it missed.
+      onListening: () => {
+        for (const userId of this.announcer.eventNames()) this.announce(String(userId));
+      },
+      warn,
+    });
   }
 
   /** Lets go of the LISTEN connection (before the pool closes, which would otherwise wait for it). */
   async stopListening(): Promise<void> {
-    await this.listening?.stop();
+    this.listening?.stop();
     this.listening = null;
   }
 
