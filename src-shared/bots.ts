@@ -1,13 +1,12 @@
 // The bots vocabulary every layer shares: the API's bots module serves `BotSummary`, main's tray and
 // notifications read it, the renderer's bots page shows it.
 import { z } from 'zod';
-import { MarginMode, OnStopPolicy, PerpetualSymbol, ReconcilePolicy, ReportBody, TimeframeName } from './bot-instance.ts';
+import { BotTradingConfig, ReportBody } from './bot-instance.ts';
 import { KeyRecordId } from './exchange-keys.ts';
 import { ExchangeId } from './exchanges.ts';
 import { userGivenName } from './names.ts';
 import { RegionId } from './regions.ts';
 import { TemplateId, TemplateVersion } from './templates-api.ts';
-import { BotLimits } from './templates.ts';
 
 /**
  * Where a bot is in its life, as the API reports it.
@@ -60,21 +59,21 @@ export const BotName = userGivenName('Give the bot a name.');
 export const BotIdParam = z.object({ id: z.string().min(1).max(100) });
 
 /** The settings a user picks for a bot (create and edit). The API copies the template version's body into the bot. */
-export const BotSettings = z.strictObject({
+export const BotSettings = BotTradingConfig.pick({
+  symbol: true,
+  timeframe: true,
+  equityPercent: true,
+  leverage: true,
+  marginMode: true,
+  limits: true,
+  testnet: true,
+  onStop: true,
+  reconcile: true,
+}).extend({
   name: BotName,
   templateId: TemplateId,
   templateVersion: TemplateVersion,
   keyRecordId: KeyRecordId,
-  symbol: PerpetualSymbol,
-  timeframe: TimeframeName,
-  /** Overrides the template's share of equity per entry; null: the template's. */
-  equityPercent: z.number().positive().max(100).nullable(),
-  leverage: z.number().int().min(1).max(125),
-  marginMode: MarginMode,
-  limits: BotLimits,
-  testnet: z.boolean(),
-  onStop: OnStopPolicy,
-  reconcile: ReconcilePolicy,
   /** The region it deploys to (changed again at each deploy). */
   region: RegionId,
 });
