@@ -101,10 +101,11 @@ export class DockerDriver implements ComputeDriver {
   private readonly instances = new Map<string, DockerInstance>();
   private readonly destroying = new Set<string>();
   private readonly limitsKind: 'cgroup-v1' | 'cgroup-v2';
+  private readonly engine: EngineKind;
   private events: Readable | null = null;
   private closed = false;
 
-  private constructor(options: DockerDriverOptions, limitsKind: 'cgroup-v1' | 'cgroup-v2') {
+  private constructor(options: DockerDriverOptions, limitsKind: 'cgroup-v1' | 'cgroup-v2', engine: EngineKind) {
     this.docker = new Docker({ socketPath: options.socketPath });
     this.o = {
       image: DEFAULT_BOT_IMAGE,
@@ -116,6 +117,7 @@ export class DockerDriver implements ComputeDriver {
       ...options,
     };
     this.limitsKind = limitsKind;
+    this.engine = engine;
   }
 
   /** Checks the engine answers and has the image, prepares the run folder, and starts following the engine's events. */
@@ -133,7 +135,9 @@ export class DockerDriver implements ComputeDriver {
     } catch (error) {
       throw new Error(`the Docker engine has no image ${image}: build it with \`node tools/build-image.ts\` and \`docker load -i out/image/plutarc-bot.tar\``, { cause: error });
     }
-    const driver = new DockerDriver(options, info.CgroupVersion === '2' ? 'cgroup-v2' : 'cgroup-v1');
+    const version = EngineVersion.safeParse(await probe.version());
+    const engine: EngineKind = version.success && version.data.Components?.some((c) => c.Name === 'Podman Engine') ? 'podman' : 'docker';
+    const driver = new DockerDriver(options, info.CgroupVersion === '2' ? 'cgroup-v2' : 'cgroup-v1', engine);
     await mkdir(driver.o.runRoot, { recursive: true });
     // Each container's user passes through to its own socket folder; listing the others is nobody's business.
     await chmod(driver.o.runRoot, 0o711);
@@ -254,7 +258,9 @@ export class DockerDriver implements ComputeDriver {
         PLUTARC_CREDENTIAL_FD: '0',
         PLUTARC_SANDBOX: 'container',
       };
-      const scratch = `rw,nosuid,nodev,noexec,size=${spec.limits.scratchBytes},mode=0700,uid=${IN_IMAGE.uid},gid=${IN_IMAGE.gid}`;
+      // Podman refuses tmpfs uid=/gid= options; its `U` chowns the tmpfs to the container's user instead.
+      const owner = this.engine === 'podman' ? 'U' : `uid=${IN_IMAGE.uid},gid=${IN_IMAGE.gid}`;
+      const scratch = `rw,nosuid,nodev,noexec,size=${spec.limits.scratchBytes},mode=0700,${owner}`;
       const container = await this.retrying('create', () =>
         this.docker.createContainer({
           name: containerName(spec.instanceId),
@@ -293,9 +299,7 @@ export class DockerDriver implements ComputeDriver {
         }),
       );
       created = true;
-      const stream = (await this.retrying('attach', () =>
-        container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true }),
-      )) as Duplex;
+      const stream = await this.retrying('attach', () => this.attach(container.id));
       this.followOutput(stream, spec.instanceId, spec.botId);
       await this.retrying('start', () => container.start());
       const inspected = await container.inspect();
@@ -329,6 +333,29 @@ export class DockerDriver implements ComputeDriver {
     }
   }
 
+  /**
+   * Attaches to the container's stdin, stdout and stderr. dockerode's own attach sends its options as a JSON request
+   * body, which dockerd ignores but Podman passes on to the container's stdin ahead of the hand-off; a zero-length body
+   * (not a chunked one, whose framing would reach stdin too) keeps the bot's stdin the hand-off's alone on both.
+   */
+  private attach(containerId: string): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      this.docker.modem.dial(
+        {
+          path: `/containers/${encodeURIComponent(containerId)}/attach?`,
+          method: 'POST',
+          options: { stream: true, stdin: true, stdout: true, stderr: true },
+          file: Buffer.alloc(0),
+          isStream: true,
+          hijack: true,
+          openStdin: true,
+          statusCodes: { 101: true, 200: true, 404: 'no such container', 409: 'container is paused', 500: 'server error' },
+        },
+        (error, stream) => (error ? reject(error) : resolve(stream as Duplex)),
+      );
+    });
+  }
+
   private followOutput(stream: Duplex, instanceId: string, botId: string): void {
     // The attach ends with the container; one cut short (the engine restarting) ends the output, not the orchestrator.
     stream.on('error', (error: Error) => this.o.log.warn({ botId, instanceId, err: error.message }, 'bot output or hand-off connection failed'));
@@ -348,7 +375,8 @@ export class DockerDriver implements ComputeDriver {
   private async followEvents(since: number): Promise<void> {
     let last = since;
     const stream = (await this.retrying('events', () =>
-      this.docker.getEvents({ since: last, filters: { type: ['container'], label: [`${LABEL_DRIVER}=${this.name}`], event: ['start', 'die'] } }),
+      // No `event` filter: Podman 4.3 drops every `die` under `event=die` (it sends the rest); EngineEvent keeps start and die.
+      this.docker.getEvents({ since: last, filters: { type: ['container'], label: [`${LABEL_DRIVER}=${this.name}`] } }),
     )) as Readable;
     this.events = stream;
     const lines = createInterface({ input: stream, crlfDelay: Infinity });
@@ -515,6 +543,10 @@ export class DockerDriver implements ComputeDriver {
     return { instanceId, gone: leftovers.length === 0, leftovers };
   }
 }
+
+/** Docker's API is served by dockerd or by Podman (`podman system service`); where they differ, the driver asks which. */
+type EngineKind = 'docker' | 'podman';
+const EngineVersion = z.object({ Components: z.array(z.object({ Name: z.string() })).optional() });
 
 const EngineEvent = z.object({
   status: z.enum(['start', 'die']),
