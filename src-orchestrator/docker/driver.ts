@@ -261,6 +261,11 @@ export class DockerDriver implements ComputeDriver {
       // Podman refuses tmpfs uid=/gid= options; its `U` chowns the tmpfs to the container's user instead.
       const owner = this.engine === 'podman' ? 'U' : `uid=${IN_IMAGE.uid},gid=${IN_IMAGE.gid}`;
       const scratch = `rw,nosuid,nodev,noexec,size=${spec.limits.scratchBytes},mode=0700,${owner}`;
+      // Podman 4.3 always puts a writable tmpfs of its own (no size cap, exec allowed) on /run and /var/tmp under a
+      // read-only root, and its Docker API has no switch for it: claimed here, they are capped scratch like the others.
+      const tmpfs = Object.fromEntries(
+        (this.engine === 'podman' ? [IN_IMAGE.home, IN_IMAGE.tmp, '/run', '/var/tmp'] : [IN_IMAGE.home, IN_IMAGE.tmp]).map((path) => [path, scratch]),
+      );
       const container = await this.retrying('create', () =>
         this.docker.createContainer({
           name: containerName(spec.instanceId),
@@ -285,7 +290,7 @@ export class DockerDriver implements ComputeDriver {
             NanoCpus: Math.round(spec.limits.cpus * 1e9),
             PidsLimit: spec.limits.pids,
             ReadonlyRootfs: true,
-            Tmpfs: { [IN_IMAGE.home]: scratch, [IN_IMAGE.tmp]: scratch },
+            Tmpfs: tmpfs,
             Binds: [`${socketDir}:${IN_IMAGE.egressDir}:ro`],
             NetworkMode: 'none',
             CapDrop: ['ALL'],
@@ -299,6 +304,9 @@ export class DockerDriver implements ComputeDriver {
         }),
       );
       created = true;
+      // Nothing writable but the scratch asked for: an engine that adds mounts of its own under the read-only root is refused.
+      const writable = Object.keys((await container.inspect()).HostConfig.Tmpfs ?? {}).filter((path) => !(path in tmpfs));
+      if (writable.length > 0) throw new Error(`the engine added writable mounts to the bot's read-only root: ${writable.join(', ')}`);
       const stream = await this.retrying('attach', () => this.attach(container.id));
       this.followOutput(stream, spec.instanceId, spec.botId);
       await this.retrying('start', () => container.start());

@@ -73,6 +73,10 @@ describeDriverContract('podman (docker driver)', async () => {
       await Promise.all(drivers.map((d) => d.close()));
     },
   };
+}, {
+  // The kernel kills the bot and the container ends on SIGKILL, but Podman 4.3 on cgroup v1 with the cgroupfs manager
+  // (no systemd here) leaves State.OOMKilled false: conmon does not see the memory cgroup's OOM event.
+  oomUnreported: 'Podman 4.3 with cgroupfs on cgroup v1 leaves State.OOMKilled false',
 });
 
 /** Resolves with the first output line of the instance that starts with `prefix`; subscribe before causing it. */
@@ -163,7 +167,9 @@ describe('podman (docker driver): a locked-down container', () => {
         expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
       }
       expect(record.HostConfig.LogConfig?.Type).toBe('none');
-      expect(Object.keys(record.HostConfig.Tmpfs ?? {}).sort()).toEqual([IN_IMAGE.home, IN_IMAGE.tmp].sort());
+      // Podman's own /run and /var/tmp under a read-only root, taken over as capped scratch owned by the bot.
+      expect(Object.keys(record.HostConfig.Tmpfs ?? {}).sort()).toEqual([IN_IMAGE.home, IN_IMAGE.tmp, '/run', '/var/tmp'].sort());
+      for (const options of Object.values(record.HostConfig.Tmpfs ?? {})) expect(options).toMatch(/^(?=.*\bnoexec\b)(?=.*\bnosuid\b)(?=.*\bsize=2097152\b)/);
     } finally {
       await driver.destroy(instanceId);
       expect((await driver.verifyGone(instanceId)).gone).toBe(true);
