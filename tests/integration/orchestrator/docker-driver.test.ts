@@ -18,7 +18,7 @@ import { sharedLibraries } from '../../../src-orchestrator/local/sandbox.ts';
 import type { BotImage } from '../../../tools/build-image.ts';
 import { tempDir } from '../../support/temp.ts';
 import { waitFor } from '../../support/wait.ts';
-import { describeDriverContract, PROBE } from './driver-contract.ts';
+import { describeDriverContract, hostProcessesLeft, observeHostProcesses, PROBE } from './driver-contract.ts';
 
 const socket = testDockerSocket();
 const docker = new Docker({ socketPath: socket });
@@ -76,16 +76,17 @@ describeDriverContract('docker', async () => {
       return driver;
     },
     probe: (mode) => ({ executable: '/usr/bin/node', entry: PROBE, args: [mode] }),
-    hostPids,
-    async engineRecord(instanceId) {
+    async observe(instanceId) {
       const record = await docker.getContainer(containerName(instanceId)).inspect();
       // The engine's files of the container on this host (config, state, hosts) and its writable layer: where a
       // credential passed as config, or copied in, would end up on disk.
       const { DockerRootDir } = (await docker.info()) as { DockerRootDir: string };
       const onDisk = [join(DockerRootDir, 'containers', record.Id), (record.GraphDriver.Data as { UpperDir?: string }).UpperDir ?? ''].filter((p) => p !== '').flatMap(filesUnder);
       expect(onDisk.length).toBeGreaterThan(0);
-      return [JSON.stringify(record), readFileSync(join(dir.path, 'contract', instanceId, 'instance.json'), 'utf8'), ...onDisk.map((f) => readFileSync(f, 'latin1'))].join('\n');
+      const text = [JSON.stringify(record), readFileSync(join(dir.path, 'contract', instanceId, 'instance.json'), 'utf8'), ...onDisk.map((f) => readFileSync(f, 'latin1'))].join('\n');
+      return observeHostProcesses(await hostPids(instanceId), text);
     },
+    remains: async (instanceId) => hostProcessesLeft(await hostPids(instanceId)),
     abandon: (driver: ComputeDriver) => (driver as DockerDriver).close(),
     async close() {
       await Promise.all(drivers.map((d) => d.close()));

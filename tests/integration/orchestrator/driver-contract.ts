@@ -13,15 +13,22 @@ import { waitFor } from '../../support/wait.ts';
 
 export const PROBE = 'tests/fixtures/orchestrator/probe.mjs';
 
+/** The running instance as seen from outside it, where its engine lets an operator look. */
+export interface InstanceObservation {
+  /** The limits the engine holds the instance to, read where it enforces them (for host processes: their cgroups). */
+  limits: { memoryBytes: number; pids: number; cpus: number };
+  /** Everything about the instance that others could read (its processes' argv and env, the engine's record and files): never the credential. */
+  visible: string;
+}
+
 export interface ContractHarness {
   /** A fresh driver over the engine; a second one stands for an orchestrator that restarted. */
   driver(): Promise<ComputeDriver>;
   /** The probe, started in `mode`, as this driver runs programs. */
   probe(mode: 'idle' | 'crash' | 'alloc'): InstanceCommand;
-  /** The instance's processes as this host sees them (pids in the host's namespace), or none once it is gone. */
-  hostPids(instanceId: string): Promise<number[]>;
-  /** What the engine keeps about the instance that others could read (its config, its folder's files): never the credential. */
-  engineRecord(instanceId: string): Promise<string>;
+  observe(instanceId: string): Promise<InstanceObservation>;
+  /** Takes note of what of the instance runs now (processes, a pod, a machine); the returned check names what of it is left. */
+  remains(instanceId: string): Promise<() => Promise<string[]>>;
   /** Ends a driver as a crashing orchestrator would leave things: its instances keep running. */
   abandon(driver: ComputeDriver): Promise<void>;
   close(): Promise<void>;
@@ -68,6 +75,18 @@ function procText(pid: number): string {
   } catch {
     return ''; // Ended while we looked.
   }
+}
+
+/** For engines whose instances are processes on this host: their limits from the kernel, their argv and env beside the engine's record. */
+export function observeHostProcesses(pids: readonly number[], engineRecord: string): InstanceObservation {
+  if (pids.length === 0) throw new Error('the instance has no process on this host');
+  return { limits: cgroupLimitsOf(pids.at(-1)!), visible: [engineRecord, ...pids.map(procText)].join('\n') };
+}
+
+/** For engines whose instances are processes on this host: which of `pids` still run. */
+export function hostProcessesLeft(pids: readonly number[]): () => Promise<string[]> {
+  if (pids.length === 0) throw new Error('the instance has no process on this host');
+  return () => Promise.resolve(pids.filter((pid) => procText(pid) !== '').map((pid) => `process ${pid}`));
 }
 
 /** Resolves with the first event the predicate accepts; subscribe before causing it. */
@@ -138,11 +157,9 @@ export function describeDriverContract(name: string, makeHarness: () => Promise<
       expect(report.uid).not.toBe(0);
       expect(JSON.stringify(report.env) + report.argv.join(' ')).not.toContain(s.credentialText);
 
-      const pids = await harness.hostPids(s.instanceId);
-      expect(pids.length).toBeGreaterThan(0);
-      expect(cgroupLimitsOf(pids.at(-1)!)).toEqual({ memoryBytes: s.limits.memoryBytes, pids: s.limits.pids, cpus: s.limits.cpus });
-      for (const pid of pids) expect(procText(pid)).not.toContain(s.credentialText);
-      expect(await harness.engineRecord(s.instanceId)).not.toContain(s.credentialText);
+      const seen = await harness.observe(s.instanceId);
+      expect(seen.limits).toEqual({ memoryBytes: s.limits.memoryBytes, pids: s.limits.pids, cpus: s.limits.cpus });
+      expect(seen.visible).not.toContain(s.credentialText);
       expect((await driver.status(s.instanceId))?.state).toBe('running');
     });
 
@@ -175,7 +192,7 @@ export function describeDriverContract(name: string, makeHarness: () => Promise<
     it('destroy stops the bot, is idempotent, and verifyGone then finds nothing', async () => {
       const s = spec('idle');
       await provision(driver, s);
-      const pids = await harness.hostPids(s.instanceId);
+      const left = await harness.remains(s.instanceId);
       const exited = nextEvent(driver, exitOf(s.instanceId), 'exit on destroy');
       await driver.destroy(s.instanceId);
       expect((await exited).status.exit).toMatchObject({ requested: true });
@@ -183,14 +200,14 @@ export function describeDriverContract(name: string, makeHarness: () => Promise<
       expect(await driver.verifyGone(s.instanceId)).toEqual({ instanceId: s.instanceId, gone: true, leftovers: [] });
       expect(await driver.status(s.instanceId)).toBeNull();
       expect((await driver.list()).map((i) => i.instanceId)).not.toContain(s.instanceId);
-      for (const pid of pids) expect(procText(pid)).toBe('');
+      expect(await left()).toEqual([]);
     });
 
     it('a driver that starts later finds what an earlier one left by its labels, and clears it', async () => {
       const first = await harness.driver();
       const s = spec('idle');
       await provision(first, s);
-      const pids = await harness.hostPids(s.instanceId);
+      const left = await harness.remains(s.instanceId);
       await harness.abandon(first);
 
       const second = await harness.driver();
@@ -208,7 +225,7 @@ export function describeDriverContract(name: string, makeHarness: () => Promise<
       await waitFor(cleared, { what: `the orphan ${s.instanceId} to be gone` }).catch((error: unknown) => {
         throw new Error(`${error instanceof Error ? error.message : 'not gone'}; left: ${report.leftovers.join('; ')}`, { cause: error });
       });
-      for (const pid of pids) expect(procText(pid)).toBe('');
+      expect(await left()).toEqual([]);
       await harness.abandon(second);
     });
   });

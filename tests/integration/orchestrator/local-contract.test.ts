@@ -8,7 +8,7 @@ import { processTree } from '../../../src-orchestrator/local/processes.ts';
 import { ROOT } from '../../support/build.ts';
 import { startKeeperInProcess } from '../../support/keeper.ts';
 import { tempDir } from '../../support/temp.ts';
-import { describeDriverContract, PROBE } from './driver-contract.ts';
+import { describeDriverContract, hostProcessesLeft, observeHostProcesses, PROBE } from './driver-contract.ts';
 
 if (process.getuid?.() !== 0) throw new Error('the local driver contract runs its sandbox for real: run the tests as root (CI does)');
 
@@ -44,14 +44,15 @@ describeDriverContract('local', async () => {
       return driver;
     },
     probe: (mode) => ({ executable: process.execPath, entry: PROBE, args: [mode] }),
-    hostPids,
-    async engineRecord(instanceId) {
+    async observe(instanceId) {
       const folder = join(runRoot, instanceId);
-      return readdirSync(folder)
+      const record = readdirSync(folder)
         .filter((f) => f.endsWith('.json'))
         .map((f) => readFileSync(join(folder, f), 'utf8'))
         .join('\n');
+      return observeHostProcesses(await hostPids(instanceId), record);
     },
+    remains: async (instanceId) => hostProcessesLeft(await hostPids(instanceId)),
     // An orchestrator that ends drops its connection to the keeper; its bots stay with the keeper.
     abandon: async (driver) => (driver as LocalDriver).close(),
     async close() {

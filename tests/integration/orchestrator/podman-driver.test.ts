@@ -14,7 +14,7 @@ import { IN_IMAGE } from '../../../src-orchestrator/docker/image.ts';
 import { processTree } from '../../../src-orchestrator/local/processes.ts';
 import { loadTestImage } from '../../support/docker.ts';
 import { tempDir } from '../../support/temp.ts';
-import { describeDriverContract, PROBE } from './driver-contract.ts';
+import { describeDriverContract, hostProcessesLeft, observeHostProcesses, PROBE } from './driver-contract.ts';
 import { startPodmanEngine, type PodmanEngine } from './podman-engine.ts';
 
 const dir = tempDir('plutarc-podman-driver-');
@@ -40,6 +40,17 @@ function filesUnder(root: string): string[] {
     .map((entry) => join(entry.parentPath, entry.name));
 }
 
+/** The container's processes on this host: its init and everything below it. */
+async function hostPids(instanceId: string): Promise<number[]> {
+  const { socketPath } = await podman();
+  try {
+    const pid = (await new Docker({ socketPath }).getContainer(containerName(instanceId)).inspect()).State.Pid;
+    return pid > 0 ? await processTree(pid) : [];
+  } catch {
+    return [];
+  }
+}
+
 describeDriverContract('podman (docker driver)', async () => {
   const { socketPath, storageRoot } = await podman();
   const docker = new Docker({ socketPath });
@@ -51,23 +62,17 @@ describeDriverContract('podman (docker driver)', async () => {
       return driver;
     },
     probe: (mode) => ({ executable: IN_IMAGE.node, entry: PROBE, args: [mode] }),
-    async hostPids(instanceId) {
-      try {
-        const pid = (await docker.getContainer(containerName(instanceId)).inspect()).State.Pid;
-        return pid > 0 ? await processTree(pid) : [];
-      } catch {
-        return [];
-      }
-    },
-    async engineRecord(instanceId) {
+    async observe(instanceId) {
       const record = await docker.getContainer(containerName(instanceId)).inspect();
       // Podman keeps a container's config in its state database and the container's OCI spec, conmon's files and
       // hostname in its userdata folder: where a credential passed as config would end up on disk. (With vfs the
       // container's root is a whole copy of the image, and read-only for the bot: nothing of its own is written there.)
       const onDisk = [join(storageRoot, 'vfs-containers', record.Id, 'userdata'), join(storageRoot, 'libpod')].flatMap(filesUnder);
       expect(onDisk.some((f) => f.endsWith('config.json'))).toBe(true);
-      return [JSON.stringify(record), readFileSync(join(dir.path, 'contract', instanceId, 'instance.json'), 'utf8'), ...onDisk.map((f) => readFileSync(f, 'latin1'))].join('\n');
+      const text = [JSON.stringify(record), readFileSync(join(dir.path, 'contract', instanceId, 'instance.json'), 'utf8'), ...onDisk.map((f) => readFileSync(f, 'latin1'))].join('\n');
+      return observeHostProcesses(await hostPids(instanceId), text);
     },
+    remains: async (instanceId) => hostProcessesLeft(await hostPids(instanceId)),
     abandon: (driver: ComputeDriver) => (driver as DockerDriver).close(),
     async close() {
       await Promise.all(drivers.map((d) => d.close()));
