@@ -79,9 +79,9 @@ describeDriverContract('podman (docker driver)', async () => {
     },
   };
 }, {
-  // The kernel kills the bot and the container ends on SIGKILL, but Podman 4.3 on cgroup v1 with the cgroupfs manager
-  // (no systemd here) leaves State.OOMKilled false: conmon does not see the memory cgroup's OOM event.
-  oomUnreported: 'Podman 4.3 with cgroupfs on cgroup v1 leaves State.OOMKilled false',
+  // The kernel kills the bot and the container ends on SIGKILL, but State.OOMKilled stays false: conmon 2.1.6 writes
+  // its OOM marker file into the service's working folder (seen there), not the container's folder Podman 4.3 reads.
+  oomUnreported: 'Podman 4.3 leaves State.OOMKilled false (conmon writes its marker where Podman does not look)',
 });
 
 /** Resolves with the first output line of the instance that starts with `prefix`; subscribe before causing it. */

@@ -58,7 +58,8 @@ export async function startPodmanEngine(): Promise<PodmanEngine> {
   const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', CONTAINERS_CONF: conf, HOME: dir.path };
   const socketPath = join(dir.path, 'podman.sock');
   const logFile = join(dir.path, 'service.log');
-  const service: ChildProcess = spawn('podman', [...globalArgs, 'system', 'service', '--time=0', `unix://${socketPath}`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // conmon writes files (its OOM marker) into the service's working folder: keep them in the engine's own.
+  const service: ChildProcess = spawn('podman', [...globalArgs, 'system', 'service', '--time=0', `unix://${socketPath}`], { cwd: dir.path, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   service.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
   const ended = new Promise<void>((resolve) => service.once('exit', () => resolve()));
