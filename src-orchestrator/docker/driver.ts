@@ -17,6 +17,7 @@ import {
   EgressEndpoint,
   InstanceSpec,
   LABEL_BOT,
+  type ParsedInstanceSpec,
   LABEL_INSTANCE,
   LABEL_RUN,
   type ComputeDriver,
@@ -100,6 +101,7 @@ export class DockerDriver implements ComputeDriver {
   private readonly listeners = new Set<(event: DriverEvent) => void>();
   private readonly instances = new Map<string, DockerInstance>();
   private readonly destroying = new Set<string>();
+  private readonly settingUp = new Set<string>();
   private readonly limitsKind: 'cgroup-v1' | 'cgroup-v2';
   private readonly engine: EngineKind;
   private events: Readable | null = null;
@@ -227,6 +229,17 @@ export class DockerDriver implements ComputeDriver {
 
   async provision(input: InstanceSpec, region: RegionId): Promise<InstanceStatus> {
     const spec = InstanceSpec.parse(input);
+    // Checked before anything is awaited: two calls at once cannot both look the engine up, find nothing, and set up.
+    if (this.settingUp.has(spec.instanceId)) throw new Error(`instance ${spec.instanceId} is being set up`);
+    this.settingUp.add(spec.instanceId);
+    try {
+      return await this.setUp(spec, region);
+    } finally {
+      this.settingUp.delete(spec.instanceId);
+    }
+  }
+
+  private async setUp(spec: ParsedInstanceSpec, region: RegionId): Promise<InstanceStatus> {
     const known = await this.status(spec.instanceId);
     if (known) return known;
     // A second call while the first still sets up must not share (and then tear down) its folder and proxy.
