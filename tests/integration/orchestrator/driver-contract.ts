@@ -5,8 +5,8 @@
 // The stand-in bot is tests/fixtures/orchestrator/probe.mjs: it reads its credential the way the bot does and says
 // what it received, as one REPORT line.
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ComputeDriver, DriverEvent, InstanceCommand, InstanceSpec } from '../../../src-orchestrator/compute-driver.ts';
 import { waitFor } from '../../support/wait.ts';
@@ -47,26 +47,53 @@ interface ProbeReport {
   uid: number;
 }
 
-/** Limits in force for a host process, read from its cgroups (v1 or v2), as the kernel applies them. */
+/**
+ * Limits in force for a host process, read from its cgroups (v1 or v2) as the kernel applies them: each one is the
+ * tightest along the process's cgroup and its parents (a pod's limit sits on the pod's cgroup, above its containers').
+ */
 function cgroupLimitsOf(pid: number): { memoryBytes: number; pids: number; cpus: number } {
   const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
+  const read = (file: string) => readFileSync(file, 'utf8').trim();
+  /** The smallest limit from `dir` up to `root`; Infinity when none is set. */
+  const tightest = (root: string, path: string, limitIn: (dir: string) => number | null) => {
+    let best = Infinity;
+    for (let dir = join(root, path); dir.startsWith(root); dir = dirname(dir)) {
+      const limit = existsSync(dir) ? limitIn(dir) : null;
+      if (limit !== null && limit < best) best = limit;
+      if (dir === root) break;
+    }
+    return best;
+  };
+  const number = (text: string) => (text === 'max' || Number(text) < 0 ? null : Number(text));
   const v1 = (controller: string) => {
     const line = lines.find((l) => l.split(':')[1]!.split(',').includes(controller));
-    return line ? join('/sys/fs/cgroup', line.split(':')[1]!, line.split(':')[2]!) : null;
+    return line ? { root: join('/sys/fs/cgroup', line.split(':')[1]!), path: line.split(':')[2]! } : null;
   };
-  const read = (file: string) => readFileSync(file, 'utf8').trim();
   const memory = v1('memory');
   if (memory) {
+    const pids = v1('pids')!;
     const cpu = v1('cpu')!;
     return {
-      memoryBytes: Number(read(join(memory, 'memory.limit_in_bytes'))),
-      pids: Number(read(join(v1('pids')!, 'pids.max'))),
-      cpus: Number(read(join(cpu, 'cpu.cfs_quota_us'))) / Number(read(join(cpu, 'cpu.cfs_period_us'))),
+      memoryBytes: tightest(memory.root, memory.path, (dir) => number(read(join(dir, 'memory.limit_in_bytes')))),
+      pids: tightest(pids.root, pids.path, (dir) => (existsSync(join(dir, 'pids.max')) ? number(read(join(dir, 'pids.max'))) : null)),
+      cpus: tightest(cpu.root, cpu.path, (dir) => {
+        const quota = number(read(join(dir, 'cpu.cfs_quota_us')));
+        return quota === null ? null : quota / Number(read(join(dir, 'cpu.cfs_period_us')));
+      }),
     };
   }
-  const unified = join('/sys/fs/cgroup', lines.find((l) => l.startsWith('0::'))!.slice(3));
-  const [quota, period] = read(join(unified, 'cpu.max')).split(' ').map(Number);
-  return { memoryBytes: Number(read(join(unified, 'memory.max'))), pids: Number(read(join(unified, 'pids.max'))), cpus: quota! / period! };
+  const root = '/sys/fs/cgroup';
+  const path = lines.find((l) => l.startsWith('0::'))!.slice(3);
+  const inFile = (file: string) => (dir: string) => (existsSync(join(dir, file)) ? number(read(join(dir, file))) : null);
+  return {
+    memoryBytes: tightest(root, path, inFile('memory.max')),
+    pids: tightest(root, path, inFile('pids.max')),
+    cpus: tightest(root, path, (dir) => {
+      if (!existsSync(join(dir, 'cpu.max'))) return null;
+      const [quota, period] = read(join(dir, 'cpu.max')).split(' ');
+      return quota === 'max' ? null : Number(quota) / Number(period);
+    }),
+  };
 }
 
 function procText(pid: number): string {

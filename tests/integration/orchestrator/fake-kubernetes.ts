@@ -21,6 +21,24 @@ export interface RecordedRequest {
   body: unknown;
 }
 
+/** How the bot's container ends, as the kubelet reports it. */
+export interface ContainerTermination {
+  exitCode: number;
+  reason: string;
+  signal?: number;
+}
+
+/**
+ * Runs pods for real in place of the fake kubelet's make-believe: starts a pod's containers with its projected
+ * hand-off file in place, follows the bot's output and its end, and stops it (SIGTERM, the grace, then kill).
+ */
+export interface PodRuntime {
+  start(pod: { metadata: { name: string }; spec?: Record<string, unknown> }, handOff: string): Promise<void>;
+  follow(podName: string, say: (line: string) => void, ended: (terminated: ContainerTermination) => void): void;
+  /** Resolves once the container has ended (its end reported through `follow`) and the pod is removed. */
+  stop(podName: string, graceSeconds: number): Promise<void>;
+}
+
 /** What the kubelet does with a new pod. */
 export type KubeletPlan = 'start' | { waiting: string; message: string } | 'never-scheduled';
 
@@ -64,9 +82,15 @@ export class FakeKubernetes {
   private readonly logs = new Map<string, { lines: string[]; followers: Set<{ write: (text: string) => void; end: () => void }> }>();
   /** Pods whose termination the kubelet holds back (a bot slow to stop), by name. */
   readonly slowToStop = new Set<string>();
+  /** Pods handed to the runtime, by name. */
+  private readonly runtimeStarted = new Set<string>();
   url = '';
 
-  constructor() {
+  /** With a runtime, pods run for real (see PodRuntime); without one, they only move through their states. */
+  private readonly runtime: PodRuntime | null;
+
+  constructor(runtime: PodRuntime | null = null) {
+    this.runtime = runtime;
     this.app = Fastify({ logger: false });
     // DELETE carries an optional DeleteOptions body; the client sends the JSON content type with none.
     this.app.removeContentTypeParser('application/json');
@@ -132,7 +156,7 @@ export class FakeKubernetes {
   }
 
   /** The bot's container ends (as the kubelet reports it). */
-  terminate(namespace: string, name: string, terminated: { exitCode: number; reason: string; signal?: number }): void {
+  terminate(namespace: string, name: string, terminated: ContainerTermination): void {
     const pod = this.get('pods', namespace, name);
     if (!pod) throw new Error(`no pod ${name}`);
     pod.status = {
@@ -321,7 +345,10 @@ export class FakeKubernetes {
       object.metadata.deletionTimestamp = new Date().toISOString();
       this.save('pods', object, 'MODIFIED');
       // The kubelet sends SIGTERM; a bot that stops cleanly ends with 143, then the pod object goes.
-      setImmediate(() => this.finishDeletion(namespace, name));
+      if (this.runtime) {
+        const grace = Number(object.spec?.terminationGracePeriodSeconds ?? 30);
+        void this.runtime.stop(name, grace).then(() => this.finishDeletion(namespace, name));
+      } else setImmediate(() => this.finishDeletion(namespace, name));
     }
     return reply.send(object);
   }
@@ -362,10 +389,32 @@ export class FakeKubernetes {
     const scheduled = { type: 'PodScheduled', status: 'True' };
     if (plan === 'start') {
       this.handOffsRead.set(pod.metadata.name, file);
-      pod.status = { phase: 'Running', conditions: [scheduled], containerStatuses: [{ name: 'bot', ready: true, restartCount: 0, image: 'bot', imageID: '', state: { running: { startedAt: new Date().toISOString() } } }] };
-    } else {
-      pod.status = { phase: 'Pending', conditions: [scheduled], containerStatuses: [{ name: 'bot', ready: false, restartCount: 0, image: 'bot', imageID: '', state: { waiting: { reason: plan.waiting, message: plan.message } } }] };
+      const running = () => {
+        pod.status = { phase: 'Running', conditions: [scheduled], containerStatuses: [{ name: 'bot', ready: true, restartCount: 0, image: 'bot', imageID: '', state: { running: { startedAt: new Date().toISOString() } } }] };
+        this.save('pods', pod, 'MODIFIED');
+      };
+      if (!this.runtime) return running();
+      const { namespace, name } = pod.metadata;
+      const runtime = this.runtime;
+      // Secrets may be looked at again while the runtime starts the pod: it starts once.
+      if (this.runtimeStarted.has(name)) return;
+      this.runtimeStarted.add(name);
+      void runtime.start(pod, file).then(
+        () => {
+          running();
+          runtime.follow(name, (line) => this.say(name, line), (terminated) => {
+            if (this.get('pods', namespace, name)) this.terminate(namespace, name, terminated);
+          });
+        },
+        (error: unknown) => {
+          const message = error instanceof Error ? error.message : 'the runtime failed';
+          pod.status = { phase: 'Pending', conditions: [scheduled], containerStatuses: [{ name: 'bot', ready: false, restartCount: 0, image: 'bot', imageID: '', state: { waiting: { reason: 'CreateContainerError', message } } }] };
+          this.save('pods', pod, 'MODIFIED');
+        },
+      );
+      return;
     }
+    pod.status = { phase: 'Pending', conditions: [scheduled], containerStatuses: [{ name: 'bot', ready: false, restartCount: 0, image: 'bot', imageID: '', state: { waiting: { reason: plan.waiting, message: plan.message } } }] };
     this.save('pods', pod, 'MODIFIED');
   }
 }

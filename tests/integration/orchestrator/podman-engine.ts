@@ -14,6 +14,10 @@ const run = promisify(execFile);
 
 export interface PodmanEngine {
   socketPath: string;
+  /** Runs podman's command line against this engine (its storage, run root and containers.conf). */
+  cli(...args: string[]): Promise<{ stdout: string; stderr: string }>;
+  /** The command line's arguments and environment for this engine, for a long-running podman command of a caller's own. */
+  command(...args: string[]): { args: string[]; env: NodeJS.ProcessEnv };
   /** The engine's storage root: where it keeps each container's files on this host. */
   storageRoot: string;
   stop(): Promise<void>;
@@ -32,7 +36,8 @@ export function podmanMissing(): string | null {
   return null;
 }
 
-export async function startPodmanEngine(): Promise<PodmanEngine> {
+/** `containers`: more lines for the `[containers]` table of its containers.conf (a node's settings, for a kubelet). */
+export async function startPodmanEngine(options: { containers?: readonly string[]; engine?: readonly string[] } = {}): Promise<PodmanEngine> {
   const missing = podmanMissing();
   if (missing) throw new Error(`the podman driver tests run Podman for real: ${missing}`);
   const dir = tempDir('plutarc-podman-engine-');
@@ -45,11 +50,13 @@ export async function startPodmanEngine(): Promise<PodmanEngine> {
       '[containers]',
       'default_ulimits = ["nofile=20000:20000","nproc=32768:32768"]',
       'init_path = "/usr/bin/catatonit"',
+      ...(options.containers ?? []),
       '[engine]',
       'runtime = "runc"',
       'cgroup_manager = "cgroupfs"',
       'events_logger = "file"',
       `events_logfile_path = "${join(dir.path, 'events.log')}"`,
+      ...(options.engine ?? []),
       '',
     ].join('\n'),
   );
@@ -65,7 +72,8 @@ export async function startPodmanEngine(): Promise<PodmanEngine> {
   const ended = new Promise<void>((resolve) => service.once('exit', () => resolve()));
 
   const stop = async () => {
-    // Containers outlive the service (conmon holds them): remove every one of this engine with its CLI first.
+    // Pods and containers outlive the service (conmon holds them): remove every one of this engine with its CLI first.
+    await run('podman', [...globalArgs, 'pod', 'rm', '--all', '--force'], { env }).catch(() => undefined);
     await run('podman', [...globalArgs, 'rm', '--all', '--force', '--time', '0'], { env }).catch(() => undefined);
     if (service.exitCode === null && service.signalCode === null) {
       service.kill('SIGTERM');
@@ -96,5 +104,11 @@ export async function startPodmanEngine(): Promise<PodmanEngine> {
     await stop();
     throw error;
   }
-  return { socketPath, storageRoot, stop };
+  return {
+    socketPath,
+    storageRoot,
+    cli: (...args) => run('podman', [...globalArgs, ...args], { env, maxBuffer: 16 * 1024 * 1024 }),
+    command: (...args) => ({ args: [...globalArgs, ...args], env }),
+    stop,
+  };
 }
