@@ -89,6 +89,8 @@ export interface FullStack {
   keeper: ServiceProcess;
   orchestrators: Map<string, ServiceProcess>;
   startOrchestrator(id: string): Promise<ServiceProcess>;
+  /** Starts the API again (after it was killed) on its old address and database: what bots and clients reconnect to. */
+  restartApi(): Promise<ServiceProcess>;
   /** The instance folders the keeper holds now (of one bot, when given). */
   instanceFolders(botId?: string): { instanceId: string; botId: string | null; uid: number | null }[];
   close(): Promise<void>;
@@ -108,15 +110,15 @@ export async function startFullStack(dir: string): Promise<FullStack> {
     .filter(([name]) => name !== 'admin')
     .map(([name, url]) => `${name}=${url}`)
     .join(',');
-  const api = await startService('api', 'src-api/main.ts', {
-    PLUTARC_API_PORT: '0',
+  const apiEnv = {
     PLUTARC_DATABASE_URL: `sqlite:${join(dir, 'api.db')}`,
     PLUTARC_LOG_LEVEL: 'warn',
     PLUTARC_KEYBROKER_URL: broker.ready.url,
     PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE: String(broker.ready.serviceTokenFile),
     PLUTARC_ORCHESTRATOR_TOKEN_FILE: orchestratorTokenFile,
     PLUTARC_EXCHANGE_URLS: exchangeUrls,
-  });
+  };
+  const api = await startService('api', 'src-api/main.ts', { PLUTARC_API_PORT: '0', ...apiEnv });
   const runRoot = join(dir, 'instances');
   const keeperSocket = join(dir, 'keeper', 'keeper.sock');
   const keeper = await startService('keeper', 'src-orchestrator/local/keeper-main.ts', {
@@ -152,6 +154,11 @@ export async function startFullStack(dir: string): Promise<FullStack> {
       orchestrators.set(id, orchestrator);
       return orchestrator;
     },
+    async restartApi() {
+      await stack.api.exited;
+      stack.api = await startService('api', 'src-api/main.ts', { PLUTARC_API_PORT: new URL(stack.apiUrl).port, ...apiEnv });
+      return stack.api;
+    },
     instanceFolders(ofBot) {
       let names: string[];
       try {
@@ -173,7 +180,7 @@ export async function startFullStack(dir: string): Promise<FullStack> {
     async close() {
       await Promise.all([...orchestrators.values()].map((o) => o.stop()));
       await keeper.stop();
-      await Promise.all([api.stop(), broker.stop(), sim.stop()]);
+      await Promise.all([stack.api.stop(), broker.stop(), sim.stop()]);
     },
   };
   return stack;
