@@ -198,6 +198,12 @@ export interface StackTrader {
 export async function newStackTrader(stack: FullStack): Promise<StackTrader> {
   const grant = await registerUser(stack.apiUrl);
   const token = await reverify(stack.apiUrl, grant.token);
+  return { userId: grant.user.id, token, ...(await newStackKey(stack, { userId: grant.user.id, token })) };
+}
+
+/** One more simulator key of a trader (a key serves one bot), sealed to the broker and stored via the API. */
+export async function newStackKey(stack: FullStack, trader: { userId: string; token: string }): Promise<Omit<StackTrader, 'userId' | 'token'>> {
+  const { token } = trader;
   const made = await fetch(`${stack.simAdmin}/_sim/keys`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -210,13 +216,13 @@ export async function newStackTrader(stack: FullStack): Promise<StackTrader> {
   });
   if (reserved.status !== 201) throw new Error(`no sealing key: ${reserved.status} ${JSON.stringify(reserved.body)}`);
   const { recordId, sealingKey } = reserved.body;
-  const jwe = await sealCredentials(sealingKey.publicKeyJwk as JWK & { x: string }, { userId: grant.user.id, recordId, exchange: 'binanceusdm' }, { apiKey, secret });
+  const jwe = await sealCredentials(sealingKey.publicKeyJwk as JWK & { x: string }, { userId: trader.userId, recordId, exchange: 'binanceusdm' }, { apiKey, secret });
   const stored = await call(stack.apiUrl, 'POST', '/v1/exchange-keys', {
     token,
     body: { recordId, label: 'simulator key', exchange: 'binanceusdm', contractType: 'linear', testnet: false, maskedKey: maskApiKey(apiKey), jwe, check: { status: 'verified', detail: null, ipRestricted: false } },
   });
   if (stored.status !== 201) throw new Error(`key not stored: ${stored.status} ${JSON.stringify(stored.body)}`);
-  return { userId: grant.user.id, token, keyRecordId: recordId, apiKey, secret };
+  return { keyRecordId: recordId, apiKey, secret };
 }
 
 /** Moves the simulator's clock (pinned) a candle on and waits until the bot says it evaluated that candle. */
