@@ -27,6 +27,14 @@ export class AccountEvents {
   /** Streams of accounts that were deleted: each ends at once. */
   private readonly enders = new EventEmitter();
   private listening: Listening | null = null;
+  /**
+   * Per user with open streams, a number (never used twice) set anew by each announcement and each new stream: a read
+   * begun since it was set has seen every event announced before, and everything a new stream's replay needs.
+   */
+  private readonly generations = new Map<string, number>();
+  private lastGeneration = 0;
+  /** Reads in flight, by user, generation and cursor: the streams one announcement wakes share one read. */
+  private readonly reads = new Map<string, Promise<StoredEvent[]>>();
 
   constructor(database: DatabaseHandle, now: Clock) {
     this.database = database;
@@ -58,13 +66,19 @@ export class AccountEvents {
 
   /** Wakes this process's open streams of the user, which then read what is new. */
   announce(userId: string): void {
+    // Only while the user has open streams: a user without any leaves nothing behind.
+    if (this.announcer.listenerCount(userId) > 0) this.generations.set(userId, ++this.lastGeneration);
     this.announcer.emit(userId);
   }
 
   /** `wake` runs whenever the user may have a new event. */
   subscribe(userId: string, wake: () => void): () => void {
     this.announcer.on(userId, wake);
-    return () => this.announcer.off(userId, wake);
+    this.generations.set(userId, ++this.lastGeneration);
+    return () => {
+      this.announcer.off(userId, wake);
+      if (this.announcer.listenerCount(userId) === 0) this.generations.delete(userId);
+    };
   }
 
   /** `end` runs when the account is deleted, here or (PostgreSQL) in another replica. */
@@ -109,10 +123,20 @@ export class AccountEvents {
     this.listening = null;
   }
 
-  /** The user's events after `afterSeq`, oldest first, a page at a time. */
-  async since(userId: string, afterSeq: number): Promise<StoredEvent[]> {
-    const rows = await q.eventsAfter(this.database.db, userId, afterSeq);
-    return rows.map((r) => ({ seq: r.seq, event: JSON.parse(r.payload) as AccountEvent }));
+  /**
+   * The user's events after `afterSeq`, oldest first, a page at a time. Streams woken by the same announcement
+   * at the same cursor share one read (thousands of a user's devices would otherwise each query the database);
+   * a read is shared only until the next announcement, so a stream never joins one begun before its event.
+   */
+  since(userId: string, afterSeq: number): Promise<StoredEvent[]> {
+    const key = `${userId}:${this.generations.get(userId) ?? 0}:${afterSeq}`;
+    const shared = this.reads.get(key);
+    if (shared) return shared;
+    const read = q.eventsAfter(this.database.db, userId, afterSeq).then((rows) => rows.map((r) => ({ seq: r.seq, event: JSON.parse(r.payload) as AccountEvent })));
+    this.reads.set(key, read);
+    const forget = () => this.reads.delete(key);
+    read.then(forget, forget);
+    return read;
   }
 
   latestSeq(userId: string): Promise<number> {
