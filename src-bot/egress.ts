@@ -38,6 +38,7 @@ export interface CcxtErrors {
   BadRequest: ErrorClass;
   OperationRejected: ErrorClass;
   AuthenticationError: ErrorClass;
+  InvalidNonce: ErrorClass;
 }
 
 export const loadCcxtErrors = async (): Promise<CcxtErrors> => (await import('../node_modules/ccxt/js/src/base/errors.js')) as CcxtErrors;

@@ -76,6 +76,7 @@ export class ExchangeClient {
   #offsetMs = 0;
   #contractSize = 1;
   readonly #errors: CcxtErrors;
+  #marketsFailed = false;
 
   private constructor(exchange: ExchangeId, symbol: string, ccxt: Exchange, errors: CcxtErrors) {
     this.exchange = exchange;
@@ -139,7 +140,14 @@ export class ExchangeClient {
   }
 
   async loadMarket(): Promise<void> {
-    await this.#ccxt.loadMarkets();
+    // ccxt keeps a failed load's promise: another attempt must ask for a reload, or it gets the same failure again.
+    try {
+      await this.#ccxt.loadMarkets(this.#marketsFailed);
+    } catch (error) {
+      this.#marketsFailed = true;
+      throw error;
+    }
+    this.#marketsFailed = false;
     const market = this.#ccxt.market(this.symbol);
     this.#contractSize = market.contractSize ?? 1;
   }
@@ -250,6 +258,11 @@ export class ExchangeClient {
     const own = trades.filter((t) => String(t.order) === orderId);
     if (own.length === 0) return null;
     return own.reduce((sum, t) => sum + Number(t.fee?.cost ?? 0), 0);
+  }
+
+  /** The exchange refused a signed request's timestamp: our reading of its clock was off, not the key. */
+  isClockRefusal(error: unknown): boolean {
+    return error instanceof this.#errors.InvalidNonce;
   }
 
   classify(error: unknown): ExchangeFailure {

@@ -40,6 +40,8 @@ const MISPLACED_SECRETS = {
 const REFUSED = 2;
 const TIMEOUT_MS = 10_000;
 const REPORT_COALESCE_MS = 10;
+/** How many readings of the exchange's clock the key check gets before a refused timestamp counts as a failure. */
+const CLOCK_ATTEMPTS = 3;
 
 async function main(): Promise<number> {
   const scrubber = new Scrubber();
@@ -211,18 +213,27 @@ async function main(): Promise<number> {
   }
 
   log('info', 'key opened');
-  try {
-    await exchange.syncTime();
-    await exchange.loadMarket();
-    await exchange.checkKey();
-    log('info', 'key checked');
-  } catch (error) {
-    if (error instanceof KeyPermissionRefusal) return finish(await refuse(error.code, error.message));
-    const failure = exchange.classify(error);
-    if (failure === 'auth') {
-      return finish(await refuse('key_refused', `${spec.key.exchange} refused the key from this bot’s address: ${describe(error)}`));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await exchange.syncTime();
+      await exchange.loadMarket();
+      await exchange.checkKey();
+      log('info', 'key checked');
+      break;
+    } catch (error) {
+      // The first reading of the exchange's clock also pays for the connection, and on a loaded host the request can
+      // wait on its way out: an off reading makes the signed key check look early. Read the clock again and retry.
+      if (attempt < CLOCK_ATTEMPTS && exchange.isClockRefusal(error)) {
+        log('warn', 'the exchange refused our reading of its clock; reading it again', { attempt });
+        continue;
+      }
+      if (error instanceof KeyPermissionRefusal) return finish(await refuse(error.code, error.message));
+      const failure = exchange.classify(error);
+      if (failure === 'auth') {
+        return finish(await refuse('key_refused', `${spec.key.exchange} refused the key from this bot’s address: ${describe(error)}`));
+      }
+      return finish(await refuse('exchange_unavailable', `Could not check the key with the exchange: ${describe(error)}`));
     }
-    return finish(await refuse('exchange_unavailable', `Could not check the key with the exchange: ${describe(error)}`));
   }
 
   try {
