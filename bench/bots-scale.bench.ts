@@ -92,8 +92,7 @@ try {
   }
 
   const idle = await cpuWhileTicking(measured(), SECONDS);
-  // Bots start against a clock that runs: a pinned one stands still while a slow start's requests age past the
-  // exchange's timestamp check (under the load of 50 starting at once, more than a second passes between sync and key check).
+  // Bots start against a clock that runs, as a real exchange's does; the windows' candles are stepped once all are up.
   await fetch(`${stack.simAdmin}/_sim/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pinned: false }) });
 
   const deployStarted = performance.now();
