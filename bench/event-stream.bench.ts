@@ -92,13 +92,15 @@ async function newTrader(): Promise<Trader> {
 }
 
 /** One equity report of the trader's bot; the moment it was sent, keyed by bot and report number. */
-async function report(trader: Trader, sentAt: Map<string, number>): Promise<void> {
+async function report(trader: Trader, sentAt: Map<string, number>, accepted?: number[]): Promise<void> {
   const seq = trader.nextSeq++;
-  sentAt.set(`${trader.botId}#${seq}`, wallNow());
+  const sent = wallNow();
+  sentAt.set(`${trader.botId}#${seq}`, sent);
   await send('POST', INSTANCE_ROUTES.reports, trader.instanceToken, {
     reports: [{ seq, body: { kind: 'equity', time: Date.now(), equity: 10_000 + seq, balance: 10_000 } }],
     droppedReports: 0,
   });
+  accepted?.push(wallNow() - sent);
 }
 
 interface ClientFleet {
@@ -194,12 +196,15 @@ try {
   const connectStarted = performance.now();
   const spread = await connectClients(CLIENTS, traders.map((t) => t.token), CLIENT_PROCESSES);
   console.log(`${CLIENTS} streams connected over ${CLIENT_PROCESSES} client processes in ${(performance.now() - connectStarted).toFixed(0)} ms`);
+  // How long the API takes to accept the round's reports (stored, events appended): where delivery time goes that is not fan-out.
+  const accepted: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    await Promise.all(traders.map((trader) => report(trader, sentAt)));
+    await Promise.all(traders.map((trader) => report(trader, sentAt, accepted)));
     await spread.arrived(round * CLIENTS);
   }
   const many = figures(latencies(spread, sentAt));
   await spread.stop();
+  console.log(`the ${TRADERS} reports of a round accepted by the API (POST round trip): ${show(figures(accepted))}`);
   console.log(
     `${CLIENTS} clients of ${TRADERS} traders, ${ROUNDS} rounds of ${TRADERS} bot events (${spread.arrivals.length} deliveries): ${show(many)}; ` +
       `ratio to 1 client p50 ${(many.p50 / alone.p50).toFixed(1)}, p99 ${(many.p99 / alone.p99).toFixed(1)}; target p99 < 250 ms: ${many.p99 < 250 ? 'met' : 'NOT met'}`,
