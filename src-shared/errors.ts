@@ -115,13 +115,25 @@ export const AccountDataErrorCode = z.enum([
   'download_expired',
 ]);
 
-export const ErrorCode = z.union([AppErrorCode, IdentityErrorCode, ExchangeKeyErrorCode, TemplateErrorCode, AccountDataErrorCode]);
+/** Bots: the API's bots module (`BOT_PROBLEMS` in bots.ts) and main's bots service. */
+export const BotErrorCode = z.enum([
+  'bot_not_found',
+  'bot_key_assigned',
+  'bot_key_inactive',
+  'bot_key_position_open',
+  'bot_not_stopped',
+  'bot_already_running',
+  'bot_template_invalid',
+]);
+
+export const ErrorCode = z.union([AppErrorCode, IdentityErrorCode, ExchangeKeyErrorCode, TemplateErrorCode, AccountDataErrorCode, BotErrorCode]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 export type AppErrorCode = z.infer<typeof AppErrorCode>;
 export type IdentityErrorCode = z.infer<typeof IdentityErrorCode>;
 export type ExchangeKeyErrorCode = z.infer<typeof ExchangeKeyErrorCode>;
 export type TemplateErrorCode = z.infer<typeof TemplateErrorCode>;
 export type AccountDataErrorCode = z.infer<typeof AccountDataErrorCode>;
+export type BotErrorCode = z.infer<typeof BotErrorCode>;
 
 /** A code from elsewhere (an API problem), as one of ours: unknown ones become `api_error`. */
 export const knownErrorCode = (code: string): ErrorCode => {

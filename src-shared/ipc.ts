@@ -8,6 +8,7 @@ import { exchangeKeysInvokeContract } from './ipc-exchange-keys.ts';
 import { templatesEventContract, templatesInvokeContract } from './ipc-templates.ts';
 import { accountDataInvokeContract } from './ipc-account-data.ts';
 import { trayEventContract, trayInvokeContract } from './ipc-tray.ts';
+import { botsEventContract, botsInvokeContract } from './ipc-bots.ts';
 import type { Result } from './result.ts';
 
 /**
@@ -50,6 +51,7 @@ export const invokeContract = {
   ...templatesInvokeContract,
   ...accountDataInvokeContract,
   ...trayInvokeContract,
+  ...botsInvokeContract,
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export const eventContract = {
@@ -58,6 +60,7 @@ export const eventContract = {
   ...identityEventContract,
   ...templatesEventContract,
   ...trayEventContract,
+  ...botsEventContract,
 } as const satisfies Record<string, z.ZodType>;
 
 export type InvokeChannel = keyof typeof invokeContract;

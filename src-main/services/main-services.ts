@@ -8,7 +8,7 @@ import { IdentityService, type IdentityServiceOptions } from './identity/identit
 import { deviceOs, identityHandlers } from './identity/handlers.ts';
 import { IdentityApi } from './identity/identity-api.ts';
 import { cannotOpenExternal, MemorySecretStore, systemClock } from './host-defaults.ts';
-import type { Clock, FilePicker, FileSaver, OpenExternal, SecretStore } from './ports.ts';
+import type { BotsFeed, Clock, FilePicker, FileSaver, OpenExternal, SecretStore } from './ports.ts';
 import type { Handlers } from './dispatch.ts';
 import { loadDeviceId } from './device-id.ts';
 import { EventHub } from './events/event-hub.ts';
@@ -20,12 +20,14 @@ import type { ExchangeKeysSettings } from './exchange-keys/local-mode.ts';
 import { ProbeCache } from './regions/probe-cache.ts';
 import { DEFAULT_PROBE_OPTIONS } from './regions/region-probe.ts';
 import { RegionsService } from './regions/regions-service.ts';
+import { BotsApi } from './bots/bots-api.ts';
+import { BotsService } from './bots/bots-service.ts';
+import { botsHandlers } from './bots/handlers.ts';
 import { BacktestCache } from './templates/backtest-cache.ts';
 import { BacktestRunner } from './templates/backtest-runner.ts';
 import { templatesHandlers } from './templates/handlers.ts';
 import { TemplatesApi } from './templates/templates-api.ts';
 import { TemplatesService } from './templates/templates-service.ts';
-import { AccountBotsFeed } from './tray/account-bots-feed.ts';
 import { trayHandlers } from './tray/handlers.ts';
 import type { PlannedNotification } from './tray/notification-policy.ts';
 import { SettingsFile } from './tray/settings-file.ts';
@@ -70,6 +72,8 @@ export interface MainServicesOptions {
 export interface MainServices {
   handlers: Handlers;
   events: EventHub;
+  /** The account's bots, live: the tray and notifications read them. */
+  bots: BotsFeed;
   /** The loopback origin of a passkey hand-off waiting now: the OpenExternal policy allows it. */
   passkeyLoopbackOrigin(): string | undefined;
   /** The browser host's download of an export link the page was given (single use). */
@@ -162,10 +166,17 @@ export function createMainServices(options: MainServicesOptions): MainServices {
   });
   session.onSessionEnd(() => accountData.forgetLinks());
 
-  const botsFeed = new AccountBotsFeed({ http, session, accountEvents, ...(options.log ? { log: options.log } : {}) });
+  // The account's bots, live: the renderer's pages and the tray both follow this one model.
+  const bots = new BotsService({
+    api: new BotsApi(http),
+    session,
+    stream: accountEvents,
+    events,
+    ...(options.log ? { log: options.log } : {}),
+  });
   const tray = new TrayCoordinator({
     clock,
-    feed: botsFeed,
+    feed: bots,
     accountEvents,
     settings: new SettingsFile(options.dataDir ? join(options.dataDir, 'settings.json') : null, options.log),
     startAtLogin: options.startAtLogin ?? NO_START_AT_LOGIN,
@@ -177,10 +188,7 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     settingsChanged: (settings) => events.emit('settings.onChange', settings),
   });
   events.on('api.onStatus', (status) => tray.apiStatusChanged(status.state));
-  events.on('identity.onState', (state) => {
-    tray.identityChanged(state);
-    botsFeed.identityChanged(state);
-  });
+  events.on('identity.onState', (state) => tray.identityChanged(state));
 
   const handlers: Handlers = {
     'app.info': () => ({ version: options.version, host: options.host, apiUrl: options.apiUrl, platform }),
@@ -195,23 +203,27 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     'yourData.export': () => accountData.export(),
     'yourData.deleteAccount': (input) => accountData.deleteAccount(input),
     ...trayHandlers(tray),
+    ...botsHandlers(bots),
   };
 
   return {
     handlers,
     events,
+    bots,
     passkeyLoopbackOrigin: () => identity.passkeyLoopbackOrigin(),
     download: (token) => accountData.download(token),
     tray,
     start: () => {
       tray.start();
       status.start();
+      // Before identity: its first state (a restored session) starts the first fetch of the bots.
+      bots.start();
       identity.start();
     },
     async stop() {
       tray.stop();
-      botsFeed.stop();
       status.stop();
+      bots.stop();
       identity.stop();
       accountEvents.stop();
       exchangeKeys.dropPending();

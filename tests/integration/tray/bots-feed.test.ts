@@ -1,6 +1,6 @@
-// The tray's bots feed against the real bots API: the list at sign-in, changes from the stream, the list
-// again whenever the stream (re)connects (a bot that changed while nothing listened is in the list only),
-// pause and resume through the API's routes, and nothing kept after sign-out.
+// The bots feed the tray reads (main's bots service) against the real bots API: the list at sign-in, changes
+// from the stream, the list again whenever the stream (re)connects (a bot that changed while nothing listened
+// is in the list only), pause and resume through the API's routes, and nothing kept after sign-out.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import type { BotDetail } from '../../../src-shared/bots.ts';
@@ -8,7 +8,9 @@ import type { AccountEvent } from '../../../src-shared/events.ts';
 import type { IdentityState } from '../../../src-shared/ipc-identity.ts';
 import { ApiHttp } from '../../../src-main/services/api-http.ts';
 import type { BotsChange, SessionAccess } from '../../../src-main/services/ports.ts';
-import { AccountBotsFeed } from '../../../src-main/services/tray/account-bots-feed.ts';
+import { BotsApi } from '../../../src-main/services/bots/bots-api.ts';
+import { BotsService } from '../../../src-main/services/bots/bots-service.ts';
+import { EventHub } from '../../../src-main/services/events/event-hub.ts';
 import { addKey, asUser, deployWithInstance, heartbeat, settings, startBotsWorld, type BotsWorld, type Trader } from '../bots/harness.ts';
 import { registerUser, reverify } from '../../support/identity.ts';
 import { waitFor } from '../../support/wait.ts';
@@ -57,10 +59,13 @@ function feedFor(token: string) {
     onSessionEnd: () => () => undefined,
   };
   const stream = new TestStream();
-  const feed = new AccountBotsFeed({ http: new ApiHttp({ baseUrl: world.api.url, userAgent: 'plutarc-test' }), session, accountEvents: stream });
+  const events = new EventHub();
+  const feed = new BotsService({ api: new BotsApi(new ApiHttp({ baseUrl: world.api.url, userAgent: 'plutarc-test' })), session, stream, events });
+  feed.start();
   const changes: BotsChange[] = [];
   feed.subscribe((change) => changes.push(change));
-  return { feed, stream, changes };
+  const identityChanged = (state: IdentityState) => events.emit('identity.onState', state);
+  return { feed, stream, changes, identityChanged };
 }
 
 const signedIn: IdentityState = {
@@ -82,13 +87,13 @@ const signedIn: IdentityState = {
   tokenStorage: 'memory',
 };
 
-describe('the tray’s bots feed', () => {
+describe('the bots feed', () => {
   it('lists at sign-in, again when the stream connects, pauses and resumes through the API, and forgets at sign-out', async () => {
     const create = async (name: string) =>
       (await asUser<BotDetail>(world.api, trader, 'POST', '/v1/bots', settings(await addKey(world.api, trader.userId), { name }))).body.summary.id;
     const first = await create('First bot');
-    const { feed, stream, changes } = feedFor(trader.token);
-    feed.identityChanged(signedIn);
+    const { feed, stream, changes, identityChanged } = feedFor(trader.token);
+    identityChanged(signedIn);
     await waitFor(() => feed.current().length === 1, { what: 'the list at sign-in' });
     expect(feed.current()).toMatchObject([{ id: first, name: 'First bot', state: 'stopped' }]);
 
@@ -105,20 +110,22 @@ describe('the tray’s bots feed', () => {
     await feed.resume(first);
     expect((await heartbeat(world.api, instance.token, 'paused')).body).toEqual({ desired: 'running' });
 
-    feed.identityChanged({ state: 'signedOut', reason: null });
+    identityChanged({ state: 'signedOut', reason: null });
     expect(feed.current()).toEqual([]);
     expect(changes.at(-1)).toEqual({ kind: 'reset', bots: [] });
     feed.stop();
   }, 60_000);
 
-  it('keeps a change the stream told of while the list was on its way', async () => {
-    const [gone, kept] = (await asUser<{ bots: { id: string }[] }>(world.api, trader, 'GET', '/v1/bots')).body.bots.map((bot) => bot.id);
-    const { feed, stream, changes } = feedFor(trader.token);
-    feed.identityChanged(signedIn);
-    // The list is on its way when the stream says a bot was deleted.
-    stream.send({ type: 'bot.deleted', botId: gone!, at: new Date().toISOString() });
-    await waitFor(() => changes.some((change) => change.kind === 'reset' && change.bots.length > 0), { what: 'the list' });
-    expect(feed.current().map((bot) => bot.id)).toEqual([kept]);
+  it('ends with what the API holds when a bot changed while the list was on its way', async () => {
+    const gone = (await asUser<BotDetail>(world.api, trader, 'POST', '/v1/bots', settings(await addKey(world.api, trader.userId), { name: 'Third bot' }))).body.summary.id;
+    const before = (await asUser<{ bots: { id: string }[] }>(world.api, trader, 'GET', '/v1/bots')).body.bots.map((bot) => bot.id);
+    const { feed, stream, identityChanged } = feedFor(trader.token);
+    identityChanged(signedIn);
+    // The list is on its way when a bot is deleted and the stream says so: the list may or may not have had it.
+    expect((await asUser(world.api, trader, 'DELETE', `/v1/bots/${gone}`)).status).toBe(204);
+    stream.send({ type: 'bot.deleted', botId: gone, at: new Date().toISOString() });
+    const kept = before.filter((id) => id !== gone).sort();
+    await waitFor(() => JSON.stringify(feed.current().map((bot) => bot.id).sort()) === JSON.stringify(kept), { what: 'every bot but the deleted one' });
     feed.stop();
   }, 60_000);
 });
