@@ -1,18 +1,18 @@
-import { useEffect, useState } from 'react';
-import { parseWindowHash } from '../../src-shared/notifications.ts';
+import { useEffect, type JSX } from 'react';
 import { AccountBox } from './components/AccountBox.tsx';
 import { IdentityGate } from './components/IdentityGate.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
 import { Toasts } from './components/Toasts.tsx';
 import { TrayStatusPanel } from './components/tray/TrayStatusPanel.tsx';
-import { BotGlancePage } from './pages/BotGlancePage.tsx';
+import { BotsPage } from './pages/BotsPage.tsx';
 import { KeysPage } from './pages/KeysPage.tsx';
 import { RegionsPage } from './pages/RegionsPage.tsx';
 import { SecurityPage } from './pages/SecurityPage.tsx';
 import { SettingsPage } from './pages/SettingsPage.tsx';
 import { TemplatesPage } from './pages/TemplatesPage.tsx';
-import { YourDataPage } from './pages/YourDataPage.tsx';
 import { useAppStore } from './stores/app.ts';
+import { useBotsStore } from './stores/bots.ts';
+import { useNavigationStore, type PageId } from './stores/navigation.ts';
 import { useTrayStore } from './stores/tray.ts';
 
 const PAGES = [
@@ -20,38 +20,24 @@ const PAGES = [
   { id: 'security', label: 'Security', shortcut: '2', render: () => <SecurityPage /> },
   { id: 'keys', label: 'Keys', shortcut: '3', render: () => <KeysPage /> },
   { id: 'strategies', label: 'Strategies', shortcut: '4', render: () => <TemplatesPage /> },
+  { id: 'bots', label: 'Bots', shortcut: '5', render: () => <BotsPage /> },
   { id: 'settings', label: 'Settings', shortcut: '6', render: () => <SettingsPage /> },
-  { id: 'your-data', label: 'Your data', shortcut: '9', render: () => <YourDataPage /> },
-] as const;
-type PageId = (typeof PAGES)[number]['id'];
-type Route = { page: PageId } | { page: 'bot'; botId: string };
-
-/** The page an address names (`#/keys`, `#/bots/<id>`, what a notification opens); the first page for anything else. */
-function routeOf(hash: string): Route {
-  const target = parseWindowHash(hash);
-  if (target?.page === 'bot') return { page: 'bot', botId: target.botId };
-  const named = PAGES.find((p) => `#/${p.id}` === hash);
-  return { page: named?.id ?? 'regions' };
-}
-
-/** Pages are addresses, so a notification, the tray or the back button can open one. */
-function go(page: PageId): void {
-  window.location.hash = `#/${page}`;
-}
+] as const satisfies readonly { id: PageId; label: string; shortcut: string; render: () => JSX.Element }[];
 
 export function App() {
   const connect = useAppStore((s) => s.connect);
   const connectTray = useTrayStore((s) => s.connect);
-  const [route, setRoute] = useState<Route>(() => routeOf(window.location.hash));
-  const page = route.page;
+  // Pages are addresses (`#/keys`, `#/bots/<id>`), so a notification, the tray or the Back button can open one.
+  const page = useNavigationStore((s) => s.page);
+  const go = useNavigationStore((s) => s.go);
+  const followHash = useNavigationStore((s) => s.followHash);
+  const connectBots = useBotsStore((s) => s.connect);
 
   useEffect(() => connect(), [connect]);
   useEffect(() => connectTray(), [connectTray]);
-  useEffect(() => {
-    const follow = () => setRoute(routeOf(window.location.hash));
-    window.addEventListener('hashchange', follow);
-    return () => window.removeEventListener('hashchange', follow);
-  }, []);
+  useEffect(() => followHash(), [followHash]);
+  // The bots list is live from the start, whichever page is open.
+  useEffect(() => connectBots(), [connectBots]);
 
   // Ctrl/Cmd + number jumps between pages.
   useEffect(() => {
@@ -65,9 +51,9 @@ export function App() {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, []);
+  }, [go]);
 
-  const current = route.page === 'bot' ? null : (PAGES.find((p) => p.id === route.page) ?? PAGES[0]);
+  const current = PAGES.find((p) => p.id === page) ?? PAGES[0];
   return (
     <IdentityGate>
       <div className="shell">
@@ -94,7 +80,7 @@ export function App() {
           <header className="app-header">
             <TrayStatusPanel />
           </header>
-          <main className="content">{route.page === 'bot' ? <BotGlancePage key={route.botId} botId={route.botId} /> : current?.render()}</main>
+          <main className="content">{current.render()}</main>
         </div>
         <Toasts />
         <StatusBar />

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { exchangeFacts, type ExchangeId } from '../../../../src-shared/exchanges.ts';
 import type { RegionProbe } from '../../../../src-shared/latency.ts';
 import { formatMs, recommendRegion } from '../../../../src-shared/recommend.ts';
@@ -9,6 +9,9 @@ interface RegionPickerProps {
   regions: readonly Region[];
   /** The user's last probe, or null before there is one. */
   probes: readonly RegionProbe[] | null;
+  /** Hears the region selected now: the recommended one at first (when there is one), then each pick. */
+  onSelect?: (region: RegionId) => void;
+  disabled?: boolean;
 }
 
 /**
@@ -16,14 +19,17 @@ interface RegionPickerProps {
  * user's latency to it, the recommended one preselected with the reason. A different pick sticks
  * until the exchange changes.
  */
-export function RegionPicker({ exchange, regions, probes }: RegionPickerProps) {
+export function RegionPicker({ exchange, regions, probes, onSelect, disabled = false }: RegionPickerProps) {
   const recommendation = useMemo(() => recommendRegion({ exchange, regions, probes }), [exchange, regions, probes]);
   const [picked, setPicked] = useState<{ exchange: ExchangeId; region: RegionId } | null>(null);
   const selected = picked?.exchange === exchange ? picked.region : recommendation.region;
   const facts = exchangeFacts(exchange);
+  useEffect(() => {
+    if (selected) onSelect?.(selected);
+  }, [onSelect, selected]);
 
   return (
-    <fieldset className="region-picker">
+    <fieldset className="region-picker" disabled={disabled}>
       <legend>Region for a bot on {facts.name}</legend>
       {regions.map((region) => {
         const candidate = recommendation.candidates.find((c) => c.region === region.id);

@@ -1,0 +1,411 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { BotDetail, BotSummary } from '../../../src-shared/bots.ts';
+import { exchangeFacts } from '../../../src-shared/exchanges.ts';
+import type { RegionId } from '../../../src-shared/regions.ts';
+import type { Result } from '../../../src-shared/result.ts';
+import { Alert } from '../components/Alert.tsx';
+import { regionName, SandboxOff, StateBadge, useNow, useStateAnnouncement } from '../components/bots/BotCard.tsx';
+import { BotEquityChart } from '../components/bots/BotEquityChart.tsx';
+import { ConfirmDialog, Dialog } from '../components/Dialog.tsx';
+import { RegionPicker } from '../components/regions/RegionPicker.tsx';
+import { formatWhen } from '../format.ts';
+import { formatAgo, formatMoney, onStopWords, reportsOf, STATE_WORDS, type BotReport } from '../stores/bot-feed.ts';
+import { selectOpenSummary, useBotsStore } from '../stores/bots.ts';
+import { useNoticesStore } from '../stores/notices.ts';
+import { useRegionsStore } from '../stores/regions.ts';
+import { errorOf } from '../stores/reverification.ts';
+
+const moment = (ms: number) => formatWhen(new Date(ms).toISOString());
+const number = (value: number | null) => (value === null ? '—' : value.toLocaleString(undefined, { maximumFractionDigits: 8 }));
+
+function DeployDialog({ bot, onDeploy, onClose }: { bot: BotSummary; onDeploy(region: RegionId): void; onClose(): void }) {
+  const regions = useRegionsStore((s) => s.regions);
+  const lastProbe = useRegionsStore((s) => s.history[0] ?? null);
+  const fetchRegions = useRegionsStore((s) => s.fetchRegions);
+  const [region, setRegion] = useState<RegionId>(bot.region);
+  const onSelect = useCallback((picked: RegionId) => setRegion(picked), []);
+  useEffect(() => {
+    if (regions.length === 0) void fetchRegions();
+  }, [regions.length, fetchRegions]);
+  return (
+    <Dialog title={`Deploy “${bot.name}”`} onClose={onClose}>
+      <div className="dialog-body">
+        <p>A new instance starts in the region you pick, with a fresh sandbox; the bot opens its key there and starts trading.</p>
+        {regions.length > 0 ? <RegionPicker exchange={bot.exchange} regions={regions} probes={lastProbe?.results ?? null} onSelect={onSelect} /> : null}
+      </div>
+      <div className="dialog-actions">
+        <button type="button" onClick={onClose}>
+          Cancel
+        </button>
+        <button type="button" className="primary" onClick={() => onDeploy(region)}>
+          Deploy to {regionName(region)}
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+function Decisions({ reports }: { reports: readonly BotReport[] }) {
+  const decisions = reportsOf(reports, 'decision');
+  if (decisions.length === 0) return <p className="placeholder">No decisions yet: the bot decides at each candle close.</p>;
+  return (
+    <table className="table" aria-label="Decisions">
+      <thead>
+        <tr>
+          <th scope="col">When</th>
+          <th scope="col">Decision</th>
+          <th scope="col">Side</th>
+          <th scope="col">Quantity</th>
+          <th scope="col">Price</th>
+          <th scope="col">Why</th>
+        </tr>
+      </thead>
+      <tbody>
+        {decisions.map(({ instanceId, seq, report }) => (
+          <tr key={`${instanceId}:${seq}`} data-decision={report.type} className={report.type === 'blocked' ? 'blocked' : undefined}>
+            <td>{moment(report.time)}</td>
+            <td>{report.type === 'blocked' ? `blocked${report.by ? ` by ${report.by}` : ''}` : report.type}</td>
+            <td>{report.side}</td>
+            <td>{number(report.quantity)}</td>
+            <td>{number(report.price)}</td>
+            <td>{report.reason}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Orders({ reports }: { reports: readonly BotReport[] }) {
+  const orders = reportsOf(reports, 'order');
+  if (orders.length === 0) return <p className="placeholder">No orders yet.</p>;
+  return (
+    <table className="table" aria-label="Orders">
+      <thead>
+        <tr>
+          <th scope="col">When</th>
+          <th scope="col">Action</th>
+          <th scope="col">Side</th>
+          <th scope="col">Quantity</th>
+          <th scope="col">Status</th>
+          <th scope="col">Order id</th>
+        </tr>
+      </thead>
+      <tbody>
+        {orders.map(({ instanceId, seq, report }) => (
+          <tr key={`${instanceId}:${seq}`}>
+            <td>{moment(report.time)}</td>
+            <td>
+              {report.action}
+              {report.reduceOnly ? ' (reduce only)' : ''}
+            </td>
+            <td>{report.side}</td>
+            <td>{number(report.quantity)}</td>
+            <td>
+              {report.status}
+              {report.detail ? `: ${report.detail}` : ''}
+            </td>
+            <td>
+              <code>{report.clientOrderId}</code>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Fills({ reports }: { reports: readonly BotReport[] }) {
+  const fills = reportsOf(reports, 'fill');
+  if (fills.length === 0) return <p className="placeholder">No fills yet.</p>;
+  return (
+    <table className="table" aria-label="Fills">
+      <thead>
+        <tr>
+          <th scope="col">When</th>
+          <th scope="col">Price</th>
+          <th scope="col">Quantity</th>
+          <th scope="col">Fee</th>
+          <th scope="col">Order id</th>
+        </tr>
+      </thead>
+      <tbody>
+        {fills.map(({ instanceId, seq, report }) => (
+          <tr key={`${instanceId}:${seq}`}>
+            <td>{moment(report.time)}</td>
+            <td>{number(report.price)}</td>
+            <td>{number(report.quantity)}</td>
+            <td>{number(report.fee)}</td>
+            <td>
+              <code>{report.clientOrderId}</code>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Position({ reports }: { reports: readonly BotReport[] }) {
+  const last = reportsOf(reports, 'position')[0];
+  if (!last || last.report.side === null || last.report.quantity === 0) return <p data-testid="bot-position">No open position.</p>;
+  const { side, quantity, entryPrice, origin } = last.report;
+  return (
+    <p data-testid="bot-position">
+      {side} {number(quantity)} at {number(entryPrice)}
+      {origin === 'adopted' ? ' (found on start and adopted)' : ''} · since {moment(last.report.time)}
+    </p>
+  );
+}
+
+function Errors({ reports }: { reports: readonly BotReport[] }) {
+  const errors = reportsOf(reports, 'error').slice(0, 20);
+  if (errors.length === 0) return null;
+  return (
+    <section aria-labelledby="bot-errors">
+      <h2 id="bot-errors">Errors the bot reported</h2>
+      <ul className="bot-errors">
+        {errors.map(({ instanceId, seq, report }) => (
+          <li key={`${instanceId}:${seq}`}>
+            {moment(report.time)}: {report.message} <code>{report.code}</code>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function History({ detail }: { detail: BotDetail }) {
+  return (
+    <>
+      <section aria-labelledby="bot-runs">
+        <h2 id="bot-runs">Deployments</h2>
+        {detail.runs.length === 0 ? (
+          <p className="placeholder">Not deployed yet.</p>
+        ) : (
+          <table className="table" aria-label="Deployments">
+            <thead>
+              <tr>
+                <th scope="col">Region</th>
+                <th scope="col">Started</th>
+                <th scope="col">Stopped</th>
+                <th scope="col">Template</th>
+                <th scope="col">Where it ran</th>
+                <th scope="col">Why it ended</th>
+              </tr>
+            </thead>
+            <tbody>
+              {detail.runs.map((run) => (
+                <tr key={run.id} data-run={run.id}>
+                  <td>{regionName(run.region)}</td>
+                  <td>{formatWhen(run.startedAt)}</td>
+                  <td>{run.stoppedAt ? formatWhen(run.stoppedAt) : 'running'}</td>
+                  <td>v{run.templateVersion}</td>
+                  <td>
+                    {run.driver ?? 'not provisioned yet'}
+                    {run.instanceIds.length > 1 ? ` · ${run.instanceIds.length} instances (restarted)` : ''}
+                  </td>
+                  <td>{run.stopReason ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+      <section aria-labelledby="bot-transitions">
+        <h2 id="bot-transitions">State changes</h2>
+        <ol className="bot-transitions" aria-label="State changes, newest first">
+          {detail.transitions.map((t, i) => (
+            <li key={`${t.at}-${i}`}>
+              <time dateTime={t.at}>{formatWhen(t.at)}</time>: {t.from ? `${STATE_WORDS[t.from]} → ` : ''}
+              {STATE_WORDS[t.to]}
+              {t.reason ? ` (${t.reason})` : ''}
+            </li>
+          ))}
+        </ol>
+      </section>
+    </>
+  );
+}
+
+type Confirming = 'stop' | 'delete' | 'deploy' | null;
+
+/** One bot: its live state, what it decides and trades, its equity, its history, and the buttons that run it. */
+export function BotPage({ id, deployProblem, onBack }: { id: string; deployProblem: string | null; onBack(): void }) {
+  const open = useBotsStore((s) => s.open);
+  const summary = useBotsStore(selectOpenSummary);
+  const openBot = useBotsStore((s) => s.openBot);
+  const closeBot = useBotsStore((s) => s.closeBot);
+  const { deploy, pause, resume, stop, remove } = useBotsStore.getState();
+  const notify = useNoticesStore((s) => s.notify);
+  const [confirming, setConfirming] = useState<Confirming>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(deployProblem);
+  const now = useNow();
+  const announcementBots = useMemo(() => (summary ? [summary] : []), [summary]);
+  const announcement = useStateAnnouncement(announcementBots);
+
+  useEffect(() => {
+    void openBot(id);
+    return () => closeBot();
+  }, [id, openBot, closeBot]);
+
+  const reports = open?.id === id ? open.reports : [];
+  const equity = useMemo(() => reportsOf(reports, 'equity').map((r) => ({ time: r.report.time, equity: r.report.equity })), [reports]);
+  const detail = open?.id === id ? open.detail : null;
+
+  const run = async <T,>(action: () => Promise<Result<T>>, after?: () => void) => {
+    setBusy(true);
+    setError(null);
+    const result = await action();
+    setBusy(false);
+    if (!result.ok) return setError(errorOf(result));
+    after?.();
+  };
+
+  if (!summary) {
+    return (
+      <section aria-labelledby="bot-title" className="bots">
+        <header className="page-header">
+          <h1 id="bot-title">Bot</h1>
+          <button type="button" onClick={onBack}>
+            All bots
+          </button>
+        </header>
+        <Alert message={open?.load.state === 'error' ? open.load.message : null} />
+        {open?.load.state === 'loading' ? <p className="placeholder">Loading…</p> : null}
+      </section>
+    );
+  }
+
+  const onStop = detail?.settings.onStop ?? 'close';
+  const running = summary.state !== 'stopped';
+  return (
+    <section aria-labelledby="bot-title" className="bots bot-page" data-bot={summary.id}>
+      <header className="page-header">
+        <h1 id="bot-title">
+          {summary.name} <StateBadge state={summary.state} />
+          {summary.testnet ? <span className="badge">testnet</span> : null}
+        </h1>
+        <button type="button" onClick={onBack}>
+          All bots
+        </button>
+      </header>
+      <p className="visually-hidden" role="status" aria-live="polite">
+        {announcement}
+      </p>
+      {summary.stateReason ? <p className="bot-reason">{summary.stateReason}</p> : null}
+      <p className="muted">
+        {summary.symbol} on {exchangeFacts(summary.exchange).name} · {regionName(summary.region)} · key {summary.keyLabel} · {summary.templateName} v
+        {summary.templateVersion} · last heartbeat <span data-testid="heartbeat">{formatAgo(summary.lastHeartbeatAt, now)}</span> · PnL today{' '}
+        {summary.pnlToday ? formatMoney(summary.pnlToday) : 'no equity report today'}
+      </p>
+      {summary.sandboxed || !running ? null : <SandboxOff />}
+      {detail && detail.isolationWarnings.length > 0 ? (
+        <ul className="bot-warning" aria-label="Isolation warnings" data-testid="isolation-warnings">
+          {detail.isolationWarnings.map((warning) => (
+            <li key={warning}>{warning}</li>
+          ))}
+        </ul>
+      ) : null}
+
+      <div className="bot-actions" role="group" aria-label="Run the bot">
+        {summary.state === 'stopped' || summary.state === 'error' ? (
+          <button type="button" className="primary" disabled={busy} onClick={() => setConfirming('deploy')}>
+            {summary.state === 'error' ? 'Deploy again' : 'Deploy'}
+          </button>
+        ) : null}
+        {summary.state === 'online' || summary.state === 'deploying' || summary.state === 'offline' ? (
+          <button type="button" disabled={busy} onClick={() => void run(() => pause(summary.id))}>
+            Pause
+          </button>
+        ) : null}
+        {summary.state === 'paused' ? (
+          <button type="button" disabled={busy} onClick={() => void run(() => resume(summary.id))}>
+            Resume
+          </button>
+        ) : null}
+        {running ? (
+          <button type="button" className="danger" disabled={busy} onClick={() => setConfirming('stop')}>
+            Stop
+          </button>
+        ) : (
+          <button type="button" className="danger" disabled={busy} onClick={() => setConfirming('delete')}>
+            Delete
+          </button>
+        )}
+      </div>
+      <Alert message={error} />
+
+      <section aria-labelledby="bot-equity">
+        <h2 id="bot-equity">Equity</h2>
+        {equity.length > 0 ? <BotEquityChart points={equity} /> : <p className="placeholder">No equity reported yet.</p>}
+      </section>
+      <section aria-labelledby="bot-position-title">
+        <h2 id="bot-position-title">Position</h2>
+        <Position reports={reports} />
+      </section>
+      <section aria-labelledby="bot-decisions">
+        <h2 id="bot-decisions">Decisions</h2>
+        <Decisions reports={reports} />
+      </section>
+      <section aria-labelledby="bot-orders">
+        <h2 id="bot-orders">Orders</h2>
+        <Orders reports={reports} />
+      </section>
+      <section aria-labelledby="bot-fills">
+        <h2 id="bot-fills">Fills</h2>
+        <Fills reports={reports} />
+      </section>
+      <Errors reports={reports} />
+      {detail ? <History detail={detail} /> : null}
+
+      {confirming === 'deploy' ? (
+        <DeployDialog
+          bot={summary}
+          onClose={() => setConfirming(null)}
+          onDeploy={(region) => {
+            setConfirming(null);
+            void run(() => deploy(summary.id, region));
+          }}
+        />
+      ) : null}
+      {confirming === 'stop' ? (
+        <ConfirmDialog
+          title={`Stop “${summary.name}”?`}
+          confirmLabel={`Stop “${summary.name}”`}
+          onCancel={() => setConfirming(null)}
+          onConfirm={() => {
+            setConfirming(null);
+            void run(() => stop(summary.id));
+          }}
+        >
+          <p>{onStopWords(onStop)}</p>
+          <p>Its instance is then destroyed and checked gone. Its settings, trades and history stay, and you can deploy it again.</p>
+        </ConfirmDialog>
+      ) : null}
+      {confirming === 'delete' ? (
+        <ConfirmDialog
+          title={`Delete “${summary.name}”?`}
+          confirmLabel={`Delete “${summary.name}”`}
+          onCancel={() => setConfirming(null)}
+          onConfirm={() => {
+            setConfirming(null);
+            void run(
+              () => remove(summary.id),
+              () => {
+                notify({ level: 'info', title: 'Bot deleted', body: `“${summary.name}” is deleted; its key ${summary.keyLabel} is free for another bot.` });
+                onBack();
+              },
+            );
+          }}
+        >
+          <p>
+            The bot is stopped, so it holds no instance. {onStop === 'keep' ? 'Any position it left open stays on the exchange. ' : ''}Deleting removes its
+            settings and history from plutarc for good, and frees its key for another bot.
+          </p>
+        </ConfirmDialog>
+      ) : null}
+    </section>
+  );
+}

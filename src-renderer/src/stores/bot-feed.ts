@@ -1,0 +1,109 @@
+// The pure parts of the bots store: applying main's changes to the list, merging a bot's reports, filtering,
+// and the words the bots pages use. No bridge, no React, so they are tested on their own.
+import type { ReportBody } from '../../../src-shared/bot-instance.ts';
+import type { BotHistoryItem, BotState, BotSummary, Money } from '../../../src-shared/bots.ts';
+import type { BotsChangeEvent } from '../../../src-shared/ipc-bots.ts';
+
+/** The list as main's model changed it; a change to a bot keeps its place, a new bot joins in name order. */
+export function applyBotsChange(bots: readonly BotSummary[], change: BotsChangeEvent): BotSummary[] {
+  switch (change.kind) {
+    case 'reset':
+      return sortByName(change.bots);
+    case 'removed':
+      return bots.filter((b) => b.id !== change.botId);
+    case 'updated': {
+      const at = bots.findIndex((b) => b.id === change.bot.id);
+      if (at === -1) return sortByName([...bots, change.bot]);
+      const next = [...bots];
+      next[at] = change.bot;
+      return next;
+    }
+  }
+}
+
+const sortByName = (bots: readonly BotSummary[]): BotSummary[] => [...bots].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+
+export const STATE_WORDS: Readonly<Record<BotState, string>> = {
+  deploying: 'Deploying',
+  online: 'Online',
+  paused: 'Paused',
+  offline: 'Offline',
+  error: 'Error',
+  stopped: 'Stopped',
+};
+
+export type StateFilter = BotState | 'all';
+
+/** The bots whose name, symbol, key or template holds `query` (any case), in `state` unless it is `all`. */
+export function filterBots(bots: readonly BotSummary[], query: string, state: StateFilter): BotSummary[] {
+  const needle = query.trim().toLocaleLowerCase();
+  return bots.filter(
+    (b) =>
+      (state === 'all' || b.state === state) &&
+      (needle === '' || [b.name, b.symbol, b.keyLabel, b.templateName].some((field) => field.toLocaleLowerCase().includes(needle))),
+  );
+}
+
+/** One report of a bot, from its history page or live from the stream, keyed by instance and sequence. */
+export interface BotReport {
+  instanceId: string;
+  seq: number;
+  report: ReportBody;
+}
+
+/** A bot's reports shown at most, per kind (the history pages hold the rest). */
+export const MAX_REPORTS_KEPT = 500;
+
+/**
+ * Adds reports to what the bot page holds, newest first, each once: a report heard live and again in the
+ * history page (or twice after the stream resumed) shows once.
+ */
+export function mergeReports(held: readonly BotReport[], incoming: readonly BotReport[]): BotReport[] {
+  const key = (r: BotReport) => `${r.instanceId}:${r.seq}`;
+  const seen = new Set(held.map(key));
+  const fresh = incoming.filter((r) => {
+    const k = key(r);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  if (fresh.length === 0) return [...held];
+  return [...fresh, ...held].sort((a, b) => b.report.time - a.report.time || b.seq - a.seq).slice(0, MAX_REPORTS_KEPT * 6);
+}
+
+export const reportsFromHistory = (items: readonly BotHistoryItem[]): BotReport[] =>
+  items.map((item) => ({ instanceId: item.instanceId, seq: item.seq, report: item.report }));
+
+/** The reports of one kind, newest first, at most MAX_REPORTS_KEPT. */
+export function reportsOf<K extends ReportBody['kind']>(reports: readonly BotReport[], kind: K): (BotReport & { report: Extract<ReportBody, { kind: K }> })[] {
+  return reports.filter((r): r is BotReport & { report: Extract<ReportBody, { kind: K }> } => r.report.kind === kind).slice(0, MAX_REPORTS_KEPT);
+}
+
+/** "12 s ago", "3 min ago", "2 h ago", "4 d ago"; "no heartbeat yet" before the first. A clock a little ahead of ours reads "just now". */
+export function formatAgo(iso: string | null, nowMs: number): string {
+  if (!iso) return 'no heartbeat yet';
+  const then = Date.parse(iso);
+  if (Number.isNaN(then)) return 'unknown';
+  const seconds = Math.floor((nowMs - then) / 1000);
+  if (seconds < 1) return 'just now';
+  if (seconds < 60) return `${seconds} s ago`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.floor(hours / 24)} d ago`;
+}
+
+/** A signed amount with its currency: "+12.34 USDT", "−0.0012 BTC"; coins get more decimals than dollars. */
+export function formatMoney(money: Money): string {
+  const decimals = Math.abs(money.amount) >= 1 || money.amount === 0 ? 2 : 6;
+  const sign = money.amount > 0 ? '+' : money.amount < 0 ? '−' : '';
+  return `${sign}${Math.abs(money.amount).toFixed(decimals)} ${money.currency}`;
+}
+
+/** What stopping does to the bot's position, per its on-stop policy: the Stop and Delete dialogs say it. */
+export function onStopWords(policy: 'close' | 'keep'): string {
+  return policy === 'close'
+    ? 'The bot closes its open position at market before its instance is destroyed.'
+    : 'The bot leaves its open position on the exchange for you to manage; nothing closes it.';
+}
