@@ -107,3 +107,19 @@ export function onStopWords(policy: 'close' | 'keep'): string {
     ? 'The bot closes its open position at market before its instance is destroyed.'
     : 'The bot leaves its open position on the exchange for you to manage; nothing closes it.';
 }
+
+export interface EquityPoint {
+  /** ms since the epoch. */
+  time: number;
+  equity: number;
+}
+
+/**
+ * The equity chart's series: one point per second at most (its time in seconds), oldest first; the last report of each second wins.
+ */
+export function equitySeries(points: readonly EquityPoint[]): { time: number; value: number }[] {
+  const bySecond = new Map<number, number>();
+  for (const p of [...points].sort((a, b) => a.time - b.time)) bySecond.set(Math.floor(p.time / 1000), p.equity);
+  return [...bySecond].map(([time, value]) => ({ time, value }));
+}
+

@@ -1,21 +1,6 @@
 import { ColorType, createChart, LineSeries, type IChartApi, type ISeriesApi, type UTCTimestamp } from 'lightweight-charts';
 import { useEffect, useRef } from 'react';
-
-export interface EquityPoint {
-  /** ms since the epoch. */
-  time: number;
-  equity: number;
-}
-
-/**
- * The chart wants one point per second at most, oldest first: the last report of each second wins.
- * Exported for its test.
- */
-export function equitySeries(points: readonly EquityPoint[]): { time: UTCTimestamp; value: number }[] {
-  const bySecond = new Map<number, number>();
-  for (const p of [...points].sort((a, b) => a.time - b.time)) bySecond.set(Math.floor(p.time / 1000), p.equity);
-  return [...bySecond].map(([time, value]) => ({ time: time as UTCTimestamp, value }));
-}
+import { equitySeries, type EquityPoint } from '../../stores/bot-feed.ts';
 
 /** The bot's equity as it reports it, redrawn as reports arrive (the chart is made once per page). */
 export function BotEquityChart({ points }: { points: readonly EquityPoint[] }) {
@@ -38,7 +23,7 @@ export function BotEquityChart({ points }: { points: readonly EquityPoint[] }) {
   }, []);
   useEffect(() => {
     if (!chart.current) return;
-    chart.current.line.setData(equitySeries(points));
+    chart.current.line.setData(equitySeries(points).map((p) => ({ time: p.time as UTCTimestamp, value: p.value })));
     chart.current.api.timeScale().fitContent();
   }, [points]);
   return <div ref={box} className="chart bot-chart" data-testid="bot-equity-chart" role="img" aria-label={`Equity over time, ${points.length} reports`} />;
