@@ -25,8 +25,11 @@ export interface BotEventSource {
   subscribe<S extends z.ZodType>(schema: S, listener: (event: z.output<S>) => void): () => void;
 }
 
+/** The API's bots routes, as this service calls them. */
+export type BotsRoutes = Pick<BotsApi, 'list' | 'get' | 'create' | 'update' | 'remove' | 'deploy' | 'act' | 'history'>;
+
 export interface BotsServiceOptions {
-  api: BotsApi;
+  api: BotsRoutes;
   session: SessionAccess;
   stream: BotEventSource;
   /** Where the renderer hears `bots.onChange` and `bots.onReport`; the service follows `identity.onState` on it too. */

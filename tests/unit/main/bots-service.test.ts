@@ -1,0 +1,255 @@
+// Main's live model of the account's bots, with the API's routes and the event stream under the test's hand:
+// one fetch per sign-in and then the stream alone, heartbeats that only move forward, a list that raced a change
+// fetched again, reports only for watched bots, everything forgotten at sign-out, and refusals in our words.
+import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import { ApiError } from '../../../src-main/services/api-http.ts';
+import { BotsService, type BotsRoutes } from '../../../src-main/services/bots/bots-service.ts';
+import { EventHub } from '../../../src-main/services/events/event-hub.ts';
+import type { BotsChange, SessionAccess } from '../../../src-main/services/ports.ts';
+import type { BotSummary } from '../../../src-shared/bots.ts';
+import type { AccountEvent } from '../../../src-shared/events.ts';
+import type { BotsChangeEvent, BotReportEvent } from '../../../src-shared/ipc-bots.ts';
+import type { IdentityState } from '../../../src-shared/ipc-identity.ts';
+
+const bot = (id: string, overrides: Partial<BotSummary> = {}): BotSummary => ({
+  id,
+  name: `bot ${id}`,
+  state: 'stopped',
+  stateReason: null,
+  region: 'eu',
+  exchange: 'binanceusdm',
+  symbol: 'BTC/USDT:USDT',
+  testnet: false,
+  lastHeartbeatAt: null,
+  pnlToday: null,
+  sandboxed: true,
+  keyRecordId: `key-${id}`,
+  keyLabel: 'Binance main',
+  templateName: 'Trend following',
+  templateVersion: 1,
+  ...overrides,
+});
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+}
+const deferred = <T,>(): Deferred<T> => {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+};
+
+const signedIn = (userId: string, sessionId = 's1') =>
+  ({
+    state: 'signedIn',
+    user: { id: userId, email: `${userId}@example.test`, createdAt: '2026-11-01T00:00:00.000Z', hasPassword: true, passkeyCount: 0 },
+    session: {
+      id: sessionId,
+      kind: 'desktop',
+      method: 'password',
+      deviceLabel: 'test',
+      firstIp: '127.0.0.1',
+      lastIp: '127.0.0.1',
+      createdAt: '2026-11-01T00:00:00.000Z',
+      lastSeenAt: '2026-11-01T00:00:00.000Z',
+      expiresAt: '2026-12-01T00:00:00.000Z',
+      current: true,
+    },
+    reverifiedUntil: null,
+    tokenStorage: 'memory',
+  }) satisfies IdentityState;
+
+/** A service whose list answers are released by the test, one per fetch. */
+function setup() {
+  const lists: Deferred<BotSummary[]>[] = [];
+  const events = new EventHub();
+  const streamListeners: { schema: z.ZodType; listener: (event: never) => void }[] = [];
+  let signedInAs: string | null = null;
+  const sessionEnd = new Set<() => void>();
+  const refuse = (error: unknown) => Promise.reject(error);
+  const api: BotsRoutes = {
+    list: () => {
+      const answer = deferred<BotSummary[]>();
+      lists.push(answer);
+      return answer.promise;
+    },
+    get: () => refuse(new ApiError(404, 'api_error', 'Not Found')),
+    create: () => refuse(new ApiError(409, 'bot_key_assigned', 'key_assigned')),
+    update: () => refuse(new Error('not in this test')),
+    remove: () => Promise.resolve(),
+    deploy: () => refuse(new ApiError(409, 'bot_already_running', 'already')),
+    act: () => refuse(new Error('not in this test')),
+    history: () => refuse(new Error('not in this test')),
+  };
+  const session: SessionAccess = {
+    current: () => Promise.resolve(signedInAs ? { userId: signedInAs, sessionId: 's1' } : null),
+    withSession: (call) => (signedInAs ? call('token') : Promise.reject(new Error('signed out'))),
+    onSessionEnd: (listener) => {
+      sessionEnd.add(listener);
+      return () => sessionEnd.delete(listener);
+    },
+  };
+  const service = new BotsService({
+    api,
+    session,
+    events,
+    stream: {
+      subscribe: (schema, listener) => {
+        const entry = { schema, listener: listener as (event: never) => void };
+        streamListeners.push(entry);
+        return () => streamListeners.splice(streamListeners.indexOf(entry), 1);
+      },
+    },
+  });
+  const toRenderer: BotsChangeEvent[] = [];
+  const reports: BotReportEvent[] = [];
+  events.on('bots.onChange', (change) => toRenderer.push(change));
+  events.on('bots.onReport', (event) => reports.push(event));
+  const feed: BotsChange[] = [];
+  service.start();
+  service.subscribe((change) => feed.push(change));
+  return {
+    service,
+    lists,
+    toRenderer,
+    reports,
+    feed,
+    signIn(userId: string) {
+      signedInAs = userId;
+      events.emit('identity.onState', signedIn(userId));
+    },
+    signOut() {
+      signedInAs = null;
+      for (const listener of sessionEnd) listener();
+      events.emit('identity.onState', { state: 'signedOut', reason: null });
+    },
+    /** An event off the stream, through each subscriber's own schema as the real stream does. */
+    stream(event: AccountEvent) {
+      for (const { schema, listener } of [...streamListeners]) {
+        const parsed = schema.safeParse(event);
+        if (parsed.success) listener(parsed.data as never);
+      }
+    },
+    async settle() {
+      for (let i = 0; i < 20; i++) await Promise.resolve();
+    },
+  };
+}
+
+const at = (second: number) => new Date(Date.UTC(2026, 10, 30, 12, 0, second)).toISOString();
+
+describe('BotsService', () => {
+  it('fetches the list once at sign-in, then follows the stream alone', async () => {
+    const t = setup();
+    t.signIn('alice');
+    expect(t.lists).toHaveLength(1);
+    t.lists[0]!.resolve([bot('a'), bot('b')]);
+    expect((await t.service.list()).map((b) => b.id)).toEqual(['a', 'b']);
+    expect(t.feed.at(-1)).toEqual({ kind: 'reset', bots: [bot('a'), bot('b')] });
+
+    t.stream({ type: 'bot.state', bot: bot('a', { state: 'deploying' }), from: 'stopped', reason: 'deployed to eu', at: at(1) });
+    t.stream({ type: 'bot.state', bot: bot('a', { state: 'online', lastHeartbeatAt: at(2) }), from: 'deploying', reason: null, at: at(2) });
+    t.stream({ type: 'bot.deleted', botId: 'b', at: at(3) });
+    expect(t.service.current()).toEqual([bot('a', { state: 'online', lastHeartbeatAt: at(2) })]);
+    expect(t.feed.slice(-2)).toEqual([
+      { kind: 'updated', bot: bot('a', { state: 'online', lastHeartbeatAt: at(2) }), from: 'deploying', reason: null },
+      { kind: 'removed', botId: 'b' },
+    ]);
+    // The renderer heard the same, and nothing was fetched again.
+    expect(t.toRenderer.map((c) => c.kind)).toEqual(['reset', 'reset', 'updated', 'updated', 'removed']);
+    expect(t.lists).toHaveLength(1);
+  });
+
+  it('moves the last heartbeat forward only, and says a heartbeat is no transition', async () => {
+    const t = setup();
+    t.signIn('alice');
+    t.lists[0]!.resolve([bot('a', { state: 'online', lastHeartbeatAt: at(10) })]);
+    await t.service.list();
+    t.stream({ type: 'bot.heartbeat', botId: 'a', at: at(20) });
+    t.stream({ type: 'bot.heartbeat', botId: 'a', at: at(15) });
+    t.stream({ type: 'bot.heartbeat', botId: 'unknown', at: at(30) });
+    expect(t.service.current()[0]?.lastHeartbeatAt).toBe(at(20));
+    expect(t.feed.at(-1)).toEqual({ kind: 'updated', bot: bot('a', { state: 'online', lastHeartbeatAt: at(20) }), from: 'online', reason: null });
+    expect(t.feed.filter((c) => c.kind === 'updated')).toHaveLength(1);
+  });
+
+  it('fetches again when a bot changed while the list was on its way, so an older list cannot win', async () => {
+    const t = setup();
+    t.signIn('alice');
+    // Published after the API read the list, delivered before the list arrived.
+    t.stream({ type: 'bot.state', bot: bot('a', { state: 'deploying' }), from: 'stopped', reason: null, at: at(1) });
+    t.lists[0]!.resolve([bot('a', { state: 'stopped' })]);
+    await t.settle();
+    expect(t.lists).toHaveLength(2);
+    t.stream({ type: 'bot.heartbeat', botId: 'a', at: at(5) });
+    t.lists[1]!.resolve([bot('a', { state: 'online', lastHeartbeatAt: at(4) })]);
+    const bots = await t.service.list();
+    expect(bots).toEqual([bot('a', { state: 'online', lastHeartbeatAt: at(5) })]);
+  });
+
+  it('passes on reports only for the bots a page watches', async () => {
+    const t = setup();
+    t.signIn('alice');
+    t.lists[0]!.resolve([bot('a'), bot('b')]);
+    await t.service.list();
+    const decision = { kind: 'decision', time: 1, type: 'blocked', side: 'long', quantity: null, price: null, by: 'limit', reason: 'max positions' } as const;
+    t.service.watch('a');
+    t.service.watch('a');
+    t.stream({ type: 'bot.report', botId: 'a', instanceId: 'i1', seq: 1, report: decision, at: at(1) });
+    t.stream({ type: 'bot.report', botId: 'b', instanceId: 'i2', seq: 1, report: decision, at: at(1) });
+    t.service.unwatch('a');
+    t.stream({ type: 'bot.report', botId: 'a', instanceId: 'i1', seq: 2, report: decision, at: at(2) });
+    t.service.unwatch('a');
+    t.stream({ type: 'bot.report', botId: 'a', instanceId: 'i1', seq: 3, report: decision, at: at(3) });
+    expect(t.reports.map((r) => `${r.botId}:${r.seq}`)).toEqual(['a:1', 'a:2']);
+  });
+
+  it('forgets every bot and watch at sign-out, and fetches the next user’s own', async () => {
+    const t = setup();
+    t.signIn('alice');
+    t.lists[0]!.resolve([bot('a')]);
+    await t.service.list();
+    t.service.watch('a');
+    t.signOut();
+    expect(t.service.current()).toEqual([]);
+    expect(t.feed.at(-1)).toEqual({ kind: 'reset', bots: [] });
+    // An event for the old account that arrives late changes nothing.
+    t.stream({ type: 'bot.state', bot: bot('a', { state: 'online' }), from: 'stopped', reason: null, at: at(1) });
+    t.stream({ type: 'bot.report', botId: 'a', instanceId: 'i1', seq: 1, report: { kind: 'equity', time: 1, equity: 1, balance: 1 }, at: at(1) });
+    expect(t.service.current()).toEqual([]);
+    expect(t.reports).toEqual([]);
+    t.signIn('bob');
+    expect(t.lists).toHaveLength(2);
+    t.lists[1]!.resolve([bot('z')]);
+    expect((await t.service.list()).map((b) => b.id)).toEqual(['z']);
+  });
+
+  it('drops a list that arrives after its session ended', async () => {
+    const t = setup();
+    t.signIn('alice');
+    t.signOut();
+    t.signIn('bob');
+    t.lists[0]!.resolve([bot('alice-bot')]);
+    t.lists[1]!.resolve([bot('bob-bot')]);
+    expect((await t.service.list()).map((b) => b.id)).toEqual(['bob-bot']);
+  });
+
+  it('refuses in words that say what to do', async () => {
+    const t = setup();
+    t.signIn('alice');
+    t.lists[0]!.resolve([]);
+    await expect(t.service.create({} as never)).rejects.toMatchObject({ code: 'bot_key_assigned', message: expect.stringMatching(/already trades for another bot/) });
+    await expect(t.service.deploy('a', 'us')).rejects.toMatchObject({ code: 'bot_already_running', message: expect.stringMatching(/Stop it first/) });
+    await expect(t.service.get('gone')).rejects.toMatchObject({ code: 'bot_not_found' });
+  });
+});
+
+describe('the bots refusals', () => {
+  it('are all codes the renderer knows, so none arrives as a bare api_error', async () => {
+    const { BOT_PROBLEMS } = await import('../../../src-shared/bots.ts');
+    const { knownErrorCode } = await import('../../../src-shared/errors.ts');
+    for (const code of Object.values(BOT_PROBLEMS)) expect(knownErrorCode(code)).toBe(code);
+  });
+});
