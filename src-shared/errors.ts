@@ -123,7 +123,10 @@ export const BotErrorCode = z.enum([
   'bot_key_position_open',
   'bot_not_stopped',
   'bot_already_running',
+  /** Pause, resume or stop of a bot with no live run. */
+  'bot_not_running',
   'bot_template_invalid',
+  'bot_symbol_unsupported',
 ]);
 
 export const ErrorCode = z.union([AppErrorCode, IdentityErrorCode, ExchangeKeyErrorCode, TemplateErrorCode, AccountDataErrorCode, BotErrorCode]);

@@ -3,7 +3,7 @@
 // removes), no polling. The renderer and the tray hear every change; the bot page hears its bot's reports.
 // Settings and actions go to the API with the session; refusals come back in words that say what to do.
 import type { z } from 'zod';
-import { BOT_PROBLEMS, type BotDetail, type BotHistoryPage, type BotSettings, type BotSummary } from '../../../src-shared/bots.ts';
+import type { BotDetail, BotHistoryPage, BotSettings, BotSummary } from '../../../src-shared/bots.ts';
 import { AccountEvent, type AccountEventOf } from '../../../src-shared/events.ts';
 import { BOT_HISTORY_PAGE, type BotHistoryInput } from '../../../src-shared/ipc-bots.ts';
 import type { RegionId } from '../../../src-shared/regions.ts';
@@ -44,24 +44,15 @@ export interface BotsServiceOptions {
  */
 const MAX_FETCHES_PER_REFRESH = 3;
 
-/** The API's refusals, in words that say what to do next. */
-const BOT_PROBLEM_WORDS: Readonly<Record<string, string>> = {
-  [BOT_PROBLEMS.keyAssigned]: 'That key already trades for another bot. A key serves one bot at a time: pick another key, or delete the bot that uses it.',
-  [BOT_PROBLEMS.keyInactive]: 'That key is switched off. Switch it on in Keys, or pick another key.',
-  [BOT_PROBLEMS.keyHasPosition]: 'The bot still holds a position, so its key cannot change now. Close the position (or stop the bot with “close positions”) first.',
-  [BOT_PROBLEMS.notStopped]: 'Stop the bot first: its trading settings cannot change, and it cannot be deleted, while it runs.',
-  [BOT_PROBLEMS.alreadyRunning]: 'The bot is already deployed. Stop it first to deploy it again, in any region.',
-  [BOT_PROBLEMS.templateInvalid]: 'That template version cannot run as a bot. Open it in Strategies, fix what it says, save, and pick the new version.',
-};
-
 const botNotFound = () => new ServiceError('bot_not_found', 'That bot is no longer on your account (it may have been deleted on another device).');
 
-/** An API refusal of a bots route, in our words where we have them; anything else as it came. */
+/**
+ * An API refusal of a bots route as the renderer gets it: the problem's code (BOT_PROBLEMS are ErrorCodes) and
+ * the API's words, which name the key or bot and say what to do; a missing bot in words of our own.
+ */
 export function inBotWords(error: unknown): unknown {
-  if (!(error instanceof ApiError)) return error;
-  if (error.status === 404 && (error.code === 'api_error' || error.code === 'bot_not_found')) return botNotFound();
-  const words = BOT_PROBLEM_WORDS[error.code];
-  return words ? new ApiError(error.status, error.code, words) : error;
+  if (error instanceof ApiError && error.status === 404 && (error.code === 'api_error' || error.code === 'bot_not_found')) return botNotFound();
+  return error;
 }
 
 type Loaded = { state: 'signedOut' } | { state: 'loading'; done: Promise<void> } | { state: 'ready' } | { state: 'failed' };

@@ -175,6 +175,36 @@ function Errors({ reports }: { reports: readonly BotReport[] }) {
   );
 }
 
+function Settings({ detail }: { detail: BotDetail }) {
+  const { settings, summary } = detail;
+  const rows: [string, string][] = [
+    ['Template', `${summary.templateName} v${settings.templateVersion}`],
+    ['Key', summary.keyLabel],
+    ['Market', `${settings.symbol}, ${settings.timeframe} candles${settings.testnet ? ', testnet' : ''}`],
+    ['Size', settings.equityPercent === null ? 'the template’s' : `${settings.equityPercent}% of equity per entry`],
+    ['Leverage', `${settings.leverage}×, ${settings.marginMode} margin`],
+    [
+      'Limits',
+      `${settings.limits.maxOpenPositionsPerSymbol} per asset, ${settings.limits.maxOpenPositionsTotal} in all, daily loss ${settings.limits.maxDailyLossPercent}%, leverage at most ${settings.limits.maxLeverage}×`,
+    ],
+    ['When it stops', settings.onStop === 'close' ? 'closes its position' : 'keeps its position'],
+    ['Found on start', settings.reconcile === 'adopt' ? 'manages it as its own' : 'closes it'],
+  ];
+  return (
+    <section aria-labelledby="bot-settings">
+      <h2 id="bot-settings">Settings</h2>
+      <dl className="bot-facts bot-settings" data-testid="bot-settings">
+        {rows.map(([term, value]) => (
+          <div key={term}>
+            <dt>{term}</dt>
+            <dd>{value}</dd>
+          </div>
+        ))}
+      </dl>
+    </section>
+  );
+}
+
 function History({ detail }: { detail: BotDetail }) {
   return (
     <>
@@ -358,6 +388,7 @@ export function BotPage({ id, deployProblem, onBack }: { id: string; deployProbl
         <Fills reports={reports} />
       </section>
       <Errors reports={reports} />
+      {detail ? <Settings detail={detail} /> : null}
       {detail ? <History detail={detail} /> : null}
 
       {confirming === 'deploy' ? (

@@ -76,10 +76,10 @@ function setup() {
       return answer.promise;
     },
     get: () => refuse(new ApiError(404, 'api_error', 'Not Found')),
-    create: () => refuse(new ApiError(409, 'bot_key_assigned', 'key_assigned')),
+    create: () => refuse(new ApiError(409, 'bot_key_assigned', '“Binance main” already trades for another bot. Pick another key, or delete that bot first.')),
     update: () => refuse(new Error('not in this test')),
     remove: () => Promise.resolve(),
-    deploy: () => refuse(new ApiError(409, 'bot_already_running', 'already')),
+    deploy: () => refuse(new ApiError(500, 'api_error', 'The plutarc API answered with HTTP 500.')),
     act: () => refuse(new Error('not in this test')),
     history: () => refuse(new Error('not in this test')),
   };
@@ -236,13 +236,14 @@ describe('BotsService', () => {
     expect((await t.service.list()).map((b) => b.id)).toEqual(['bob-bot']);
   });
 
-  it('refuses in words that say what to do', async () => {
+  it('passes a refusal on with its code and the API’s words, and says so plainly when a bot is gone', async () => {
     const t = setup();
     t.signIn('alice');
     t.lists[0]!.resolve([]);
-    await expect(t.service.create({} as never)).rejects.toMatchObject({ code: 'bot_key_assigned', message: expect.stringMatching(/already trades for another bot/) });
-    await expect(t.service.deploy('a', 'us')).rejects.toMatchObject({ code: 'bot_already_running', message: expect.stringMatching(/Stop it first/) });
-    await expect(t.service.get('gone')).rejects.toMatchObject({ code: 'bot_not_found' });
+    await expect(t.service.create({} as never)).rejects.toMatchObject({ code: 'bot_key_assigned', message: expect.stringMatching(/“Binance main” already trades/) });
+    await expect(t.service.deploy('a', 'us')).rejects.toMatchObject({ code: 'api_error' });
+    // A 404 without a problem body (a proxy's, an older API) is still a missing bot.
+    await expect(t.service.get('gone')).rejects.toMatchObject({ code: 'bot_not_found', message: expect.stringMatching(/no longer on your account/) });
   });
 });
 

@@ -1,0 +1,193 @@
+// The Bots pages in Chromium, against `npm start`'s stack: API, key broker, exchange simulator, orchestrator with
+// the local driver, and the browser host. A user adds a simulator key, creates a bot from a system template,
+// deploys it to each region in turn, watches it go online and decide as the simulator's clock moves, pauses,
+// resumes and stops it, and finds every run in its history; a second bot on the same key is refused; another
+// account sees none of it.
+import type { Locator, Page } from '@playwright/test';
+import { expectAccessible } from './accessibility.ts';
+import { expect, test } from './fixtures.ts';
+import { confirmWithPassword, enterAsNewAccount, reverifyDialog, signOut } from './identity-steps.ts';
+
+/** A bot on the local driver deploys in about a second; a loaded 2-core machine gets many times that. */
+const DEPLOY_TIMEOUT_MS = 60_000;
+
+function simulatorAdmin(output: string): string {
+  const url = /exchange simulator on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+  if (!url) throw new Error('the stack did not say where the exchange simulator is');
+  return url;
+}
+
+async function makeKey(admin: string, exchange: string): Promise<{ apiKey: string; secret: string }> {
+  const response = await fetch(`${admin}/_sim/keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ exchange }) });
+  expect(response.status).toBe(201);
+  return (await response.json()) as { apiKey: string; secret: string };
+}
+
+/** Moves the simulator's clock on, so candles close and the bot decides without the test waiting for minutes. */
+async function advanceMarket(admin: string, ms: number): Promise<void> {
+  const response = await fetch(`${admin}/_sim/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advanceBy: ms }) });
+  expect(response.status).toBe(200);
+}
+
+/** Runs a step that may ask "Confirm it's you" (the API asks when the last confirmation is too old), and answers it. */
+async function confirmingIfAsked(page: Page, done: Locator, step: () => Promise<void>): Promise<void> {
+  await step();
+  await expect(done.or(reverifyDialog(page))).toBeVisible();
+  if (await reverifyDialog(page).isVisible()) await confirmWithPassword(page);
+}
+
+const openBots = async (page: Page) => {
+  await page.keyboard.press('Control+5');
+  await expect(page.getByRole('heading', { name: 'Bots', level: 1 })).toBeVisible();
+};
+const newBotDialog = (page: Page) => page.getByRole('dialog', { name: 'New bot' });
+const botPage = (page: Page) => page.locator('section.bot-page');
+const botState = (page: Page) => botPage(page).getByRole('heading', { level: 1 }).getByTestId('bot-state');
+
+async function addBinanceKey(page: Page, admin: string, label: string): Promise<void> {
+  const key = await makeKey(admin, 'binanceusdm');
+  const dialog = page.getByRole('dialog', { name: 'Add an exchange key' });
+  await dialog.getByLabel('Name').fill(label);
+  await dialog.getByRole('radio', { name: 'Binance USD-M futures' }).check();
+  await dialog.getByLabel('API key').fill(key.apiKey);
+  await dialog.getByLabel('API secret').fill(key.secret);
+  await confirmingIfAsked(page, page.getByRole('table', { name: 'Exchange keys' }).getByText(label), () => dialog.getByRole('button', { name: 'Add key' }).click());
+  await expect(dialog).toBeHidden();
+}
+
+async function deployTo(page: Page, region: 'eu' | 'us' | 'sg', regionName: string): Promise<void> {
+  await botPage(page).getByRole('button', { name: /^Deploy/ }).click();
+  const dialog = page.getByRole('dialog', { name: /^Deploy “/ });
+  await dialog.locator(`[data-region="${region}"] input`).check();
+  await confirmingIfAsked(page, botState(page).filter({ hasText: /Deploying|Online/ }), () => dialog.getByRole('button', { name: `Deploy to ${regionName}` }).click());
+}
+
+async function stopBot(page: Page, name: string): Promise<void> {
+  await botPage(page).getByRole('button', { name: 'Stop' }).click();
+  const confirm = page.getByRole('dialog', { name: `Stop “${name}”?` });
+  // It says what happens to the position under the bot's on-stop policy.
+  await expect(confirm).toContainText('closes its open position at market');
+  await expectAccessible(page, 'the Stop confirmation');
+  await confirm.getByRole('button', { name: `Stop “${name}”` }).click();
+  await expect(botState(page)).toHaveText('Stopped', { timeout: DEPLOY_TIMEOUT_MS });
+}
+
+test('bots: first steps, create from a system template, refuse a key already in use, and keep them from another account', async ({ page, stack }) => {
+  const admin = simulatorAdmin(stack.output());
+  await enterAsNewAccount(page, stack.launchUrl, 'bots');
+  await openBots(page);
+
+  // No key yet: the page says to add one first, and takes the user there.
+  await expect(page.getByTestId('bots-empty')).toContainText('add a trade-only key first');
+  await expectAccessible(page, 'the empty Bots page');
+  await page.getByRole('button', { name: 'Add a key' }).click();
+  await expect(page.getByRole('heading', { name: 'Exchange keys', level: 1 })).toBeVisible();
+  await page.getByRole('button', { name: 'Add your first key' }).click();
+  await addBinanceKey(page, admin, 'Binance sim');
+
+  await openBots(page);
+  await page.getByRole('button', { name: 'Create your first bot' }).click();
+  const dialog = newBotDialog(page);
+  await expect(dialog.getByLabel('Name')).toBeFocused();
+  await dialog.getByLabel('Name').fill('Reverter');
+  await dialog.getByLabel('Template').selectOption({ label: 'Mean reversion (system)' });
+  await expect(dialog.getByTestId('picker-reason')).not.toBeEmpty();
+  await expectAccessible(page, 'the new-bot dialog');
+  await confirmingIfAsked(page, botPage(page), () => dialog.getByRole('button', { name: 'Create only' }).click());
+
+  // The bot page: stopped, its settings as picked, not yet deployed.
+  await expect(botState(page)).toHaveText('Stopped');
+  await expect(botPage(page).getByTestId('bot-settings')).toContainText('BTC/USDT:USDT, 1m candles');
+  await expect(botPage(page).getByTestId('bot-settings')).toContainText('Mean reversion v1');
+  await expect(botPage(page).getByText('Not deployed yet.')).toBeVisible();
+  await expectAccessible(page, 'a stopped bot’s page');
+
+  // The list: one card with the key, template and region.
+  await botPage(page).getByRole('button', { name: 'All bots' }).click();
+  const card = page.getByRole('list', { name: 'Your bots' }).getByRole('listitem');
+  await expect(card).toHaveCount(1);
+  await expect(card).toContainText('Reverter');
+  await expect(card).toContainText('Binance sim');
+  await expect(card.getByTestId('heartbeat')).toHaveText('no heartbeat yet');
+
+  // The same key for a second bot: refused, saying why.
+  await page.getByRole('button', { name: 'New bot' }).click();
+  await newBotDialog(page).getByLabel('Name').fill('Second');
+  await newBotDialog(page).getByRole('button', { name: 'Create only' }).click();
+  await expect(newBotDialog(page).getByRole('alert')).toContainText('already trades for another bot');
+  await newBotDialog(page).getByRole('button', { name: 'Cancel' }).click();
+  await expect(card).toHaveCount(1);
+
+  // Search and filter.
+  await page.getByRole('searchbox').fill('nothing like it');
+  await expect(page.getByText('No bot matches.')).toBeVisible();
+  await page.getByRole('searchbox').fill('revert');
+  await page.getByLabel('State').selectOption('stopped');
+  await expect(card).toHaveCount(1);
+
+  // Another account sees none of these bots.
+  await signOut(page);
+  await enterAsNewAccount(page, stack.launchUrl, 'bots-other');
+  await openBots(page);
+  await expect(page.getByTestId('bots-empty')).toBeVisible();
+  await expect(page.getByText('Reverter')).toHaveCount(0);
+});
+
+test('bots: deploy in each region, online and deciding live, pause and resume, stop, and every run in the history', async ({ page, stack }) => {
+  test.setTimeout(8 * DEPLOY_TIMEOUT_MS);
+  const admin = simulatorAdmin(stack.output());
+  await enterAsNewAccount(page, stack.launchUrl, 'bots-deploy');
+  await page.keyboard.press('Control+3');
+  await page.getByRole('button', { name: 'Add your first key' }).click();
+  await addBinanceKey(page, admin, 'Binance deploy');
+
+  await openBots(page);
+  await page.getByRole('button', { name: 'Create your first bot' }).click();
+  const dialog = newBotDialog(page);
+  await dialog.getByLabel('Name').fill('Everywhere');
+  await dialog.getByLabel('Template').selectOption({ label: 'Mean reversion (system)' });
+  await dialog.locator('[data-region="eu"] input').check();
+  await confirmingIfAsked(page, botPage(page), () => dialog.getByRole('button', { name: 'Create and deploy' }).click());
+
+  // Europe: Deploying, then Online with a heartbeat that keeps counting.
+  await expect(botState(page)).toHaveText('Online', { timeout: DEPLOY_TIMEOUT_MS });
+  await expect(botPage(page).getByTestId('heartbeat')).toHaveText(/s ago|just now/);
+  await expectAccessible(page, 'an online bot’s page');
+
+  // Trading: as the market's clock moves, decisions arrive on the open page without a reload.
+  const decisions = botPage(page).getByRole('table', { name: 'Decisions' }).locator('tbody tr');
+  await expect(async () => {
+    await advanceMarket(admin, 30 * 60_000);
+    await expect(decisions.first()).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: DEPLOY_TIMEOUT_MS });
+  await expect(botPage(page).getByRole('img', { name: /Equity over time/ }).or(botPage(page).getByText('No equity reported yet.'))).toBeVisible();
+
+  // Pause: the instance keeps running and managing exits, opening nothing new.
+  await botPage(page).getByRole('button', { name: 'Pause' }).click();
+  await expect(botState(page)).toHaveText('Paused', { timeout: DEPLOY_TIMEOUT_MS });
+  await botPage(page).getByRole('button', { name: 'Resume' }).click();
+  await expect(botState(page)).toHaveText('Online', { timeout: DEPLOY_TIMEOUT_MS });
+
+  // Stop (confirmed): the bot is stopped, its settings and what it traded remain.
+  const decided = await decisions.count();
+  await stopBot(page, 'Everywhere');
+  await expect(botPage(page).getByTestId('bot-settings')).toContainText('BTC/USDT:USDT');
+  expect(await decisions.count()).toBeGreaterThanOrEqual(decided);
+
+  // Deploy again, to the US and then Singapore: each a run of its own, all in the history.
+  await deployTo(page, 'us', 'United States');
+  await expect(botState(page)).toHaveText('Online', { timeout: DEPLOY_TIMEOUT_MS });
+  await stopBot(page, 'Everywhere');
+  await deployTo(page, 'sg', 'Singapore');
+  await expect(botState(page)).toHaveText('Online', { timeout: DEPLOY_TIMEOUT_MS });
+  const runs = botPage(page).getByRole('table', { name: 'Deployments' }).locator('tbody tr');
+  await expect(runs).toHaveCount(3);
+  await expect(runs.nth(0)).toContainText('Singapore');
+  await expect(runs.nth(1)).toContainText('United States');
+  await expect(runs.nth(2)).toContainText('Europe');
+  await stopBot(page, 'Everywhere');
+
+  // The card says where it last ran.
+  await botPage(page).getByRole('button', { name: 'All bots' }).click();
+  await expect(page.getByRole('list', { name: 'Your bots' }).getByTestId('bot-region')).toHaveText('Singapore');
+});
