@@ -325,11 +325,38 @@ export function BotPage({ id, deployProblem, onBack }: { id: string; deployProbl
         {announcement}
       </p>
       {summary.stateReason ? <p className="bot-reason">{summary.stateReason}</p> : null}
-      <p className="muted">
-        {summary.symbol} on {exchangeFacts(summary.exchange).name} · {regionName(summary.region)} · key {summary.keyLabel} · {summary.templateName} v
-        {summary.templateVersion} · last heartbeat <span data-testid="heartbeat">{formatAgo(summary.lastHeartbeatAt, now)}</span> · PnL today{' '}
-        {summary.pnlToday ? formatMoney(summary.pnlToday) : 'no equity report today'}
-      </p>
+      <dl className="bot-facts bot-summary">
+        <div>
+          <dt>Last heartbeat</dt>
+          <dd data-testid="heartbeat">{formatAgo(summary.lastHeartbeatAt, now)}</dd>
+        </div>
+        <div>
+          <dt>Region</dt>
+          <dd>{regionName(summary.region)}</dd>
+        </div>
+        <div>
+          <dt>Market</dt>
+          <dd>
+            {summary.symbol} on {exchangeFacts(summary.exchange).name}
+          </dd>
+        </div>
+        <div>
+          <dt>Key</dt>
+          <dd>{summary.keyLabel}</dd>
+        </div>
+        <div>
+          <dt>Template</dt>
+          <dd>
+            {summary.templateName} v{summary.templateVersion}
+          </dd>
+        </div>
+        <div>
+          <dt>PnL today</dt>
+          <dd className={summary.pnlToday && summary.pnlToday.amount < 0 ? 'loss' : undefined}>
+            {summary.pnlToday ? formatMoney(summary.pnlToday) : 'no equity report today'}
+          </dd>
+        </div>
+      </dl>
       {summary.sandboxed || !running ? null : <SandboxOff />}
       {detail && detail.isolationWarnings.length > 0 ? (
         <ul className="bot-warning" aria-label="Isolation warnings" data-testid="isolation-warnings">
