@@ -261,14 +261,14 @@ function History({ detail }: { detail: BotDetail }) {
 type Confirming = 'stop' | 'delete' | 'deploy' | null;
 
 /** One bot: its live state, what it decides and trades, its equity, its history, and the buttons that run it. */
-export function BotPage({ id, deployProblem, onBack }: { id: string; deployProblem: string | null; onBack(): void }) {
+export function BotPage({ id, deployProblem, confirmStop, onBack }: { id: string; deployProblem: string | null; confirmStop: boolean; onBack(): void }) {
   const open = useBotsStore((s) => s.open);
   const summary = useBotsStore(selectOpenSummary);
   const openBot = useBotsStore((s) => s.openBot);
   const closeBot = useBotsStore((s) => s.closeBot);
   const { deploy, pause, resume, stop, remove } = useBotsStore.getState();
   const notify = useNoticesStore((s) => s.notify);
-  const [confirming, setConfirming] = useState<Confirming>(null);
+  const [confirming, setConfirming] = useState<Confirming>(confirmStop ? 'stop' : null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(deployProblem);
   const now = useNow();
@@ -428,7 +428,7 @@ export function BotPage({ id, deployProblem, onBack }: { id: string; deployProbl
           }}
         />
       ) : null}
-      {confirming === 'stop' ? (
+      {confirming === 'stop' && running ? (
         <ConfirmDialog
           title={`Stop “${summary.name}”?`}
           confirmLabel={`Stop “${summary.name}”`}

@@ -48,6 +48,7 @@ function FirstSteps({ hasKey, hasTemplate, onCreate }: { hasKey: boolean; hasTem
 /** The account's bots, live: a card each, search and a state filter, and the way to create one. */
 export function BotsPage() {
   const botId = useNavigationStore((s) => s.botId);
+  const confirmStop = useNavigationStore((s) => s.confirmStop);
   const go = useNavigationStore((s) => s.go);
   const bots = useBotsStore((s) => s.bots);
   const load = useBotsStore((s) => s.load);
@@ -75,7 +76,7 @@ export function BotsPage() {
     void loadTemplates();
   }, [loadBots, loadKeys, loadTemplates]);
 
-  if (botId) return <BotPage id={botId} deployProblem={deployProblem} onBack={() => go('bots')} />;
+  if (botId) return <BotPage key={botId} id={botId} deployProblem={deployProblem} confirmStop={confirmStop} onBack={() => go('bots')} />;
 
   const shown = filterBots(bots, query, stateFilter);
   const ready = load.state === 'ready' && keysLoad.state !== 'loading' && templatesLoad.state !== 'loading';

@@ -168,13 +168,13 @@ describe('the words and numbers of the bots pages', () => {
 
 describe('places', () => {
   it('reads the hashes a tray click opens and writes them back', () => {
-    expect(placeOfHash('#/bots/abc-123')).toEqual({ page: 'bots', botId: 'abc-123' });
-    expect(placeOfHash('#/bots')).toEqual({ page: 'bots', botId: null });
-    expect(placeOfHash('#/keys/abc')).toEqual({ page: 'keys', botId: null });
-    expect(placeOfHash('#/nowhere')).toBeNull();
-    expect(placeOfHash('#/bots/a/b')).toBeNull();
+    expect(placeOfHash('#/bots/abc-123')).toEqual({ page: 'bots', botId: 'abc-123', confirmStop: false });
+    expect(placeOfHash('#/bots/abc-123/stop')).toEqual({ page: 'bots', botId: 'abc-123', confirmStop: true });
+    expect(placeOfHash('#/bots')).toEqual({ page: 'bots', botId: null, confirmStop: false });
+    expect(placeOfHash('#/keys')).toEqual({ page: 'keys', botId: null, confirmStop: false });
+    for (const unknown of ['#/nowhere', '#/keys/abc', '#/bots/a/b', '#/bots/%E0%A4%A', '']) expect(placeOfHash(unknown)).toBeNull();
     expect(hashOfPlace({ page: 'bots', botId: 'a b' })).toBe('#/bots/a%20b');
-    expect(placeOfHash(hashOfPlace({ page: 'bots', botId: 'a b' }))).toEqual({ page: 'bots', botId: 'a b' });
+    expect(placeOfHash(hashOfPlace({ page: 'bots', botId: 'a b' }))).toEqual({ page: 'bots', botId: 'a b', confirmStop: false });
   });
 });
 
