@@ -108,7 +108,7 @@ test('bots: first steps, create from a system template, refuse a key already in 
   await expect(card).toHaveCount(1);
   await expect(card).toContainText('Reverter');
   await expect(card).toContainText('Binance sim');
-  await expect(card.getByTestId('heartbeat')).toHaveText('no heartbeat yet');
+  await expect(card.getByTestId('heartbeat')).toHaveText('not running');
 
   // The same key for a second bot: refused, saying why.
   await page.getByRole('button', { name: 'New bot' }).click();

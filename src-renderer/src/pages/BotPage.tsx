@@ -9,7 +9,7 @@ import { BotEquityChart } from '../components/bots/BotEquityChart.tsx';
 import { ConfirmDialog, Dialog } from '../components/Dialog.tsx';
 import { RegionPicker } from '../components/regions/RegionPicker.tsx';
 import { formatWhen } from '../format.ts';
-import { formatAgo, formatMoney, onStopWords, reportsOf, STATE_WORDS, type BotReport } from '../stores/bot-feed.ts';
+import { formatMoney, heartbeatWords, onStopWords, reportsOf, STATE_WORDS, type BotReport } from '../stores/bot-feed.ts';
 import { selectOpenSummary, useBotsStore } from '../stores/bots.ts';
 import { useNoticesStore } from '../stores/notices.ts';
 import { useRegionsStore } from '../stores/regions.ts';
@@ -328,7 +328,7 @@ export function BotPage({ id, deployProblem, confirmStop, onBack }: { id: string
       <dl className="bot-facts bot-summary">
         <div>
           <dt>Last heartbeat</dt>
-          <dd data-testid="heartbeat">{formatAgo(summary.lastHeartbeatAt, now)}</dd>
+          <dd data-testid="heartbeat">{heartbeatWords(summary, now)}</dd>
         </div>
         <div>
           <dt>Region</dt>

@@ -94,6 +94,12 @@ export function formatAgo(iso: string | null, nowMs: number): string {
   return `${Math.floor(hours / 24)} d ago`;
 }
 
+/** The last-heartbeat line of a bot: its age while an instance runs; a stopped bot has none to wait for. */
+export function heartbeatWords(bot: Pick<BotSummary, 'state' | 'lastHeartbeatAt'>, nowMs: number): string {
+  if (bot.state === 'stopped') return bot.lastHeartbeatAt ? `last ${formatAgo(bot.lastHeartbeatAt, nowMs)}, not running now` : 'not running';
+  return formatAgo(bot.lastHeartbeatAt, nowMs);
+}
+
 /** A signed amount with its currency: "+12.34 USDT", "−0.0012 BTC"; coins get more decimals than dollars. */
 export function formatMoney(money: Money): string {
   const decimals = Math.abs(money.amount) >= 1 || money.amount === 0 ? 2 : 6;

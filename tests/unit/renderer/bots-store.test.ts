@@ -13,6 +13,7 @@ import {
   filterBots,
   formatAgo,
   formatMoney,
+  heartbeatWords,
   mergeReports,
   onStopWords,
   type BotReport,
@@ -139,6 +140,13 @@ describe('the words and numbers of the bots pages', () => {
     expect(formatAgo('2026-11-30T11:57:00.000Z', now)).toBe('3 min ago');
     expect(formatAgo('2026-11-30T09:00:00.000Z', now)).toBe('3 h ago');
     expect(formatAgo('2026-11-26T12:00:00.000Z', now)).toBe('4 d ago');
+  });
+
+  it('says a stopped bot is not running instead of waiting for a heartbeat', () => {
+    expect(heartbeatWords({ state: 'stopped', lastHeartbeatAt: null }, now)).toBe('not running');
+    expect(heartbeatWords({ state: 'stopped', lastHeartbeatAt: '2026-11-30T11:57:00.000Z' }, now)).toBe('last 3 min ago, not running now');
+    expect(heartbeatWords({ state: 'deploying', lastHeartbeatAt: null }, now)).toBe('no heartbeat yet');
+    expect(heartbeatWords({ state: 'online', lastHeartbeatAt: '2026-11-30T11:59:48.000Z' }, now)).toBe('12 s ago');
   });
 
   it('signs money and gives coins more decimals than dollars', () => {

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { BotState, BotSummary } from '../../../../src-shared/bots.ts';
 import { exchangeFacts } from '../../../../src-shared/exchanges.ts';
 import { REGION_FACTS } from '../../../../src-shared/regions.ts';
-import { formatAgo, formatMoney, STATE_WORDS } from '../../stores/bot-feed.ts';
+import { formatMoney, heartbeatWords, STATE_WORDS } from '../../stores/bot-feed.ts';
 
 /** The time now, moving once a second while mounted: "12 s ago" keeps counting between heartbeats. */
 export function useNow(): number {
@@ -66,7 +66,7 @@ export function BotCard({ bot, now, onOpen }: { bot: BotSummary; now: number; on
       <dl className="bot-facts">
         <div>
           <dt>Last heartbeat</dt>
-          <dd data-testid="heartbeat">{formatAgo(bot.lastHeartbeatAt, now)}</dd>
+          <dd data-testid="heartbeat">{heartbeatWords(bot, now)}</dd>
         </div>
         <div>
           <dt>Key</dt>
