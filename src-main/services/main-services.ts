@@ -172,6 +172,7 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     session,
     stream: accountEvents,
     events,
+    clock,
     ...(options.log ? { log: options.log } : {}),
   });
   const tray = new TrayCoordinator({

@@ -10,7 +10,8 @@ import type { RegionId } from '../../../src-shared/regions.ts';
 import { ApiError } from '../api-http.ts';
 import { ServiceError } from '../errors.ts';
 import type { EventHub } from '../events/event-hub.ts';
-import type { BotsChange, BotsFeed, SessionAccess } from '../ports.ts';
+import { systemClock } from '../host-defaults.ts';
+import type { BotsChange, BotsFeed, Cancellable, Clock, SessionAccess } from '../ports.ts';
 import type { BotsApi } from './bots-api.ts';
 
 /** The kinds of event this service follows; every other kind is someone else's. */
@@ -36,7 +37,15 @@ export interface BotsServiceOptions {
   events: EventHub;
   /** Lines for main's log: codes and ids only. */
   log?: (message: string) => void;
+  /** Schedules the PnL refresh after equity reports. */
+  clock?: Pick<Clock, 'setTimeout'>;
 }
+
+/**
+ * A bot's PnL today moves with its equity reports, which the stream carries but the summary does not: after an
+ * equity report the bot's summary is fetched again, at most once per this long per bot.
+ */
+export const PNL_REFRESH_MS = 15_000;
 
 /**
  * A list fetched while bots changed may already be older than the change: fetch again, at most this many
@@ -73,6 +82,8 @@ export class BotsService implements BotsFeed {
   /** Why the last fetch failed, for the next caller of `list`. */
   private lastFetchError: unknown = null;
   private readonly unsubscribe: (() => void)[] = [];
+  /** Bots whose PnL is to be fetched again, and when. */
+  private readonly pnlRefresh = new Map<string, Cancellable>();
 
   constructor(options: BotsServiceOptions) {
     this.options = options;
@@ -94,6 +105,7 @@ export class BotsService implements BotsFeed {
   stop(): void {
     for (const off of this.unsubscribe.splice(0)) off();
     this.generation++;
+    this.cancelPnlRefresh();
   }
 
   // ----- BotsFeed (the tray and notifications) ---------------------------------------------------------
@@ -205,6 +217,7 @@ export class BotsService implements BotsFeed {
   /** Forgets every bot (and every watch) of the last session, and tells listeners there are none. */
   private reset(): void {
     this.generation++;
+    this.cancelPnlRefresh();
     this.loaded = { state: 'signedOut' };
     this.heardDuringFetch = null;
     this.watched.clear();
@@ -261,6 +274,7 @@ export class BotsService implements BotsFeed {
       if (this.watched.has(event.botId)) {
         this.options.events.emit('bots.onReport', { botId: event.botId, instanceId: event.instanceId, seq: event.seq, report: event.report, at: event.at });
       }
+      if (event.report.kind === 'equity') this.refreshPnlSoon(event.botId);
       return;
     }
     // Heard while the list is on its way: kept, and applied on top of it.
@@ -285,6 +299,36 @@ export class BotsService implements BotsFeed {
         return;
       }
     }
+  }
+
+  private refreshPnlSoon(botId: string): void {
+    if (this.loaded.state !== 'ready' || !this.bots.has(botId) || this.pnlRefresh.has(botId)) return;
+    const generation = this.generation;
+    const clock = this.options.clock ?? systemClock;
+    this.pnlRefresh.set(
+      botId,
+      clock.setTimeout(() => void this.refreshPnl(botId, generation), PNL_REFRESH_MS),
+    );
+  }
+
+  /** Takes only the PnL from the fetched summary: the rest may already be older than an event heard meanwhile. */
+  private async refreshPnl(botId: string, generation: number): Promise<void> {
+    try {
+      const { summary } = await this.options.session.withSession((token) => this.options.api.get(token, botId));
+      const bot = this.bots.get(botId);
+      if (generation !== this.generation || !bot) return;
+      const same = JSON.stringify(bot.pnlToday) === JSON.stringify(summary.pnlToday);
+      if (!same) this.apply({ kind: 'updated', bot: { ...bot, pnlToday: summary.pnlToday }, from: bot.state, reason: null });
+    } catch (error) {
+      this.options.log?.(`bots: could not fetch bot ${botId} for its PnL (${error instanceof ServiceError ? error.code : 'unknown'})`);
+    } finally {
+      if (generation === this.generation) this.pnlRefresh.delete(botId);
+    }
+  }
+
+  private cancelPnlRefresh(): void {
+    for (const timer of this.pnlRefresh.values()) timer.cancel();
+    this.pnlRefresh.clear();
   }
 
   private apply(change: BotsChange): void {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { ApiError } from '../../../src-main/services/api-http.ts';
-import { BotsService, type BotsRoutes } from '../../../src-main/services/bots/bots-service.ts';
+import { BotsService, PNL_REFRESH_MS, type BotsRoutes } from '../../../src-main/services/bots/bots-service.ts';
 import { EventHub } from '../../../src-main/services/events/event-hub.ts';
 import type { BotsChange, SessionAccess } from '../../../src-main/services/ports.ts';
 import type { BotSummary } from '../../../src-shared/bots.ts';
@@ -61,8 +61,25 @@ const signedIn = (userId: string, sessionId = 's1') =>
     tokenStorage: 'memory',
   }) satisfies IdentityState;
 
+/** Timers the test fires by hand. */
+function manualClock() {
+  const timers: { ms: number; fn: () => void; cancelled: boolean }[] = [];
+  return {
+    timers,
+    setTimeout(fn: () => void, ms: number) {
+      const timer = { ms, fn, cancelled: false };
+      timers.push(timer);
+      return { cancel: () => void (timer.cancelled = true) };
+    },
+    fireAll() {
+      for (const timer of timers.splice(0)) if (!timer.cancelled) timer.fn();
+    },
+  };
+}
+
 /** A service whose list answers are released by the test, one per fetch. */
-function setup() {
+function setup(details: Record<string, BotSummary> = {}) {
+  const clock = manualClock();
   const lists: Deferred<BotSummary[]>[] = [];
   const events = new EventHub();
   const streamListeners: { schema: z.ZodType; listener: (event: never) => void }[] = [];
@@ -75,7 +92,10 @@ function setup() {
       lists.push(answer);
       return answer.promise;
     },
-    get: () => refuse(new ApiError(404, 'api_error', 'Not Found')),
+    get: (_token, id) => {
+      const summary = details[id];
+      return summary ? Promise.resolve({ summary, settings: {} as never, desired: 'running', transitions: [], runs: [], isolationWarnings: [] }) : refuse(new ApiError(404, 'api_error', 'Not Found'));
+    },
     create: () => refuse(new ApiError(409, 'bot_key_assigned', '“Binance main” already trades for another bot. Pick another key, or delete that bot first.')),
     update: () => refuse(new Error('not in this test')),
     remove: () => Promise.resolve(),
@@ -95,6 +115,7 @@ function setup() {
     api,
     session,
     events,
+    clock,
     stream: {
       subscribe: (schema, listener) => {
         const entry = { schema, listener: listener as (event: never) => void };
@@ -112,6 +133,7 @@ function setup() {
   service.subscribe((change) => feed.push(change));
   return {
     service,
+    clock,
     lists,
     toRenderer,
     reports,
@@ -136,6 +158,15 @@ function setup() {
       for (let i = 0; i < 20; i++) await Promise.resolve();
     },
   };
+}
+
+/** Resolves once `predicate` holds, checking after each settled promise (the fakes answer without I/O). */
+async function waitUntil(predicate: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 10_000; turn++) {
+    if (predicate()) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error('never happened');
 }
 
 const at = (second: number) => new Date(Date.UTC(2026, 10, 30, 12, 0, second)).toISOString();
@@ -224,6 +255,29 @@ describe('BotsService', () => {
     expect(t.lists).toHaveLength(2);
     t.lists[1]!.resolve([bot('z')]);
     expect((await t.service.list()).map((b) => b.id)).toEqual(['z']);
+  });
+
+  it('fetches a bot’s PnL again after equity reports, once per interval, taking only the PnL', async () => {
+    const pnl = { amount: 12.5, currency: 'USDT' };
+    // The fetched summary is older in every other way than what the stream said since.
+    const t = setup({ a: bot('a', { state: 'deploying', pnlToday: pnl }) });
+    t.signIn('alice');
+    t.lists[0]!.resolve([bot('a', { state: 'online' })]);
+    await t.service.list();
+    const equity = { kind: 'equity', time: 1, equity: 10_012.5, balance: 10_000 } as const;
+    t.stream({ type: 'bot.report', botId: 'a', instanceId: 'i1', seq: 1, report: equity, at: at(1) });
+    t.stream({ type: 'bot.report', botId: 'a', instanceId: 'i1', seq: 2, report: equity, at: at(2) });
+    expect(t.clock.timers).toHaveLength(1);
+    expect(t.clock.timers[0]!.ms).toBe(PNL_REFRESH_MS);
+    t.clock.fireAll();
+    await waitUntil(() => t.service.current()[0]?.pnlToday !== null);
+    expect(t.service.current()).toEqual([bot('a', { state: 'online', pnlToday: pnl })]);
+    expect(t.feed.at(-1)).toMatchObject({ kind: 'updated', from: 'online' });
+    // The next report schedules the next refresh; signing out calls it off.
+    t.stream({ type: 'bot.report', botId: 'a', instanceId: 'i1', seq: 3, report: equity, at: at(3) });
+    expect(t.clock.timers).toHaveLength(1);
+    t.signOut();
+    expect(t.clock.timers[0]!.cancelled).toBe(true);
   });
 
   it('drops a list that arrives after its session ended', async () => {
