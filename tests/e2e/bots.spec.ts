@@ -118,6 +118,12 @@ test('bots: first steps, create from a system template, refuse a key already in 
   await newBotDialog(page).getByRole('button', { name: 'Cancel' }).click();
   await expect(card).toHaveCount(1);
 
+  // The key's row names the bot it serves, and opens it.
+  await page.keyboard.press('Control+3');
+  await page.getByRole('table', { name: 'Exchange keys' }).getByRole('button', { name: 'Reverter' }).click();
+  await expect(botState(page)).toHaveText('Stopped');
+  await botPage(page).getByRole('button', { name: 'All bots' }).click();
+
   // Search and filter.
   await page.getByRole('searchbox').fill('nothing like it');
   await expect(page.getByText('No bot matches.')).toBeVisible();

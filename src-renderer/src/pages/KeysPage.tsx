@@ -7,7 +7,9 @@ import { InlineRename } from '../components/InlineRename.tsx';
 import { AddKeyDialog, CONTRACT_NAMES } from '../components/keys/AddKeyDialog.tsx';
 import { RowActions } from '../components/RowActions.tsx';
 import { formatWhen } from '../format.ts';
+import { useBotsStore } from '../stores/bots.ts';
 import { addedNotice, useExchangeKeysStore } from '../stores/exchange-keys.ts';
+import { useNavigationStore } from '../stores/navigation.ts';
 import { useNoticesStore } from '../stores/notices.ts';
 import { errorOf } from '../stores/reverification.ts';
 import '../keys.css';
@@ -37,6 +39,9 @@ export function KeysPage() {
   const remove = useExchangeKeysStore((s) => s.remove);
   const rename = useExchangeKeysStore((s) => s.rename);
   const notify = useNoticesStore((s) => s.notify);
+  const bots = useBotsStore((s) => s.bots);
+  const loadBots = useBotsStore((s) => s.loadBots);
+  const go = useNavigationStore((s) => s.go);
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<string | null>(null);
   const [removing, setRemoving] = useState<ExchangeKeyView | null>(null);
@@ -44,7 +49,8 @@ export function KeysPage() {
 
   useEffect(() => {
     void loadKeys();
-  }, [loadKeys]);
+    void loadBots();
+  }, [loadKeys, loadBots]);
 
   const toggle = async (key: ExchangeKeyView) => {
     setError(null);
@@ -137,7 +143,15 @@ export function KeysPage() {
                     {key.active ? 'On' : 'Off'}
                   </label>
                 </td>
-                <td>{key.assignedBotId ?? <span className="muted">none</span>}</td>
+                <td>
+                  {key.assignedBotId ? (
+                    <button type="button" className="link" onClick={() => go('bots', key.assignedBotId)}>
+                      {bots.find((b) => b.id === key.assignedBotId)?.name ?? 'a bot'}
+                    </button>
+                  ) : (
+                    <span className="muted">none</span>
+                  )}
+                </td>
                 <td className="row-actions">
                   {editing === key.id ? null : (
                     <RowActions name={key.label} onRename={() => setEditing(key.id)} onRemove={() => setRemoving(key)} removeWord="Delete" />
