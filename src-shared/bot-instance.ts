@@ -57,8 +57,11 @@ export const OnStopPolicy = z.enum(['close', 'keep']);
 /** What the bot does with a position or open order it finds on start: manage it as its own, or close it. */
 export const ReconcilePolicy = z.enum(['adopt', 'close']);
 
-/** ccxt's unified symbol of a perpetual, e.g. `BTC/USDT:USDT` or `BTC/USD:BTC`. */
-export const PerpetualSymbol = z.string().regex(/^[A-Z0-9]{2,20}\/[A-Z0-9]{2,20}:[A-Z0-9]{2,20}$/, 'expected a ccxt perpetual symbol like BTC/USDT:USDT');
+/** ccxt's unified symbol of a perpetual, e.g. `BTC/USDT:USDT` or `BTC/USD:BTC` (the pattern allows 62 characters at most; the bound says so to the IPC checks). */
+export const PerpetualSymbol = z
+  .string()
+  .max(62)
+  .regex(/^[A-Z0-9]{2,20}\/[A-Z0-9]{2,20}:[A-Z0-9]{2,20}$/, 'expected a ccxt perpetual symbol like BTC/USDT:USDT');
 
 /** A bot's trading config, as the API stores it: the instance spec is made from it. */
 export const BotTradingConfig = z.strictObject({
