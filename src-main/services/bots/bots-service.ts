@@ -24,6 +24,11 @@ type BotEvent = z.output<typeof BotEvent>;
 /** The part of the event stream this service needs: it brings its own schema. */
 export interface BotEventSource {
   subscribe<S extends z.ZodType>(schema: S, listener: (event: z.output<S>) => void): () => void;
+  /**
+   * Hears each (re)connection of the stream, where one says so. A change made after the list was read but before
+   * the stream first listened reaches no event: the list is fetched again when the stream connects.
+   */
+  onConnect?(listener: () => void): () => void;
 }
 
 /** The API's bots routes, as this service calls them. */
@@ -77,6 +82,8 @@ export class BotsService implements BotsFeed {
   private owner: string | null = null;
   /** Bumped at every sign-in and sign-out, so a fetch that outlived its session is dropped. */
   private generation = 0;
+  /** Asked to fetch again while a fetch was out (the stream connected meanwhile). */
+  private fetchAgain = false;
   /** Changes heard while a fetch is out; null when none is. */
   private heardDuringFetch: BotEvent[] | null = null;
   /** Why the last fetch failed, for the next caller of `list`. */
@@ -99,6 +106,9 @@ export class BotsService implements BotsFeed {
         else this.onSignedOut();
       }),
       this.options.session.onSessionEnd(() => this.onSignedOut()),
+      this.options.stream.onConnect?.(() => {
+        if (this.owner !== null) this.refresh();
+      }) ?? (() => {}),
     );
   }
 
@@ -217,6 +227,7 @@ export class BotsService implements BotsFeed {
   /** Forgets every bot (and every watch) of the last session, and tells listeners there are none. */
   private reset(): void {
     this.generation++;
+    this.fetchAgain = false;
     this.cancelPnlRefresh();
     this.loaded = { state: 'signedOut' };
     this.heardDuringFetch = null;
@@ -227,7 +238,10 @@ export class BotsService implements BotsFeed {
 
   /** Fetches the list (once at a time); the model then follows the stream. */
   private refresh(): void {
-    if (this.loaded.state === 'loading') return;
+    if (this.loaded.state === 'loading') {
+      this.fetchAgain = true;
+      return;
+    }
     const generation = this.generation;
     const done = this.fetchSettled(generation);
     this.loaded = { state: 'loading', done };
@@ -236,6 +250,7 @@ export class BotsService implements BotsFeed {
   private async fetchSettled(generation: number): Promise<void> {
     for (let fetch = 1; ; fetch++) {
       this.heardDuringFetch = [];
+      this.fetchAgain = false;
       let bots: BotSummary[];
       try {
         bots = await this.options.session.withSession((token) => this.options.api.list(token));
@@ -249,7 +264,7 @@ export class BotsService implements BotsFeed {
       }
       if (generation !== this.generation) return;
       const heard = this.heardDuringFetch;
-      const changed = heard.some((event) => event.type === 'bot.state' || event.type === 'bot.deleted');
+      const changed = this.fetchAgain || heard.some((event) => event.type === 'bot.state' || event.type === 'bot.deleted');
       if (changed && fetch < MAX_FETCHES_PER_REFRESH) continue;
       this.heardDuringFetch = null;
       this.bots.clear();

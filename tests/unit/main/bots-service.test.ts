@@ -83,6 +83,7 @@ function setup(details: Record<string, BotSummary> = {}) {
   const lists: Deferred<BotSummary[]>[] = [];
   const events = new EventHub();
   const streamListeners: { schema: z.ZodType; listener: (event: never) => void }[] = [];
+  const connectListeners = new Set<() => void>();
   let signedInAs: string | null = null;
   const sessionEnd = new Set<() => void>();
   const refuse = (error: unknown) => Promise.reject(error);
@@ -122,6 +123,10 @@ function setup(details: Record<string, BotSummary> = {}) {
         streamListeners.push(entry);
         return () => streamListeners.splice(streamListeners.indexOf(entry), 1);
       },
+      onConnect: (listener) => {
+        connectListeners.add(listener);
+        return () => connectListeners.delete(listener);
+      },
     },
   });
   const toRenderer: BotsChangeEvent[] = [];
@@ -146,6 +151,10 @@ function setup(details: Record<string, BotSummary> = {}) {
       signedInAs = null;
       for (const listener of sessionEnd) listener();
       events.emit('identity.onState', { state: 'signedOut', reason: null });
+    },
+    /** The stream (re)connected. */
+    connected() {
+      for (const listener of [...connectListeners]) listener();
     },
     /** An event off the stream, through each subscriber's own schema as the real stream does. */
     stream(event: AccountEvent) {
@@ -218,6 +227,26 @@ describe('BotsService', () => {
     t.lists[1]!.resolve([bot('a', { state: 'online', lastHeartbeatAt: at(4) })]);
     const bots = await t.service.list();
     expect(bots).toEqual([bot('a', { state: 'online', lastHeartbeatAt: at(5) })]);
+  });
+
+  it('fetches the list again when the stream connects, as a change before it listened reached no event', async () => {
+    const t = setup();
+    t.signIn('alice');
+    // The stream connects while the first fetch is out: that list may be older than the stream's start.
+    t.connected();
+    t.lists[0]!.resolve([bot('a')]);
+    await t.settle();
+    expect(t.lists).toHaveLength(2);
+    t.lists[1]!.resolve([bot('a', { state: 'deploying' })]);
+    expect(await t.service.list()).toEqual([bot('a', { state: 'deploying' })]);
+    // A reconnection later fetches again; signed out, it does not.
+    t.connected();
+    expect(t.lists).toHaveLength(3);
+    t.lists[2]!.resolve([bot('a', { state: 'online' })]);
+    await waitUntil(() => t.service.current()[0]?.state === 'online');
+    t.signOut();
+    t.connected();
+    expect(t.lists).toHaveLength(3);
   });
 
   it('passes on reports only for the bots a page watches', async () => {
