@@ -266,7 +266,7 @@ export function BotPage({ id, deployProblem, confirmStop, onBack }: { id: string
   const summary = useBotsStore(selectOpenSummary);
   const openBot = useBotsStore((s) => s.openBot);
   const closeBot = useBotsStore((s) => s.closeBot);
-  const { deploy, pause, resume, stop, remove } = useBotsStore.getState();
+  const { deploy, pause, resume, stop, remove, loadOlder } = useBotsStore.getState();
   const notify = useNoticesStore((s) => s.notify);
   const [confirming, setConfirming] = useState<Confirming>(confirmStop ? 'stop' : null);
   const [busy, setBusy] = useState(false);
@@ -414,6 +414,11 @@ export function BotPage({ id, deployProblem, confirmStop, onBack }: { id: string
         <h2 id="bot-fills">Fills</h2>
         <Fills reports={reports} />
       </section>
+      {open?.id === id && open.olderFrom ? (
+        <button type="button" disabled={busy} onClick={() => void run(() => loadOlder())}>
+          Show older reports
+        </button>
+      ) : null}
       <Errors reports={reports} />
       {detail ? <Settings detail={detail} /> : null}
       {detail ? <History detail={detail} /> : null}

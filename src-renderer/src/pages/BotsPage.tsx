@@ -65,7 +65,8 @@ export function BotsPage() {
   const loadTemplates = useTemplatesStore((s) => s.loadTemplates);
   const notify = useNoticesStore((s) => s.notify);
   const [creating, setCreating] = useState(false);
-  const [deployProblem, setDeployProblem] = useState<string | null>(null);
+  /** Why the bot just created did not deploy, shown on that bot's page only. */
+  const [deployProblem, setDeployProblem] = useState<{ botId: string; message: string } | null>(null);
   const now = useNow();
   const announcement = useStateAnnouncement(bots);
   const searchId = useId();
@@ -76,7 +77,7 @@ export function BotsPage() {
     void loadTemplates();
   }, [loadBots, loadKeys, loadTemplates]);
 
-  if (botId) return <BotPage key={botId} id={botId} deployProblem={deployProblem} confirmStop={confirmStop} onBack={() => go('bots')} />;
+  if (botId) return <BotPage key={botId} id={botId} deployProblem={deployProblem?.botId === botId ? deployProblem.message : null} confirmStop={confirmStop} onBack={() => go('bots')} />;
 
   const shown = filterBots(bots, query, stateFilter);
   const ready = load.state === 'ready' && keysLoad.state !== 'loading' && templatesLoad.state !== 'loading';
@@ -131,7 +132,7 @@ export function BotsPage() {
           onClose={() => setCreating(false)}
           onCreated={(detail, problem) => {
             setCreating(false);
-            setDeployProblem(problem);
+            setDeployProblem(problem ? { botId: detail.summary.id, message: problem } : null);
             notify({
               level: problem ? 'warning' : 'info',
               title: problem ? 'Bot created, not deployed' : 'Bot created',

@@ -51,14 +51,15 @@ export interface BotReport {
   report: ReportBody;
 }
 
-/** A bot's reports shown at most, per kind (the history pages hold the rest). */
-export const MAX_REPORTS_KEPT = 500;
+/** Reports of every kind the bot page holds while reports arrive live (older pages the user asks for are added). */
+export const MAX_REPORTS_HELD = 3_000;
 
 /**
  * Adds reports to what the bot page holds, newest first, each once: a report heard live and again in the
- * history page (or twice after the stream resumed) shows once.
+ * history page (or twice after the stream resumed) shows once. Live reports push the oldest out past a bound;
+ * older pages the user asked for are kept whole (`keepAll`).
  */
-export function mergeReports(held: readonly BotReport[], incoming: readonly BotReport[]): BotReport[] {
+export function mergeReports(held: readonly BotReport[], incoming: readonly BotReport[], { keepAll = false } = {}): BotReport[] {
   const key = (r: BotReport) => `${r.instanceId}:${r.seq}`;
   const seen = new Set(held.map(key));
   const fresh = incoming.filter((r) => {
@@ -68,15 +69,16 @@ export function mergeReports(held: readonly BotReport[], incoming: readonly BotR
     return true;
   });
   if (fresh.length === 0) return [...held];
-  return [...fresh, ...held].sort((a, b) => b.report.time - a.report.time || b.seq - a.seq).slice(0, MAX_REPORTS_KEPT * 6);
+  const merged = [...fresh, ...held].sort((a, b) => b.report.time - a.report.time || b.seq - a.seq);
+  return keepAll ? merged : merged.slice(0, Math.max(MAX_REPORTS_HELD, held.length));
 }
 
 export const reportsFromHistory = (items: readonly BotHistoryItem[]): BotReport[] =>
   items.map((item) => ({ instanceId: item.instanceId, seq: item.seq, report: item.report }));
 
-/** The reports of one kind, newest first, at most MAX_REPORTS_KEPT. */
+/** The reports of one kind, newest first. */
 export function reportsOf<K extends ReportBody['kind']>(reports: readonly BotReport[], kind: K): (BotReport & { report: Extract<ReportBody, { kind: K }> })[] {
-  return reports.filter((r): r is BotReport & { report: Extract<ReportBody, { kind: K }> } => r.report.kind === kind).slice(0, MAX_REPORTS_KEPT);
+  return reports.filter((r): r is BotReport & { report: Extract<ReportBody, { kind: K }> } => r.report.kind === kind);
 }
 
 /** "12 s ago", "3 min ago", "2 h ago", "4 d ago"; "no heartbeat yet" before the first. A clock a little ahead of ours reads "just now". */

@@ -15,6 +15,8 @@ export interface OpenBot {
   detail: BotDetail | null;
   load: Load;
   reports: BotReport[];
+  /** The cursor of older reports; null when the page holds them all. */
+  olderFrom: string | null;
 }
 
 /** How many reports the bot page fetches when it opens. */
@@ -37,6 +39,8 @@ interface BotsState {
   /** Follows main's changes and reports; returns the unsubscribe. */
   connect(): () => void;
   openBot(id: string): Promise<void>;
+  /** Fetches the next page of the open bot's older reports. */
+  loadOlder(): Promise<Result<unknown>>;
   closeBot(): void;
   /** Creating assigns a key that will trade: the API may want "Confirm it's you" first. */
   create(settings: BotSettings): Promise<Result<BotDetail>>;
@@ -108,7 +112,7 @@ export const useBotsStore = create<BotsState>((set, get) => {
       const previous = get().open;
       if (previous?.id === id) return;
       if (previous) void callMain((p) => p.bots.unwatch({ id: previous.id }));
-      set({ open: { id, detail: null, load: { state: 'loading' }, reports: [] } });
+      set({ open: { id, detail: null, load: { state: 'loading' }, reports: [], olderFrom: null } });
       // Watch first, so no report falls between the history page and the live ones (doubles are merged away).
       await callMain((p) => p.bots.watch({ id }));
       const [detail, history] = await Promise.all([
@@ -124,8 +128,21 @@ export const useBotsStore = create<BotsState>((set, get) => {
           detail: detail.value,
           load: history.ok ? { state: 'ready' } : { state: 'error', message: history.message },
           reports: history.ok ? mergeReports(open.reports, reportsFromHistory(history.value.items)) : open.reports,
+          olderFrom: history.ok ? history.value.nextBefore : null,
         },
       });
+    },
+
+    async loadOlder() {
+      const open = get().open;
+      if (!open?.olderFrom) return { ok: true, value: null };
+      const before = open.olderFrom;
+      const page = await callMain((p) => p.bots.history({ id: open.id, before, limit: FIRST_HISTORY_PAGE }));
+      const now = get().open;
+      if (page.ok && now?.id === open.id && now.olderFrom === before) {
+        set({ open: { ...now, reports: mergeReports(now.reports, reportsFromHistory(page.value.items), { keepAll: true }), olderFrom: page.value.nextBefore } });
+      }
+      return page;
     },
 
     closeBot() {

@@ -14,6 +14,7 @@ import {
   formatAgo,
   formatMoney,
   heartbeatWords,
+  MAX_REPORTS_HELD,
   mergeReports,
   onStopWords,
   type BotReport,
@@ -129,6 +130,16 @@ describe('mergeReports', () => {
     // The same sequence number from another instance (a restart) is another report.
     expect(mergeReports(merged, [report('i2', 1, decision(4000))]).map((r) => `${r.instanceId}:${r.seq}`)).toEqual(['i2:1', 'i1:3', 'i1:2', 'i1:1']);
   });
+
+  it('lets live reports push the oldest out past its bound, but keeps older pages the user asked for', () => {
+    const full = Array.from({ length: MAX_REPORTS_HELD }, (_, i) => report('i1', i + 1, decision(i + 1)));
+    const after = mergeReports(full, [report('i1', MAX_REPORTS_HELD + 1, decision(MAX_REPORTS_HELD + 1))]);
+    expect(after).toHaveLength(MAX_REPORTS_HELD);
+    expect(after.at(-1)?.seq).toBe(2);
+    const older = mergeReports(full, [report('i0', 1, decision(0))], { keepAll: true });
+    expect(older).toHaveLength(MAX_REPORTS_HELD + 1);
+    expect(older.at(-1)?.instanceId).toBe('i0');
+  });
 });
 
 describe('the words and numbers of the bots pages', () => {
@@ -229,7 +240,11 @@ describe('the bots store', () => {
     main.answer('bots.watch', () => ok({ watching: true }));
     main.answer('bots.unwatch', () => ok({ watching: false }));
     main.answer('bots.get', (input) => ok(detailOf(bot(input.id))));
-    main.answer('bots.history', () => ok({ items: [{ runId: 'r1', instanceId: 'i1', seq: 1, report: decision(1000) }], nextBefore: null }));
+    main.answer('bots.history', (input) =>
+      input.before === undefined
+        ? ok({ items: [{ runId: 'r1', instanceId: 'i1', seq: 1, report: decision(1000) }], nextBefore: 'cursor-1' })
+        : ok({ items: [{ runId: 'r0', instanceId: 'i0', seq: 9, report: decision(500) }], nextBefore: null }),
+    );
     await useBotsStore.getState().openBot('a');
     // Watching starts before the history is read, so nothing falls between the two.
     expect(main.calls.map((c) => c.channel).slice(0, 1)).toEqual(['bots.watch']);
@@ -237,6 +252,11 @@ describe('the bots store', () => {
     main.emit('bots.onReport', { botId: 'a', instanceId: 'i1', seq: 1, report: decision(1000), at: '2026-11-30T12:00:01.000Z' });
     main.emit('bots.onReport', { botId: 'other', instanceId: 'i9', seq: 5, report: decision(5000), at: '2026-11-30T12:00:05.000Z' });
     expect(useBotsStore.getState().open?.reports.map((r) => r.seq)).toEqual([2, 1]);
+    // Older reports, a page at a time, from where the last page ended.
+    await useBotsStore.getState().loadOlder();
+    expect(main.callsTo('bots.history').at(-1)).toMatchObject({ id: 'a', before: 'cursor-1' });
+    expect(useBotsStore.getState().open?.reports.map((r) => r.seq)).toEqual([2, 1, 9]);
+    expect(useBotsStore.getState().open?.olderFrom).toBeNull();
     // The open bot's live summary comes from the list when the list has it.
     main.emit('bots.onChange', { kind: 'updated', bot: bot('a', { state: 'online' }), from: 'deploying', reason: null });
     expect(selectOpenSummary(useBotsStore.getState())?.state).toBe('online');
