@@ -127,6 +127,8 @@ export const BotErrorCode = z.enum([
   'bot_not_running',
   'bot_template_invalid',
   'bot_symbol_unsupported',
+  /** An edit made from settings someone changed meanwhile (another device): reload the bot and edit again. */
+  'bot_changed',
 ]);
 
 export const ErrorCode = z.union([AppErrorCode, IdentityErrorCode, ExchangeKeyErrorCode, TemplateErrorCode, AccountDataErrorCode, BotErrorCode]);
