@@ -102,11 +102,22 @@ test('bots: first steps, create from a system template, refuse a key already in 
   await expect(botPage(page).getByText('Not deployed yet.')).toBeVisible();
   await expectAccessible(page, 'a stopped bot’s page');
 
+  // Edit: the name (and anything else while it is stopped).
+  await botPage(page).getByRole('button', { name: 'Edit' }).click();
+  const edit = page.getByRole('dialog', { name: 'Edit “Reverter”' });
+  await expect(edit.getByLabel('Name')).toHaveValue('Reverter');
+  await edit.getByLabel('Name').fill('Reverter BTC');
+  await edit.getByLabel('Timeframe').selectOption('5m');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await expect(edit).toBeHidden();
+  await expect(botPage(page).getByRole('heading', { level: 1 })).toContainText('Reverter BTC');
+  await expect(botPage(page).getByTestId('bot-settings')).toContainText('BTC/USDT:USDT, 5m candles');
+
   // The list: one card with the key, template and region.
   await botPage(page).getByRole('button', { name: 'All bots' }).click();
   const card = page.getByRole('list', { name: 'Your bots' }).getByRole('listitem');
   await expect(card).toHaveCount(1);
-  await expect(card).toContainText('Reverter');
+  await expect(card).toContainText('Reverter BTC');
   await expect(card).toContainText('Binance sim');
   await expect(card.getByTestId('heartbeat')).toHaveText('not running');
 
@@ -159,6 +170,14 @@ test('bots: deploy in each region, online and deciding live, pause and resume, s
   await expect(botState(page)).toHaveText('Online', { timeout: DEPLOY_TIMEOUT_MS });
   await expect(botPage(page).getByTestId('heartbeat')).toHaveText(/s ago|just now/);
   await expectAccessible(page, 'an online bot’s page');
+
+  // While it runs, only its name and limits can change: the trading settings are locked.
+  await botPage(page).getByRole('button', { name: 'Edit' }).click();
+  const edit = page.getByRole('dialog', { name: 'Edit “Everywhere”' });
+  await expect(edit.getByTestId('settings-locked')).toBeVisible();
+  await expect(edit.getByLabel('Symbol')).toBeDisabled();
+  await expect(edit.getByLabel('Open positions in all, at most')).toBeEnabled();
+  await edit.getByRole('button', { name: 'Cancel' }).click();
 
   // Trading: as the market's clock moves, decisions arrive on the open page without a reload.
   const decisions = botPage(page).getByRole('table', { name: 'Decisions' }).locator('tbody tr');

@@ -6,6 +6,7 @@ import type { Result } from '../../../src-shared/result.ts';
 import { Alert } from '../components/Alert.tsx';
 import { regionName, SandboxOff, StateBadge, useNow, useStateAnnouncement } from '../components/bots/BotCard.tsx';
 import { BotEquityChart } from '../components/bots/BotEquityChart.tsx';
+import { BotSettingsDialog } from '../components/bots/BotSettingsDialog.tsx';
 import { ConfirmDialog, Dialog } from '../components/Dialog.tsx';
 import { RegionPicker } from '../components/regions/RegionPicker.tsx';
 import { formatWhen } from '../format.ts';
@@ -258,7 +259,7 @@ function History({ detail }: { detail: BotDetail }) {
   );
 }
 
-type Confirming = 'stop' | 'delete' | 'deploy' | null;
+type Confirming = 'stop' | 'delete' | 'deploy' | 'edit' | null;
 
 /** One bot: its live state, what it decides and trades, its equity, its history, and the buttons that run it. */
 export function BotPage({ id, deployProblem, confirmStop, onBack }: { id: string; deployProblem: string | null; confirmStop: boolean; onBack(): void }) {
@@ -382,6 +383,9 @@ export function BotPage({ id, deployProblem, confirmStop, onBack }: { id: string
             Resume
           </button>
         ) : null}
+        <button type="button" disabled={busy || !detail} onClick={() => setConfirming('edit')}>
+          Edit
+        </button>
         {running ? (
           <button type="button" className="danger" disabled={busy} onClick={() => setConfirming('stop')}>
             Stop
@@ -423,6 +427,20 @@ export function BotPage({ id, deployProblem, confirmStop, onBack }: { id: string
       {detail ? <Settings detail={detail} /> : null}
       {detail ? <History detail={detail} /> : null}
 
+      {confirming === 'edit' && detail ? (
+        <BotSettingsDialog
+          onClose={() => setConfirming(null)}
+          mode={{
+            kind: 'edit',
+            // The live state decides what may change, not the one the detail was fetched in.
+            detail: { ...detail, summary },
+            onSaved: (saved) => {
+              setConfirming(null);
+              notify({ level: 'info', title: 'Bot saved', body: `“${saved.summary.name}” is saved.` });
+            },
+          }}
+        />
+      ) : null}
       {confirming === 'deploy' ? (
         <DeployDialog
           bot={summary}

@@ -2,7 +2,7 @@ import { useEffect, useId, useState } from 'react';
 import { BotState } from '../../../src-shared/bots.ts';
 import { Alert } from '../components/Alert.tsx';
 import { BotCard, useNow, useStateAnnouncement } from '../components/bots/BotCard.tsx';
-import { CreateBotDialog } from '../components/bots/CreateBotDialog.tsx';
+import { BotSettingsDialog } from '../components/bots/BotSettingsDialog.tsx';
 import { filterBots, STATE_WORDS, type StateFilter } from '../stores/bot-feed.ts';
 import { useBotsStore } from '../stores/bots.ts';
 import { useExchangeKeysStore } from '../stores/exchange-keys.ts';
@@ -128,9 +128,11 @@ export function BotsPage() {
       ) : null}
 
       {creating ? (
-        <CreateBotDialog
+        <BotSettingsDialog
           onClose={() => setCreating(false)}
-          onCreated={(detail, problem) => {
+          mode={{
+            kind: 'create',
+            onCreated: (detail, problem) => {
             setCreating(false);
             setDeployProblem(problem ? { botId: detail.summary.id, message: problem } : null);
             notify({
@@ -139,6 +141,7 @@ export function BotsPage() {
               body: problem ? `“${detail.summary.name}” is saved but did not deploy: ${problem}` : `“${detail.summary.name}” is ${STATE_WORDS[detail.summary.state].toLowerCase()}.`,
             });
             go('bots', detail.summary.id);
+            },
           }}
         />
       ) : null}

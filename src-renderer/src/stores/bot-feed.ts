@@ -1,7 +1,7 @@
 // The pure parts of the bots store: applying main's changes to the list, merging a bot's reports, filtering,
 // and the words the bots pages use. No bridge, no React, so they are tested on their own.
 import type { ReportBody } from '../../../src-shared/bot-instance.ts';
-import type { BotHistoryItem, BotState, BotSummary, Money } from '../../../src-shared/bots.ts';
+import type { BotHistoryItem, BotSettings, BotState, BotSummary, Money } from '../../../src-shared/bots.ts';
 import type { BotsChangeEvent } from '../../../src-shared/ipc-bots.ts';
 
 /** The list as main's model changed it; a change to a bot keeps its place, a new bot joins in name order. */
@@ -129,5 +129,15 @@ export function equitySeries(points: readonly EquityPoint[]): { time: number; va
   const bySecond = new Map<number, number>();
   for (const p of [...points].sort((a, b) => a.time - b.time)) bySecond.set(Math.floor(p.time / 1000), p.equity);
   return [...bySecond].map(([time, value]) => ({ time, value }));
+}
+
+
+/** The settings that differ from the bot's: what an edit sends. */
+export function changedSettings(before: BotSettings, after: BotSettings): Partial<BotSettings> {
+  const changes: Partial<Record<keyof BotSettings, unknown>> = {};
+  for (const field of Object.keys(after) as (keyof BotSettings)[]) {
+    if (JSON.stringify(after[field]) !== JSON.stringify(before[field])) changes[field] = after[field];
+  }
+  return changes as Partial<BotSettings>;
 }
 

@@ -44,6 +44,8 @@ interface BotsState {
   closeBot(): void;
   /** Creating assigns a key that will trade: the API may want "Confirm it's you" first. */
   create(settings: BotSettings): Promise<Result<BotDetail>>;
+  /** A new key lets it trade too: the API may want "Confirm it's you" first. */
+  update(id: string, changes: Partial<BotSettings>): Promise<Result<BotDetail>>;
   deploy(id: string, region: RegionId): Promise<Result<BotDetail>>;
   pause(id: string): Promise<Result<BotDetail>>;
   resume(id: string): Promise<Result<BotDetail>>;
@@ -153,6 +155,7 @@ export const useBotsStore = create<BotsState>((set, get) => {
     },
 
     create: (settings) => sensitive(() => callMain((p) => p.bots.create(settings))),
+    update: (id, changes) => acted(sensitive(() => callMain((p) => p.bots.update({ id, changes })))),
     deploy: (id, region) => acted(sensitive(() => callMain((p) => p.bots.deploy({ id, region })))),
     pause: (id) => acted(callMain((p) => p.bots.pause({ id }))),
     resume: (id) => acted(callMain((p) => p.bots.resume({ id }))),

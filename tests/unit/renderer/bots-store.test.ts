@@ -9,6 +9,7 @@ import type { IdentityState } from '../../../src-shared/ipc-identity.ts';
 import { fail, ok } from '../../../src-shared/result.ts';
 import {
   applyBotsChange,
+  changedSettings,
   equitySeries,
   filterBots,
   formatAgo,
@@ -182,6 +183,18 @@ describe('the words and numbers of the bots pages', () => {
       { time: 1, value: 101 },
       { time: 3, value: 103 },
     ]);
+  });
+});
+
+describe('changedSettings', () => {
+  it('sends only what the user changed', () => {
+    const before = detailOf(bot('a')).settings;
+    expect(changedSettings(before, { ...before })).toEqual({});
+    expect(changedSettings(before, { ...before, name: 'new name', limits: { ...before.limits, maxDailyLossPercent: 5 } })).toEqual({
+      name: 'new name',
+      limits: { ...before.limits, maxDailyLossPercent: 5 },
+    });
+    expect(changedSettings(before, { ...before, equityPercent: 20 })).toEqual({ equityPercent: 20 });
   });
 });
 

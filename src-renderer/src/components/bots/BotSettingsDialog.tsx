@@ -6,7 +6,7 @@ import type { ExchangeKeyView } from '../../../../src-shared/exchange-keys.ts';
 import { openKeyExchange } from '../../../../src-shared/exchanges.ts';
 import type { RegionId } from '../../../../src-shared/regions.ts';
 import { DEFAULT_BOT_LIMITS, type BotLimits } from '../../../../src-shared/templates.ts';
-import { onStopWords } from '../../stores/bot-feed.ts';
+import { changedSettings, onStopWords } from '../../stores/bot-feed.ts';
 import { useBotsStore } from '../../stores/bots.ts';
 import { useExchangeKeysStore } from '../../stores/exchange-keys.ts';
 import { useRegionsStore } from '../../stores/regions.ts';
@@ -33,42 +33,54 @@ const LIMIT_FIELDS: readonly { field: keyof BotLimits; label: string; step: stri
   { field: 'maxLeverage', label: 'Leverage, at most', step: '1' },
 ];
 
-interface CreateBotDialogProps {
-  onClose(): void;
-  /** The bot was created; `deployProblem` says why it did not deploy when the user asked for that too. */
-  onCreated(detail: BotDetail, deployProblem: string | null): void;
-}
+/** Creating a bot, or editing one (a running bot's name and limits; everything while it is stopped). */
+export type SettingsDialogMode =
+  | {
+      kind: 'create';
+      /** The bot was created; `deployProblem` says why it did not deploy when the user asked for that too. */
+      onCreated(detail: BotDetail, deployProblem: string | null): void;
+    }
+  | { kind: 'edit'; detail: BotDetail; onSaved(detail: BotDetail): void };
 
-/** Create a bot from a template version and a key, and deploy it at once to the region picked (the recommended one first). */
-export function CreateBotDialog({ onClose, onCreated }: CreateBotDialogProps) {
+const limitTexts = (limits: BotLimits): Record<keyof BotLimits, string> =>
+  Object.fromEntries(Object.entries(limits).map(([field, value]) => [field, String(value)])) as Record<keyof BotLimits, string>;
+
+/**
+ * Create a bot from a template version and a key, and deploy it at once to the region picked (the recommended
+ * one first); or edit one. A running bot's trading settings are shown but locked: stop it to change them.
+ */
+export function BotSettingsDialog({ mode, onClose }: { mode: SettingsDialogMode; onClose(): void }) {
+  const editing = mode.kind === 'edit' ? mode.detail : null;
+  const initial = editing?.settings ?? null;
+  /** While the bot runs, only its name and limits can change. */
+  const locked = editing !== null && editing.summary.state !== 'stopped';
   const templates = useTemplatesStore((s) => s.templates);
   const keys = useExchangeKeysStore((s) => s.keys);
   const bots = useBotsStore((s) => s.bots);
   const create = useBotsStore((s) => s.create);
+  const update = useBotsStore((s) => s.update);
   const deploy = useBotsStore((s) => s.deploy);
   const regions = useRegionsStore((s) => s.regions);
   const lastProbe = useRegionsStore((s) => s.history[0] ?? null);
   const fetchRegions = useRegionsStore((s) => s.fetchRegions);
 
-  const activeKeys = useMemo(() => keys.filter((k) => k.active), [keys]);
-  const [name, setName] = useState('');
-  const [templateId, setTemplateId] = useState(templates[0]?.id ?? '');
+  // The bot's own key stays a choice even when switched off (the API says so if it is kept that way).
+  const activeKeys = useMemo(() => keys.filter((k) => k.active || k.id === initial?.keyRecordId), [keys, initial]);
+  const [name, setName] = useState(initial?.name ?? '');
+  const [templateId, setTemplateId] = useState(initial?.templateId ?? templates[0]?.id ?? '');
   const template = templates.find((t) => t.id === templateId) ?? null;
-  const [version, setVersion] = useState(template?.latestVersion ?? 1);
-  const [keyId, setKeyId] = useState(activeKeys[0]?.id ?? '');
+  const [version, setVersion] = useState(initial?.templateVersion ?? template?.latestVersion ?? 1);
+  const [keyId, setKeyId] = useState(initial?.keyRecordId ?? activeKeys[0]?.id ?? '');
   const key = activeKeys.find((k) => k.id === keyId) ?? null;
-  const [symbol, setSymbol] = useState(key ? defaultSymbol(key) : 'BTC/USDT:USDT');
-  const [timeframe, setTimeframe] = useState<Timeframe>('1m');
-  const [equityPercent, setEquityPercent] = useState('');
-  const [leverage, setLeverage] = useState('2');
-  const [marginMode, setMarginMode] = useState<MarginMode>('isolated');
-  const [limits, setLimits] = useState<Record<keyof BotLimits, string>>(() => {
-    const entries = Object.entries(DEFAULT_BOT_LIMITS).map(([field, value]) => [field, String(value)]);
-    return Object.fromEntries(entries) as Record<keyof BotLimits, string>;
-  });
-  const [onStop, setOnStop] = useState<OnStop>('close');
-  const [reconcile, setReconcile] = useState<Reconcile>('adopt');
-  const [region, setRegion] = useState<RegionId>('eu');
+  const [symbol, setSymbol] = useState(initial?.symbol ?? (key ? defaultSymbol(key) : 'BTC/USDT:USDT'));
+  const [timeframe, setTimeframe] = useState<Timeframe>(initial?.timeframe ?? '1m');
+  const [equityPercent, setEquityPercent] = useState(initial?.equityPercent == null ? '' : String(initial.equityPercent));
+  const [leverage, setLeverage] = useState(String(initial?.leverage ?? 2));
+  const [marginMode, setMarginMode] = useState<MarginMode>(initial?.marginMode ?? 'isolated');
+  const [limits, setLimits] = useState<Record<keyof BotLimits, string>>(() => limitTexts(initial?.limits ?? DEFAULT_BOT_LIMITS));
+  const [onStop, setOnStop] = useState<OnStop>(initial?.onStop ?? 'close');
+  const [reconcile, setReconcile] = useState<Reconcile>(initial?.reconcile ?? 'adopt');
+  const [region, setRegion] = useState<RegionId>(initial?.region ?? 'eu');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -102,7 +114,7 @@ export function CreateBotDialog({ onClose, onCreated }: CreateBotDialogProps) {
       leverage: Number(leverage),
       marginMode,
       limits: Object.fromEntries(Object.entries(limits).map(([field, value]) => [field, Number(value)])),
-      testnet: key?.testnet ?? false,
+      testnet: key?.testnet ?? initial?.testnet ?? false,
       onStop,
       reconcile,
       region,
@@ -112,6 +124,15 @@ export function CreateBotDialog({ onClose, onCreated }: CreateBotDialogProps) {
       return setError(issue ? `${issue.path.join(' ') || 'Settings'}: ${issue.message}` : 'Check the settings.');
     }
     setBusy(true);
+    if (mode.kind === 'edit') {
+      const changes = changedSettings(mode.detail.settings, parsed.data);
+      if (Object.keys(changes).length === 0) return onClose();
+      const saved = await update(mode.detail.summary.id, changes);
+      setBusy(false);
+      if (!saved.ok) return setError(isCancelled(saved) ? 'You did not confirm it was you, so nothing changed.' : errorOf(saved));
+      return mode.onSaved(saved.value);
+    }
+    const { onCreated } = mode;
     const created = await create(parsed.data);
     if (!created.ok) {
       setBusy(false);
@@ -126,13 +147,20 @@ export function CreateBotDialog({ onClose, onCreated }: CreateBotDialogProps) {
   };
 
   return (
-    <Dialog title="New bot" onClose={onClose}>
-      <form className="form create-bot" onSubmit={(event) => void submit(event, true)} noValidate autoComplete="off">
+    <Dialog title={editing ? `Edit “${editing.summary.name}”` : 'New bot'} onClose={onClose}>
+      <form className="form create-bot" onSubmit={(event) => void submit(event, !editing)} noValidate autoComplete="off">
         <div className="create-bot-fields">
           <label>
             Name
             <input value={name} onChange={(event) => setName(event.target.value)} maxLength={128} placeholder="e.g. BTC trend, EU" disabled={busy} />
           </label>
+          {locked ? (
+            <p className="hint" data-testid="settings-locked">
+              The bot is running: its name and limits can change now; stop it to change anything else.
+            </p>
+          ) : null}
+          <fieldset className="plain" disabled={busy || locked}>
+          <legend className="visually-hidden">Trading settings</legend>
           <div className="field-row">
             <label>
               Template
@@ -205,6 +233,7 @@ export function CreateBotDialog({ onClose, onCreated }: CreateBotDialogProps) {
               </select>
             </label>
           </div>
+          </fieldset>
           <fieldset className="limits" disabled={busy}>
             <legend>Limits (they override the template)</legend>
             {LIMIT_FIELDS.map(({ field, label, step }) => (
@@ -214,7 +243,7 @@ export function CreateBotDialog({ onClose, onCreated }: CreateBotDialogProps) {
               </label>
             ))}
           </fieldset>
-          <fieldset disabled={busy}>
+          <fieldset disabled={busy || locked}>
             <legend>When the bot stops</legend>
             {OnStopPolicy.options.map((policy) => (
               <label key={policy} className="check">
@@ -226,12 +255,12 @@ export function CreateBotDialog({ onClose, onCreated }: CreateBotDialogProps) {
           </fieldset>
           <label>
             A position or order already on the account when the bot starts
-            <select value={reconcile} onChange={(event) => setReconcile(event.target.value as Reconcile)} disabled={busy}>
+            <select value={reconcile} onChange={(event) => setReconcile(event.target.value as Reconcile)} disabled={busy || locked}>
               <option value="adopt">Manage it as the bot’s own</option>
               <option value="close">Close it</option>
             </select>
           </label>
-          {key && regions.length > 0 ? (
+          {!editing && key && regions.length > 0 ? (
             <RegionPicker exchange={key.exchange} regions={regions} probes={lastProbe?.results ?? null} onSelect={onSelectRegion} disabled={busy} />
           ) : null}
         </div>
@@ -240,12 +269,20 @@ export function CreateBotDialog({ onClose, onCreated }: CreateBotDialogProps) {
           <button type="button" onClick={onClose} disabled={busy}>
             Cancel
           </button>
-          <button type="button" onClick={(event) => void submit(event, false)} disabled={busy}>
-            Create only
-          </button>
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? 'Working…' : 'Create and deploy'}
-          </button>
+          {editing ? (
+            <button type="submit" className="primary" disabled={busy}>
+              {busy ? 'Saving…' : 'Save'}
+            </button>
+          ) : (
+            <>
+              <button type="button" onClick={(event) => void submit(event, false)} disabled={busy}>
+                Create only
+              </button>
+              <button type="submit" className="primary" disabled={busy}>
+                {busy ? 'Working…' : 'Create and deploy'}
+              </button>
+            </>
+          )}
         </div>
       </form>
     </Dialog>
