@@ -18,7 +18,7 @@ export const regionName = (id: string): string => REGION_FACTS.find((r) => r.id 
 
 export function StateBadge({ state }: { state: BotState }) {
   return (
-    <span className={`bot-state bot-state-${state}`} data-testid="bot-state">
+    <span className={`state-badge state-badge-${state}`} data-testid="bot-state">
       {STATE_WORDS[state]}
     </span>
   );
