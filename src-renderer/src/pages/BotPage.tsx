@@ -396,6 +396,7 @@ export function BotPage({ id, deployProblem, confirmStop, onBack }: { id: string
           </button>
         )}
       </div>
+      {running ? null : <p className="muted">The bot is stopped and no instance of it runs. Deploy it to start a new run in a region; its settings and history stay as they are.</p>}
       <Alert message={error} />
 
       <section aria-labelledby="bot-equity">
