@@ -135,6 +135,17 @@ test('bots: first steps, create from a system template, refuse a key already in 
   await expect(botState(page)).toHaveText('Stopped');
   await botPage(page).getByRole('button', { name: 'All bots' }).click();
 
+  // Keyboard: from the search field, the state filter and then the card's name, which opens the bot.
+  await page.getByRole('searchbox').focus();
+  await page.keyboard.press('Tab');
+  await expect(page.getByLabel('State')).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(card.getByRole('button', { name: 'Open Reverter BTC' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(botState(page)).toHaveText('Stopped');
+  await page.goBack();
+  await expect(card).toHaveCount(1);
+
   // Search and filter.
   await page.getByRole('searchbox').fill('nothing like it');
   await expect(page.getByText('No bot matches.')).toBeVisible();

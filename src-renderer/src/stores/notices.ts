@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import type { Notice } from '../../../src-shared/ipc-identity.ts';
 import { bridge } from '../bridge.ts';
+import { selectUser, useIdentityStore } from './identity.ts';
 
 interface NoticesState {
   notices: Notice[];
@@ -46,4 +47,17 @@ export const useNoticesStore = create<NoticesState>((set) => {
     },
     dismiss,
   };
+});
+
+// A notice names the account's own things (a key, a bot): when another user signs in on this window, the last
+// user's notices go. Signing out alone keeps them, so the reason the app signed out stays readable.
+let lastUserId: string | null = null;
+useIdentityStore.subscribe((state) => {
+  const user = selectUser(state);
+  if (!user) return;
+  if (lastUserId !== null && user.id !== lastUserId) {
+    const { notices, dismiss } = useNoticesStore.getState();
+    for (const notice of notices) dismiss(notice.id);
+  }
+  lastUserId = user.id;
 });
