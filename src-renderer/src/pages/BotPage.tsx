@@ -309,7 +309,7 @@ export function BotPage({ id, deployProblem, confirmStop, onBack }: { id: string
     );
   }
 
-  const onStop = detail?.settings.onStop ?? 'close';
+  const onStop = detail?.settings.onStop;
   const running = summary.state !== 'stopped';
   return (
     <section aria-labelledby="bot-title" className="bots bot-page" data-bot={summary.id}>
@@ -387,11 +387,12 @@ export function BotPage({ id, deployProblem, confirmStop, onBack }: { id: string
           Edit
         </button>
         {running ? (
-          <button type="button" className="danger" disabled={busy} onClick={() => setConfirming('stop')}>
+          // The confirmation says what happens to the position: it waits for the bot's settings.
+          <button type="button" className="danger" disabled={busy || !detail} onClick={() => setConfirming('stop')}>
             Stop
           </button>
         ) : (
-          <button type="button" className="danger" disabled={busy} onClick={() => setConfirming('delete')}>
+          <button type="button" className="danger" disabled={busy || !detail} onClick={() => setConfirming('delete')}>
             Delete
           </button>
         )}
@@ -462,7 +463,7 @@ export function BotPage({ id, deployProblem, confirmStop, onBack }: { id: string
             void run(() => stop(summary.id));
           }}
         >
-          <p>{onStopWords(onStop)}</p>
+          {onStop ? <p>{onStopWords(onStop)}</p> : null}
           <p>Its instance is then destroyed and checked gone. Its settings, trades and history stay, and you can deploy it again.</p>
         </ConfirmDialog>
       ) : null}
