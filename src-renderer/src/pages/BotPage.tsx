@@ -147,15 +147,48 @@ function Fills({ reports }: { reports: readonly BotReport[] }) {
   );
 }
 
-function Position({ reports }: { reports: readonly BotReport[] }) {
-  const last = reportsOf(reports, 'position')[0];
-  if (!last || last.report.side === null || last.report.quantity === 0) return <p data-testid="bot-position">No open position.</p>;
-  const { side, quantity, entryPrice, origin } = last.report;
+const ORIGIN_WORDS = { order: 'its own order', adopted: 'found on start, adopted', closed: 'closed' } as const;
+
+/** The position now, and how it came to be: each change the bot reported, newest first. */
+function Positions({ reports }: { reports: readonly BotReport[] }) {
+  const positions = reportsOf(reports, 'position');
+  const last = positions[0];
+  const open = last && last.report.side !== null && last.report.quantity > 0;
   return (
-    <p data-testid="bot-position">
-      {side} {number(quantity)} at {number(entryPrice)}
-      {origin === 'adopted' ? ' (found on start and adopted)' : ''} · since {moment(last.report.time)}
-    </p>
+    <>
+      {open ? (
+        <p data-testid="bot-position">
+          {last.report.side} {number(last.report.quantity)} at {number(last.report.entryPrice)}
+          {last.report.origin === 'adopted' ? ' (found on start and adopted)' : ''} · since {moment(last.report.time)}
+        </p>
+      ) : (
+        <p data-testid="bot-position">No open position.</p>
+      )}
+      {positions.length > 0 ? (
+        <table className="table" aria-label="Position changes">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Side</th>
+              <th scope="col">Quantity</th>
+              <th scope="col">Entry price</th>
+              <th scope="col">How</th>
+            </tr>
+          </thead>
+          <tbody>
+            {positions.map(({ instanceId, seq, report }) => (
+              <tr key={`${instanceId}:${seq}`}>
+                <td>{moment(report.time)}</td>
+                <td>{report.side ?? 'flat'}</td>
+                <td>{number(report.quantity)}</td>
+                <td>{number(report.entryPrice)}</td>
+                <td>{ORIGIN_WORDS[report.origin]}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </>
   );
 }
 
@@ -406,7 +439,7 @@ export function BotPage({ id, deployProblem, confirmStop, onBack }: { id: string
       </section>
       <section aria-labelledby="bot-position-title">
         <h2 id="bot-position-title">Position</h2>
-        <Position reports={reports} />
+        <Positions reports={reports} />
       </section>
       <section aria-labelledby="bot-decisions">
         <h2 id="bot-decisions">Decisions</h2>
