@@ -1,4 +1,5 @@
 import { create } from 'zustand';
+import { parseWindowHash } from '../../../src-shared/notifications.ts';
 
 export const PAGE_IDS = ['regions', 'security', 'keys', 'strategies', 'bots', 'settings'] as const;
 export type PageId = (typeof PAGE_IDS)[number];
@@ -11,21 +12,17 @@ export interface Place {
   confirmStop: boolean;
 }
 
-/** The place a location hash names (`#/keys`, `#/bots`, `#/bots/<id>`, `#/bots/<id>/stop`), or null for anything else. */
+/**
+ * The place a location hash names: a page (`#/keys`), or what a notification or the tray opens (`#/bots/<id>`,
+ * `#/bots/<id>/stop`, `#/home`, read by src-shared/notifications.ts); null for anything else.
+ */
 export function placeOfHash(hash: string): Place | null {
-  const match = /^#\/([a-z]+)(?:\/([^/]{1,300})(\/stop)?)?$/.exec(hash);
-  if (!match) return null;
-  const page = PAGE_IDS.find((p) => p === match[1]);
-  if (!page || (page !== 'bots' && match[2] !== undefined)) return null;
-  let botId: string | null = null;
-  if (match[2] !== undefined) {
-    try {
-      botId = decodeURIComponent(match[2]);
-    } catch {
-      return null;
-    }
-  }
-  return { page, botId, confirmStop: botId !== null && match[3] !== undefined };
+  const page = PAGE_IDS.find((p) => `#/${p}` === hash);
+  if (page) return { page, botId: null, confirmStop: false };
+  const target = parseWindowHash(hash);
+  if (target?.page === 'bot') return { page: 'bots', botId: target.botId, confirmStop: target.confirmStop === true };
+  if (target?.page === 'home') return { page: 'regions', botId: null, confirmStop: false };
+  return null;
 }
 
 export const hashOfPlace = (place: Pick<Place, 'page' | 'botId'>): string =>
