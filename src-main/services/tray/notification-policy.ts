@@ -205,12 +205,17 @@ export class NotificationPolicy {
     this.summaryTimer = null;
   }
 
-  /** Forgets the account's bots, sign-ins and any summary still waiting: on sign-out, the next account starts afresh. */
+  /**
+   * Forgets the account's bots, sign-ins, any summary still waiting and what it was shown lately: on sign-out, the
+   * next account starts afresh (the last account's burst does not make the next one's first notice a summary).
+   */
   reset(): void {
     this.dispose();
     this.pending = null;
     this.bots.clear();
     this.signIns.clear();
+    this.shownAt = [];
+    this.lastSummaryAt = null;
   }
 
   /**

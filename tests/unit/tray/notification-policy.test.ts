@@ -233,6 +233,15 @@ describe('the rate limit', () => {
     expect(shown.at(-1)).toMatchObject({ kind: 'bot-offline', opens: { page: 'bot', botId: 'b0' } });
   });
 
+  it('does not hold the last account’s burst against the next: its first notice is shown, not summarised', () => {
+    const { shown, policy } = setUp();
+    for (let i = 0; i < LIMIT.perWindow; i++) policy.consider(EVERY_KIND['bot-offline'](`b${i}`));
+    policy.reset();
+    policy.consider({ type: 'new-sign-in', sessionId: 'elsewhere', deviceLabel: 'Firefox on Linux' });
+    expect(shown).toHaveLength(LIMIT.perWindow + 1);
+    expect(shown.at(-1)).toMatchObject({ kind: 'new-sign-in' });
+  });
+
   it('calls off a waiting summary when disposed', () => {
     const { shown, clock, policy } = setUp();
     for (let i = 0; i < 10; i++) policy.consider(EVERY_KIND['bot-offline'](`b${i}`));
