@@ -52,7 +52,7 @@ async function bareSandboxedNode(): Promise<number> {
   const executable = realpathSync(process.execPath);
   const layout = { executable, libraries: await sharedLibraries(executable), appRoot: ROOT, appPaths: ['tests/fixtures/orchestrator'] };
   const args = bwrapArgs(sandboxBinds(layout), {
-    command: { executable, entry: 'tests/fixtures/orchestrator/probe.mjs', args: [] },
+    command: { executable, entry: 'tests/fixtures/orchestrator/probe.mjs', args: [], nodeOptions: [] },
     egressSocketOnHost: '/dev/null',
     scratchBytes: 8 * 1024 * 1024,
   });

@@ -56,7 +56,7 @@ loop.start();
 async function bareSandboxedNode(): Promise<number> {
   const executable = realpathSync(process.execPath);
   const layout = { executable, libraries: await sharedLibraries(executable), appRoot: ROOT, appPaths: [...BOT_APP_PATHS] };
-  const args = bwrapArgs(sandboxBinds(layout), { command: { executable, entry: 'src-bot/main.ts', args: [] }, egressSocketOnHost: '/dev/null', scratchBytes: 8 * 1024 * 1024 });
+  const args = bwrapArgs(sandboxBinds(layout), { command: { executable, entry: 'out/bot/main.mjs', args: [], nodeOptions: [] }, egressSocketOnHost: '/dev/null', scratchBytes: 8 * 1024 * 1024 });
   const [file, ...rest] = dropToUser(60_999, ['bwrap', ...args.slice(0, args.indexOf('--') + 1), IN_SANDBOX.node, '-e', '0']);
   const t0 = performance.now();
   const child = spawn(file!, rest, { stdio: 'ignore', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });

@@ -17,5 +17,5 @@ export const BOT_NODE_OPTIONS: readonly string[] = ['--max-old-space-size=48', '
 
 /** The bundled bot as an instance's command, for a given node binary. */
 export function bundledBotCommand(executable: string): InstanceCommand {
-  return { executable, entry: BOT_BUNDLE_ENTRY, args: [] };
+  return { executable, entry: BOT_BUNDLE_ENTRY, args: [], nodeOptions: [...BOT_NODE_OPTIONS] };
 }

@@ -51,8 +51,17 @@ export const InstanceCommand = z.object({
     .regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._/-]+$/, 'expected a path inside the app folder'),
   /** Fixed arguments. They are visible to anyone who can list processes: never a secret. */
   args: z.array(z.string().max(1024)).max(32),
+  /**
+   * Options for the runtime itself, before the program (fixed values such as heap caps, `--max-old-space-size=48`):
+   * only `--name` or `--name=value` of plain characters, so none can load code or read a file. Never a secret.
+   */
+  nodeOptions: z
+    .array(z.string().regex(/^--[a-z][a-z0-9-]*(=[A-Za-z0-9.,_-]+)?$/, 'expected --option or --option=value'))
+    .max(16)
+    .refine((options) => options.every((option) => !/^--(require|import|loader|experimental-loader|env-file|eval|print|inspect)/.test(option)), 'options that load code, read files or open a debugger are not allowed')
+    .default([]),
 });
-export type InstanceCommand = z.infer<typeof InstanceCommand>;
+export type InstanceCommand = z.input<typeof InstanceCommand>;
 
 export const InstanceSpec = z.object({
   botId: InstanceRef,

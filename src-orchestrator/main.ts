@@ -8,12 +8,15 @@ import { OrchestratorApiClient, watchDesiredState } from './api-client.ts';
 import { BrokerCredentialMinter } from './broker-minter.ts';
 import { ConfigError, loadConfig, readTokenFile, TokenFileError } from './config.ts';
 import { KeeperUnavailableError, LocalDriver } from './local/driver.ts';
-import { BOT_APP_PATHS, botPlanner } from './planner.ts';
+import { BOT_APP_PATHS, BotBundleMissingError, botPlanner, requireBotBundle } from './planner.ts';
 import { isolationRecord, ReconcileLoop } from './reconcile-loop.ts';
 
 const appRoot = fileURLToPath(new URL('../', import.meta.url));
 
 const config = await startOrExit(() => loadConfig(process.env), [ConfigError]);
+// Bots run only from the bundle (one folder, heap-capped): falling back to the sources would bind all of node_modules
+// into every sandbox and run a bigger, different program than the one measured and shipped, so it is refused.
+await startOrExit(() => requireBotBundle(appRoot), [BotBundleMissingError], 'plutarc orchestrator: ');
 const log = createLogger(config.logLevel, undefined, 'orchestrator');
 const tokens = await startOrExit(
   () => ({

@@ -341,7 +341,7 @@ export class Keeper {
         // A private folder of ours (0700): the bot's home and temp, removed with the instance.
         const home = join(dir, 'home');
         await mkdir(home, { mode: 0o700 });
-        const program = [spec.command.executable, join(run.appRoot, spec.command.entry), ...spec.command.args];
+        const program = [spec.command.executable, ...spec.command.nodeOptions, join(run.appRoot, spec.command.entry), ...spec.command.args];
         ({ file, args } = cgroup ? launcherArgs(cgroup.procsFiles, program) : { file: program[0]!, args: program.slice(1) });
         env = botEnvironment({ home, tmp: home, egressSocket: footprint.socketPath, sandbox: 'off' });
         cwd = home;

@@ -7,7 +7,7 @@ import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { BotInstanceEnv } from '../../src-shared/bot-instance.ts';
-import type { InstanceCommand } from '../compute-driver.ts';
+import type { ParsedInstanceSpec } from '../compute-driver.ts';
 
 /** Where things are inside the sandbox; the bot finds the egress socket and the credential through these. */
 export const IN_SANDBOX = {
@@ -53,7 +53,7 @@ export interface SandboxLayout {
 }
 
 export interface SandboxRun {
-  command: InstanceCommand;
+  command: ParsedInstanceSpec['command'];
   egressSocketOnHost: string;
   scratchBytes: number;
 }
@@ -134,7 +134,7 @@ export function bwrapArgs(binds: readonly SandboxBind[], run: SandboxRun): strin
   );
   const env = botEnvironment({ home: IN_SANDBOX.home, tmp: IN_SANDBOX.tmp, egressSocket: IN_SANDBOX.egressSocket, sandbox: 'bubblewrap' });
   for (const [name, value] of Object.entries(env)) args.push('--setenv', name, value);
-  args.push('--chdir', IN_SANDBOX.home, '--', IN_SANDBOX.node, join(IN_SANDBOX.app, run.command.entry), ...run.command.args);
+  args.push('--chdir', IN_SANDBOX.home, '--', IN_SANDBOX.node, ...run.command.nodeOptions, join(IN_SANDBOX.app, run.command.entry), ...run.command.args);
   return args;
 }
 

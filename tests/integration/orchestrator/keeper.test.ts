@@ -213,6 +213,25 @@ describe.each(modes)('keeper process ($name)', ({ sandbox, skip }) => {
   );
 
   it.skipIf(skip)(
+    'runs node with the command’s runtime options (the bot’s heap caps) before the program',
+    async () => {
+      const paths = setup();
+      await keeper(paths);
+      const d = await driver(paths.socketPath);
+      const spec = probeSpec('inst-heap');
+      spec.command = { ...spec.command, nodeOptions: ['--max-old-space-size=48', '--max-semi-space-size=1'] };
+      const reported = nextEvent(d, outputLine('inst-heap', (l) => l.startsWith('REPORT ')));
+      await d.provision(spec, 'eu');
+      const report = JSON.parse((await reported).line.slice('REPORT '.length)) as { execArgv: string[]; argv: string[] };
+      expect(report.execArgv).toEqual(['--max-old-space-size=48', '--max-semi-space-size=1']);
+      expect(report.argv.slice(2)).toEqual(['idle']);
+      await d.destroy('inst-heap');
+      expect(await d.verifyGone('inst-heap')).toMatchObject({ gone: true });
+    },
+    SLOW,
+  );
+
+  it.skipIf(skip)(
     'SIGTERM: the keeper destroys its bots, checks them gone, removes its socket and exits cleanly',
     async () => {
       const paths = setup();

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, readTokenFile, TokenFileError } from '../../../src-orchestrator/config.ts';
 import { encodeHandOff } from '../../../src-orchestrator/hand-off.ts';
-import { BOT_ENTRY, botPlanner } from '../../../src-orchestrator/planner.ts';
+import { BOT_BUNDLE_ENTRY, BOT_NODE_OPTIONS } from '../../../src-orchestrator/bot-bundle.ts';
+import { InstanceCommand } from '../../../src-orchestrator/compute-driver.ts';
+import { BOT_APP_PATHS, BotBundleMissingError, botPlanner, requireBotBundle } from '../../../src-orchestrator/planner.ts';
 import { BotHandOff } from '../../../src-shared/bot-instance.ts';
 import { EXCHANGE_API_HOSTS } from '../../../src-shared/exchange-hosts.ts';
 import { ExchangeId } from '../../../src-shared/exchanges.ts';
@@ -51,9 +53,12 @@ describe('the planner', () => {
   const limits = { memoryBytes: 512 * 1024 * 1024, cpus: 0.5, pids: 128, scratchBytes: 16 * 1024 * 1024 };
   const plan = botPlanner({ executable: '/usr/bin/node', limits, reach: { apiUrl: 'http://127.0.0.1:8787', brokerUrl: 'https://broker.internal' } });
 
-  it('runs the bot program and lets it reach the simulator standing in for its exchange, the API and the broker, nothing else', () => {
+  it('runs the bundled bot under its heap caps and lets it reach the simulator standing in for its exchange, the API and the broker, nothing else', () => {
     const spec = plan(desiredBot({ exchangeUrl: 'http://127.0.0.1:9101' }), 'i-1');
-    expect(spec.command).toEqual({ executable: '/usr/bin/node', entry: BOT_ENTRY, args: [] });
+    expect(spec.command).toEqual({ executable: '/usr/bin/node', entry: BOT_BUNDLE_ENTRY, args: [], nodeOptions: ['--max-old-space-size=48', '--max-semi-space-size=1'] });
+    expect(BOT_NODE_OPTIONS).toEqual(spec.command.nodeOptions);
+    // Only the bundle's folder is bound into the sandbox: nothing of the sources or node_modules.
+    expect(BOT_APP_PATHS).toEqual(['out/bot']);
     expect(spec.limits).toEqual(limits);
     expect(spec.egress).toEqual([
       { host: '127.0.0.1', port: 9101, kind: 'exchange' },
@@ -70,6 +75,25 @@ describe('the planner', () => {
       }
     }
     expect(plan(desiredBot({ exchange: 'bybit', testnet: true, exchangeUrl: null }), 'i-1').egress[0]).toEqual({ host: 'api-testnet.bybit.com', port: 443, kind: 'exchange' });
+  });
+
+  it('refuses to run bots without the bundle, naming the file and how to make it', () => {
+    const dir = tempDir('plutarc-no-bundle-');
+    try {
+      expect(() => requireBotBundle(dir.path)).toThrow(BotBundleMissingError);
+      expect(() => requireBotBundle(dir.path)).toThrow(`${join(dir.path, BOT_BUNDLE_ENTRY)} is missing: run "npm run build"`);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('accepts only plain runtime options: none that loads code, reads a file or opens a debugger', () => {
+    const command = { executable: '/usr/bin/node', entry: BOT_BUNDLE_ENTRY, args: [] };
+    expect(InstanceCommand.parse(command).nodeOptions).toEqual([]);
+    expect(InstanceCommand.safeParse({ ...command, nodeOptions: ['--max-old-space-size=48'] }).success).toBe(true);
+    for (const bad of ['--require=/tmp/x.js', '--import=data:text/javascript,1', '--env-file=/etc/shadow', '--inspect=0.0.0.0:9229', '-e', '--eval=1', '--max-old-space-size=48 --inspect', '--title=$(id)']) {
+      expect(InstanceCommand.safeParse({ ...command, nodeOptions: [bad] }).success, bad).toBe(false);
+    }
   });
 
   it('names an IPv6 simulator without brackets, as the egress proxy compares hosts', () => {

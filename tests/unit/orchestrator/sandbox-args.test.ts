@@ -6,7 +6,7 @@ import { ROOT } from '../../support/build.ts';
 
 const layout = { executable: process.execPath, libraries: [], appRoot: ROOT, appPaths: ['src-shared', 'package.json'] };
 const run = {
-  command: { executable: process.execPath, entry: 'src-bot/main.ts', args: ['--region', 'sg'] },
+  command: { executable: process.execPath, entry: 'src-bot/main.ts', args: ['--region', 'sg'], nodeOptions: ['--max-old-space-size=48'] },
   egressSocketOnHost: '/run/plutarc/i-1/egress.sock',
   scratchBytes: 16 * 1024 * 1024,
 };
@@ -60,7 +60,7 @@ describe('the sandbox’s command line', () => {
     expect(Object.keys(env).sort()).toEqual(['HOME', 'PLUTARC_CREDENTIAL_FD', 'PLUTARC_EGRESS_SOCKET', 'PLUTARC_SANDBOX', 'TMPDIR']);
     // The bot's side of the contract reads exactly this.
     expect(BotInstanceEnv.parse(env)).toMatchObject({ PLUTARC_CREDENTIAL_FD: 3, PLUTARC_SANDBOX: 'bubblewrap', PLUTARC_EGRESS_SOCKET: IN_SANDBOX.egressSocket });
-    expect(args.slice(args.indexOf('--') + 1)).toEqual([IN_SANDBOX.node, '/app/src-bot/main.ts', '--region', 'sg']);
+    expect(args.slice(args.indexOf('--') + 1)).toEqual([IN_SANDBOX.node, '--max-old-space-size=48', '/app/src-bot/main.ts', '--region', 'sg']);
   });
 
   it('joins the cgroups before anything else runs, then drops to the instance’s user with no way back', () => {
