@@ -4,7 +4,7 @@
 // Both against a bare sandboxed `node -e 0` measured in the same run. Needs root and bubblewrap.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -75,7 +75,24 @@ async function until<T>(probe: () => Promise<T | null | undefined | false> | T |
   }
 }
 
-async function deployAndStop(): Promise<{ online: number; gone: number }> {
+/** Resident memory of the bundled bot's node in its sandbox (its command line names the bundle inside the sandbox). */
+function botResidentBytes(): number | null {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // bubblewrap's own command line names the bundle too: the bot is the process that is node.
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'latin1').split('\0');
+      if (argv[0] !== IN_SANDBOX.node || !argv.includes(`${IN_SANDBOX.app}/out/bot/main.mjs`)) continue;
+      const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${name}/status`, 'latin1'))?.[1];
+      if (kb !== undefined) return Number(kb) * 1024;
+    } catch {
+      // Ended while we looked.
+    }
+  }
+  return null;
+}
+
+async function deployAndStop(): Promise<{ online: number; gone: number; rss: number | null }> {
   const bot = await deployOnSim(world);
   const t0 = Date.now();
   source.put(desiredBot({ botId: bot.botId, userId: bot.userId, keyRecordId: bot.recordId, runId: bot.runId, region: 'eu', exchangeUrl: world.sim.urls.binanceusdm }));
@@ -84,28 +101,32 @@ async function deployAndStop(): Promise<{ online: number; gone: number }> {
   // The API stamps the heartbeat with its own clock, on this machine: the first one is the moment the bot is Online.
   const beat = await until(async () => (await world.api.app.botInstances.instance(instanceId))?.last_heartbeat_at, 'first heartbeat');
   const online = Date.parse(beat) - t0;
+  const rss = botResidentBytes();
   const t1 = performance.now();
   source.bots.get(bot.botId)!.want = 'stop';
   loop.wake();
   await until(() => source.records.some((r) => r.kind === 'destroyed' && r.instanceId === instanceId && r.gone.gone), 'verified gone');
-  return { online, gone: performance.now() - t1 };
+  return { online, gone: performance.now() - t1, rss };
 }
 
 try {
   const bare: number[] = [];
   const online: number[] = [];
   const gone: number[] = [];
+  const rss: number[] = [];
   await deployAndStop(); // warm-up: the first start compiles and caches what every later one reuses
   for (let round = 0; round < ROUNDS; round++) {
     bare.push(await bareSandboxedNode());
     const r = await deployAndStop();
     online.push(r.online);
     gone.push(r.gone);
+    if (r.rss !== null) rss.push(r.rss);
   }
   const floor = median(bare)!;
   console.log(`bare sandboxed node -e 0:             ${ms(floor)} (median of ${ROUNDS})`);
   console.log(`deploy to Online (first heartbeat):   ${ms(median(online)!)}  ×${(median(online)! / floor).toFixed(1)} the bare sandbox`);
   console.log(`stop to verified gone:                ${ms(median(gone)!)}  ×${(median(gone)! / floor).toFixed(1)} the bare sandbox`);
+  if (rss.length > 0) console.log(`bot resident memory at Online:        ${(median(rss)! / (1024 * 1024)).toFixed(0)} MiB (median of ${rss.length}, bundled, heap-capped)`);
 } finally {
   await loop.stop();
   await stopKeeper();
