@@ -9,6 +9,7 @@ import { OrchestratorId } from '../src-shared/orchestration.ts';
 import { RegionId } from '../src-shared/regions.ts';
 import { ConfigError, LogLevel, parseEnv } from '../src-server/env.ts';
 import type { InstanceLimits } from './compute-driver.ts';
+import { DEFAULT_BOT_IMAGE } from './docker/image.ts';
 import { defaultKeeperSocket } from './local/keeper-server.ts';
 import { DEFAULT_POLICY, type ReconcilePolicy } from './reconciler.ts';
 
@@ -44,7 +45,8 @@ export const OrchestratorEnv = z.object({
   /** The API and the broker as bots reach them, where that differs from the orchestrator's own addresses. */
   PLUTARC_BOT_API_URL: HttpUrl.optional(),
   PLUTARC_BOT_KEYBROKER_URL: HttpUrl.optional(),
-  PLUTARC_ORCHESTRATOR_DRIVER: z.enum(['local']).default('local'),
+  /** Where bots run: `local` (this host's keeper), `docker`, `kubernetes` or `fly` (each with its own settings below or in its config.ts). */
+  PLUTARC_ORCHESTRATOR_DRIVER: z.enum(['local', 'docker', 'kubernetes', 'fly']).default('local'),
   /** Unique among the orchestrators sharing one API: it names lease holders and labels instances. */
   PLUTARC_ORCHESTRATOR_ID: OrchestratorId.optional(),
   PLUTARC_ORCHESTRATOR_LEASE_TTL_MS: z.coerce.number().int().min(1_000).max(300_000).default(15_000),
@@ -59,6 +61,12 @@ export const OrchestratorEnv = z.object({
   PLUTARC_BOT_SCRATCH_MB: z.coerce.number().int().min(1).max(4096).default(16),
   /** Local driver: the socket of this host's keeper, which runs the sandboxes (src-orchestrator/local/keeper-main.ts). */
   PLUTARC_KEEPER_SOCKET: z.string().min(1).optional(),
+  /** Docker driver: the engine's unix socket on this host (the bots' egress proxies run here too). */
+  PLUTARC_DOCKER_SOCKET: z.string().min(1).default('/var/run/docker.sock'),
+  /** Docker driver: the bot image (tools/build-image.ts), loaded into the engine. */
+  PLUTARC_DOCKER_BOT_IMAGE: z.string().regex(/^[^\s]+$/, 'expected an image name').default(DEFAULT_BOT_IMAGE),
+  /** Docker driver: where each bot's egress socket folder lives on this host. */
+  PLUTARC_DOCKER_RUN_ROOT: z.string().min(1).optional(),
   /** Local stack: the simulated regions' round trips, as the Regions page shows them. */
   PLUTARC_SIM_REGION_DELAYS: RegionDelays.optional(),
   PLUTARC_LOG_LEVEL: LogLevel.default('info'),
@@ -76,14 +84,18 @@ export interface OrchestratorConfig {
   brokerTokenFile: string;
   /** Written into each bot's hand-off and allowed out of its sandbox. */
   botReach: { apiUrl: string; brokerUrl: string };
-  driver: 'local';
+  /** The engine and its settings read here; the cloud drivers read theirs with their own settings functions. */
+  driver:
+    | { name: 'local'; keeperSocket: string }
+    | { name: 'docker'; socketPath: string; image: string; runRoot: string | undefined }
+    | { name: 'kubernetes' }
+    | { name: 'fly' };
   id: string;
   leaseTtlMs: number;
   intervalMs: number;
   waitMs: number;
   policy: ReconcilePolicy;
   limits: InstanceLimits;
-  keeperSocket: string;
   simulatedRegions: Partial<Record<RegionId, { exchangeRoundTripMs: number }>>;
   logLevel: LogLevel;
 }
@@ -97,7 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Orchest
     brokerUrl: e.PLUTARC_KEYBROKER_URL,
     brokerTokenFile: absolute(e.PLUTARC_KEYBROKER_ORCHESTRATOR_TOKEN_FILE),
     botReach: { apiUrl: e.PLUTARC_BOT_API_URL ?? e.PLUTARC_API_URL, brokerUrl: e.PLUTARC_BOT_KEYBROKER_URL ?? e.PLUTARC_KEYBROKER_URL },
-    driver: e.PLUTARC_ORCHESTRATOR_DRIVER,
+    driver: driverSettings(e, env, absolute),
     id: e.PLUTARC_ORCHESTRATOR_ID ?? OrchestratorId.parse(`${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 80) || 'host'}-${process.pid}`),
     leaseTtlMs: e.PLUTARC_ORCHESTRATOR_LEASE_TTL_MS,
     intervalMs: e.PLUTARC_ORCHESTRATOR_INTERVAL_MS,
@@ -109,10 +121,26 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Orchest
       pids: e.PLUTARC_BOT_PIDS,
       scratchBytes: e.PLUTARC_BOT_SCRATCH_MB * MiB,
     },
-    keeperSocket: e.PLUTARC_KEEPER_SOCKET === undefined ? defaultKeeperSocket(env) : absolute(e.PLUTARC_KEEPER_SOCKET),
     simulatedRegions: e.PLUTARC_SIM_REGION_DELAYS ?? {},
     logLevel: e.PLUTARC_LOG_LEVEL,
   };
+}
+
+function driverSettings(e: z.output<typeof OrchestratorEnv>, env: NodeJS.ProcessEnv, absolute: (path: string) => string): OrchestratorConfig['driver'] {
+  switch (e.PLUTARC_ORCHESTRATOR_DRIVER) {
+    case 'local':
+      return { name: 'local', keeperSocket: e.PLUTARC_KEEPER_SOCKET === undefined ? defaultKeeperSocket(env) : absolute(e.PLUTARC_KEEPER_SOCKET) };
+    case 'docker':
+      return {
+        name: 'docker',
+        socketPath: absolute(e.PLUTARC_DOCKER_SOCKET),
+        image: e.PLUTARC_DOCKER_BOT_IMAGE,
+        runRoot: e.PLUTARC_DOCKER_RUN_ROOT === undefined ? undefined : absolute(e.PLUTARC_DOCKER_RUN_ROOT),
+      };
+    case 'kubernetes':
+    case 'fly':
+      return { name: e.PLUTARC_ORCHESTRATOR_DRIVER };
+  }
 }
 
 /** A token file that cannot be used: missing, open to other users, or not holding one token. Names the file, never its content. */

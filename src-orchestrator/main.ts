@@ -7,16 +7,17 @@ import { announceReady, startOrExit, stopOnSignals } from '../src-server/process
 import { OrchestratorApiClient, watchDesiredState } from './api-client.ts';
 import { BrokerCredentialMinter } from './broker-minter.ts';
 import { ConfigError, loadConfig, readTokenFile, TokenFileError } from './config.ts';
-import { KeeperUnavailableError, LocalDriver } from './local/driver.ts';
-import { BOT_APP_PATHS, BotBundleMissingError, botPlanner, requireBotBundle } from './planner.ts';
+import { DriverUnavailableError, openDriver } from './drivers.ts';
+import { BotBundleMissingError, botPlanner, requireBotBundle } from './planner.ts';
 import { isolationRecord, ReconcileLoop } from './reconcile-loop.ts';
 
 const appRoot = fileURLToPath(new URL('../', import.meta.url));
 
 const config = await startOrExit(() => loadConfig(process.env), [ConfigError]);
-// Bots run only from the bundle (one folder, heap-capped): falling back to the sources would bind all of node_modules
-// into every sandbox and run a bigger, different program than the one measured and shipped, so it is refused.
-await startOrExit(() => requireBotBundle(appRoot), [BotBundleMissingError], 'plutarc orchestrator: ');
+// Local bots run only from the bundle (one folder, heap-capped): falling back to the sources would bind all of
+// node_modules into every sandbox and run a bigger, different program than the one measured and shipped, so it is
+// refused. The other drivers run the bot image, which carries the same bundle.
+if (config.driver.name === 'local') await startOrExit(() => requireBotBundle(appRoot), [BotBundleMissingError], 'plutarc orchestrator: ');
 const log = createLogger(config.logLevel, undefined, 'orchestrator');
 const tokens = await startOrExit(
   () => ({
@@ -27,12 +28,8 @@ const tokens = await startOrExit(
   'plutarc orchestrator: ',
 );
 
-// The keeper runs the sandboxes, so bots outlive this process; the driver is its client.
-const driver = await startOrExit(
-  () => LocalDriver.create({ keeperSocket: config.keeperSocket, appRoot, appPaths: BOT_APP_PATHS, simulatedRegions: config.simulatedRegions, log }),
-  [KeeperUnavailableError],
-  'plutarc orchestrator: ',
-);
+// Both errors' messages name the orchestrator and the driver already.
+const driver = await startOrExit(() => openDriver(config, { appRoot, env: process.env, log }), [DriverUnavailableError, ConfigError]);
 const api = new OrchestratorApiClient({ apiUrl: config.apiUrl, token: tokens.api, holder: config.id });
 const loop = new ReconcileLoop({
   orchestratorId: config.id,
@@ -66,6 +63,6 @@ stopOnSignals(async () => {
   await watch.stop();
   // Gives up this orchestrator's leases, so another takes its bots over without waiting for them to expire.
   await loop.stop().catch((error: unknown) => log.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not give up every lease'));
-  // The bots stay with the keeper; the next orchestrator adopts them.
-  driver.close();
+  // The bots stay with the keeper or the engine; the next orchestrator adopts them.
+  await driver.close();
 });

@@ -117,11 +117,22 @@ describe('the orchestrator’s settings', () => {
       brokerTokenFile: '/data/keybroker/orchestrator-token',
       botReach: { apiUrl: 'http://127.0.0.1:8787', brokerUrl: 'http://127.0.0.1:8790' },
       id: 'orch-1',
-      driver: 'local',
+      driver: { name: 'local', keeperSocket: expect.stringMatching(/keeper\.sock$/) },
       limits: { memoryBytes: 256 * 1024 * 1024 },
       simulatedRegions: { eu: { exchangeRoundTripMs: 15 }, us: { exchangeRoundTripMs: 90 }, sg: { exchangeRoundTripMs: 170 } },
     });
     expect(loadConfig(env).id).toMatch(/-\d+$/);
+  });
+
+  it('picks the driver: the keeper’s socket for local, the engine’s socket and image for docker, the cloud drivers by name', () => {
+    expect(loadConfig({ ...env, PLUTARC_KEEPER_SOCKET: 'run/keeper.sock' }, '/work').driver).toEqual({ name: 'local', keeperSocket: '/work/run/keeper.sock' });
+    expect(loadConfig({ ...env, PLUTARC_ORCHESTRATOR_DRIVER: 'docker' }, '/work').driver).toEqual({ name: 'docker', socketPath: '/var/run/docker.sock', image: 'plutarc/bot:local', runRoot: undefined });
+    expect(
+      loadConfig({ ...env, PLUTARC_ORCHESTRATOR_DRIVER: 'docker', PLUTARC_DOCKER_SOCKET: '/run/podman/podman.sock', PLUTARC_DOCKER_BOT_IMAGE: 'registry.example/bot:1', PLUTARC_DOCKER_RUN_ROOT: 'bots' }, '/work').driver,
+    ).toEqual({ name: 'docker', socketPath: '/run/podman/podman.sock', image: 'registry.example/bot:1', runRoot: '/work/bots' });
+    expect(loadConfig({ ...env, PLUTARC_ORCHESTRATOR_DRIVER: 'kubernetes' }).driver).toEqual({ name: 'kubernetes' });
+    expect(loadConfig({ ...env, PLUTARC_ORCHESTRATOR_DRIVER: 'fly' }).driver).toEqual({ name: 'fly' });
+    expect(() => loadConfig({ ...env, PLUTARC_ORCHESTRATOR_DRIVER: 'nomad' })).toThrow(/PLUTARC_ORCHESTRATOR_DRIVER/);
   });
 
   it('refuses a token in the environment, a missing setting or a bad region delay, naming the variable and never the value', () => {
