@@ -14,7 +14,7 @@ import { Problem } from '../src-shared/problem.ts';
 import type { InstanceExit } from './compute-driver.ts';
 import type { LeaseStore } from './leases.ts';
 import { SILENT_LOG, type OrchestratorLog } from './log.ts';
-import type { DesiredStateSource, InstanceIssuer, InstanceRecord } from './reconcile-loop.ts';
+import type { DesiredSnapshot, DesiredStateSource, InstanceIssuer, InstanceRecord } from './reconcile-loop.ts';
 import type { MarkableState } from './reconciler.ts';
 
 export class OrchestratorApiError extends Error {
@@ -103,8 +103,9 @@ export class OrchestratorApiClient implements DesiredStateSource, LeaseStore, In
     });
   }
 
-  async load(): Promise<DesiredBot[]> {
-    return (await this.desired()).bots;
+  async load(): Promise<DesiredSnapshot> {
+    const { bots, now } = await this.desired();
+    return { bots, now };
   }
 
   async acquire(holder: string, botIds: readonly string[], ttlMs: number): Promise<string[]> {

@@ -43,8 +43,15 @@ export type InstanceRecord =
   | { kind: 'destroyed'; botId: string | null; instanceId: string; driver: string; at: number; reason: string; gone: GoneReport };
 
 /** Where desired state comes from and where the orchestrator writes what happened (the bots module's tables). */
+export interface DesiredSnapshot {
+  bots: DesiredBot[];
+  /** The API's clock (ms) when it answered. */
+  now: number;
+}
+
 export interface DesiredStateSource {
-  load(): Promise<DesiredBot[]>;
+  /** The bots and the API's clock when it answered (heartbeat times are by that clock). */
+  load(): Promise<DesiredSnapshot>;
   markState(botId: string, state: MarkableState, reason: string, at: number): Promise<void>;
   /** Idempotent per instance: recording the same instance's crash twice counts it once. Keeps `describeExit(exit)` as the last reason. */
   recordCrash(botId: string, instanceId: string, exit: InstanceExit): Promise<void>;
@@ -115,8 +122,9 @@ export class ReconcileLoop {
   /** One pass: read, decide, act. Failures of one bot's actions are reported and do not stop the others. */
   async tick(): Promise<TickReport> {
     const { driver, source, leases, clock, orchestratorId: me } = this.o;
+    const [{ bots: desired, now: apiNow }, observed] = await Promise.all([source.load(), driver.list()]);
+    // Read once the answer is in, so the gap to the API's clock is its skew plus at most one request's latency.
     const now = clock().getTime();
-    const [desired, observed] = await Promise.all([source.load(), driver.list()]);
 
     const botIds = new Set<string>(desired.map((bot) => bot.botId));
     for (const instance of observed) {
@@ -136,6 +144,7 @@ export class ReconcileLoop {
       observed.filter(mine),
       now,
       this.o.policy,
+      apiNow,
     );
     // Another orchestrator holds this bot now: whatever this one started for it must not keep trading beside it.
     for (const instance of observed) {

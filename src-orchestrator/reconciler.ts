@@ -63,6 +63,8 @@ export function decide(
   observed: readonly InstanceStatus[],
   now: number,
   policy: ReconcilePolicy = DEFAULT_POLICY,
+  /** The API's clock at the same moment as `now`: heartbeats are stamped by it, instances and crashes by this host's. */
+  apiNow: number = now,
 ): ReconcileAction[] {
   const actions: ReconcileAction[] = [];
   const wanted = new Map(desired.map((bot) => [bot.botId, bot]));
@@ -85,7 +87,12 @@ export function decide(
     instancesOf.set(botId, list);
   }
 
-  for (const bot of desired) actions.push(...decideBot(bot, instancesOf.get(bot.botId) ?? [], now, policy));
+  // Heartbeat times moved onto this host's clock, so they compare with instance start times and `now` alike.
+  const apiAhead = apiNow - now;
+  for (const bot of desired) {
+    const onOurClock = bot.lastHeartbeatAt === null ? bot : { ...bot, lastHeartbeatAt: bot.lastHeartbeatAt - apiAhead };
+    actions.push(...decideBot(onOurClock, instancesOf.get(bot.botId) ?? [], now, policy));
+  }
   return actions;
 }
 

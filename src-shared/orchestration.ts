@@ -56,7 +56,12 @@ export const DesiredStateQuery = z.object({
   waitMs: z.coerce.number().int().min(0).max(30_000).default(0),
 });
 /** `cursor` changes whenever any bot's desired state, run or recorded state changes. */
-export const DesiredStateResponse = z.object({ cursor: z.string().max(100), bots: z.array(DesiredBot) });
+export const DesiredStateResponse = z.object({
+  cursor: z.string().max(100),
+  bots: z.array(DesiredBot),
+  /** The API's clock when it answered (ms since the epoch): heartbeat times are by this clock, not the orchestrator's. */
+  now: z.number().int(),
+});
 export type DesiredStateResponse = z.infer<typeof DesiredStateResponse>;
 
 /** Leases are timed by the API's clock, so orchestrators with skewed clocks still agree. */

@@ -461,6 +461,7 @@ export class Bots {
     const rows = await q.botsWithLiveRuns(this.#db);
     return {
       cursor: String(cursor),
+      now: this.#deps.now().getTime(),
       bots: rows.map((row): DesiredBot => {
         const config = BotTradingConfig.parse(JSON.parse(row.config));
         return {

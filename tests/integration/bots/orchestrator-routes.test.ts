@@ -64,8 +64,15 @@ for (const kind of DATABASE_KINDS) {
 
     it('answer the desired state at once when the cursor moved, and wake a waiting poll when a bot is deployed', async () => {
       const botId = await newBot();
+      // The answer carries the API's clock (heartbeats are stamped by it): moved 90 s ahead of this host's for the first poll.
+      world.advance(90_000);
+      const askedAt = Date.now();
       const first = await desired(world, '');
+      const answeredAt = Date.now();
+      world.advance(-90_000);
       expect(first.status).toBe(200);
+      expect(first.body.now).toBeGreaterThanOrEqual(askedAt + 90_000);
+      expect(first.body.now).toBeLessThanOrEqual(answeredAt + 90_000);
       expect(first.body.bots.map((b) => b.botId)).not.toContain(botId);
       const same = await desired(world, `?since=${first.body.cursor}&waitMs=0`);
       expect(same.body.cursor).toBe(first.body.cursor);

@@ -34,8 +34,8 @@ describe('the orchestrator’s API client', () => {
 
   it('reads the desired state with its token, and a wrong token is refused by route and status, the token nowhere in the error', async () => {
     api.put(desiredBot({ botId: 'b1' }));
-    const bots = await client(api).load();
-    expect(bots).toEqual([desiredBot({ botId: 'b1' })]);
+    // With the API's clock, which stamps heartbeats.
+    expect(await client(api).load()).toEqual({ bots: [desiredBot({ botId: 'b1' })], now: api.now });
     expect(api.requests.at(-1)).toMatchObject({ method: 'GET', authorised: true });
 
     const wrong = 'W'.repeat(43);
@@ -146,7 +146,7 @@ describe('the desired-state watch', () => {
           const next = answers.shift();
           if (next === undefined) return new Promise<never>((_resolve, reject) => options.signal?.addEventListener('abort', () => reject(new Error('aborted'))));
           if (next instanceof Error) throw next;
-          return { cursor: next, bots: [] };
+          return { cursor: next, bots: [], now: Date.now() };
         },
       },
       () => changes++,

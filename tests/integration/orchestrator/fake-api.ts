@@ -105,8 +105,8 @@ export async function startFakeApi(initialNow = 1_800_000_000_000): Promise<Fake
         waiters.add(done);
       });
     }
-    if (fake.misbehave === 'garbage') return { cursor: String(cursor), bots: [{ botId: 'x' }] };
-    return { cursor: String(cursor), bots: [...fake.bots.values()] };
+    if (fake.misbehave === 'garbage') return { cursor: String(cursor), now: fake.now, bots: [{ botId: 'x' }] };
+    return { cursor: String(cursor), now: fake.now, bots: [...fake.bots.values()] };
   });
 
   app.post(ORCHESTRATOR_ROUTES.leases, { schema: { body: LeaseRequest } }, async (request) => {

@@ -14,7 +14,7 @@ import {
   type InstanceExit,
   type InstanceStatus,
 } from '../../../src-orchestrator/compute-driver.ts';
-import type { DesiredStateSource, InstanceIssuer, InstanceRecord } from '../../../src-orchestrator/reconcile-loop.ts';
+import type { DesiredSnapshot, DesiredStateSource, InstanceIssuer, InstanceRecord } from '../../../src-orchestrator/reconcile-loop.ts';
 import { describeExit } from '../../../src-orchestrator/reconciler.ts';
 
 /** A bot as the API would send it, trading on the simulator (local stack). */
@@ -163,12 +163,19 @@ export class FakeSource implements DesiredStateSource {
   readonly marks: { botId: string; state: string; reason: string }[] = [];
   readonly records: InstanceRecord[] = [];
 
+  /** The API's clock, which stamps heartbeats: this host's unless a test gives the API a clock of its own. */
+  private readonly apiNow: () => number;
+
+  constructor(apiNow: () => number = () => Date.now()) {
+    this.apiNow = apiNow;
+  }
+
   put(bot: DesiredBot): void {
     this.bots.set(bot.botId, structuredClone(bot));
   }
 
-  async load(): Promise<DesiredBot[]> {
-    return [...this.bots.values()].map((bot) => structuredClone(bot));
+  async load(): Promise<DesiredSnapshot> {
+    return { bots: [...this.bots.values()].map((bot) => structuredClone(bot)), now: this.apiNow() };
   }
 
   async markState(botId: string, state: DesiredBot['state'], reason: string): Promise<void> {

@@ -25,7 +25,7 @@ class RecordingMinter implements InstanceCredentialMinter {
 function setup(options: { clock?: FakeClock; driver?: FakeDriver; leases?: InMemoryLeaseStore; source?: FakeSource; id?: string } = {}) {
   const clock = options.clock ?? new FakeClock(T0);
   const driver = options.driver ?? new FakeDriver(clock);
-  const source = options.source ?? new FakeSource();
+  const source = options.source ?? new FakeSource(() => clock.now());
   const leases = options.leases ?? new InMemoryLeaseStore(() => clock.now());
   const minter = new RecordingMinter();
   const id = options.id ?? 'orch-a';

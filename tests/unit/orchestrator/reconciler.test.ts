@@ -157,6 +157,24 @@ describe('decide: heartbeats', () => {
     ]);
   });
 
+  it('judges heartbeats by the API’s clock: an orchestrator a minute ahead or behind neither marks a beating bot Offline nor misses a silent one', () => {
+    const minute = 60_000;
+    // The API stamped the last heartbeat 5 s before it answered; the instance started (by this host's clock) just before.
+    const apiNow = T0 + 10_000;
+    const b = bot({ lastHeartbeatAt: apiNow - 5_000 });
+    for (const skew of [minute, -minute]) {
+      const ours = apiNow + skew;
+      const started = instance('i-1', { startedAt: ours - 8_000 });
+      expect(decide([b], [started], ours, policy, apiNow), `orchestrator ${skew > 0 ? 'ahead' : 'behind'}`).toEqual([]);
+      const silent = decide([b], [started], ours + policy.heartbeatTimeoutMs, policy, apiNow + policy.heartbeatTimeoutMs);
+      expect(silent).toEqual([expect.objectContaining({ kind: 'mark', state: 'offline', reason: 'no heartbeat for 35 s' })]);
+    }
+    // Ahead by a minute, a heartbeat of 1 s ago (by the API's clock) looks older than an instance started 40 s ago: it is
+    // that instance's, so the start-up grace is over and the bot is Online, not silent.
+    const ahead = apiNow + minute;
+    expect(decide([bot({ state: 'online', lastHeartbeatAt: apiNow - 1_000 })], [instance('i-1', { startedAt: ahead - 40_000 })], ahead, policy, apiNow)).toEqual([]);
+  });
+
   it('does not mark Offline twice, nor a paused bot that still beats', () => {
     expect(decide([bot({ state: 'offline', lastHeartbeatAt: T0 })], [instance('i-1')], T0 + 10 * policy.heartbeatTimeoutMs)).toEqual([]);
     expect(decide([bot({ state: 'paused', lastHeartbeatAt: T0 + 1_000 })], [instance('i-1')], T0 + 2_000)).toEqual([]);
