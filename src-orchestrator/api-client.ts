@@ -8,7 +8,6 @@ import {
   LeaseResponse,
   NewInstanceResponse,
   ORCHESTRATOR_ROUTES,
-  type DesiredBot,
 } from '../src-shared/orchestration.ts';
 import { Problem } from '../src-shared/problem.ts';
 import type { InstanceExit } from './compute-driver.ts';
