@@ -90,6 +90,23 @@ async function detectV1(host: CgroupHost, owns: Map<string, string>): Promise<Cg
   return { kind: 'v1', parents: { memory: parents.memory!, cpu: parents.cpu!, pids: parents.pids! } };
 }
 
+/** The group folders named `name` under the bots' parent(s), whether or not they exist (an earlier keeper's). */
+export function cgroupDirs(support: CgroupSupport, name: string): string[] {
+  if (support.kind === 'v2') return [join(support.parent, name)];
+  if (support.kind === 'v1') return Object.values(support.parents).map((parent) => join(parent, name));
+  return [];
+}
+
+/** Pids listed in the `cgroup.procs` of the given group folders (none for a folder that is gone). */
+export async function pidsInGroups(dirs: readonly string[]): Promise<number[]> {
+  const all = new Set<number>();
+  for (const dir of dirs) {
+    const text = await readTrimmed(join(dir, 'cgroup.procs'));
+    for (const line of text?.split('\n') ?? []) if (line.trim() !== '') all.add(Number(line));
+  }
+  return [...all];
+}
+
 /** Which cgroup version can limit bots here, or in plain words why none can (shown on the bot's card). */
 export async function detectCgroups(host: CgroupHost): Promise<CgroupSupport> {
   const own = ownPaths(host.selfCgroup);
@@ -123,11 +140,12 @@ export class InstanceCgroup {
     this.procsFiles = dirs.map((d) => join(d, 'cgroup.procs'));
   }
 
-  static async create(support: Exclude<CgroupSupport, { kind: 'none' }>, instanceId: string, limits: InstanceLimits): Promise<InstanceCgroup> {
+  /** `name` is the group's folder name under the bots' parent: unique on the host (the keeper's cgroupName). */
+  static async create(support: Exclude<CgroupSupport, { kind: 'none' }>, name: string, limits: InstanceLimits): Promise<InstanceCgroup> {
     const periodUs = 100_000;
     const quotaUs = Math.max(1_000, Math.round(limits.cpus * periodUs));
     if (support.kind === 'v2') {
-      const dir = join(support.parent, instanceId);
+      const dir = join(support.parent, name);
       await mkdir(dir);
       const group = new InstanceCgroup('v2', [dir], dir);
       try {
@@ -142,9 +160,9 @@ export class InstanceCgroup {
       }
       return group;
     }
-    const memory = join(support.parents.memory, instanceId);
-    const cpu = join(support.parents.cpu, instanceId);
-    const pids = join(support.parents.pids, instanceId);
+    const memory = join(support.parents.memory, name);
+    const cpu = join(support.parents.cpu, name);
+    const pids = join(support.parents.pids, name);
     const group = new InstanceCgroup('v1', [memory, cpu, pids], memory);
     try {
       for (const dir of group.dirs) await mkdir(dir);
@@ -171,12 +189,7 @@ export class InstanceCgroup {
 
   /** Pids in any of the instance's groups. */
   async pids(): Promise<number[]> {
-    const all = new Set<number>();
-    for (const file of this.procsFiles) {
-      const text = await readTrimmed(file);
-      for (const line of text?.split('\n') ?? []) if (line.trim() !== '') all.add(Number(line));
-    }
-    return [...all];
+    return pidsInGroups(this.dirs);
   }
 
   /** SIGKILL to everything in the group: the last word after the grace period. */

@@ -5,6 +5,7 @@
 // The keeper is a long-lived process of its own (keeper-main.ts) so bots outlive the orchestrator that asked for
 // them; they die with the keeper (bubblewrap's --die-with-parent) and the next keeper sweeps what is left.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
 import { chmod, chown, mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
@@ -30,7 +31,7 @@ import {
   type ParsedInstanceSpec,
 } from '../compute-driver.ts';
 import { SILENT_LOG, type OrchestratorLog } from '../log.ts';
-import { detectCgroups, InstanceCgroup, type CgroupHost, type CgroupSupport } from './cgroups.ts';
+import { cgroupDirs, detectCgroups, InstanceCgroup, pidsInGroups, type CgroupHost, type CgroupSupport } from './cgroups.ts';
 import { EgressProxy } from './egress-proxy.ts';
 import { childrenOf, isAlive, mountsUnder, namespaceHolders, namespacesOf, newestStartTime, processesOfUser, processTree, startTime } from './processes.ts';
 import { botEnvironment, bwrapArgs, dropToUser, launcherArgs, sandboxBinds, sharedLibraries, stagedBinds, stagingArgs, type SandboxLayout } from './sandbox.ts';
@@ -135,6 +136,16 @@ async function readMeta(dir: string): Promise<InstanceMeta | null> {
   }
 }
 
+/**
+ * An instance's cgroup name: its id after a digest of its keeper's run folder. Keepers on one host share the bots'
+ * parent group whenever they share a cgroup (a service manager's slice, one test process), and instance ids repeat
+ * across run folders; the run folder is also what the next keeper of the same folder knows, so it finds the groups
+ * an earlier one left.
+ */
+export function instanceCgroupName(runRoot: string, instanceId: string): string {
+  return `k${createHash('sha256').update(runRoot).digest('hex').slice(0, 12)}-${instanceId}`;
+}
+
 /** The run folder cannot serve sandboxed bots as configured. */
 export class RunRootError extends Error {
   constructor(message: string) {
@@ -203,6 +214,10 @@ export class Keeper {
     await chmod(keeper.o.runRoot, 0o711);
     if (sandbox.on) await requireTraversable(dirname(keeper.o.runRoot));
     return keeper;
+  }
+
+  private cgroupName(instanceId: string): string {
+    return instanceCgroupName(this.o.runRoot, instanceId);
   }
 
   /** What every instance started here gets, for the app to show before a bot is even deployed. */
@@ -320,7 +335,7 @@ export class Keeper {
         logFields,
       });
       if (cgroups.kind !== 'none') {
-        cgroup = await InstanceCgroup.create(cgroups, spec.instanceId, spec.limits);
+        cgroup = await InstanceCgroup.create(cgroups, this.cgroupName(spec.instanceId), spec.limits);
         footprint.cgroupDirs = cgroup.dirs;
       }
 
@@ -519,8 +534,9 @@ export class Keeper {
     for (let attempt = 0; performance.now() < giveUpAt; attempt++) {
       const ofUser = footprint.uid === null ? [] : await processesOfUser(footprint.uid);
       const holders = [...(await namespaceHolders(footprint.namespaces, footprint.namespacesNotedAt)).values()];
-      const stragglers = [...new Set([...ofUser, ...holders])];
-      const groupsLeft = cgroup ? await cgroup.remove() : [];
+      const stragglers = [...new Set([...ofUser, ...holders, ...(cgroup ? await cgroup.pids() : [])])];
+      // The groups go only once their processes have ended (removing them earlier fails while the kernel holds on).
+      const groupsLeft = cgroup === null ? [] : stragglers.length === 0 ? await cgroup.remove() : cgroup.dirs;
       if (stragglers.length === 0 && groupsLeft.length === 0) break;
       if (attempt >= 20) {
         await cgroup?.killAll();
@@ -550,8 +566,6 @@ export class Keeper {
     let footprint = this.footprints.get(instanceId);
     if (!footprint) {
       const meta = await readMeta(dir);
-      const cgroupDirs =
-        cgroups.kind === 'v2' ? [join(cgroups.parent, instanceId)] : cgroups.kind === 'v1' ? Object.values(cgroups.parents).map((p) => join(p, instanceId)) : [];
       footprint = {
         dir,
         socketPath: join(dir, 'egress.sock'),
@@ -560,7 +574,7 @@ export class Keeper {
         pidStarted: meta?.pidStarted ?? null,
         namespaces: [],
         namespacesNotedAt: null,
-        cgroupDirs,
+        cgroupDirs: cgroupDirs(cgroups, this.cgroupName(instanceId)),
         proxy: null,
         meta,
         destroyed: true,
@@ -576,17 +590,28 @@ export class Keeper {
       uid = null;
       footprint.uid = null;
     }
-    // Processes of a keeper that ended without teardown: the sandbox's user, or (no sandbox) the bot's process group.
-    const stragglers = async () => [...(uid === null ? [] : await processesOfUser(uid)), ...(pid !== null && (await isAlive(pid, pidStarted)) ? [pid] : [])];
+    // Processes of a keeper that ended without teardown: the sandbox's user, (no sandbox) the bot's process group, and
+    // whatever is still in the instance's groups.
+    const stragglers = async () => [
+      ...new Set([
+        ...(uid === null ? [] : await processesOfUser(uid)),
+        ...(pid !== null && (await isAlive(pid, pidStarted)) ? [pid] : []),
+        ...(await pidsInGroups(footprint.cgroupDirs)),
+      ]),
+    ];
     const giveUpAt = performance.now() + 10_000;
     for (;;) {
       const left = await stragglers();
-      // A cgroup folder goes with rmdir (its files are the kernel's) once the kernel has let go of its last process.
+      // The groups go only once every process killed has ended: a folder removed while its processes were still ending
+      // would leave them to be found (and a second destroy needed) after this one returned.
       const groupsLeft: string[] = [];
-      for (const cgroupDir of footprint.cgroupDirs) {
-        await rmdir(cgroupDir).catch((error: NodeJS.ErrnoException) => {
-          if (error.code !== 'ENOENT') groupsLeft.push(cgroupDir);
-        });
+      if (left.length === 0) {
+        // A cgroup folder goes with rmdir (its files are the kernel's) once the kernel has let go of its last process.
+        for (const cgroupDir of footprint.cgroupDirs) {
+          await rmdir(cgroupDir).catch((error: NodeJS.ErrnoException) => {
+            if (error.code !== 'ENOENT') groupsLeft.push(cgroupDir);
+          });
+        }
       }
       if ((left.length === 0 && groupsLeft.length === 0) || performance.now() > giveUpAt) break;
       for (const straggler of left) {

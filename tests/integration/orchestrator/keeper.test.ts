@@ -53,12 +53,12 @@ async function botPid(runRoot: string, instanceId: string): Promise<number | nul
   return null;
 }
 
-/** The bot's cgroup folders (the driver's own groups, named after the instance). */
+/** The bot's cgroup folders (the keeper's own groups, named after its run folder and the instance). */
 function cgroupDirsOf(pid: number, instanceId: string): string[] {
   return readFileSync(`/proc/${pid}/cgroup`, 'utf8')
     .split('\n')
     .map((line) => /^\d+:([^:]*):(.*)$/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null && m[2]!.endsWith(`/${instanceId}`))
+    .filter((m): m is RegExpExecArray => m !== null && m[2]!.endsWith(`-${instanceId}`))
     .map(([, controllers, path]) => join('/sys/fs/cgroup', controllers === '' ? '' : controllers!, path!));
 }
 

@@ -1,6 +1,8 @@
 // The local driver against the real thing: bubblewrap sandboxes, cgroups, processes, an HTTP server on 127.0.0.1:0
 // reached through the egress proxy. A probe program inside each sandbox reports what it can and cannot reach.
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
@@ -9,8 +11,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceSpec, InstanceStatus } from '../../../src-orchestrator/compute-driver.ts';
 import type { LocalDriver, LocalDriverOptions } from '../../../src-orchestrator/local/driver.ts';
-import { Keeper, type KeeperOptions } from '../../../src-orchestrator/local/keeper.ts';
-import { mountsUnder, processTree } from '../../../src-orchestrator/local/processes.ts';
+import { cgroupDirs, detectCgroups } from '../../../src-orchestrator/local/cgroups.ts';
+import { instanceCgroupName, Keeper, type KeeperOptions } from '../../../src-orchestrator/local/keeper.ts';
+import { isAlive, mountsUnder, processTree } from '../../../src-orchestrator/local/processes.ts';
 import { ROOT } from '../../support/build.ts';
 import { exitOf, keeperAndDriver, nextEvent, outputLine } from '../../support/keeper.ts';
 import { tempDir } from '../../support/temp.ts';
@@ -340,6 +343,50 @@ describe.skipIf(!canSandbox)('local driver, sandboxed (bubblewrap, cgroups)', ()
     const uidTwo = hostUid((await instancePids(join(dir.path, 'instances-2'), 'inst-two')).at(-1)!);
     expect(uidOne).not.toBe(0);
     expect(uidOne).not.toBe(uidTwo);
+  });
+
+  it('two keepers on one machine run instances of the same id side by side, each in cgroups of its own', async () => {
+    const otherRoot = join(dir.path, 'instances-twin');
+    const first = await driver();
+    const second = await driver({ runRoot: otherRoot });
+    await Promise.all([start(first, spec('inst-twin', ['idle'])), start(second, spec('inst-twin', ['idle']))]);
+    const groupOf = async (root: string) => readFileSync(`/proc/${(await instancePids(root, 'inst-twin')).at(-1)!}/cgroup`, 'utf8');
+    const [one, two] = [await groupOf(runRoot), await groupOf(otherRoot)];
+    expect(one).toContain(instanceCgroupName(runRoot, 'inst-twin'));
+    expect(two).toContain(instanceCgroupName(otherRoot, 'inst-twin'));
+    for (const [d] of [[first], [second]] as const) {
+      await d.destroy('inst-twin');
+      expect(await d.verifyGone('inst-twin')).toEqual({ instanceId: 'inst-twin', gone: true, leftovers: [] });
+    }
+    started.splice(0);
+  });
+
+  it('clears an earlier keeper’s instance whose cgroups still hold a process in one destroy: the process is ended first, then its groups', async () => {
+    const support = await detectCgroups({ root: '/sys/fs/cgroup', selfCgroup: readFileSync('/proc/self/cgroup', 'utf8') });
+    if (support.kind === 'none') throw new Error(`this test needs cgroups: ${support.reason}`);
+    const leftover = join(runRoot, 'inst-grouped');
+    mkdirSync(leftover, { recursive: true, mode: 0o700 });
+    writeFileSync(join(leftover, 'instance.json'), JSON.stringify({ labels: { 'plutarc.bot': 'bot-old', 'plutarc.instance': 'inst-grouped', 'plutarc.run': 'run-0' }, botId: 'bot-old', region: 'eu', uid: null, startedAt: 1 }));
+    // A process the record does not name (not its user's, not its pid), still inside the instance's groups.
+    const groups = cgroupDirs(support, instanceCgroupName(runRoot, 'inst-grouped'));
+    for (const group of groups) mkdirSync(group, { recursive: true });
+    const inside = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', detached: true });
+    inside.unref();
+    await once(inside, 'spawn');
+    for (const group of groups) writeFileSync(join(group, 'cgroup.procs'), String(inside.pid));
+    try {
+      const d = await driver();
+      await d.destroy('inst-grouped');
+      expect(await d.verifyGone('inst-grouped')).toEqual({ instanceId: 'inst-grouped', gone: true, leftovers: [] });
+      expect(await isAlive(inside.pid!, null)).toBe(false);
+      for (const group of groups) expect(existsSync(group)).toBe(false);
+    } finally {
+      try {
+        process.kill(inside.pid!, 'SIGKILL');
+      } catch {
+        // Ended by the keeper, as it should be.
+      }
+    }
   });
 
   it('keeps listing an instance whose teardown left something, until a second destroy clears it', async () => {
