@@ -7,6 +7,7 @@ import type { MarginMode } from '../src-shared/bot-instance.ts';
 import type { KeyCheckReport, SealedCredentials } from '../src-shared/exchange-keys.ts';
 import type { ExchangeId } from '../src-shared/exchanges.ts';
 import {
+  BINANCE_DEMO_KEY_REPORT,
   BinanceRestrictions,
   BybitKeyInfo,
   judgeBinance,
@@ -78,6 +79,9 @@ export class ExchangeClient {
   readonly #errors: CcxtErrors;
   #marketsFailed = false;
 
+  /** Binance demo trading: it has no key-permission endpoint. */
+  #binanceDemo = false;
+
   private constructor(exchange: ExchangeId, symbol: string, ccxt: Exchange, errors: CcxtErrors) {
     this.exchange = exchange;
     this.symbol = symbol;
@@ -92,6 +96,7 @@ export class ExchangeClient {
     // (a few requests per poll) is far below every exchange's limits, and a rate-limit answer is backed off.
     const ccxt = new Class({ apiKey, secret, ...(passphrase ? { password: passphrase } : {}), enableRateLimit: false, timeout: setup.timeoutMs });
     const client = new ExchangeClient(setup.exchange, setup.symbol, ccxt, await loadCcxtErrors());
+    client.#binanceDemo = setup.exchange === 'binanceusdm' && setup.testnet && !setup.exchangeUrl;
     // ccxt's own HTTP path with our dispatcher: the egress proxy in a sandbox, a plain agent outside. ccxt makes its
     // own dispatcher when it first loads its HTTP client, so load that first, then replace the dispatcher.
     await ccxt.loadFetchImplementation();
@@ -112,8 +117,11 @@ export class ExchangeClient {
           return byProductionUrl(`https://${host}.binance.com${path}`, exactOrBroad);
         };
       }
-    } else if (setup.testnet && setup.exchange !== 'binanceusdm') {
-      ccxt.setSandboxMode(true);
+    } else if (setup.testnet) {
+      // Testnet as the egress allowlist names it (src-shared/exchange-hosts.ts): Binance's demo trading (its futures
+      // testnet is retired), the sandboxes of Bybit and Kraken Futures. Nothing else of the exchange is reachable.
+      if (setup.exchange === 'binanceusdm') ccxt.enableDemoTrading(true);
+      else ccxt.setSandboxMode(true);
     }
     if (setup.exchange === 'krakenfutures') {
       const origin = /^https?:\/\/[^/]+/.exec(String(ccxt.urls.api.private))?.[0] ?? 'https://futures.kraken.com';
@@ -154,6 +162,8 @@ export class ExchangeClient {
 
   /** The key's own permissions, judged by the shared rule set; throws KeyPermissionRefusal. */
   async checkKey(): Promise<KeyCheckReport> {
+    // As the desktop pre-check: a demo key cannot be asked about, and it reaches no real funds.
+    if (this.#binanceDemo) return BINANCE_DEMO_KEY_REPORT;
     if (this.exchange === 'binanceusdm') return judgeBinance(BinanceRestrictions.parse(await this.#ccxt.sapiGetAccountApiRestrictions()));
     if (this.exchange === 'bybit') return judgeBybit(BybitKeyInfo.parse(((await this.#ccxt.privateGetV5UserQueryApi()) as { result?: unknown }).result));
     return judgeKrakenFutures(KrakenFuturesKeyInfo.parse(await this.#ccxt.request(KRAKEN_FUTURES_KEY_CHECK, 'auth', 'GET', { version: 'v1' })));

@@ -11,8 +11,9 @@ export interface ExchangeHost {
 const https = (...hosts: string[]): readonly ExchangeHost[] => hosts.map((host) => ({ host, port: 443 }));
 
 export const EXCHANGE_API_HOSTS: Readonly<Record<ExchangeId, { live: readonly ExchangeHost[]; testnet: readonly ExchangeHost[] }>> = {
-  // USD-M futures on fapi; the key's restrictions are read from the spot API's sapi. Testnet is Binance demo trading.
-  binanceusdm: { live: https('fapi.binance.com', 'api.binance.com'), testnet: https('demo-fapi.binance.com', 'demo-api.binance.com') },
+  // USD-M futures on fapi; the key's restrictions are read from the spot API's sapi. Testnet is Binance demo trading,
+  // whose futures are on demo-fapi; it has no sapi (a demo key's permissions cannot be asked), so nothing on demo-api.
+  binanceusdm: { live: https('fapi.binance.com', 'api.binance.com'), testnet: https('demo-fapi.binance.com') },
   bybit: { live: https('api.bybit.com'), testnet: https('api-testnet.bybit.com') },
   krakenfutures: { live: https('futures.kraken.com'), testnet: https('demo-futures.kraken.com') },
 };

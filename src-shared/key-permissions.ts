@@ -49,6 +49,13 @@ export const BinanceRestrictions = z.object({
   enableFutures: z.boolean(),
 });
 
+/** Binance demo trading has no key-permission endpoint (no sapi there): its keys are reported pending; they reach no real funds. */
+export const BINANCE_DEMO_KEY_REPORT: KeyCheckReport = {
+  status: 'pending',
+  ipRestricted: null,
+  detail: 'Binance demo trading cannot report a key’s permissions. Demo keys reach no real funds.',
+};
+
 export function judgeBinance(answer: z.infer<typeof BinanceRestrictions>): KeyCheckReport {
   const moving = [
     ...(answer.enableWithdrawals ? ['Enable Withdrawals'] : []),
