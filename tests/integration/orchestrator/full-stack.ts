@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { JWK } from 'jose';
+import { BOT_BUNDLE_ENTRY } from '../../../src-orchestrator/bot-bundle.ts';
 import { ensureTokenFile } from '../../../src-main/stack/token-file.ts';
 import { maskApiKey, type SealingKeyReservation } from '../../../src-shared/exchange-keys.ts';
 import { ROOT } from '../../support/build.ts';
@@ -234,7 +235,7 @@ export async function nextCandle(stack: FullStack, instanceOutput: () => string[
   });
 }
 
-/** The pids of the bot program (node itself, not its sandbox around it) running as a sandbox's user: what a crash test kills. */
+/** The pids of the bundled bot program (node itself, not its sandbox around it) running as a sandbox's user: what a crash test kills. */
 export function botProcessesOfUser(uid: number): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -244,7 +245,7 @@ export function botProcessesOfUser(uid: number): number[] {
       const real = /^Uid:\s+(\d+)/m.exec(status)?.[1];
       if (Number(real) !== uid) continue;
       const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (basename(argv[0] ?? '') === 'node' && argv.some((arg) => arg.endsWith('src-bot/main.ts'))) pids.push(Number(entry));
+      if (basename(argv[0] ?? '') === 'node' && argv.some((arg) => arg.endsWith(BOT_BUNDLE_ENTRY))) pids.push(Number(entry));
     } catch {
       // Gone meanwhile.
     }
