@@ -3,74 +3,10 @@
 // deploys it to each region in turn, watches it go online and decide as the simulator's clock moves, pauses,
 // resumes and stops it, and finds every run in its history; a second bot on the same key is refused; another
 // account sees none of it.
-import type { Locator, Page } from '@playwright/test';
 import { expectAccessible } from './accessibility.ts';
+import { addBinanceKey, advanceMarket, botPage, botState, confirmingIfAsked, createAndDeployFirstBot, DEPLOY_TIMEOUT_MS, deployTo, newBotDialog, openBots, simulatorAdmin, stopBot } from './bot-steps.ts';
 import { expect, test } from './fixtures.ts';
-import { confirmWithPassword, enterAsNewAccount, reverifyDialog, signOut } from './identity-steps.ts';
-
-/** A bot on the local driver deploys in about a second; a loaded 2-core machine gets many times that. */
-const DEPLOY_TIMEOUT_MS = 60_000;
-
-function simulatorAdmin(output: string): string {
-  const url = /exchange simulator on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
-  if (!url) throw new Error('the stack did not say where the exchange simulator is');
-  return url;
-}
-
-async function makeKey(admin: string, exchange: string): Promise<{ apiKey: string; secret: string }> {
-  const response = await fetch(`${admin}/_sim/keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ exchange }) });
-  expect(response.status).toBe(201);
-  return (await response.json()) as { apiKey: string; secret: string };
-}
-
-/** Moves the simulator's clock on, so candles close and the bot decides without the test waiting for minutes. */
-async function advanceMarket(admin: string, ms: number): Promise<void> {
-  const response = await fetch(`${admin}/_sim/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advanceBy: ms }) });
-  expect(response.status).toBe(200);
-}
-
-/** Runs a step that may ask "Confirm it's you" (the API asks when the last confirmation is too old), and answers it. */
-async function confirmingIfAsked(page: Page, done: Locator, step: () => Promise<void>): Promise<void> {
-  await step();
-  await expect(done.or(reverifyDialog(page))).toBeVisible();
-  if (await reverifyDialog(page).isVisible()) await confirmWithPassword(page);
-}
-
-const openBots = async (page: Page) => {
-  await page.keyboard.press('Control+5');
-  await expect(page.getByRole('heading', { name: 'Bots', level: 1 })).toBeVisible();
-};
-const newBotDialog = (page: Page) => page.getByRole('dialog', { name: 'New bot' });
-const botPage = (page: Page) => page.locator('section.bot-page');
-const botState = (page: Page) => botPage(page).getByRole('heading', { level: 1 }).getByTestId('bot-state');
-
-async function addBinanceKey(page: Page, admin: string, label: string): Promise<void> {
-  const key = await makeKey(admin, 'binanceusdm');
-  const dialog = page.getByRole('dialog', { name: 'Add an exchange key' });
-  await dialog.getByLabel('Name').fill(label);
-  await dialog.getByRole('radio', { name: 'Binance USD-M futures' }).check();
-  await dialog.getByLabel('API key').fill(key.apiKey);
-  await dialog.getByLabel('API secret').fill(key.secret);
-  await confirmingIfAsked(page, page.getByRole('table', { name: 'Exchange keys' }).getByText(label), () => dialog.getByRole('button', { name: 'Add key' }).click());
-  await expect(dialog).toBeHidden();
-}
-
-async function deployTo(page: Page, region: 'eu' | 'us' | 'sg', regionName: string): Promise<void> {
-  await botPage(page).getByRole('button', { name: /^Deploy/ }).click();
-  const dialog = page.getByRole('dialog', { name: /^Deploy “/ });
-  await dialog.locator(`[data-region="${region}"] input`).check();
-  await confirmingIfAsked(page, botState(page).filter({ hasText: /Deploying|Online/ }), () => dialog.getByRole('button', { name: `Deploy to ${regionName}` }).click());
-}
-
-async function stopBot(page: Page, name: string): Promise<void> {
-  await botPage(page).getByRole('button', { name: 'Stop' }).click();
-  const confirm = page.getByRole('dialog', { name: `Stop “${name}”?` });
-  // It says what happens to the position under the bot's on-stop policy.
-  await expect(confirm).toContainText('closes its open position at market');
-  await expectAccessible(page, 'the Stop confirmation');
-  await confirm.getByRole('button', { name: `Stop “${name}”` }).click();
-  await expect(botState(page)).toHaveText('Stopped', { timeout: DEPLOY_TIMEOUT_MS });
-}
+import { enterAsNewAccount, signOut } from './identity-steps.ts';
 
 test('bots: first steps, create from a system template, refuse a key already in use, and keep them from another account', async ({ page, stack }) => {
   const admin = simulatorAdmin(stack.output());
@@ -165,17 +101,7 @@ test('bots: deploy in each region, online and deciding live, pause and resume, s
   test.setTimeout(8 * DEPLOY_TIMEOUT_MS);
   const admin = simulatorAdmin(stack.output());
   await enterAsNewAccount(page, stack.launchUrl, 'bots-deploy');
-  await page.keyboard.press('Control+3');
-  await page.getByRole('button', { name: 'Add your first key' }).click();
-  await addBinanceKey(page, admin, 'Binance deploy');
-
-  await openBots(page);
-  await page.getByRole('button', { name: 'Create your first bot' }).click();
-  const dialog = newBotDialog(page);
-  await dialog.getByLabel('Name').fill('Everywhere');
-  await dialog.getByLabel('Template').selectOption({ label: 'Mean reversion (system)' });
-  await dialog.locator('[data-region="eu"] input').check();
-  await confirmingIfAsked(page, botPage(page), () => dialog.getByRole('button', { name: 'Create and deploy' }).click());
+  await createAndDeployFirstBot(page, admin, 'Everywhere');
 
   // Europe: Deploying, then Online with a heartbeat that keeps counting.
   await expect(botState(page)).toHaveText('Online', { timeout: DEPLOY_TIMEOUT_MS });
