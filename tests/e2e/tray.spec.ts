@@ -1,16 +1,18 @@
-// The tray and notifications in Chromium through the browser host: the Settings page's switches are kept
-// by main, the header's status panel shows the tray's model, and main's notifications appear through the
-// web Notification API (permission granted by the test, asked by the page the first time one is shown),
-// a click opening the page the notification names.
+// The tray and notifications in Chromium through the browser host, against `npm start`'s stack with the real
+// orchestrator and keeper: the Settings page's switches are kept by main, the header's status panel shows the
+// tray's model, and main's notifications appear through the web Notification API (permission granted by the test,
+// asked by the page the first time one is shown), a click opening the page the notification names.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import type { BotDetail } from '../../src-shared/bots.ts';
-import { ORCHESTRATOR_ROUTES } from '../../src-shared/orchestration.ts';
-import { addKey, asOrchestrator, asUser, deployWithInstance, heartbeat, settings, startBotsWorld } from '../integration/bots/harness.ts';
-import { startTestHost } from '../support/browser-host.ts';
-import { GOOD_PASSWORD, registerUser, reverify } from '../support/identity.ts';
+import { z } from 'zod';
+import { BOT_BUNDLE_ENTRY } from '../../src-orchestrator/bot-bundle.ts';
+import { BOT_ENTRY } from '../../src-orchestrator/planner.ts';
+import { isAlive, processTree } from '../../src-orchestrator/local/processes.ts';
 import { expect, test } from './fixtures.ts';
 import { expectAccessible } from './accessibility.ts';
-import { createAccount, PASSWORD, signedInNav, signInScreen, signInWithPassword, signOut, uniqueEmail } from './identity-steps.ts';
+import { botPage, botState, createAndDeployFirstBot, DEPLOY_TIMEOUT_MS, simulatorAdmin, stopBot } from './bot-steps.ts';
+import { createAccount, PASSWORD, signedInNav, signInScreen, signOut, uniqueEmail } from './identity-steps.ts';
 
 /** What the page showed through the web Notification API: recorded beside the real notification, which is still made. */
 interface Shown {
@@ -22,6 +24,7 @@ declare global {
   interface Window {
     __shownNotifications?: Shown[];
     __clickNotification?: (index: number) => void;
+    __statusPanel?: string[];
   }
 }
 
@@ -44,6 +47,55 @@ async function recordNotifications(page: Page): Promise<void> {
 }
 
 const shown = (page: Page) => page.evaluate(() => window.__shownNotifications ?? []);
+
+/**
+ * Records every text the header's status panel shows, in order: a state a real bot passes through in a second or
+ * two (deploying again after a crash) is seen even if no assertion happens to look at that moment.
+ */
+async function recordStatusPanel(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    window.__statusPanel = [];
+    const note = () => {
+      const text = document.querySelector('[data-testid="tray-status"]')?.textContent;
+      const seen = window.__statusPanel!;
+      if (text && seen[seen.length - 1] !== text) seen.push(text);
+    };
+    new MutationObserver(note).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+  });
+}
+
+const statusPanelSince = (page: Page, from: number) => page.evaluate((index) => (window.__statusPanel ?? []).slice(index), from);
+const statusPanelSeen = (page: Page) => page.evaluate(() => (window.__statusPanel ?? []).length);
+
+/** What the keeper writes beside each instance it runs: enough to find the bot's process. */
+const InstanceRecord = z.object({ botId: z.string(), pid: z.number().int().nullable() });
+
+/**
+ * The running processes of the bot's entry for this bot, found as an operator would: the keeper's instance records
+ * (in the folder the stack names) give the instance's process, and its tree holds the bot's own (inside the sandbox
+ * when there is one).
+ */
+async function botProcesses(stackOutput: string, botId: string): Promise<number[]> {
+  const folder = /bots' folders in (\S+)\)/.exec(stackOutput)?.[1];
+  if (!folder) throw new Error('the stack did not say where its bots run');
+  const instances = join(folder, 'instances');
+  const found: number[] = [];
+  for (const name of await readdir(instances).catch(() => [])) {
+    const text = await readFile(join(instances, name, 'instance.json'), 'utf8').catch(() => null);
+    if (text === null) continue;
+    const record = InstanceRecord.parse(JSON.parse(text));
+    if (record.botId !== botId || record.pid === null) continue;
+    for (const pid of await processTree(record.pid)) {
+      const argv = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      // Node running the bot's entry, from the sources (as `npm start` runs it) or the bundle (as a packaged app does);
+      // the sandbox's own processes name the entry further down their arguments.
+      const script = argv.split('\0')[1] ?? '';
+      const runsTheBot = script.endsWith(BOT_ENTRY) || script.endsWith(BOT_BUNDLE_ENTRY);
+      if (runsTheBot && (await isAlive(pid, null))) found.push(pid);
+    }
+  }
+  return found;
+}
 
 async function enterAs(page: Page, launchUrl: string, email: string): Promise<void> {
   await page.goto(launchUrl);
@@ -108,60 +160,65 @@ test('a sign-in on another device: a web notification whose click opens Security
   expect(new URL(page.url()).hash).toBe('#/security');
 });
 
-test('a bot’s life in the header and in notifications; a click opens the bot’s page', async ({ page }) => {
-  // Its own API with the orchestrators' routes (the test plays the orchestrator and the bot's instance) and
-  // its own browser host: the stack's API serves no orchestrator routes to a test.
-  const world = await startBotsWorld('sqlite');
-  const app = await startTestHost(world.api.url);
-  // As the browser host's entry does: the API watch, the session and the tray start listening.
-  app.services.start();
-  try {
-    await page.context().grantPermissions(['notifications']);
-    await recordNotifications(page);
-    const grant = await registerUser(world.api.url);
-    const trader = { userId: grant.user.id, token: await reverify(world.api.url, grant.token) };
-    await page.goto(app.host.launchUrl);
-    await expect(signInScreen(page)).toBeVisible();
-    await signInWithPassword(page, grant.email, GOOD_PASSWORD);
-    await expect(page.getByTestId('tray-counts')).toHaveText('No bots yet');
+test('a real bot’s life in the header and in notifications: deployed, killed and restarted, stopped; a click opens its page', async ({ page, stack }) => {
+  test.setTimeout(6 * DEPLOY_TIMEOUT_MS);
+  const admin = simulatorAdmin(stack.output());
+  await page.context().grantPermissions(['notifications']);
+  await recordNotifications(page);
+  await recordStatusPanel(page);
+  await enterAs(page, stack.launchUrl, uniqueEmail('tray-bot'));
+  await expect(page.getByTestId('tray-counts')).toHaveText('No bots yet');
 
-    const created = await asUser<BotDetail>(world.api, trader, 'POST', '/v1/bots', settings(await addKey(world.api, trader.userId), { name: 'Trend bot' }));
-    expect(created.status).toBe(201);
-    const botId = created.body.summary.id;
-    await expect(page.getByTestId('tray-counts')).toHaveText('1 stopped');
+  // Deployed from the UI: the orchestrator starts an instance through the keeper, whose first heartbeat brings it online.
+  await createAndDeployFirstBot(page, admin, 'Trend bot');
+  await expect(botState(page)).toHaveText('Online', { timeout: DEPLOY_TIMEOUT_MS });
+  const botId = /^#\/bots\/([^/]+)$/.exec(new URL(page.url()).hash)?.[1];
+  if (!botId) throw new Error(`not on a bot's page: ${page.url()}`);
+  await expect(page.getByTestId('tray-counts')).toHaveText('1 online');
+  await expect(page.getByTestId('tray-status')).toHaveAttribute('data-icon', 'all-online');
+  await expect.poll(() => shown(page), { timeout: DEPLOY_TIMEOUT_MS }).toEqual([{ title: 'Trend bot is online', body: 'It trades from the EU.' }]);
 
-    // Deployed: the orchestrator makes an instance, whose first heartbeat brings the bot online.
-    const first = await deployWithInstance(world, trader, botId);
-    await heartbeat(world.api, first.token, 'running');
-    await expect(page.getByTestId('tray-counts')).toHaveText('1 online');
-    await expect(page.getByTestId('tray-status')).toHaveAttribute('data-icon', 'all-online');
-    await expect.poll(() => shown(page)).toEqual([{ title: 'Trend bot is online', body: 'It trades from the EU.' }]);
+  // The online notice after the restart would be a fourth notification in a minute, which the rate limit folds into
+  // a later summary: the user switches that kind off, so each of the notices below is its own.
+  await openSettings(page);
+  await page.getByRole('switch', { name: 'A bot is online after deploy' }).uncheck();
+  await expect(page.getByRole('switch', { name: 'A bot is online after deploy' })).not.toBeChecked();
+  // Back to the bot through the status panel's list.
+  await page.getByRole('button', { name: 'Show bots' }).click();
+  await page.locator(`[data-bot-id="${botId}"]`).getByRole('button', { name: 'Trend bot' }).click();
+  await expect(botState(page)).toHaveText('Online');
 
-    // Its process is killed: the orchestrator records the crash and starts another instance.
-    const crash = { holder: 'orch-a', instanceId: first.instanceId, exit: { code: null, signal: 'SIGKILL', oomKilled: false, requested: false, at: Date.now() } };
-    expect((await asOrchestrator(world, 'POST', ORCHESTRATOR_ROUTES.crashes(botId), crash)).status).toBe(204);
-    expect((await asOrchestrator(world, 'POST', ORCHESTRATOR_ROUTES.state(botId), { holder: 'orch-a', state: 'deploying', reason: 'restarting after crash 1' })).status).toBe(204);
-    await expect(page.getByTestId('tray-counts')).toHaveText('1 deploying');
-    await expect.poll(() => shown(page)).toContainEqual({ title: 'Trend bot restarted after a crash', body: 'restarting after crash 1' });
+  // Its process killed for real: the orchestrator records the crash and the keeper starts another instance.
+  const [killed, ...others] = await botProcesses(stack.output(), botId);
+  expect(killed, 'the bot’s process').toBeDefined();
+  expect(others).toEqual([]);
+  const panelBefore = await statusPanelSeen(page);
+  process.kill(killed!, 'SIGKILL');
+  await expect.poll(() => shown(page), { timeout: DEPLOY_TIMEOUT_MS }).toContainEqual({ title: 'Trend bot restarted after a crash', body: 'restarting after crash 1' });
+  await expect.poll(() => statusPanelSince(page, panelBefore), { timeout: DEPLOY_TIMEOUT_MS }).toContainEqual(expect.stringMatching(/^1 deploying.*Trend bot deploying · EU — restarting after crash 1/));
+  await expect(page.getByTestId('tray-counts')).toHaveText('1 online', { timeout: DEPLOY_TIMEOUT_MS });
+  await expect(page.locator(`[data-bot-id="${botId}"]`)).toContainText('Trend bot online · EU');
+  const [restarted] = await botProcesses(stack.output(), botId);
+  expect(restarted, 'the restarted bot’s process').toBeDefined();
+  expect(restarted).not.toBe(killed);
 
-    // Stopped by its owner: the instance goes and the orchestrator marks it stopped.
-    expect((await asUser(world.api, trader, 'POST', `/v1/bots/${botId}/stop`)).status).toBe(200);
-    expect((await asOrchestrator(world, 'POST', ORCHESTRATOR_ROUTES.state(botId), { holder: 'orch-a', state: 'stopped', reason: 'Stopped by its owner.' })).status).toBe(204);
-    await expect(page.getByTestId('tray-counts')).toHaveText('1 stopped');
-    await expect.poll(() => shown(page)).toContainEqual({ title: 'Trend bot stopped', body: 'Its instance in the EU is gone; its settings and trades are kept.' });
+  // Stopped from the UI: the instance goes, and the header and a notification say so.
+  await stopBot(page, 'Trend bot');
+  await expect(page.getByTestId('tray-counts')).toHaveText('1 stopped');
+  await expect(page.locator(`[data-bot-id="${botId}"]`)).toContainText('Trend bot stopped · EU');
+  await expect.poll(() => botProcesses(stack.output(), botId), { timeout: DEPLOY_TIMEOUT_MS }).toEqual([]);
+  await expect.poll(() => shown(page), { timeout: DEPLOY_TIMEOUT_MS }).toContainEqual({ title: 'Trend bot stopped', body: 'Its instance in the EU is gone; its settings and trades are kept.' });
+  // Nothing else was shown: no offline notice for a crash the orchestrator handled, no second notice of one kind.
+  expect((await shown(page)).map((n) => n.title)).toEqual(['Trend bot is online', 'Trend bot restarted after a crash', 'Trend bot stopped']);
+  await expectAccessible(page, 'the header’s status panel, open');
 
-    await page.getByRole('button', { name: 'Show bots' }).click();
-    await expect(page.locator(`[data-bot-id="${botId}"]`)).toContainText('Trend bot stopped · EU');
-    await expectAccessible(page, 'the header’s status panel, open');
-
-    // A click on the first notification opens the bot's page.
-    await page.evaluate(() => window.__clickNotification!(0));
-    await expect(page.getByRole('heading', { name: 'Trend bot', level: 1 })).toBeVisible();
-    expect(new URL(page.url()).hash).toBe(`#/bots/${botId}`);
-    await expect(page.getByRole('main')).toContainText('stopped');
-  } finally {
-    await app.services.stop();
-    await app.host.close();
-    await world.close();
-  }
+  // Elsewhere in the app (Settings, leaving the shared app's switches as they were), a click on the first
+  // notification opens the bot's page.
+  await openSettings(page);
+  await page.getByRole('switch', { name: 'A bot is online after deploy' }).check();
+  await expect(page.getByRole('switch', { name: 'A bot is online after deploy' })).toBeChecked();
+  await page.evaluate(() => window.__clickNotification!(0));
+  await expect(botPage(page).getByRole('heading', { name: /Trend bot/, level: 1 })).toBeVisible();
+  expect(new URL(page.url()).hash).toBe(`#/bots/${botId}`);
+  await expect(botState(page)).toHaveText('Stopped');
 });
