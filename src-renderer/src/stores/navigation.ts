@@ -1,7 +1,7 @@
 import { create } from 'zustand';
 import { parseWindowHash } from '../../../src-shared/notifications.ts';
 
-export const PAGE_IDS = ['regions', 'security', 'keys', 'strategies', 'bots', 'settings'] as const;
+export const PAGE_IDS = ['regions', 'security', 'keys', 'strategies', 'bots', 'settings', 'your-data'] as const;
 export type PageId = (typeof PAGE_IDS)[number];
 
 /** Where the window is: a page and, on the Bots page, the bot open (and whether to ask at once to stop it). */
