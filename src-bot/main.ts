@@ -6,7 +6,7 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { z } from 'zod';
 import { EXCHANGE_FEES } from '../src-engine/index.ts';
-import { BotInstanceEnv, MAX_REPORTS_PER_BATCH, type BotInstanceSpec, type InstanceStatus, type ReportBody } from '../src-shared/bot-instance.ts';
+import { BotInstanceEnv, MAX_REPORTS_PER_BATCH, type BotInstanceSpec, type InstanceStatus, type InstanceReportBody } from '../src-shared/bot-instance.ts';
 import { KeyPermissionRefusal } from '../src-shared/key-permissions.ts';
 import { ConfigError, parseEnv } from '../src-server/env.ts';
 import { egressDispatcher, loadUndici } from './egress.ts';
@@ -96,7 +96,7 @@ async function main(): Promise<number> {
 
   let status: InstanceStatus = 'starting';
   let statusReason: string | null = null;
-  const report = (body: ReportBody) => {
+  const report = (body: InstanceReportBody) => {
     if (!outbox.push(body)) log('warn', 'report outbox full; report dropped', { dropped: outbox.dropped });
     flushSoon();
   };
@@ -109,7 +109,7 @@ async function main(): Promise<number> {
     const batch = outbox.batch(MAX_REPORTS_PER_BATCH);
     if (batch.length === 0) return true;
     try {
-      const ack = await api.reports({ reports: batch, droppedReports: outbox.dropped });
+      const ack = await api.reports({ reports: batch, droppedReports: outbox.dropped, acknowledgedSeq: outbox.acknowledged });
       outbox.acknowledge(ack.ackedSeq);
       trader?.setDesired(ack.desired);
       if (ack.desired === 'stopping') askStop();
@@ -118,7 +118,7 @@ async function main(): Promise<number> {
       return outbox.size === 0;
     } catch (error) {
       if (error instanceof ServiceCallError && error.code === 'report_gap') {
-        log('error', 'the API is missing reports this instance no longer holds', { error: describe(error) });
+        log('error', 'the API refuses a gap in the reports that no acknowledgement explains', { error: describe(error), acknowledged: outbox.acknowledged });
       }
       if (!apiDown) log('warn', 'reports not delivered; keeping them', { error: describe(error), pending: outbox.size });
       apiDown = true;

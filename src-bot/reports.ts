@@ -1,13 +1,14 @@
 // The bot's outbox to the API: reports numbered 1, 2, 3, … in the order they happened, held in memory only,
 // bounded, and removed once the API acknowledged them. A full outbox refuses the newest report and counts it,
 // so the numbers the API sees never have a gap.
-import type { Report, ReportBody } from '../src-shared/bot-instance.ts';
+import type { Report, InstanceReportBody } from '../src-shared/bot-instance.ts';
 
 export class ReportOutbox {
   readonly #capacity: number;
   readonly #pending: Report[] = [];
   #nextSeq = 1;
   #dropped = 0;
+  #acknowledged = 0;
 
   constructor(capacity: number) {
     if (!(capacity >= 1)) throw new RangeError('the outbox holds at least one report');
@@ -15,7 +16,7 @@ export class ReportOutbox {
   }
 
   /** Numbers and keeps a report; false (and counted) when the outbox is full. */
-  push(body: ReportBody): boolean {
+  push(body: InstanceReportBody): boolean {
     if (this.#pending.length >= this.#capacity) {
       this.#dropped++;
       return false;
@@ -31,6 +32,7 @@ export class ReportOutbox {
 
   /** Forgets every report up to `seq`: the API holds them. */
   acknowledge(seq: number): void {
+    this.#acknowledged = Math.max(this.#acknowledged, seq);
     let n = 0;
     while (n < this.#pending.length && this.#pending[n]!.seq <= seq) n++;
     this.#pending.splice(0, n);
@@ -38,6 +40,11 @@ export class ReportOutbox {
 
   get size(): number {
     return this.#pending.length;
+  }
+
+  /** The highest sequence the API ever acknowledged: it keeps saying so after a restored API answers lower. */
+  get acknowledged(): number {
+    return this.#acknowledged;
   }
 
   get dropped(): number {

@@ -3,7 +3,7 @@
 // reconciles with the exchange on start and after every reconnect, and never places an order twice: an
 // order whose answer was lost is looked up by its client id before anything is sent again.
 import { Engine, type Decision, type EngineConfig } from '../src-engine/index.ts';
-import type { BotInstanceSpec, DesiredState, ReportBody } from '../src-shared/bot-instance.ts';
+import type { BotInstanceSpec, DesiredState, InstanceReportBody } from '../src-shared/bot-instance.ts';
 import { TIMEFRAMES, type Candle } from '../src-shared/market-series.ts';
 import type { ExchangeFailure, HeldPosition, PlacedOrder, Side } from './exchange.ts';
 import type { BotLog } from './log.ts';
@@ -28,7 +28,7 @@ export interface TradingVenue {
 export interface TraderOptions {
   spec: BotInstanceSpec;
   venue: TradingVenue;
-  report: (body: ReportBody) => void;
+  report: (body: InstanceReportBody) => void;
   log: BotLog;
   describe: (error: unknown) => string;
   /** Waits `ms`, or less when the trader is asked to stop. */

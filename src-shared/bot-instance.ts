@@ -118,7 +118,7 @@ const Time = z.number().int().nonnegative();
 const Amount = z.number().finite();
 
 /** One thing the instance tells the API, in the order it happened. */
-export const ReportBody = z.discriminatedUnion('kind', [
+export const InstanceReportBody = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('decision'),
     time: Time,
@@ -161,11 +161,29 @@ export const ReportBody = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('equity'), time: Time, equity: Amount, balance: Amount }),
   z.strictObject({ kind: z.literal('error'), time: Time, code: z.string().min(1).max(64), message: z.string().max(500) }),
 ]);
+export type InstanceReportBody = z.infer<typeof InstanceReportBody>;
+
+/**
+ * Written by the API, never sent by an instance: reports `fromSeq`..`toSeq` were acknowledged once but the API no
+ * longer holds them (its database was restored from an older backup) and the instance had already forgotten them.
+ * Stored at sequence `toSeq`, so the history stays one entry per sequence number.
+ */
+export const ReportsLost = z.strictObject({
+  kind: z.literal('reports_lost'),
+  time: Time,
+  fromSeq: z.number().int().positive(),
+  toSeq: z.number().int().positive(),
+  count: z.number().int().positive(),
+});
+export type ReportsLost = z.infer<typeof ReportsLost>;
+
+/** One entry of a bot's history: what an instance reported, or the API's record of reports it lost. */
+export const ReportBody = z.discriminatedUnion('kind', [...InstanceReportBody.options, ReportsLost]);
 export type ReportBody = z.infer<typeof ReportBody>;
 export type ReportKind = ReportBody['kind'];
 
 /** A report with the instance's sequence number: 1, 2, 3, … with no gaps, so the API appends each once, in order. */
-export const Report = z.strictObject({ seq: z.number().int().positive(), body: ReportBody });
+export const Report = z.strictObject({ seq: z.number().int().positive(), body: InstanceReportBody });
 export type Report = z.infer<typeof Report>;
 
 export const MAX_REPORTS_PER_BATCH = 200;
@@ -174,12 +192,19 @@ export const MAX_REPORTS_PER_BATCH = 200;
 export const ReportBatch = z.strictObject({
   reports: z.array(Report).min(1).max(MAX_REPORTS_PER_BATCH),
   droppedReports: z.number().int().nonnegative(),
+  /**
+   * The highest sequence the API ever acknowledged to this instance: the instance has forgotten every report up to
+   * it. When the API holds less (restored from a backup), it records the difference as one `reports_lost` entry and
+   * appends the batch, instead of waiting for reports no one has any more. 0 (the default): nothing acknowledged yet.
+   */
+  acknowledgedSeq: z.number().int().nonnegative().default(0),
 });
-export type ReportBatch = z.infer<typeof ReportBatch>;
+export type ReportBatch = z.input<typeof ReportBatch>;
 
 /**
  * The API's answer: the highest sequence it holds (everything up to it is stored, once), and the desired state.
- * A batch that starts past `ackedSeq + 1` is refused with `report_gap` and this answer, so the instance resends.
+ * A batch that starts past `ackedSeq + 1` and past `acknowledgedSeq + 1` (reports the instance should still hold)
+ * is refused with `report_gap`, naming `ackedSeq`, so the instance resends from there.
  */
 export const ReportAck = z.strictObject({ ackedSeq: z.number().int().nonnegative(), desired: DesiredState });
 export type ReportAck = z.infer<typeof ReportAck>;

@@ -131,7 +131,7 @@ export type BotList = z.infer<typeof BotList>;
 
 /** `GET /v1/bots/:id/history?kind=&before=&limit=`: what the bot reported, newest first, a page at a time. */
 export const BotHistoryQuery = z.strictObject({
-  kind: z.enum(['decision', 'order', 'fill', 'position', 'equity', 'error']).optional(),
+  kind: z.enum(['decision', 'order', 'fill', 'position', 'equity', 'error', 'reports_lost']).optional(),
   /** The cursor of the last page's end. */
   before: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),

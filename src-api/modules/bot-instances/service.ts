@@ -12,7 +12,9 @@ import {
   type HeartbeatResponse,
   type ReportAck,
   type ReportBatch,
+  type ReportBody,
 } from '../../../src-shared/bot-instance.ts';
+import type { z } from 'zod';
 import { iso, type Clock } from '../../../src-server/clock.ts';
 import { ProblemError } from '../../../src-server/problem.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
@@ -150,9 +152,11 @@ export class BotInstances {
 
   /**
    * Appends a batch: reports at or below the acknowledged sequence were stored before (a retry) and are skipped;
-   * the rest must continue it without a gap. Everything of one batch commits together, events included.
+   * the rest must continue it without a gap. A gap the instance cannot fill (it already forgot those reports because
+   * they were acknowledged, and the database was restored since) is recorded as one `reports_lost` entry instead.
+   * Everything of one batch commits together, events included.
    */
-  async appendReports(caller: InstanceCaller, batch: ReportBatch): Promise<ReportAck> {
+  async appendReports(caller: InstanceCaller, batch: z.output<typeof ReportBatch>): Promise<ReportAck> {
     for (let i = 1; i < batch.reports.length; i++) {
       if (batch.reports[i]!.seq !== batch.reports[i - 1]!.seq + 1) {
         throw new ProblemError(400, 'report_order', 'Reports out of order', 'The reports of a batch must have consecutive sequence numbers.');
@@ -163,10 +167,17 @@ export class BotInstances {
       const row = await q.instanceForUpdate(trx, caller.instanceId, this.#database.dialect === 'postgres');
       const fresh = batch.reports.filter((r) => r.seq > row.acked_seq);
       if (fresh.length === 0) return { acked: row.acked_seq, appended: 0 };
-      if (fresh[0]!.seq !== row.acked_seq + 1) return { acked: row.acked_seq, gap: true as const, appended: 0 };
+      const first = fresh[0]!.seq;
+      const entries: { seq: number; body: ReportBody }[] = fresh;
+      if (first !== row.acked_seq + 1) {
+        // Only reports acknowledged before can be missing for good; anything else the instance still holds and resends.
+        if (first !== batch.acknowledgedSeq + 1) return { acked: row.acked_seq, gap: true as const, appended: 0 };
+        const lost = { kind: 'reports_lost' as const, time: fresh[0]!.body.time, fromSeq: row.acked_seq + 1, toSeq: first - 1, count: first - 1 - row.acked_seq };
+        entries.unshift({ seq: first - 1, body: lost });
+      }
       await q.insertHistory(
         trx,
-        fresh.map((r) => ({
+        entries.map((r) => ({
           instance_id: caller.instanceId,
           seq: r.seq,
           bot_id: caller.botId,
@@ -177,12 +188,12 @@ export class BotInstances {
           received_at: at,
         })),
       );
-      for (const r of fresh) {
+      for (const r of entries) {
         await this.#events.append(caller.userId, { type: 'bot.report', botId: caller.botId, instanceId: caller.instanceId, seq: r.seq, report: r.body, at }, trx);
       }
       const acked = fresh[fresh.length - 1]!.seq;
       await q.setAcked(trx, caller.instanceId, acked, Math.max(row.dropped_reports, batch.droppedReports));
-      return { acked, appended: fresh.length };
+      return { acked, appended: entries.length };
     });
     if (result.appended > 0) this.#events.announce(caller.userId);
     const desired = await this.#desired(caller);

@@ -80,6 +80,33 @@ describe('bot instance routes', () => {
     expect(botEvents.map((e) => (e.type === 'bot.report' ? e.seq : 0))).toEqual([1, 2, 3, 4]);
   });
 
+  it('records reports acknowledged before and missing now (a restored database) as one lost entry, and no other gap', async () => {
+    const post = (body: unknown) => call<ReportAck>(api.url, 'POST', '/v1/instance/reports', { token: botA.token, body });
+    // Only the API writes a lost entry: an instance sending one is refused and nothing is stored.
+    const forged = await post({ reports: [{ seq: 5, body: { kind: 'reports_lost', time: 1, fromSeq: 1, toSeq: 4, count: 4 } }], droppedReports: 0, acknowledgedSeq: 4 });
+    expect(forged.status).toBe(400);
+    // A gap the instance's own acknowledged sequence does not explain: it should still hold those reports.
+    const unexplained = await post({ reports: reports(7, 8), droppedReports: 0, acknowledgedSeq: 5 });
+    expect(unexplained.status).toBe(409);
+    expect(unexplained.body).toMatchObject({ code: 'report_gap', errors: [{ path: 'ackedSeq', message: '4' }] });
+    expect((await api.app.botInstances.history(botA.botId)).map((h) => h.seq)).toEqual([1, 2, 3, 4]);
+
+    // The API holds up to 4, the instance was told 6 and forgot 5 and 6: they are recorded as lost, at 6.
+    const resumed = await post({ reports: reports(7, 8), droppedReports: 0, acknowledgedSeq: 6 });
+    expect(resumed.body).toEqual({ ackedSeq: 8, desired: 'running' });
+    const lost = { kind: 'reports_lost', time: reports(7, 7)[0]!.body.time, fromSeq: 5, toSeq: 6, count: 2 };
+    const history = await api.app.botInstances.history(botA.botId);
+    expect(history.map((h) => [h.seq, h.body])).toEqual([...reports(1, 4), { seq: 6, body: lost }, ...reports(7, 8)].map((r) => [r.seq, r.body]));
+    // A retry of that batch stores nothing more.
+    expect((await post({ reports: reports(7, 8), droppedReports: 0, acknowledgedSeq: 6 })).body.ackedSeq).toBe(8);
+    expect(await api.app.botInstances.history(botA.botId)).toEqual(history);
+
+    const reported = (await api.app.events.since(userA, 0)).map((e) => e.event).filter((e) => e.type === 'bot.report');
+    expect(reported.map((e) => (e.type === 'bot.report' ? [e.seq, e.report.kind] : []))).toEqual([
+      [1, 'equity'], [2, 'equity'], [3, 'equity'], [4, 'equity'], [6, 'reports_lost'], [7, 'equity'], [8, 'equity'],
+    ]);
+  });
+
   it('one bot’s token cannot write into another bot’s history', async () => {
     const before = await api.app.botInstances.history(botA.botId);
     const written = await call<ReportAck>(api.url, 'POST', '/v1/instance/reports', { token: botB.token, body: { reports: reports(1, 2), droppedReports: 0 } });

@@ -186,9 +186,12 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
   await waitFor(condition, { what, timeoutMs });
 }
 
-/** A TCP relay to `target` (host:port) that a test can switch off: then every connection is cut at once. */
+/**
+ * A TCP relay to `target` (host:port) that a test can switch off: then every connection is cut at once. It can
+ * also be pointed at another server (a restored API), cutting the open connections so every new one goes there.
+ */
 export async function startSwitchableRelay(targetUrl: string) {
-  const target = new URL(targetUrl);
+  let target = new URL(targetUrl);
   let up = true;
   const open = new Set<Socket>();
   const server = createServer((client) => {
@@ -216,6 +219,10 @@ export async function startSwitchableRelay(targetUrl: string) {
     setUp(value: boolean) {
       up = value;
       if (!value) for (const socket of open) socket.destroy();
+    },
+    retarget(url: string) {
+      target = new URL(url);
+      for (const socket of open) socket.destroy();
     },
     close: () =>
       new Promise<void>((resolve) => {

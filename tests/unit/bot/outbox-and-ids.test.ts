@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { clientOrderId, runOrderPrefix } from '../../../src-bot/order-ids.ts';
 import { createLog, describeError, Scrubber } from '../../../src-bot/log.ts';
 import { ReportOutbox } from '../../../src-bot/reports.ts';
-import type { ReportBody } from '../../../src-shared/bot-instance.ts';
+import type { InstanceReportBody } from '../../../src-shared/bot-instance.ts';
 
-const equity = (time: number): ReportBody => ({ kind: 'equity', time, equity: 1, balance: 1 });
+const equity = (time: number): InstanceReportBody => ({ kind: 'equity', time, equity: 1, balance: 1 });
 
 describe('report outbox', () => {
   it('numbers reports from 1 without gaps and forgets them once acknowledged', () => {
@@ -21,6 +21,16 @@ describe('report outbox', () => {
     expect(outbox.size).toBe(0);
     outbox.push(equity(6));
     expect(outbox.batch(10)).toEqual([{ seq: 6, body: equity(6) }]);
+  });
+
+  it('remembers the highest acknowledgement, even when a restored API later acknowledges less', () => {
+    const outbox = new ReportOutbox(10);
+    expect(outbox.acknowledged).toBe(0);
+    for (let t = 1; t <= 4; t++) outbox.push(equity(t));
+    outbox.acknowledge(3);
+    outbox.acknowledge(1);
+    expect(outbox.acknowledged).toBe(3);
+    expect(outbox.batch(10).map((r) => r.seq)).toEqual([4]);
   });
 
   it('when full, refuses the newest and counts it, so the numbers it sends never skip', () => {
