@@ -203,7 +203,10 @@ export class ExchangeClient {
 
   /** The balance in the settlement currency: wallet plus unrealised PnL. */
   async equity(settle: string): Promise<number> {
-    const balance = await this.#ccxt.fetchBalance();
+    // Kraken Futures keeps each inverse contract's coin in its own margin account, named in lower case after the
+    // contract (PI_XBTUSD: fi_xbtusd); ccxt's own name for it keeps the id's case, so it is named here.
+    const account = this.exchange === 'krakenfutures' && settle !== 'USD' ? { type: `fi_${((this.#ccxt.market(this.symbol).id ?? '').split('_')[1] ?? '').toLowerCase()}` } : {};
+    const balance = await this.#ccxt.fetchBalance(account);
     const total = (balance.total as unknown as Record<string, number | undefined>)[settle];
     return Number(total ?? 0);
   }

@@ -1,5 +1,6 @@
-// The same bot on Bybit and Kraken Futures (linear) through the simulator: it trades, every order it placed
-// is one the exchange holds under the client id it reported, and on stop it leaves the account flat.
+// The same bot on Bybit (linear and inverse) and Kraken Futures (linear; inverse: its start) through the
+// simulator: it trades, every order it placed is one the exchange holds under the client id it reported, and on
+// stop it leaves the account flat.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReportBody } from '../../../src-shared/bot-instance.ts';
 import { deployOnSim, startBot, startWorld, type World } from './world.ts';
@@ -20,9 +21,16 @@ describe('other exchanges', () => {
   it.each([
     { exchange: 'bybit', symbol: 'BTC/USDT:USDT', contract: 'BTCUSDT' },
     { exchange: 'krakenfutures', symbol: 'BTC/USD:USD', contract: 'PF_XBTUSD' },
-  ] as const)('$exchange: trades, reports each order once, ends flat', async ({ exchange, symbol, contract }) => {
+    { exchange: 'bybit', symbol: 'BTC/USD:BTC', contract: 'BTCUSD', inverse: true },
+  ] as const)('$exchange $symbol: trades, reports each order once, ends flat', async (market) => {
+    const { exchange, symbol, contract } = market;
     const { sim } = world;
-    const bot = await deployOnSim(world, { exchange, config: { symbol } });
+    const inverse = 'inverse' in market;
+    const bot = await deployOnSim(world, {
+      exchange,
+      config: { symbol, contract: inverse ? 'inverse' : 'linear' },
+      ...(inverse ? { key: { balances: { BTC: 1 } } } : {}),
+    });
     const proc = await startBot(world, bot);
     await proc.waitFor((l) => l.msg === 'trading');
     let candle = Math.floor(sim.clock.now() / MINUTE) * MINUTE;
@@ -44,5 +52,22 @@ describe('other exchanges', () => {
       .map((b) => (b.kind === 'order' ? b.clientOrderId : ''));
     expect(reported.sort()).toEqual(orders.map((o) => o.clientId).sort());
     expect(ledger.position(bot.apiKey, ledger.contract(contract)!).quantity).toBe(0);
+    if (inverse) {
+      // Equity in the coin: the last report is the account's BTC, about the 1 BTC it started with, not dollars.
+      const equities = (await world.api.app.botInstances.history(bot.botId)).map((h) => h.body as ReportBody).filter((b) => b.kind === 'equity');
+      const last = equities.at(-1)!;
+      const held = ledger.balance(bot.apiKey, 'BTC');
+      expect(last.kind === 'equity' && last.equity).toBeGreaterThan(0.9);
+      expect(last.kind === 'equity' && Math.abs(last.equity - held.equity) / held.equity).toBeLessThan(0.01);
+    }
   }, 120_000);
+
+  it('krakenfutures BTC/USD:BTC: finds its coin in the contract’s own margin account and starts trading', async () => {
+    const bot = await deployOnSim(world, { exchange: 'krakenfutures', config: { symbol: 'BTC/USD:BTC', contract: 'inverse' }, key: { balances: { BTC: 1 } } });
+    const proc = await startBot(world, bot);
+    await proc.waitFor((l) => l.msg === 'trading');
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toEqual({ code: 0, signal: null });
+    expect(proc.output()).not.toMatch(/"level":"(warn|error)"/);
+  }, 60_000);
 });
