@@ -194,11 +194,19 @@ function Positions({ reports }: { reports: readonly BotReport[] }) {
 
 function Errors({ reports }: { reports: readonly BotReport[] }) {
   const errors = reportsOf(reports, 'error').slice(0, 20);
-  if (errors.length === 0) return null;
+  // Reports the API acknowledged once and no longer holds (its database was restored from a backup).
+  const lost = reportsOf(reports, 'reports_lost').slice(0, 20);
+  if (errors.length === 0 && lost.length === 0) return null;
   return (
     <section aria-labelledby="bot-errors">
       <h2 id="bot-errors">Errors the bot reported</h2>
       <ul className="bot-errors">
+        {lost.map(({ instanceId, seq, report }) => (
+          <li key={`${instanceId}:${seq}`}>
+            {moment(report.time)}: {report.count === 1 ? '1 report' : `${report.count} reports`} of this bot were lost when plutarc's
+            database was restored from a backup (numbers {report.fromSeq}–{report.toSeq}).
+          </li>
+        ))}
         {errors.map(({ instanceId, seq, report }) => (
           <li key={`${instanceId}:${seq}`}>
             {moment(report.time)}: {report.message} <code>{report.code}</code>
