@@ -3,11 +3,10 @@
 // tray's model, and main's notifications appear through the web Notification API (permission granted by the test,
 // asked by the page the first time one is shown), a click opening the page the notification names.
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { z } from 'zod';
 import { BOT_BUNDLE_ENTRY } from '../../src-orchestrator/bot-bundle.ts';
-import { BOT_ENTRY } from '../../src-orchestrator/planner.ts';
 import { isAlive, processTree } from '../../src-orchestrator/local/processes.ts';
 import { expect, test } from './fixtures.ts';
 import { expectAccessible } from './accessibility.ts';
@@ -87,10 +86,11 @@ async function botProcesses(stackOutput: string, botId: string): Promise<number[
     if (record.botId !== botId || record.pid === null) continue;
     for (const pid of await processTree(record.pid)) {
       const argv = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-      // Node running the bot's entry, from the sources (as `npm start` runs it) or the bundle (as a packaged app does);
-      // the sandbox's own processes name the entry further down their arguments.
-      const script = argv.split('\0')[1] ?? '';
-      const runsTheBot = script.endsWith(BOT_ENTRY) || script.endsWith(BOT_BUNDLE_ENTRY);
+      // Node running the bundled bot: its program is the first argument after node's own options (the heap caps);
+      // the sandbox's own processes are not node, and name the bundle only among their binds.
+      const [runtime = '', ...args] = argv.split('\0');
+      const script = args.find((arg) => !arg.startsWith('-')) ?? '';
+      const runsTheBot = basename(runtime) === 'node' && script.endsWith(BOT_BUNDLE_ENTRY);
       if (runsTheBot && (await isAlive(pid, null))) found.push(pid);
     }
   }
