@@ -1,4 +1,5 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState, type HTMLAttributes, type ReactNode } from 'react';
+import type { ReportBody, ReportKind } from '../../../src-shared/bot-instance.ts';
 import type { BotDetail, BotSummary } from '../../../src-shared/bots.ts';
 import { exchangeFacts } from '../../../src-shared/exchanges.ts';
 import type { RegionId } from '../../../src-shared/regions.ts';
@@ -46,108 +47,115 @@ function DeployDialog({ bot, onDeploy, onClose }: { bot: BotSummary; onDeploy(re
   );
 }
 
+type ReportOf<K extends ReportKind> = Extract<ReportBody, { kind: K }>;
+
+interface Column<K extends ReportKind> {
+  header: string;
+  cell(report: ReportOf<K>): ReactNode;
+}
+
+/** One kind of report as a table, newest first: each page section below says only its columns. */
+function ReportTable<K extends ReportKind>({
+  rows,
+  label,
+  columns,
+  rowProps,
+}: {
+  rows: readonly (BotReport & { report: ReportOf<K> })[];
+  label: string;
+  columns: readonly Column<K>[];
+  rowProps?: (report: ReportOf<K>) => HTMLAttributes<HTMLTableRowElement> & { 'data-decision'?: string };
+}) {
+  return (
+    <table className="table" aria-label={label}>
+      <thead>
+        <tr>
+          {columns.map((column) => (
+            <th scope="col" key={column.header}>
+              {column.header}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map(({ instanceId, seq, report }) => (
+          <tr key={`${instanceId}:${seq}`} {...rowProps?.(report)}>
+            {columns.map((column) => (
+              <td key={column.header}>{column.cell(report)}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+const WHEN = { header: 'When', cell: (report: { time: number }) => moment(report.time) };
+const ORDER_ID = {
+  header: 'Order id',
+  cell: (report: { clientOrderId: string }) => <code>{report.clientOrderId}</code>,
+};
+
+const DECISION_COLUMNS: readonly Column<'decision'>[] = [
+  WHEN,
+  { header: 'Decision', cell: (r) => (r.type === 'blocked' ? `blocked${r.by ? ` by ${r.by}` : ''}` : r.type) },
+  { header: 'Side', cell: (r) => r.side },
+  { header: 'Quantity', cell: (r) => number(r.quantity) },
+  { header: 'Price', cell: (r) => number(r.price) },
+  { header: 'Why', cell: (r) => r.reason },
+];
+
 function Decisions({ reports }: { reports: readonly BotReport[] }) {
   const decisions = reportsOf(reports, 'decision');
   if (decisions.length === 0) return <p className="placeholder">No decisions yet: the bot decides at each candle close.</p>;
   return (
-    <table className="table" aria-label="Decisions">
-      <thead>
-        <tr>
-          <th scope="col">When</th>
-          <th scope="col">Decision</th>
-          <th scope="col">Side</th>
-          <th scope="col">Quantity</th>
-          <th scope="col">Price</th>
-          <th scope="col">Why</th>
-        </tr>
-      </thead>
-      <tbody>
-        {decisions.map(({ instanceId, seq, report }) => (
-          <tr key={`${instanceId}:${seq}`} data-decision={report.type} className={report.type === 'blocked' ? 'blocked' : undefined}>
-            <td>{moment(report.time)}</td>
-            <td>{report.type === 'blocked' ? `blocked${report.by ? ` by ${report.by}` : ''}` : report.type}</td>
-            <td>{report.side}</td>
-            <td>{number(report.quantity)}</td>
-            <td>{number(report.price)}</td>
-            <td>{report.reason}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <ReportTable
+      rows={decisions}
+      label="Decisions"
+      columns={DECISION_COLUMNS}
+      rowProps={(r) => ({ 'data-decision': r.type, className: r.type === 'blocked' ? 'blocked' : undefined })}
+    />
   );
 }
+
+const ORDER_COLUMNS: readonly Column<'order'>[] = [
+  WHEN,
+  { header: 'Action', cell: (r) => `${r.action}${r.reduceOnly ? ' (reduce only)' : ''}` },
+  { header: 'Side', cell: (r) => r.side },
+  { header: 'Quantity', cell: (r) => number(r.quantity) },
+  { header: 'Status', cell: (r) => `${r.status}${r.detail ? `: ${r.detail}` : ''}` },
+  ORDER_ID,
+];
 
 function Orders({ reports }: { reports: readonly BotReport[] }) {
   const orders = reportsOf(reports, 'order');
   if (orders.length === 0) return <p className="placeholder">No orders yet.</p>;
-  return (
-    <table className="table" aria-label="Orders">
-      <thead>
-        <tr>
-          <th scope="col">When</th>
-          <th scope="col">Action</th>
-          <th scope="col">Side</th>
-          <th scope="col">Quantity</th>
-          <th scope="col">Status</th>
-          <th scope="col">Order id</th>
-        </tr>
-      </thead>
-      <tbody>
-        {orders.map(({ instanceId, seq, report }) => (
-          <tr key={`${instanceId}:${seq}`}>
-            <td>{moment(report.time)}</td>
-            <td>
-              {report.action}
-              {report.reduceOnly ? ' (reduce only)' : ''}
-            </td>
-            <td>{report.side}</td>
-            <td>{number(report.quantity)}</td>
-            <td>
-              {report.status}
-              {report.detail ? `: ${report.detail}` : ''}
-            </td>
-            <td>
-              <code>{report.clientOrderId}</code>
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
+  return <ReportTable rows={orders} label="Orders" columns={ORDER_COLUMNS} />;
 }
+
+const FILL_COLUMNS: readonly Column<'fill'>[] = [
+  WHEN,
+  { header: 'Price', cell: (r) => number(r.price) },
+  { header: 'Quantity', cell: (r) => number(r.quantity) },
+  { header: 'Fee', cell: (r) => number(r.fee) },
+  ORDER_ID,
+];
 
 function Fills({ reports }: { reports: readonly BotReport[] }) {
   const fills = reportsOf(reports, 'fill');
   if (fills.length === 0) return <p className="placeholder">No fills yet.</p>;
-  return (
-    <table className="table" aria-label="Fills">
-      <thead>
-        <tr>
-          <th scope="col">When</th>
-          <th scope="col">Price</th>
-          <th scope="col">Quantity</th>
-          <th scope="col">Fee</th>
-          <th scope="col">Order id</th>
-        </tr>
-      </thead>
-      <tbody>
-        {fills.map(({ instanceId, seq, report }) => (
-          <tr key={`${instanceId}:${seq}`}>
-            <td>{moment(report.time)}</td>
-            <td>{number(report.price)}</td>
-            <td>{number(report.quantity)}</td>
-            <td>{number(report.fee)}</td>
-            <td>
-              <code>{report.clientOrderId}</code>
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
+  return <ReportTable rows={fills} label="Fills" columns={FILL_COLUMNS} />;
 }
 
 const ORIGIN_WORDS = { order: 'its own order', adopted: 'found on start, adopted', closed: 'closed' } as const;
+
+const POSITION_COLUMNS: readonly Column<'position'>[] = [
+  WHEN,
+  { header: 'Side', cell: (r) => r.side ?? 'flat' },
+  { header: 'Quantity', cell: (r) => number(r.quantity) },
+  { header: 'Entry price', cell: (r) => number(r.entryPrice) },
+  { header: 'How', cell: (r) => ORIGIN_WORDS[r.origin] },
+];
 
 /** The position now, and how it came to be: each change the bot reported, newest first. */
 function Positions({ reports }: { reports: readonly BotReport[] }) {
@@ -164,30 +172,7 @@ function Positions({ reports }: { reports: readonly BotReport[] }) {
       ) : (
         <p data-testid="bot-position">No open position.</p>
       )}
-      {positions.length > 0 ? (
-        <table className="table" aria-label="Position changes">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Side</th>
-              <th scope="col">Quantity</th>
-              <th scope="col">Entry price</th>
-              <th scope="col">How</th>
-            </tr>
-          </thead>
-          <tbody>
-            {positions.map(({ instanceId, seq, report }) => (
-              <tr key={`${instanceId}:${seq}`}>
-                <td>{moment(report.time)}</td>
-                <td>{report.side ?? 'flat'}</td>
-                <td>{number(report.quantity)}</td>
-                <td>{number(report.entryPrice)}</td>
-                <td>{ORIGIN_WORDS[report.origin]}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      {positions.length > 0 ? <ReportTable rows={positions} label="Position changes" columns={POSITION_COLUMNS} /> : null}
     </>
   );
 }
