@@ -18,7 +18,7 @@ import { sharedLibraries } from '../../../src-orchestrator/local/sandbox.ts';
 import type { BotImage } from '../../../tools/build-image.ts';
 import { tempDir } from '../../support/temp.ts';
 import { waitFor } from '../../support/wait.ts';
-import { describeDriverContract, hostProcessesLeft, observeHostProcesses, PROBE } from './driver-contract.ts';
+import { describeDriverContract, hostProcessesLeft, nextOutputLine, observeHostProcesses, PROBE } from './driver-contract.ts';
 
 const socket = testDockerSocket();
 const docker = new Docker({ socketPath: socket });
@@ -94,21 +94,6 @@ describeDriverContract('docker', async () => {
   };
 });
 
-/** Resolves with the first event the predicate accepts; subscribe before causing it. */
-function nextLine(driver: DockerDriver, instanceId: string, prefix: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`no "${prefix}" line from ${instanceId}`));
-    }, 60_000);
-    const stop = driver.watch((event: DriverEvent) => {
-      if (event.kind !== 'output' || event.instanceId !== instanceId || !event.line.startsWith(prefix)) return;
-      clearTimeout(timer);
-      stop();
-      resolve(event.line);
-    });
-  });
-}
 
 describe('docker driver: a locked-down container', () => {
   let driver: DockerDriver;
@@ -142,7 +127,7 @@ describe('docker driver: a locked-down container', () => {
       refusedUrl: `http://127.0.0.1:${port(refused)}/`,
       refusedAuthority: `127.0.0.1:${port(refused)}`,
     };
-    const reported = nextLine(driver, instanceId, 'REPORT ');
+    const reported = nextOutputLine(driver, instanceId, 'REPORT ');
     await driver.provision(
       {
         botId: 'bot-locked',
@@ -200,7 +185,7 @@ describe('docker driver: a locked-down container', () => {
     const runRoot = join(dir.path, 'restart');
     const first = await DockerDriver.create({ socketPath: socket, image: TAG, runRoot, graceMs: 5_000 });
     const instanceId = RESTART_ID;
-    const ready = nextLine(first, instanceId, 'READY');
+    const ready = nextOutputLine(first, instanceId, 'READY');
     await first.provision(
       {
         botId: 'bot-restart',
@@ -251,7 +236,7 @@ describe('docker driver: a locked-down container', () => {
       egress: [],
       limits: { memoryBytes: 128 * 1024 * 1024, cpus: 0.5, pids: 32, scratchBytes: 2 * 1024 * 1024 },
     };
-    const ready = nextLine(driver, instanceId, 'READY');
+    const ready = nextOutputLine(driver, instanceId, 'READY');
     const [first, second] = await Promise.allSettled([driver.provision(spec, 'eu'), driver.provision(spec, 'eu')]);
     try {
       expect(first).toMatchObject({ status: 'fulfilled', value: { state: 'running' } });

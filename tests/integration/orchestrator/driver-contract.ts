@@ -134,6 +134,10 @@ function nextEvent<T extends DriverEvent>(driver: ComputeDriver, accept: (event:
 
 const outputOf = (instanceId: string, prefix: string) => (e: DriverEvent): e is Extract<DriverEvent, { kind: 'output' }> =>
   e.kind === 'output' && e.instanceId === instanceId && e.line.startsWith(prefix);
+/** Resolves with the first output line of the instance that starts with `prefix`; subscribe before causing it. */
+export const nextOutputLine = (driver: ComputeDriver, instanceId: string, prefix: string): Promise<string> =>
+  nextEvent(driver, outputOf(instanceId, prefix), `"${prefix}" line from ${instanceId}`).then((event) => event.line);
+
 const exitOf = (instanceId: string) => (e: DriverEvent): e is Extract<DriverEvent, { kind: 'exited' }> => e.kind === 'exited' && e.status.instanceId === instanceId;
 
 export function describeDriverContract(name: string, makeHarness: () => Promise<ContractHarness>, limitations: EngineLimitations = {}): void {

@@ -8,13 +8,13 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ComputeDriver, DriverEvent } from '../../../src-orchestrator/compute-driver.ts';
+import type { ComputeDriver } from '../../../src-orchestrator/compute-driver.ts';
 import { containerName, DockerDriver } from '../../../src-orchestrator/docker/driver.ts';
 import { IN_IMAGE } from '../../../src-orchestrator/docker/image.ts';
 import { processTree } from '../../../src-orchestrator/local/processes.ts';
 import { loadTestImage } from '../../support/docker.ts';
 import { tempDir } from '../../support/temp.ts';
-import { describeDriverContract, hostProcessesLeft, observeHostProcesses, PROBE } from './driver-contract.ts';
+import { describeDriverContract, hostProcessesLeft, nextOutputLine, observeHostProcesses, PROBE } from './driver-contract.ts';
 import { startPodmanEngine, type PodmanEngine } from './podman-engine.ts';
 
 const dir = tempDir('plutarc-podman-driver-');
@@ -84,21 +84,6 @@ describeDriverContract('podman (docker driver)', async () => {
   oomUnreported: 'Podman 4.3 leaves State.OOMKilled false (conmon writes its marker where Podman does not look)',
 });
 
-/** Resolves with the first output line of the instance that starts with `prefix`; subscribe before causing it. */
-function nextLine(driver: DockerDriver, instanceId: string, prefix: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`no "${prefix}" line from ${instanceId}`));
-    }, 60_000);
-    const stop = driver.watch((event: DriverEvent) => {
-      if (event.kind !== 'output' || event.instanceId !== instanceId || !event.line.startsWith(prefix)) return;
-      clearTimeout(timer);
-      stop();
-      resolve(event.line);
-    });
-  });
-}
 
 describe('podman (docker driver): a locked-down container', () => {
   let allowed: Server;
@@ -130,7 +115,7 @@ describe('podman (docker driver): a locked-down container', () => {
       refusedUrl: `http://127.0.0.1:${port(refused)}/`,
       refusedAuthority: `127.0.0.1:${port(refused)}`,
     };
-    const reported = nextLine(driver, instanceId, 'REPORT ');
+    const reported = nextOutputLine(driver, instanceId, 'REPORT ');
     try {
       await driver.provision(
         {
