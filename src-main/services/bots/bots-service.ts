@@ -47,8 +47,9 @@ export interface BotsServiceOptions {
 }
 
 /**
- * A bot's PnL today moves with its equity reports, which the stream carries but the summary does not: after an
- * equity report the bot's summary is fetched again, at most once per this long per bot.
+ * A bot's PnL today moves with its equity reports, which the stream carries but the summary does not: an equity
+ * report has the bot's summary fetched again at once, and reports within this long after it one more time when it
+ * is over, so a bot's PnL is fetched at most once per this long.
  */
 export const PNL_REFRESH_MS = 15_000;
 
@@ -90,7 +91,8 @@ export class BotsService implements BotsFeed {
   private lastFetchError: unknown = null;
   private readonly unsubscribe: (() => void)[] = [];
   /** Bots whose PnL is to be fetched again, and when. */
-  private readonly pnlRefresh = new Map<string, Cancellable>();
+  /** Bots whose PnL was fetched less than PNL_REFRESH_MS ago, and whether an equity report came since. */
+  private readonly pnlRefresh = new Map<string, { timer: Cancellable; again: boolean }>();
 
   constructor(options: BotsServiceOptions) {
     this.options = options;
@@ -317,13 +319,24 @@ export class BotsService implements BotsFeed {
   }
 
   private refreshPnlSoon(botId: string): void {
-    if (this.loaded.state !== 'ready' || !this.bots.has(botId) || this.pnlRefresh.has(botId)) return;
+    if (this.loaded.state !== 'ready' || !this.bots.has(botId)) return;
+    const waiting = this.pnlRefresh.get(botId);
+    if (waiting) {
+      waiting.again = true;
+      return;
+    }
     const generation = this.generation;
     const clock = this.options.clock ?? systemClock;
-    this.pnlRefresh.set(
-      botId,
-      clock.setTimeout(() => void this.refreshPnl(botId, generation), PNL_REFRESH_MS),
-    );
+    const entry = {
+      again: false,
+      timer: clock.setTimeout(() => {
+        if (generation !== this.generation) return;
+        this.pnlRefresh.delete(botId);
+        if (entry.again) this.refreshPnlSoon(botId);
+      }, PNL_REFRESH_MS),
+    };
+    this.pnlRefresh.set(botId, entry);
+    void this.refreshPnl(botId, generation);
   }
 
   /** Takes only the PnL from the fetched summary: the rest may already be older than an event heard meanwhile. */
@@ -336,13 +349,11 @@ export class BotsService implements BotsFeed {
       if (!same) this.apply({ kind: 'updated', bot: { ...bot, pnlToday: summary.pnlToday }, from: bot.state, reason: null });
     } catch (error) {
       this.options.log?.(`bots: could not fetch bot ${botId} for its PnL (${error instanceof ServiceError ? error.code : 'unknown'})`);
-    } finally {
-      if (generation === this.generation) this.pnlRefresh.delete(botId);
     }
   }
 
   private cancelPnlRefresh(): void {
-    for (const timer of this.pnlRefresh.values()) timer.cancel();
+    for (const { timer } of this.pnlRefresh.values()) timer.cancel();
     this.pnlRefresh.clear();
   }
 

@@ -81,6 +81,8 @@ function manualClock() {
 function setup(details: Record<string, BotSummary> = {}) {
   const clock = manualClock();
   const lists: Deferred<BotSummary[]>[] = [];
+  /** The ids of every bot fetched one by one. */
+  const gets: string[] = [];
   const events = new EventHub();
   const streamListeners: { schema: z.ZodType; listener: (event: never) => void }[] = [];
   const connectListeners = new Set<() => void>();
@@ -94,6 +96,7 @@ function setup(details: Record<string, BotSummary> = {}) {
       return answer.promise;
     },
     get: (_token, id) => {
+      gets.push(id);
       const summary = details[id];
       return summary ? Promise.resolve({ summary, settings: {} as never, desired: 'running', transitions: [], runs: [], isolationWarnings: [] }) : refuse(new ApiError(404, 'api_error', 'Not Found'));
     },
@@ -140,6 +143,7 @@ function setup(details: Record<string, BotSummary> = {}) {
     service,
     clock,
     lists,
+    gets,
     toRenderer,
     reports,
     feed,
@@ -286,7 +290,7 @@ describe('BotsService', () => {
     expect((await t.service.list()).map((b) => b.id)).toEqual(['z']);
   });
 
-  it('fetches a bot’s PnL again after equity reports, once per interval, taking only the PnL', async () => {
+  it('fetches a bot’s PnL at once after an equity report, then at most once per interval, taking only the PnL', async () => {
     const pnl = { amount: 12.5, currency: 'USDT' };
     // The fetched summary is older in every other way than what the stream said since.
     const t = setup({ a: bot('a', { state: 'deploying', pnlToday: pnl }) });
@@ -294,16 +298,22 @@ describe('BotsService', () => {
     t.lists[0]!.resolve([bot('a', { state: 'online' })]);
     await t.service.list();
     const equity = { kind: 'equity', time: 1, equity: 10_012.5, balance: 10_000 } as const;
+    // The first equity report: fetched at once, so the card does not say "no equity report" beside an equity chart.
     t.stream({ type: 'bot.report', botId: 'a', instanceId: 'i1', seq: 1, report: equity, at: at(1) });
-    t.stream({ type: 'bot.report', botId: 'a', instanceId: 'i1', seq: 2, report: equity, at: at(2) });
-    expect(t.clock.timers).toHaveLength(1);
-    expect(t.clock.timers[0]!.ms).toBe(PNL_REFRESH_MS);
-    t.clock.fireAll();
     await waitUntil(() => t.service.current()[0]?.pnlToday !== null);
     expect(t.service.current()).toEqual([bot('a', { state: 'online', pnlToday: pnl })]);
     expect(t.feed.at(-1)).toMatchObject({ kind: 'updated', from: 'online' });
-    // The next report schedules the next refresh; signing out calls it off.
+    const fetchedAtOnce = t.gets.length;
+    // Reports within the interval wait for it, and are fetched once when it is over.
+    t.stream({ type: 'bot.report', botId: 'a', instanceId: 'i1', seq: 2, report: equity, at: at(2) });
     t.stream({ type: 'bot.report', botId: 'a', instanceId: 'i1', seq: 3, report: equity, at: at(3) });
+    expect(t.gets).toHaveLength(fetchedAtOnce);
+    expect(t.clock.timers).toHaveLength(1);
+    expect(t.clock.timers[0]!.ms).toBe(PNL_REFRESH_MS);
+    t.clock.fireAll();
+    expect(t.gets).toHaveLength(fetchedAtOnce + 1);
+    // That fetch opens the next interval; signing out calls it off.
+    t.stream({ type: 'bot.report', botId: 'a', instanceId: 'i1', seq: 4, report: equity, at: at(4) });
     expect(t.clock.timers).toHaveLength(1);
     t.signOut();
     expect(t.clock.timers[0]!.cancelled).toBe(true);
