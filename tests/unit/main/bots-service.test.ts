@@ -11,25 +11,8 @@ import type { BotSummary } from '../../../src-shared/bots.ts';
 import type { AccountEvent } from '../../../src-shared/events.ts';
 import type { BotsChangeEvent, BotReportEvent } from '../../../src-shared/ipc-bots.ts';
 import type { IdentityState } from '../../../src-shared/ipc-identity.ts';
+import { botSummary as bot } from '../../support/bot-summary.ts';
 
-const bot = (id: string, overrides: Partial<BotSummary> = {}): BotSummary => ({
-  id,
-  name: `bot ${id}`,
-  state: 'stopped',
-  stateReason: null,
-  region: 'eu',
-  exchange: 'binanceusdm',
-  symbol: 'BTC/USDT:USDT',
-  testnet: false,
-  lastHeartbeatAt: null,
-  pnlToday: null,
-  sandboxed: true,
-  keyRecordId: `key-${id}`,
-  keyLabel: 'Binance main',
-  templateName: 'Trend following',
-  templateVersion: 1,
-  ...overrides,
-});
 
 interface Deferred<T> {
   promise: Promise<T>;

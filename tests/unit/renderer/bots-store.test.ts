@@ -22,30 +22,13 @@ import {
 } from '../../../src-renderer/src/stores/bot-feed.ts';
 import { hashOfPlace, placeOfHash } from '../../../src-renderer/src/stores/navigation.ts';
 import { installFakeMain, until, type FakeMain } from './fake-bridge.ts';
+import { botSummary as bot } from '../../support/bot-summary.ts';
 
 const main: FakeMain = installFakeMain();
 const { useBotsStore, selectOpenSummary } = await import('../../../src-renderer/src/stores/bots.ts');
 const { useIdentityStore } = await import('../../../src-renderer/src/stores/identity.ts');
 const { useReverificationStore } = await import('../../../src-renderer/src/stores/reverification.ts');
 
-const bot = (id: string, overrides: Partial<BotSummary> = {}): BotSummary => ({
-  id,
-  name: `bot ${id}`,
-  state: 'stopped',
-  stateReason: null,
-  region: 'eu',
-  exchange: 'binanceusdm',
-  symbol: 'BTC/USDT:USDT',
-  testnet: false,
-  lastHeartbeatAt: null,
-  pnlToday: null,
-  sandboxed: true,
-  keyRecordId: `key-${id}`,
-  keyLabel: 'Binance main (AbCd…WxYz)',
-  templateName: 'Trend following',
-  templateVersion: 1,
-  ...overrides,
-});
 
 const detailOf = (summary: BotSummary): BotDetail => ({
   summary,
