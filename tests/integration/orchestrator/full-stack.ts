@@ -226,9 +226,23 @@ export async function newStackKey(stack: FullStack, trader: { userId: string; to
   return { keyRecordId: recordId, apiKey, secret };
 }
 
+const pinMarketClock = (stack: FullStack, at: number) =>
+  fetch(`${stack.simAdmin}/_sim/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pinned: true, setTo: at }) });
+
+/**
+ * Pins the simulator's clock at the next minute's candle close, so candles close when a test moves it, not a minute
+ * of wall time later; returns that close.
+ */
+export async function pinMarketAtNextCandle(stack: FullStack): Promise<number> {
+  const clock = (await (await fetch(`${stack.simAdmin}/_sim/clock`)).json()) as { now: number };
+  const candle = Math.ceil(clock.now / 60_000) * 60_000 + 60_000;
+  await pinMarketClock(stack, candle);
+  return candle;
+}
+
 /** Moves the simulator's clock (pinned) a candle on and waits until the bot says it evaluated that candle. */
 export async function nextCandle(stack: FullStack, instanceOutput: () => string[], candle: number): Promise<void> {
-  await fetch(`${stack.simAdmin}/_sim/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pinned: true, setTo: candle }) });
+  await pinMarketClock(stack, candle);
   await waitFor(() => instanceOutput().some((line) => line.includes('"evaluated"') && line.includes(`"candle":${candle - 60_000}`)), {
     what: `the bot to evaluate the candle closing at ${candle}`,
     timeoutMs: 60_000,

@@ -21,7 +21,7 @@ import { tempDir } from '../../support/temp.ts';
 import { waitFor } from '../../support/wait.ts';
 import { BUSY_TEMPLATE } from '../../unit/bot/busy-template.ts';
 import { settings } from '../bots/harness.ts';
-import { newStackTrader, nextCandle, startFullStack, type FullStack, type StackTrader } from './full-stack.ts';
+import { newStackTrader, nextCandle, pinMarketAtNextCandle, startFullStack, type FullStack, type StackTrader } from './full-stack.ts';
 
 const canSandbox = process.getuid?.() === 0 && existsSync('/usr/bin/bwrap');
 const MINUTE = 60_000;
@@ -46,10 +46,7 @@ describe.skipIf(!canSandbox)('a running bot through outages and pauses, with rea
     chmodSync(dir.path, 0o711);
     stack = await startFullStack(dir.path);
     await stack.startOrchestrator('orch-a');
-    // The simulator's clock, pinned: candles close when a test moves it.
-    const clock = (await (await fetch(`${stack.simAdmin}/_sim/clock`)).json()) as { now: number };
-    candle = Math.ceil(clock.now / MINUTE) * MINUTE + MINUTE;
-    await fetch(`${stack.simAdmin}/_sim/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pinned: true, setTo: candle }) });
+    candle = await pinMarketAtNextCandle(stack);
   }, 180_000);
 
   afterAll(async () => {
