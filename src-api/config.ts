@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { idUrlPairs } from '../src-shared/id-url-pairs.ts';
@@ -13,6 +14,9 @@ const ProbeUrls = idUrlPairs(RegionId, z.url({ protocol: /^https?$/ }), (pair) =
 /** Local stack: the exchange simulator's address per exchange, e.g. `binanceusdm=http://127.0.0.1:9001`. */
 const ExchangeUrls = idUrlPairs(ExchangeId, z.url({ protocol: /^https?$/ }), (pair) => `expected exchange=url pairs like "bybit=http://127.0.0.1:9002", got "${pair}"`);
 
+const DatabaseUrl = z.string().regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'expected sqlite:<file> or postgres://…');
+const DEFAULT_DATABASE_URL = 'sqlite:plutarc-api.db';
+
 const lifetime = (longest: number) =>
   z.coerce.number().int().min(1).max(longest, `at most ${longest} (sessions may be made shorter, never longer)`).default(longest);
 
@@ -23,10 +27,9 @@ export const ApiEnv = z.object({
   PLUTARC_API_HOST: z.string().min(1).default('127.0.0.1'),
   PLUTARC_API_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   /** `sqlite:<file>` (the embedded default) or `postgres://…` */
-  PLUTARC_DATABASE_URL: z
-    .string()
-    .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'expected sqlite:<file> or postgres://…')
-    .default('sqlite:plutarc-api.db'),
+  PLUTARC_DATABASE_URL: DatabaseUrl.optional(),
+  /** A file holding the database URL: how a PostgreSQL password reaches the API without sitting in its environment. */
+  PLUTARC_DATABASE_URL_FILE: z.string().min(1).optional(),
   PLUTARC_LOG_LEVEL: LogLevel.default('info'),
   /** How clients reach this API; defaults to the address it listens on. */
   PLUTARC_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -106,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, version = '0.0.0'): ApiConfig
   if ((e.PLUTARC_KEYBROKER_URL === undefined) !== (e.PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE === undefined)) {
     throw new ConfigError('API', ['PLUTARC_KEYBROKER_URL and PLUTARC_KEYBROKER_SERVICE_TOKEN_FILE: set both or neither']);
   }
+  const databaseUrl = databaseUrlOf(e.PLUTARC_DATABASE_URL, e.PLUTARC_DATABASE_URL_FILE);
   if (e.PLUTARC_REGIONS === 'deployed') {
     const missing = RegionId.options.filter((id) => !e.PLUTARC_REGION_PROBE_URLS[id]);
     if (missing.length > 0) {
@@ -115,7 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, version = '0.0.0'): ApiConfig
   return {
     host: e.PLUTARC_API_HOST,
     port: e.PLUTARC_API_PORT,
-    databaseUrl: e.PLUTARC_DATABASE_URL,
+    databaseUrl,
     logLevel: e.PLUTARC_LOG_LEVEL,
     publicUrl: e.PLUTARC_PUBLIC_URL?.replace(/\/$/, ''),
     regions: {
@@ -148,4 +152,21 @@ export function loadConfig(env: NodeJS.ProcessEnv, version = '0.0.0'): ApiConfig
     exchangeUrls: e.PLUTARC_EXCHANGE_URLS,
     version,
   };
+}
+
+/** The database URL from the variable or from its file (one of them, not both); the file's contents are never echoed. */
+function databaseUrlOf(fromEnv: string | undefined, file: string | undefined): string {
+  if (fromEnv !== undefined && file !== undefined) {
+    throw new ConfigError('API', ['PLUTARC_DATABASE_URL and PLUTARC_DATABASE_URL_FILE: set one, not both']);
+  }
+  if (file === undefined) return fromEnv ?? DEFAULT_DATABASE_URL;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError('API', [`PLUTARC_DATABASE_URL_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`]);
+  }
+  const parsed = DatabaseUrl.safeParse(text.trim());
+  if (!parsed.success) throw new ConfigError('API', ['PLUTARC_DATABASE_URL_FILE: the file must hold sqlite:<file> or postgres://…']);
+  return parsed.data;
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src-api/config.ts';
 
@@ -43,5 +46,27 @@ describe('API configuration', () => {
       /PLUTARC_DESKTOP_SESSION_MAX_SECONDS: at most 2592000 \(sessions may be made shorter, never longer\)/,
     );
     expect(() => loadConfig({ PLUTARC_WEB_SESSION_IDLE_SECONDS: '0' })).toThrow(/PLUTARC_WEB_SESSION_IDLE_SECONDS/);
+  });
+
+  it('reads the database URL from a file, so a PostgreSQL password stays out of the environment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'plutarc-config-'));
+    try {
+      const file = join(dir, 'database-url');
+      writeFileSync(file, 'postgres://plutarc:s3cret-pw@db.internal:5432/plutarc\n', { mode: 0o600 });
+      expect(loadConfig({ PLUTARC_DATABASE_URL_FILE: file }).databaseUrl).toBe('postgres://plutarc:s3cret-pw@db.internal:5432/plutarc');
+      expect(() => loadConfig({ PLUTARC_DATABASE_URL_FILE: file, PLUTARC_DATABASE_URL: 'sqlite:x.db' })).toThrow(/set one, not both/);
+      expect(() => loadConfig({ PLUTARC_DATABASE_URL_FILE: join(dir, 'missing') })).toThrow(/cannot read .*missing \(ENOENT\)/);
+      writeFileSync(file, 'mysql://root:hunter2@db');
+      let message = '';
+      try {
+        loadConfig({ PLUTARC_DATABASE_URL_FILE: file });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toContain('PLUTARC_DATABASE_URL_FILE: the file must hold sqlite:<file> or postgres://');
+      expect(message).not.toContain('hunter2');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -107,8 +107,11 @@ describe('deploy/kubernetes', () => {
         });
         expect(container.image).toMatch(/@sha256:[0-9a-f]{64}$/);
         expect(container.resources?.limits).toMatchObject({ cpu: expect.anything(), memory: expect.anything() });
-        // No secret in a plain env value: secrets are files, or (the database URL) a secret reference.
-        for (const variable of container.env ?? []) expect(variable.name).not.toMatch(/TOKEN$|SECRET$|PASSWORD$|MASTER_KEY$/);
+        // No secret in the environment: secrets are files mounted from Secrets (the database URL holds a password).
+        for (const variable of container.env ?? []) {
+          expect(variable.name).not.toMatch(/TOKEN$|SECRET$|PASSWORD$|MASTER_KEY$|DATABASE_URL$/);
+          expect(variable.valueFrom?.secretKeyRef, `${workload.metadata.name}/${variable.name}`).toBeUndefined();
+        }
       }
       for (const volume of pod.volumes ?? []) if (volume.emptyDir) expect(volume.emptyDir.medium, `${workload.metadata.name}/${volume.name}`).toBe('Memory');
     }
