@@ -2,6 +2,11 @@
 // secrets and private networks apart), in fra, iad or sin for eu, us, sg. No volumes, no services (nothing can
 // connect in), restart policy "no" (the orchestrator decides restarts). Stop is destroy: a stopped or suspended
 // Machine keeps its root filesystem or memory image, which is exactly what must not outlive a bot.
+// The one-time credential travels as an app secret the Machine's config names in `files[].secret_name` (flyd writes
+// it into the Machine at boot), and the driver deletes that secret as soon as the Machine has started: the API
+// never answers a secret's value, and a Machine config only holds the secret's name, so once the bot has its file
+// no answer of the API leads to the credential. A `raw_value` file would stay in the config for anyone holding the
+// org token to read back with GET /machines/{id}.
 import { createHash } from 'node:crypto';
 import type { RegionId } from '../../src-shared/regions.ts';
 import { REGION_FACTS } from '../../src-shared/regions.ts';
@@ -19,7 +24,7 @@ import {
   type InstanceStatus,
   type ParsedInstanceSpec,
 } from '../compute-driver.ts';
-import { imageCommand } from '../docker/image.ts';
+import { IN_IMAGE } from '../docker/image.ts';
 import { SILENT_LOG, type OrchestratorLog } from '../log.ts';
 import { DEFAULT_RETRY, retryAfterMs, withRetries, type RetryPolicy, type RetryVerdict } from '../retry.ts';
 import { FlyApiError, MachinesApi, type Machine, type MachineConfig } from './machines-api.ts';
@@ -29,6 +34,10 @@ export const FLY_HANDOFF_FILE = '/run/plutarc/handoff.json';
 export interface FlyDriverOptions {
   /** https://api.machines.dev, or the internal _api.internal:4280 from inside Fly's network. */
   apiUrl: string;
+  /** Fly's platform API, whose app log endpoint carries the bots' output: https://api.fly.io. */
+  logsUrl?: string;
+  /** How often a bot's output is fetched while it runs. */
+  logPollMs?: number;
   /** A Fly API token scoped to the organisation that holds the bot apps. */
   token: string;
   orgSlug: string;
@@ -60,6 +69,16 @@ export function classifyFlyError(error: unknown): RetryVerdict {
   return { retry: false };
 }
 
+/** The app secret carrying an instance's hand-off: env-variable shaped, as Fly requires, and derived from the instance id so a later orchestrator finds it. */
+export function handOffSecretName(instanceId: string): string {
+  return `PLUTARC_HANDOFF_${createHash('sha256').update(instanceId).digest('hex').slice(0, 24).toUpperCase()}`;
+}
+
+/** The command a Machine runs: the image's node with the planner's runtime options (heap caps), then the program below the app folder. */
+export function machineCommand(command: ParsedInstanceSpec['command']): string[] {
+  return [IN_IMAGE.node, ...command.nodeOptions, `${IN_IMAGE.app}/${command.entry}`, ...command.args];
+}
+
 /** Memory as Fly sizes it: whole multiples of 256 MB. */
 function memoryMb(bytes: number): number {
   return Math.max(256, Math.ceil(bytes / (1024 * 1024) / 256) * 256);
@@ -88,12 +107,14 @@ interface Known {
   machine: Machine;
   status: InstanceStatus;
   following: boolean;
+  /** The platform log's page token: where the bot's output was read up to. */
+  logToken: string;
 }
 
 export class FlyDriver implements ComputeDriver {
   readonly name = 'fly';
   private readonly api: MachinesApi;
-  private readonly o: Required<Omit<FlyDriverOptions, 'apiUrl' | 'token'>>;
+  private readonly o: Required<Omit<FlyDriverOptions, 'apiUrl' | 'token' | 'logsUrl'>>;
   private readonly known = new Map<string, Known>();
   private readonly destroying = new Set<string>();
   private readonly listeners = new Set<(event: DriverEvent) => void>();
@@ -105,8 +126,9 @@ export class FlyDriver implements ComputeDriver {
   private readonly closing = new AbortController();
 
   constructor(options: FlyDriverOptions) {
-    this.api = new MachinesApi(options.apiUrl.replace(/\/$/, ''), options.token);
+    this.api = new MachinesApi(options.apiUrl.replace(/\/$/, ''), options.token, (options.logsUrl ?? 'https://api.fly.io').replace(/\/$/, ''));
     this.o = {
+      logPollMs: options.logPollMs ?? 1_000,
       orgSlug: options.orgSlug,
       appPrefix: options.appPrefix,
       image: options.image,
@@ -169,15 +191,15 @@ export class FlyDriver implements ComputeDriver {
     const { limits, command } = spec;
     return {
       image: this.o.image,
-      // The image's own node (with the bot's heap caps) and app folder: the command's executable is the host's.
-      init: { exec: imageCommand(command.entry, command.args) },
+      // The image's own node and app folder (the command's executable is the host's), with the planner's heap caps.
+      init: { exec: machineCommand(command) },
       env: { HOME: '/tmp', TMPDIR: '/tmp', PLUTARC_HANDOFF_FILE: FLY_HANDOFF_FILE },
       guest: { cpu_kind: this.o.cpuKind, cpus: Math.max(1, Math.ceil(limits.cpus)), memory_mb: memoryMb(limits.memoryBytes) },
       restart: { policy: 'no' },
       // Kept after exit so its exit (and OOM) can be read; the driver destroys it.
       auto_destroy: false,
-      // The one-time instance credential: spent at the broker on first use, and gone with the Machine's config on destroy.
-      files: [{ guest_path: FLY_HANDOFF_FILE, raw_value: Buffer.from(spec.credential).toString('base64'), mode: 0o444 }],
+      // The one-time instance credential, by the name of the app secret holding it: the config never holds its value.
+      files: [{ guest_path: FLY_HANDOFF_FILE, secret_name: handOffSecretName(spec.instanceId), mode: 0o444 }],
       metadata: labels,
       stop_config: { signal: 'SIGTERM', timeout: `${this.o.stopGraceSeconds}s` },
     };
@@ -212,9 +234,18 @@ export class FlyDriver implements ComputeDriver {
     const labels = { ...rest, [LABEL_BOT]: spec.botId, [LABEL_INSTANCE]: spec.instanceId, [LABEL_RUN]: spec.runId };
     const logFields = { botId: spec.botId, instanceId: spec.instanceId, region, app };
     await this.ensureApp(app);
-    const machine = await this.call('create machine', () => this.api.createMachine(app, { name: spec.instanceId, region: FLY_REGION[region], config: this.config(spec, labels) }));
-    const known: Known = { app, machine, status: this.statusOf(machine, null), following: false };
+    const secret = handOffSecretName(spec.instanceId);
+    await this.call('set hand-off secret', () => this.api.setAppSecret(app, secret, Buffer.from(spec.credential).toString('base64')));
+    let machine: Machine;
+    try {
+      machine = await this.call('create machine', () => this.api.createMachine(app, { name: spec.instanceId, region: FLY_REGION[region], config: this.config(spec, labels) }));
+    } catch (error) {
+      await this.deleteHandOff(app, spec.instanceId).catch((cleanup: unknown) => this.o.log.error({ ...logFields, err: String(cleanup) }, 'deleting the hand-off secret failed'));
+      throw error;
+    }
+    const known: Known = { app, machine, status: this.statusOf(machine, null), following: false, logToken: '' };
     this.known.set(spec.instanceId, known);
+    void this.followOutput(spec.instanceId, known);
     try {
       const deadline = Date.now() + this.o.startTimeoutMs;
       for (;;) {
@@ -226,21 +257,70 @@ export class FlyDriver implements ComputeDriver {
         }));
         const now = await this.call('get machine', () => this.api.getMachine(app, machine.id));
         known.machine = now;
-        if (started || now.state === 'started') break;
+        // A bot that ended at once may be stopped before the wait was looked at: it did start, and followExit reports its end.
+        if (started || now.state === 'started' || now.events?.some((e) => e.status === 'started')) break;
         const exit = exitOfMachine(now, false);
         if (exit) throw new Error(`the bot’s Machine could not start: ${exit.startFailure ?? `it exited with code ${exit.code}`}`);
         if (Date.now() >= deadline) throw new Error(`the bot’s Machine did not start within ${Math.round(this.o.startTimeoutMs / 1000)} s (it is ${now.state})`);
       }
+      // Started means flyd has written the file: from here on nothing of the API leads to the credential.
+      await this.deleteHandOff(app, spec.instanceId);
     } catch (error) {
       this.o.log.error({ ...logFields, err: error instanceof Error ? error.message : String(error) }, 'Machine could not be started: destroying it');
       await this.destroy(spec.instanceId).catch((cleanup: unknown) => this.o.log.error({ ...logFields, err: String(cleanup) }, 'destroying the failed Machine failed'));
       throw error;
     }
-    known.status = this.statusOf(known.machine, null);
+    known.status = { ...this.statusOf(known.machine, null), state: 'running', exit: null };
     this.o.log.info({ ...logFields, machine: machine.id }, 'instance started');
     this.emit({ kind: 'started', status: known.status });
     void this.followExit(spec.instanceId);
     return known.status;
+  }
+
+  /** Removes the instance's hand-off secret; one already gone is fine. */
+  private async deleteHandOff(app: string, instanceId: string): Promise<void> {
+    await this.call('delete hand-off secret', () => this.api.deleteAppSecret(app, handOffSecretName(instanceId))).catch((error: unknown) => {
+      if (!(error instanceof FlyApiError && error.status === 404)) throw error;
+    });
+  }
+
+  /** Pauses between log polls; ends early when the driver is closed. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.closing.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /**
+   * Pages the Machine's output from the platform's log endpoint and reports each line, until the Machine has ended
+   * and its last lines are read, or the instance is forgotten (destroyed) or the driver closed.
+   */
+  private async followOutput(instanceId: string, known: Known): Promise<void> {
+    let failures = 0;
+    while (!this.closed && this.known.get(instanceId) === known) {
+      const ended = known.status.state === 'exited';
+      try {
+        const page = await this.api.machineLogs(known.app, known.machine.id, known.logToken, this.closing.signal);
+        failures = 0;
+        if (page.meta?.next_token) known.logToken = page.meta.next_token;
+        for (const { attributes } of page.data) {
+          if (this.known.get(instanceId) !== known) return;
+          this.emit({ kind: 'output', instanceId, botId: known.status.botId, stream: 'stdout', line: attributes.message.slice(0, 4096) });
+        }
+        if (page.data.length > 0) continue;
+        if (ended) return;
+      } catch (error) {
+        if (this.closed) return;
+        failures += 1;
+        if (failures === 1) this.o.log.warn({ instanceId, err: error instanceof Error ? error.message : String(error) }, 'bot output cannot be fetched: trying again');
+      }
+      await this.pause(this.o.logPollMs * Math.min(failures + 1, 30));
+    }
   }
 
   /** Long-polls Fly's wait for the Machine to stop, then reports how the bot ended. */
@@ -310,7 +390,11 @@ export class FlyDriver implements ComputeDriver {
     this.destroying.add(instanceId);
     this.footprints.set(instanceId, [...(this.footprints.get(instanceId) ?? []), ...targets.map(({ app, machine }) => ({ app, machineId: machine.id }))]);
     try {
-      for (const { app, machine } of targets) await this.destroyMachine(instanceId, app, machine);
+      for (const { app, machine } of targets) {
+        // A Machine that never got started, or an orchestrator that ended before deleting it, leaves the hand-off behind.
+        await this.deleteHandOff(app, instanceId);
+        await this.destroyMachine(instanceId, app, machine);
+      }
     } finally {
       this.destroying.delete(instanceId);
     }
@@ -367,6 +451,11 @@ export class FlyDriver implements ComputeDriver {
         throw error;
       });
       for (const volume of volumes) if (volume.state !== 'destroyed') leftovers.push(`volume ${volume.id} in ${app}`);
+      const { secrets } = await this.call('list secrets', () => this.api.listAppSecrets(app)).catch((error: unknown) => {
+        if (error instanceof FlyApiError && error.status === 404) return { secrets: [] };
+        throw error;
+      });
+      if (secrets.some((s) => s.name === handOffSecretName(instanceId))) leftovers.push(`hand-off secret ${handOffSecretName(instanceId)} in ${app}`);
     }
     if (leftovers.length === 0) {
       this.known.delete(instanceId);

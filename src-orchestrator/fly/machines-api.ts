@@ -1,6 +1,7 @@
 // The slice of the Fly Machines REST API (https://api.machines.dev, v1) the fly driver uses, over fetch, with each
-// answer checked by zod. Errors come back as {"error": "..."}; 429 (the per-action, per-Machine rate limits) and
-// 5xx are retried with backoff by the driver, honouring Retry-After when Fly sends one.
+// answer checked by zod, and the app log endpoint of Fly's platform API (api.fly.io) that flyctl's `logs` polls.
+// Errors come back as {"error": "..."}; 429 (the per-action, per-Machine rate limits) and 5xx are retried with
+// backoff by the driver, honouring Retry-After when Fly sends one.
 import { z } from 'zod';
 
 export const MachineState = z.enum(['created', 'starting', 'started', 'stopping', 'stopped', 'suspending', 'suspended', 'replacing', 'destroying', 'destroyed', 'failed', 'replaced', 'updating', 'launch_failed']);
@@ -37,6 +38,17 @@ export const Machine = z.object({
 });
 export type Machine = z.infer<typeof Machine>;
 
+/** An app secret as the API describes it: its name and a digest, never its value (only the app's own Machines read that). */
+const AppSecret = z.object({ name: z.string(), digest: z.string().optional() }).loose();
+const AppSecretList = z.object({ secrets: z.array(AppSecret) }).loose();
+
+/** One line of a Machine's output, as the platform's log endpoint pages it (newest page token in meta.next_token). */
+const LogPage = z.object({
+  data: z.array(z.object({ id: z.string().optional(), attributes: z.object({ message: z.string(), instance: z.string().optional(), level: z.string().optional(), timestamp: z.string().optional() }).loose() })).default([]),
+  meta: z.object({ next_token: z.string().optional() }).loose().optional(),
+});
+export type LogPage = z.infer<typeof LogPage>;
+
 const App = z.object({ name: z.string() }).loose();
 const AppList = z.object({ apps: z.array(App) }).loose();
 const Volume = z.object({ id: z.string(), name: z.string().optional(), state: z.string().optional() }).loose();
@@ -63,24 +75,27 @@ export interface MachineConfig {
   guest: { cpu_kind: 'shared' | 'performance'; cpus: number; memory_mb: number };
   restart: { policy: 'no' };
   auto_destroy: boolean;
-  files: { guest_path: string; raw_value: string; mode: number }[];
+  /** Written into the Machine at boot; `secret_name` names an app secret holding the base64 contents (never `raw_value`, which stays in the config). */
+  files: { guest_path: string; secret_name: string; mode: number }[];
   metadata: Record<string, string>;
   stop_config: { signal: string; timeout: string };
 }
 
 export class MachinesApi {
   private readonly baseUrl: string;
+  private readonly logsUrl: string;
   private readonly token: string;
   private readonly requestTimeoutMs: number;
-  constructor(baseUrl: string, token: string, requestTimeoutMs = 75_000) {
+  constructor(baseUrl: string, token: string, logsUrl: string, requestTimeoutMs = 75_000) {
     this.baseUrl = baseUrl;
+    this.logsUrl = logsUrl;
     this.token = token;
     this.requestTimeoutMs = requestTimeoutMs;
   }
 
-  private async request<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown, timeoutMs = this.requestTimeoutMs, cancel?: AbortSignal): Promise<T> {
+  private async request<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown, timeoutMs = this.requestTimeoutMs, cancel?: AbortSignal, base = this.baseUrl): Promise<T> {
     const timeout = AbortSignal.timeout(timeoutMs);
-    const response = await fetch(`${this.baseUrl}${path}`, {
+    const response = await fetch(`${base}${path}`, {
       method,
       headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -140,6 +155,25 @@ export class MachinesApi {
 
   destroyMachine(app: string, id: string) {
     return this.request('DELETE', `/v1/apps/${encodeURIComponent(app)}/machines/${encodeURIComponent(id)}?force=true`, z.unknown());
+  }
+
+  /** Sets an app secret; Fly answers with its name and digest only. */
+  setAppSecret(app: string, name: string, value: string) {
+    return this.request('POST', `/v1/apps/${encodeURIComponent(app)}/secrets/${encodeURIComponent(name)}`, AppSecret, { value });
+  }
+
+  deleteAppSecret(app: string, name: string) {
+    return this.request('DELETE', `/v1/apps/${encodeURIComponent(app)}/secrets/${encodeURIComponent(name)}`, z.unknown());
+  }
+
+  listAppSecrets(app: string) {
+    return this.request('GET', `/v1/apps/${encodeURIComponent(app)}/secrets`, AppSecretList);
+  }
+
+  /** The next page of one Machine's output lines after `nextToken` (empty for the first page). */
+  machineLogs(app: string, machineId: string, nextToken: string, cancel?: AbortSignal) {
+    const query = new URLSearchParams({ next_token: nextToken, instance: machineId });
+    return this.request('GET', `/api/v1/apps/${encodeURIComponent(app)}/logs?${query}`, LogPage, undefined, this.requestTimeoutMs, cancel, this.logsUrl);
   }
 
   listVolumes(app: string) {

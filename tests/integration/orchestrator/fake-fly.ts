@@ -1,17 +1,57 @@
 // The Fly Machines API on 127.0.0.1 for the calls the fly driver makes, as Fly documents them: bearer auth, apps
-// (create, get, list by org), Machines (create, get, list filtered by metadata.<key>, stop, destroy with and
-// without force), the wait long-poll (200 {ok:true} or 408 once its timeout runs out), volumes list, errors as
-// {"error": "..."}, and the rate limits: 1 request a second per action per Machine with bursts of 3 (get: 5 a
-// second, bursts of 10), answered 429. Machines move through created → starting → started → stopping → stopped →
-// destroying → destroyed; a plan makes one fail to start or never finish being destroyed.
-import { randomBytes } from 'node:crypto';
+// (create, get, list by org), app secrets (set, list, get, delete: answers carry a name and a digest, never the
+// value), Machines (create, get, list filtered by metadata.<key>, stop, destroy with and without force), the wait
+// long-poll (200 {ok:true} or 408 once its timeout runs out), volumes list, the platform's app log endpoint that
+// flyctl's `logs` pages (api.fly.io/api/v1/apps/<app>/logs), errors as {"error": "..."}, and the rate limits: 1
+// request a second per action per Machine with bursts of 3 (get: 5 a second, bursts of 10), answered 429.
+// Machines move through created → starting → started → stopping → stopped → destroying → destroyed. At boot a
+// Machine gets its config's files (a `secret_name` file from the app secret's base64 value) and, as Fly documents,
+// every app secret as an environment variable. Without a MachineRuntime the states are simulated and a plan makes one
+// fail to start or never finish being destroyed; with one (podmanFlyd) each Machine runs its image for real and its
+// states, exit and output follow the real process.
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { PodmanEngine } from './podman-engine.ts';
 
 const TOKEN = 'fake-fly-token';
 export const FLY_TOKEN = TOKEN;
 
 export type MachinePlan = 'start' | 'fail-to-start' | 'destroy-hangs';
+
+/** What flyd boots a Machine with: its config, resolved (files' contents, env with the app's secrets). */
+export interface MachineBoot {
+  id: string;
+  image: string;
+  exec: string[];
+  env: Record<string, string>;
+  files: { guestPath: string; contents: Buffer; mode: number }[];
+  guest: { cpus: number; memoryMb: number };
+  stopSignal: string;
+}
+
+/** How the bot in a Machine ended, as flyd's exit event says it. */
+export interface ExitEvent {
+  exit_code: number;
+  guest_exit_code: number;
+  guest_signal: number;
+  oom_killed: boolean;
+  requested_stop: boolean;
+}
+
+/** Runs Machines for real: the fake's flyd. */
+export interface MachineRuntime {
+  /** Boots the Machine; resolves once its process runs, rejects with why it could not. `say` gets each output line, `ended` the exit (after the last line). */
+  start(boot: MachineBoot, say: (line: string) => void, ended: (exit: Omit<ExitEvent, 'requested_stop'>) => void): Promise<void>;
+  /** Sends the stop signal, and the kill after `timeoutSeconds`. */
+  stop(id: string, timeoutSeconds: number): Promise<void>;
+  /** Kills what still runs and removes everything of the Machine. */
+  destroy(id: string): Promise<void>;
+}
 
 interface FakeMachine {
   id: string;
@@ -20,10 +60,18 @@ interface FakeMachine {
   region: string;
   instance_id: string;
   created_at: string;
-  config: Record<string, unknown> & { metadata?: Record<string, string>; files?: { guest_path: string; raw_value: string }[] };
+  config: Record<string, unknown> & { metadata?: Record<string, string>; files?: { guest_path?: string; raw_value?: string; secret_name?: string; mode?: number }[] };
   events: Record<string, unknown>[];
   plan: MachinePlan;
+  stopRequested: boolean;
 }
+
+/** The base64 contents of an app secret named by a file: what flyd decodes into the file. */
+function decodeFile(value: string): Buffer | null {
+  return /^[A-Za-z0-9+/]*={0,2}$/.test(value) ? Buffer.from(value, 'base64') : null;
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 16);
 
 interface Bucket {
   tokens: number;
@@ -32,9 +80,14 @@ interface Bucket {
 
 export class FakeFly {
   private readonly app: FastifyInstance;
-  readonly apps = new Map<string, { name: string; org: string; network: string; volumes: { id: string; name: string; state: string }[] }>();
+  readonly apps = new Map<string, { name: string; org: string; network: string; volumes: { id: string; name: string; state: string }[]; secrets: Map<string, string>; secretsVersion: number }>();
   readonly machines = new Map<string, FakeMachine & { app: string }>();
   readonly requests: { method: string; url: string; body: unknown; status: number }[] = [];
+  /** Every answer's body as sent, to show what the API ever gave out. */
+  readonly answers: { url: string; body: string }[] = [];
+  /** Each app's output lines, as the log endpoint pages them. */
+  private readonly logs = new Map<string, { id: string; instance: string; region: string; message: string; timestamp: string }[]>();
+  private readonly runtime: MachineRuntime | null;
   readonly plans: MachinePlan[] = [];
   /** Per action and Machine: [per second, burst]. */
   limits = { action: [1, 3] as [number, number], get: [5, 10] as [number, number] };
@@ -43,7 +96,8 @@ export class FakeFly {
   private closing = false;
   url = '';
 
-  constructor() {
+  constructor(runtime: MachineRuntime | null = null) {
+    this.runtime = runtime;
     this.app = Fastify({ logger: false });
     this.app.removeContentTypeParser('application/json');
     this.app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -55,6 +109,10 @@ export class FakeFly {
     });
     this.app.addHook('onRequest', async (request, reply) => {
       if (request.headers.authorization !== `Bearer ${TOKEN}`) return reply.code(401).send({ error: 'You must be authenticated to view this.' });
+    });
+    this.app.addHook('onSend', async (request, _reply, payload) => {
+      if (typeof payload === 'string') this.answers.push({ url: request.url, body: payload });
+      return payload;
     });
     this.app.addHook('onResponse', async (request, reply) => {
       this.requests.push({ method: request.method, url: request.url, body: request.body, status: reply.statusCode });
@@ -68,7 +126,7 @@ export class FakeFly {
       const body = request.body as { app_name?: string; org_slug?: string; network?: string } | null;
       if (!body?.app_name || !body.org_slug || !/^[a-z0-9-]{1,63}$/.test(body.app_name)) return reply.code(400).send({ error: 'app_name and org_slug are required' });
       if (this.apps.has(body.app_name)) return reply.code(422).send({ error: 'Name has already been taken' });
-      this.apps.set(body.app_name, { name: body.app_name, org: body.org_slug, network: body.network ?? 'default', volumes: [] });
+      this.apps.set(body.app_name, { name: body.app_name, org: body.org_slug, network: body.network ?? 'default', volumes: [], secrets: new Map(), secretsVersion: 0 });
       return reply.code(201).send();
     });
     this.app.get('/v1/apps/:app', (request, reply) => {
@@ -78,6 +136,46 @@ export class FakeFly {
     this.app.get('/v1/apps/:app/volumes', (request, reply) => {
       const app = this.apps.get((request.params as { app: string }).app);
       return app ? reply.send(app.volumes) : reply.code(404).send({ error: 'app not found' });
+    });
+    this.app.get('/v1/apps/:app/secrets', (request, reply) => {
+      const app = this.apps.get((request.params as { app: string }).app);
+      if (!app) return reply.code(404).send({ error: 'app not found' });
+      return reply.send({ secrets: [...app.secrets].map(([name, value]) => ({ name, digest: digest(value) })) });
+    });
+    this.app.get('/v1/apps/:app/secrets/:name', (request, reply) => {
+      const { app: appName, name } = request.params as { app: string; name: string };
+      const value = this.apps.get(appName)?.secrets.get(name);
+      // Only the app's own Machines read a value; whoever calls the API gets its name and digest.
+      return value === undefined ? reply.code(404).send({ error: 'secret not found' }) : reply.send({ name, digest: digest(value) });
+    });
+    this.app.post('/v1/apps/:app/secrets/:name', (request, reply) => {
+      const { app: appName, name } = request.params as { app: string; name: string };
+      const app = this.apps.get(appName);
+      if (!app) return reply.code(404).send({ error: 'app not found' });
+      const body = request.body as { value?: unknown } | null;
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return reply.code(400).send({ error: 'secret names must be valid environment variable names' });
+      if (typeof body?.value !== 'string') return reply.code(400).send({ error: 'value is required' });
+      app.secrets.set(name, body.value);
+      app.secretsVersion += 1;
+      return reply.send({ name, digest: digest(body.value), version: app.secretsVersion });
+    });
+    this.app.delete('/v1/apps/:app/secrets/:name', (request, reply) => {
+      const { app: appName, name } = request.params as { app: string; name: string };
+      const app = this.apps.get(appName);
+      if (!app?.secrets.delete(name)) return reply.code(404).send({ error: 'secret not found' });
+      app.secretsVersion += 1;
+      return reply.send({ version: app.secretsVersion });
+    });
+    this.app.get('/api/v1/apps/:app/logs', (request, reply) => {
+      const { app } = request.params as { app: string };
+      if (!this.apps.has(app)) return reply.code(404).send({ error: 'app not found' });
+      const query = request.query as { next_token?: string; instance?: string };
+      const from = query.next_token ? Number(query.next_token) : 0;
+      if (!Number.isInteger(from) || from < 0) return reply.code(400).send({ error: 'invalid next_token' });
+      const lines = this.logs.get(app) ?? [];
+      const page = lines.slice(from, from + 100);
+      const data = page.filter((l) => !query.instance || l.instance === query.instance).map(({ id, ...attributes }) => ({ id, type: 'logs', attributes: { ...attributes, level: 'info', meta: {} } }));
+      return reply.send({ data, meta: { next_token: String(from + page.length) } });
     });
     this.app.post('/v1/apps/:app/machines', (request, reply) => this.createMachine(request, reply));
     this.app.get('/v1/apps/:app/machines', (request, reply) => {
@@ -100,7 +198,11 @@ export class FakeFly {
       if (!machine) return reply;
       if (machine.state === 'started') {
         this.move(machine, 'stopping');
-        setImmediate(() => this.exit(machine.id, { exit_code: 143, guest_exit_code: 0, guest_signal: 15, oom_killed: false, requested_stop: true }));
+        machine.stopRequested = true;
+        const { timeout } = (request.body ?? {}) as { timeout?: string };
+        const seconds = Number(/^(\d+)s$/.exec(timeout ?? '')?.[1] ?? String(parseStopTimeout(machine.config)));
+        if (this.runtime) void this.runtime.stop(machine.id, seconds);
+        else setImmediate(() => this.exit(machine.id, { exit_code: 143, guest_exit_code: 0, guest_signal: 15, oom_killed: false, requested_stop: true }));
       }
       return reply.send({ ok: true });
     });
@@ -112,7 +214,12 @@ export class FakeFly {
         return reply.code(412).send({ error: `unable to destroy machine, not currently stopped, suspended or failed (state: ${machine.state})` });
       }
       this.move(machine, 'destroying');
-      if (machine.plan !== 'destroy-hangs') setImmediate(() => this.move(machine, 'destroyed'));
+      if (this.runtime) {
+        const runtime = this.runtime;
+        void runtime.destroy(machine.id).then(() => {
+          if (machine.plan !== 'destroy-hangs') this.move(machine, 'destroyed');
+        });
+      } else if (machine.plan !== 'destroy-hangs') setImmediate(() => this.move(machine, 'destroyed'));
       return reply.send({ ok: true });
     });
   }
@@ -126,13 +233,22 @@ export class FakeFly {
     this.closing = true;
     for (const wake of [...this.waiters]) wake();
     await this.app.close();
+    if (this.runtime) for (const machine of this.machines.values()) if (machine.state !== 'destroyed') await this.runtime.destroy(machine.id);
   }
 
   /** The bot ends inside its Machine (as flyd reports it). */
-  exit(id: string, exitEvent: Record<string, unknown>): void {
+  exit(id: string, exitEvent: ExitEvent): void {
     const machine = this.machines.get(id)!;
     machine.events.unshift({ type: 'exit', status: 'stopped', source: 'flyd', timestamp: Date.now(), request: { exit_event: { ...exitEvent, exited_at: new Date().toISOString() } } });
+    // A destroy that killed the bot keeps the Machine on its way to destroyed.
+    if (machine.state === 'destroying' || machine.state === 'destroyed') return;
     this.move(machine, 'stopped');
+  }
+
+  /** The Machine as the API answers GET /machines/{id}. */
+  machineView(id: string): unknown {
+    const machine = this.machines.get(id);
+    return machine ? this.view(machine) : null;
   }
 
   /** Lets a Machine whose destroy hung finish. */
@@ -141,7 +257,7 @@ export class FakeFly {
   }
 
   private view(machine: FakeMachine) {
-    const { plan: _plan, ...shown } = machine;
+    const { plan: _plan, stopRequested: _stop, ...shown } = machine;
     return { ...shown, app: undefined };
   }
 
@@ -185,10 +301,36 @@ export class FakeFly {
     const body = request.body as { name?: string; region?: string; config?: FakeMachine['config'] } | null;
     if (!body?.config || typeof body.config.image !== 'string') return reply.code(400).send({ error: 'config.image is required' });
     if (!body.region || !['fra', 'iad', 'sin', 'ams', 'lhr'].includes(body.region)) return reply.code(400).send({ error: `invalid region: ${body.region}` });
+    const secrets = this.apps.get(app)!.secrets;
+    const files: MachineBoot['files'] = [];
+    for (const file of body.config.files ?? []) {
+      if (!file.guest_path?.startsWith('/')) return reply.code(400).send({ error: 'files: guest_path must be an absolute path' });
+      if ((file.raw_value === undefined) === (file.secret_name === undefined)) return reply.code(400).send({ error: 'files: one of raw_value or secret_name must be set' });
+      const value = file.raw_value ?? secrets.get(file.secret_name!);
+      if (value === undefined) return reply.code(400).send({ error: `files: secret ${file.secret_name} not found` });
+      const contents = decodeFile(value);
+      if (!contents) return reply.code(400).send({ error: `files: the contents of ${file.guest_path} are not base64` });
+      files.push({ guestPath: file.guest_path, contents, mode: file.mode ?? 0o644 });
+    }
     const id = randomBytes(7).toString('hex');
-    const machine = { id, name: body.name ?? id, state: 'created', region: body.region, instance_id: randomBytes(13).toString('hex').toUpperCase(), created_at: new Date().toISOString(), config: body.config, events: [] as Record<string, unknown>[], plan: this.plans.shift() ?? 'start', app };
+    const machine = { id, name: body.name ?? id, state: 'created', region: body.region, instance_id: randomBytes(13).toString('hex').toUpperCase(), created_at: new Date().toISOString(), config: body.config, events: [] as Record<string, unknown>[], plan: this.plans.shift() ?? 'start', app, stopRequested: false };
     this.machines.set(id, machine);
     this.move(machine, 'created');
+    if (this.runtime) {
+      const config = body.config as { init?: { exec?: string[] }; env?: Record<string, string>; guest?: { cpus?: number; memory_mb?: number }; stop_config?: { signal?: string } };
+      // As Fly documents: every app secret is in a Machine's environment from boot, beside its config's env.
+      const boot: MachineBoot = {
+        id,
+        image: body.config.image,
+        exec: config.init?.exec ?? [],
+        env: { ...Object.fromEntries(secrets), ...config.env },
+        files,
+        guest: { cpus: config.guest?.cpus ?? 1, memoryMb: config.guest?.memory_mb ?? 256 },
+        stopSignal: config.stop_config?.signal ?? 'SIGINT',
+      };
+      this.boot(machine, boot);
+      return reply.send(this.view(machine));
+    }
     setImmediate(() => {
       this.move(machine, 'starting');
       setImmediate(() => {
@@ -199,6 +341,29 @@ export class FakeFly {
       });
     });
     return reply.send(this.view(machine));
+  }
+
+  /** flyd's part: start the Machine's process for real and follow it to its end. */
+  private boot(machine: FakeMachine & { app: string }, boot: MachineBoot): void {
+    const runtime = this.runtime!;
+    setImmediate(() => {
+      this.move(machine, 'starting');
+      const say = (message: string) => {
+        const lines = this.logs.get(machine.app) ?? [];
+        lines.push({ id: String(lines.length), instance: machine.id, region: machine.region, message, timestamp: new Date().toISOString() });
+        this.logs.set(machine.app, lines);
+      };
+      const ended = (exit: Omit<ExitEvent, 'requested_stop'>) => this.exit(machine.id, { ...exit, requested_stop: machine.stopRequested });
+      runtime.start(boot, say, ended).then(
+        () => {
+          if (machine.state === 'starting') this.move(machine, 'started');
+        },
+        (error: unknown) => {
+          machine.events.unshift({ type: 'launch', status: 'failed', source: 'flyd', timestamp: Date.now(), request: { error: `failed to launch VM: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500) } });
+          this.move(machine, 'failed');
+        },
+      );
+    });
   }
 
   private wait(request: FastifyRequest, reply: FastifyReply) {
@@ -227,4 +392,84 @@ export class FakeFly {
       check();
     });
   }
+}
+
+function parseStopTimeout(config: Record<string, unknown>): number {
+  const timeout = (config.stop_config as { timeout?: string } | undefined)?.timeout ?? '5s';
+  return Number(/^(\d+)s$/.exec(timeout)?.[1] ?? '5');
+}
+
+/** The fake's flyd made real: each Machine is a container on a Podman engine of the test's own, named after it. */
+export const machineContainer = (id: string) => `fly-${id}`;
+
+/**
+ * Runs each Machine's image with Podman as flyd would boot the VM: its init.exec as the command under an init
+ * (catatonit, as Fly's init is PID 1), its guest size as the memory and CPU limits (a Machine has no process limit:
+ * the VM is its size), its files written root's with their mode and bound in, its env (the app's secrets among it),
+ * no network. Output is followed with `podman logs -f`, the end with `podman wait`.
+ */
+export function podmanFlyd(engine: PodmanEngine, workDir: string): MachineRuntime {
+  const ended = new Map<string, Promise<void>>();
+  return {
+    async start(boot, say, done) {
+      const name = machineContainer(boot.id);
+      const dir = join(workDir, boot.id);
+      mkdirSync(join(dir, 'files'), { recursive: true, mode: 0o755 });
+      const mounts = boot.files.flatMap((file, i) => {
+        const path = join(dir, 'files', String(i));
+        writeFileSync(path, file.contents);
+        chmodSync(path, file.mode);
+        return ['--mount', `type=bind,source=${path},destination=${file.guestPath},readonly`];
+      });
+      // An env file, so values stay out of the command line of the podman process on this host.
+      const envFile = join(dir, 'env');
+      writeFileSync(envFile, Object.entries(boot.env).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
+      const [executable, ...args] = boot.exec;
+      if (!executable) throw new Error('init.exec is empty');
+      try {
+        await engine.cli(
+          'create', '--name', name, '--network', 'none', '--init', '--pids-limit', '-1',
+          '--memory', `${boot.guest.memoryMb}m`, '--memory-swap', `${boot.guest.memoryMb}m`, '--cpus', String(boot.guest.cpus),
+          '--stop-signal', boot.stopSignal, '--env-file', envFile, ...mounts, '--entrypoint', JSON.stringify([executable]), boot.image, ...args,
+        );
+      } finally {
+        rmSync(envFile, { force: true });
+      }
+      await engine.cli('start', name);
+      const logs = engine.command('logs', '--follow', name);
+      const follower = spawn('podman', logs.args, { env: logs.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      createInterface({ input: follower.stdout }).on('line', say);
+      const followed = new Promise<void>((resolve) => follower.once('close', () => resolve()));
+      const wait = engine.command('wait', name);
+      const waiter = spawn('podman', wait.args, { env: wait.env, stdio: 'ignore' });
+      ended.set(
+        boot.id,
+        new Promise<void>((resolve) => {
+          waiter.once('close', () => {
+            void (async () => {
+              await followed;
+              const [state] = JSON.parse((await engine.cli('inspect', name)).stdout) as { State: { ExitCode: number; OOMKilled: boolean } }[];
+              const code = state?.State.ExitCode ?? 137;
+              // flyd's exit event: the init's exit code, and the signal that ended the bot when one did (128 + n).
+              done({ exit_code: code, guest_exit_code: code, guest_signal: code > 128 ? code - 128 : -1, oom_killed: state?.State.OOMKilled ?? false });
+            })()
+              .catch(() => undefined)
+              .finally(resolve);
+          });
+        }),
+      );
+    },
+
+    async stop(id, timeoutSeconds) {
+      await engine.cli('stop', '--time', String(timeoutSeconds), machineContainer(id)).catch(() => undefined);
+    },
+
+    async destroy(id) {
+      await engine.cli('stop', '--time', '0', machineContainer(id)).catch(() => undefined);
+      await ended.get(id);
+      ended.delete(id);
+      await engine.cli('rm', '--force', '--time', '0', machineContainer(id)).catch(() => undefined);
+      rmSync(join(workDir, id), { recursive: true, force: true });
+    },
+  };
 }

@@ -1,12 +1,12 @@
 // The fly driver against a fake Machines API on 127.0.0.1 (fake-fly.ts): one app per user, the Machine it asks
-// for, exits seen through the wait long-poll, stop as destroy verified gone, a Machine that fails to start, a
-// destroy that times out, rate limits and orphans.
+// for, the credential's hand-off through an app secret deleted once the Machine started, exits seen through the wait
+// long-poll, stop as destroy verified gone, a Machine that fails to start, a destroy that times out, rate limits and
+// orphans. fly-contract.test.ts runs the same driver against Machines that run for real.
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LABEL_BOT, LABEL_INSTANCE, LABEL_RUN, LABEL_USER, type DriverEvent, type InstanceSpec } from '../../../src-orchestrator/compute-driver.ts';
-import { BOT_BUNDLE_ENTRY } from '../../../src-orchestrator/bot-bundle.ts';
-import { imageCommand } from '../../../src-orchestrator/docker/image.ts';
-import { FlyDriver, FLY_HANDOFF_FILE, type FlyDriverOptions } from '../../../src-orchestrator/fly/driver.ts';
+import { BOT_BUNDLE_ENTRY, BOT_NODE_OPTIONS } from '../../../src-orchestrator/bot-bundle.ts';
+import { FlyDriver, FLY_HANDOFF_FILE, handOffSecretName, type FlyDriverOptions } from '../../../src-orchestrator/fly/driver.ts';
 import { FakeFly, FLY_TOKEN } from './fake-fly.ts';
 
 const ORG = 'plutarc-bots';
@@ -16,7 +16,7 @@ function spec(instanceId: string, user = 'user-1'): InstanceSpec {
     botId: 'bot-7',
     instanceId,
     runId: 'run-1',
-    command: { executable: '/opt/node24/bin/node', entry: BOT_BUNDLE_ENTRY, args: [] },
+    command: { executable: '/opt/node24/bin/node', entry: BOT_BUNDLE_ENTRY, args: [], nodeOptions: [...BOT_NODE_OPTIONS] },
     credential: new TextEncoder().encode(JSON.stringify({ secret: `hand-off of ${instanceId}` })),
     egress: [{ host: 'fapi.binance.com', port: 443, kind: 'exchange' }],
     limits: { memoryBytes: 300 * 1024 * 1024, cpus: 0.5, pids: 128, scratchBytes: 16 * 1024 * 1024 },
@@ -40,6 +40,7 @@ describe('fly driver', () => {
   const make = (options: Partial<FlyDriverOptions> = {}) =>
     new FlyDriver({
       apiUrl: fake.url,
+      logsUrl: fake.url,
       token: FLY_TOKEN,
       orgSlug: ORG,
       appPrefix: 'pb',
@@ -83,7 +84,7 @@ describe('fly driver', () => {
       restart: { policy: 'no' },
       auto_destroy: false,
       stop_config: { signal: 'SIGTERM', timeout: '2s' },
-      init: { exec: imageCommand(BOT_BUNDLE_ENTRY, []) },
+      init: { exec: ['/usr/bin/node', ...BOT_NODE_OPTIONS, `/app/${BOT_BUNDLE_ENTRY}`] },
       metadata: { [LABEL_BOT]: 'bot-7', [LABEL_INSTANCE]: 'i-1', [LABEL_RUN]: 'run-1', 'plutarc.orchestrator': 'orch-1' },
     });
     // deploy/fly/bot-machine.json documents this request for operators: it must say what the driver really sends.
@@ -96,10 +97,11 @@ describe('fly driver', () => {
     // The account id never reaches Fly; the credential only as the hand-off file, never in env or the command.
     expect(JSON.stringify(fake.requests)).not.toContain('user-1');
     expect(JSON.stringify(config.env)).not.toContain('hand-off');
-    expect(machine!.config.files).toEqual([{ guest_path: FLY_HANDOFF_FILE, raw_value: Buffer.from(JSON.stringify({ secret: 'hand-off of i-1' })).toString('base64'), mode: 0o444 }]);
+    expect(machine!.config.files).toEqual([{ guest_path: FLY_HANDOFF_FILE, secret_name: handOffSecretName('i-1'), mode: 0o444 }]);
 
-    // A second bot of the same user shares the app; another user gets their own.
-    await driver.provision(spec('i-2'), 'eu');
+    // A second bot of the same user shares the app; another user gets their own. The runtime options are the planner's.
+    await driver.provision({ ...spec('i-2'), command: { ...spec('i-2').command, nodeOptions: ['--max-old-space-size=96'] } }, 'eu');
+    expect(fake.machines.get([...fake.machines.keys()][1]!)!.config.init).toEqual({ exec: ['/usr/bin/node', '--max-old-space-size=96', `/app/${BOT_BUNDLE_ENTRY}`] });
     await driver.provision(spec('i-3', 'user-2'), 'us');
     const apps = [...fake.machines.values()].map((m) => [m.name, m.app, m.region]);
     expect(apps).toEqual([
@@ -107,6 +109,49 @@ describe('fly driver', () => {
       ['i-2', app, 'fra'],
       ['i-3', driver.appFor('user-2'), 'iad'],
     ]);
+  });
+
+  it('hands the credential over through an app secret that is gone once the Machine started, and no answer of the API ever carries it', async () => {
+    const credential = JSON.stringify({ secret: 'hand-off of i-h' });
+    const encoded = Buffer.from(credential).toString('base64');
+    await driver.provision(spec('i-h'), 'eu');
+    const app = driver.appFor('user-1');
+    const [machine] = [...fake.machines.values()];
+    const secretCalls = fake.requests.filter((r) => r.url.includes('/secrets/')).map((r) => [r.method, r.url, r.status]);
+    expect(secretCalls).toEqual([
+      ['POST', `/v1/apps/${app}/secrets/${handOffSecretName('i-h')}`, 200],
+      ['DELETE', `/v1/apps/${app}/secrets/${handOffSecretName('i-h')}`, 200],
+    ]);
+    // The secret was sent once, to be written into the Machine; set before the Machine was asked for, deleted once it started.
+    expect(fake.requests.find((r) => r.method === 'POST' && r.url.includes('/secrets/'))?.body).toEqual({ value: encoded });
+    expect(fake.apps.get(app)!.secrets.size).toBe(0);
+    expect(machine!.events.map((e) => e.type)).toContain('started');
+
+    // Everything anyone with the org token can read now: the Machine, the app's Machines and secrets (even asking for values).
+    const read = (path: string) => fetch(`${fake.url}${path}`, { headers: { authorization: `Bearer ${FLY_TOKEN}` } }).then((r) => r.text());
+    await read(`/v1/apps/${app}/machines/${machine!.id}`);
+    await read(`/v1/apps/${app}/machines`);
+    await read(`/v1/apps/${app}/secrets?show_secrets=true`);
+    await read(`/v1/apps/${app}/secrets/${handOffSecretName('i-h')}?show_secrets=true`);
+    const answers = fake.answers.map((a) => a.body).join('\n');
+    expect(answers).toContain(machine!.id);
+    expect(answers).not.toContain(credential);
+    expect(answers).not.toContain(encoded);
+    await driver.destroy('i-h');
+    expect(await driver.verifyGone('i-h')).toEqual({ instanceId: 'i-h', gone: true, leftovers: [] });
+  });
+
+  it('names a hand-off secret left in the app as a leftover, and a destroy removes it', async () => {
+    await driver.provision(spec('i-s'), 'eu');
+    const app = driver.appFor('user-1');
+    // As an orchestrator that set the secret and ended before it could delete it would leave it.
+    fake.apps.get(app)!.secrets.set(handOffSecretName('i-s'), 'bGVmdA==');
+    const [machine] = [...fake.machines.values()];
+    await driver.destroy('i-s');
+    expect(fake.apps.get(app)!.secrets.size).toBe(0);
+    fake.apps.get(app)!.secrets.set(handOffSecretName('i-s'), 'bGVmdA==');
+    expect(await driver.verifyGone('i-s')).toEqual({ instanceId: 'i-s', gone: false, leftovers: [`hand-off secret ${handOffSecretName('i-s')} in ${app}`] });
+    expect(machine!.state).toBe('destroyed');
   });
 
   it('reports an out-of-memory exit seen through the wait long-poll as a crash', async () => {
@@ -127,7 +172,8 @@ describe('fly driver', () => {
     const [machine] = [...fake.machines.values()];
     expect(machine!.state).toBe('destroyed');
     const calls = fake.requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.url.replace(machine!.id, 'ID').replace(/\/apps\/[^/]+/, '/apps/APP')}`);
-    expect(calls).toEqual(['POST /v1/apps', 'POST /v1/apps/APP/machines', 'POST /v1/apps/APP/machines/ID/stop', 'DELETE /v1/apps/APP/machines/ID?force=true']);
+    const secret = `/v1/apps/APP/secrets/${handOffSecretName('i-4')}`;
+    expect(calls).toEqual(['POST /v1/apps', `POST ${secret}`, 'POST /v1/apps/APP/machines', `DELETE ${secret}`, `DELETE ${secret}`, 'POST /v1/apps/APP/machines/ID/stop', 'DELETE /v1/apps/APP/machines/ID?force=true']);
     expect(await driver.verifyGone('i-4')).toEqual({ instanceId: 'i-4', gone: true, leftovers: [] });
     await driver.destroy('i-4');
   });
