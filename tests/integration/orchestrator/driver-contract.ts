@@ -34,10 +34,16 @@ export interface ContractHarness {
   close(): Promise<void>;
 }
 
-/** What an engine cannot report, each with why; the suite then checks what the engine does report in its place. */
+type Limits = { memoryBytes: number; pids: number; cpus: number };
+
+/** What an engine cannot report or needs, each with why; the suite then checks what the engine does in its place. */
 export interface EngineLimitations {
   /** The engine does not record an out-of-memory kill as one: the kill must still be seen as a crash (SIGKILL, not asked for). */
   oomUnreported?: string;
+  /** Labels every instance on this engine carries (the fly driver puts each bot in its user's app, named by `plutarc.user`). */
+  labels?: Record<string, string>;
+  /** The engine sizes instances in steps of its own (a Fly Machine: 256 MB, whole CPUs, no process limit): the limits it must hold a spec to. */
+  sizes?: { why: string; of(limits: Limits): Limits };
 }
 
 interface ProbeReport {
@@ -157,7 +163,7 @@ export function describeDriverContract(name: string, makeHarness: () => Promise<
         credential: new TextEncoder().encode(credentialText),
         egress: [],
         limits: { memoryBytes: 192 * 1024 * 1024, cpus: 0.5, pids: 48, scratchBytes: 4 * 1024 * 1024 },
-        labels: { 'plutarc.orchestrator': 'contract' },
+        labels: { 'plutarc.orchestrator': 'contract', ...limitations.labels },
         ...overrides,
         credentialText,
       };
@@ -181,7 +187,8 @@ export function describeDriverContract(name: string, makeHarness: () => Promise<
       await harness?.close();
     });
 
-    it('provisions with its limits in force, as a non-root user, the credential handed over only on its own channel', async () => {
+    const sizes = limitations.sizes;
+    it(`provisions with its limits in force${sizes ? ` (as the engine sizes them: ${sizes.why})` : ''}, as a non-root user, the credential handed over only on its own channel`, async () => {
       const s = spec('idle');
       const report = await provision(driver, s);
       expect(report.credential).toEqual({ sha256: createHash('sha256').update(s.credentialText).digest('hex'), length: s.credentialText.length });
@@ -189,7 +196,8 @@ export function describeDriverContract(name: string, makeHarness: () => Promise<
       expect(JSON.stringify(report.env) + report.argv.join(' ')).not.toContain(s.credentialText);
 
       const seen = await harness.observe(s.instanceId);
-      expect(seen.limits).toEqual({ memoryBytes: s.limits.memoryBytes, pids: s.limits.pids, cpus: s.limits.cpus });
+      const asked = { memoryBytes: s.limits.memoryBytes, pids: s.limits.pids, cpus: s.limits.cpus };
+      expect(seen.limits).toEqual(sizes ? sizes.of(asked) : asked);
       expect(seen.visible).not.toContain(s.credentialText);
       expect((await driver.status(s.instanceId))?.state).toBe('running');
     });
