@@ -7,6 +7,7 @@ import type { FlyDriverOptions } from './driver.ts';
 
 const FlyEnv = z.object({
   PLUTARC_FLY_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.machines.dev'),
+  PLUTARC_FLY_LOGS_URL: z.url({ protocol: /^https?$/ }).default('https://api.fly.io'),
   PLUTARC_FLY_API_TOKEN_FILE: z.string().startsWith('/'),
   PLUTARC_FLY_ORG: z.string().regex(/^[a-z0-9-]+$/).max(63),
   PLUTARC_FLY_APP_PREFIX: z.string().regex(/^[a-z][a-z0-9-]*$/).max(30).default('plutarc-bots'),
@@ -29,6 +30,7 @@ export function flyDriverOptions(env: NodeJS.ProcessEnv): Omit<FlyDriverOptions,
   if (token.length === 0) throw new ConfigError('orchestrator (fly driver)', ['PLUTARC_FLY_API_TOKEN_FILE: the file is empty']);
   return {
     apiUrl: e.PLUTARC_FLY_API_URL,
+    logsUrl: e.PLUTARC_FLY_LOGS_URL,
     token,
     orgSlug: e.PLUTARC_FLY_ORG,
     appPrefix: e.PLUTARC_FLY_APP_PREFIX,

@@ -406,7 +406,8 @@ export const machineContainer = (id: string) => `fly-${id}`;
  * Runs each Machine's image with Podman as flyd would boot the VM: its init.exec as the command under an init
  * (catatonit, as Fly's init is PID 1), its guest size as the memory and CPU limits (a Machine has no process limit:
  * the VM is its size), its files written root's with their mode and bound in, its env (the app's secrets among it),
- * no network. Output is followed with `podman logs -f`, the end with `podman wait`.
+ * no network. The image must be on the engine already: nothing is pulled, so a missing one is a failed boot. Output
+ * is followed with `podman logs -f`, the end with `podman wait`.
  */
 export function podmanFlyd(engine: PodmanEngine, workDir: string): MachineRuntime {
   const ended = new Map<string, Promise<void>>();
@@ -428,10 +429,14 @@ export function podmanFlyd(engine: PodmanEngine, workDir: string): MachineRuntim
       if (!executable) throw new Error('init.exec is empty');
       try {
         await engine.cli(
-          'create', '--name', name, '--network', 'none', '--init', '--pids-limit', '-1',
+          'create', '--pull', 'never', '--name', name, '--network', 'none', '--init', '--pids-limit', '-1',
           '--memory', `${boot.guest.memoryMb}m`, '--memory-swap', `${boot.guest.memoryMb}m`, '--cpus', String(boot.guest.cpus),
           '--stop-signal', boot.stopSignal, '--env-file', envFile, ...mounts, '--entrypoint', JSON.stringify([executable]), boot.image, ...args,
         );
+      } catch (error) {
+        // What flyd would say: the runtime's reason, not the command line that met it.
+        const stderr = (error as { stderr?: unknown }).stderr;
+        throw new Error(typeof stderr === 'string' && stderr.trim() ? stderr.trim().split('\n').at(-1) : String(error), { cause: error });
       } finally {
         rmSync(envFile, { force: true });
       }

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ComputeDriver, DriverEvent } from '../../../src-orchestrator/compute-driver.ts';
 import { BOT_NODE_OPTIONS } from '../../../src-orchestrator/bot-bundle.ts';
 import { IN_IMAGE } from '../../../src-orchestrator/docker/image.ts';
-import { FlyDriver } from '../../../src-orchestrator/fly/driver.ts';
+import { FlyDriver, type FlyDriverOptions } from '../../../src-orchestrator/fly/driver.ts';
 import { processTree } from '../../../src-orchestrator/local/processes.ts';
 import { loadTestImage } from '../../support/docker.ts';
 import { tempDir } from '../../support/temp.ts';
@@ -44,8 +44,8 @@ function startFly(): Promise<FakeFly> {
   return ready;
 }
 
-function makeDriver(fly: FakeFly): FlyDriver {
-  return new FlyDriver({
+function makeDriverOptions(fly: FakeFly): FlyDriverOptions {
+  return {
     apiUrl: fly.url,
     logsUrl: fly.url,
     token: FLY_TOKEN,
@@ -57,8 +57,10 @@ function makeDriver(fly: FakeFly): FlyDriver {
     destroyTimeoutMs: 30_000,
     logPollMs: 100,
     retry: { attempts: 8, firstDelayMs: 50, maxDelayMs: 1_000 },
-  });
+  };
 }
+
+const makeDriver = (fly: FakeFly) => new FlyDriver(makeDriverOptions(fly));
 
 function machineOf(fly: FakeFly, instanceId: string) {
   return [...fly.machines.values()].find((m) => m.name === instanceId) ?? null;
@@ -133,7 +135,7 @@ describeDriverContract(
   },
 );
 
-describe('fly driver: the one-time credential’s hand-off, with Machines run for real', () => {
+describe('fly driver with Machines run for real: the one-time credential’s hand-off, and a Machine that cannot boot', () => {
   const credentialOf = (text: string) => new TextEncoder().encode(text);
   const spec = (instanceId: string, credential: string) => ({
     botId: `bot-${instanceId}`,
@@ -182,6 +184,21 @@ describe('fly driver: the one-time credential’s hand-off, with Machines run fo
     } finally {
       await driver.destroy('h-1');
       await driver.destroy('h-2');
+      driver.close();
+    }
+  });
+
+  it('a Machine whose image cannot boot is reported failed by flyd, and the driver says why, destroys it and leaves no secret', async () => {
+    const fly = await startFly();
+    const driver = new FlyDriver({ ...makeDriverOptions(fly), image: 'localhost/plutarc/no-such-image:fly' });
+    try {
+      await expect(driver.provision(spec('h-3', 'hand-off-third-' + 'c'.repeat(24)), 'eu')).rejects.toThrow(/could not start: failed to launch VM: .*no-such-image/);
+      const machine = machineOf(fly, 'h-3')!;
+      expect(machine.events.map((e) => e.status)).toEqual(expect.arrayContaining(['created', 'starting', 'failed', 'destroyed']));
+      expect(machine.state).toBe('destroyed');
+      expect(await driver.verifyGone('h-3')).toEqual({ instanceId: 'h-3', gone: true, leftovers: [] });
+      expect(fly.apps.get(machine.app)!.secrets.size).toBe(0);
+    } finally {
       driver.close();
     }
   });
