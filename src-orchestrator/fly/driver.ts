@@ -287,6 +287,7 @@ export class FlyDriver implements ComputeDriver {
   /** Pauses between log polls; ends early when the driver is closed. */
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      if (this.closing.signal.aborted) return resolve();
       const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);

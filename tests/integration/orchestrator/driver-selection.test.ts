@@ -92,7 +92,7 @@ const engines: Record<DriverName, (dir: string) => Promise<Engine>> = {
     const tokenFile = join(dir, 'fly-token');
     writeFileSync(tokenFile, `${FLY_TOKEN}\n`, { mode: 0o600 });
     return {
-      env: { PLUTARC_ORCHESTRATOR_DRIVER: 'fly', PLUTARC_FLY_API_URL: fake.url, PLUTARC_FLY_API_TOKEN_FILE: tokenFile, PLUTARC_FLY_ORG: 'plutarc-test', PLUTARC_FLY_BOT_IMAGE: IMAGE_DIGEST },
+      env: { PLUTARC_ORCHESTRATOR_DRIVER: 'fly', PLUTARC_FLY_API_URL: fake.url, PLUTARC_FLY_LOGS_URL: fake.url, PLUTARC_FLY_API_TOKEN_FILE: tokenFile, PLUTARC_FLY_ORG: 'plutarc-test', PLUTARC_FLY_BOT_IMAGE: IMAGE_DIGEST },
       instancesOf: async (botId) => [...fake.machines.values()].filter((m) => m.config.metadata?.[LABEL_BOT] === botId && m.state !== 'destroyed').length,
       close: () => fake.stop(),
     };

@@ -97,6 +97,7 @@ describe('fly driver settings', () => {
   it('reads the token from its file and fills the defaults', () => {
     expect(flyDriverOptions(env)).toEqual({
       apiUrl: 'https://api.machines.dev',
+      logsUrl: 'https://api.fly.io',
       token: 'fly-secret-token',
       orgSlug: 'plutarc',
       appPrefix: 'plutarc-bots',
