@@ -303,18 +303,22 @@ export class FlyDriver implements ComputeDriver {
    */
   private async followOutput(instanceId: string, known: Known): Promise<void> {
     let failures = 0;
+    let emptyAfterEnd = 0;
     while (!this.closed && this.known.get(instanceId) === known) {
       const ended = known.status.state === 'exited';
       try {
         const page = await this.api.machineLogs(known.app, known.machine.id, known.logToken, this.closing.signal);
         failures = 0;
-        if (page.meta?.next_token) known.logToken = page.meta.next_token;
+        const next = page.meta?.next_token;
+        const advanced = next !== undefined && next !== known.logToken;
+        if (next !== undefined) known.logToken = next;
         for (const { attributes } of page.data) {
           if (this.known.get(instanceId) !== known) return;
           this.emit({ kind: 'output', instanceId, botId: known.status.botId, stream: 'stdout', line: attributes.message.slice(0, 4096) });
         }
         if (page.data.length > 0) continue;
-        if (ended) return;
+        // After the end, an empty page that still moved the token may only have skipped other Machines' lines: a few more looks, then done.
+        if (ended && (!advanced || ++emptyAfterEnd >= 3)) return;
       } catch (error) {
         if (this.closed) return;
         failures += 1;

@@ -379,6 +379,8 @@ export class FakeFly {
         if (machine.state === state) return finish(200, { ok: true });
         // A Machine that failed will never start: Fly answers the wait with the error.
         if (state === 'started' && machine.state === 'failed') return finish(400, { error: 'machine failed to start' });
+        // One that started and has already ended cannot reach started again without a start: the wait says so at once.
+        if (state === 'started' && ['stopped', 'destroying', 'destroyed'].includes(machine.state)) return finish(400, { error: `machine is ${machine.state}` });
         if (this.closing) return finish(503, { error: 'shutting down' });
       };
       const timer = setTimeout(() => finish(408, { error: 'deadline_exceeded: Request timed out' }), timeout * 1000);
