@@ -16,6 +16,7 @@ import { exchangesModule } from './modules/exchanges/index.ts';
 import { createIdentity, identityModule, type Identity } from './modules/identity/index.ts';
 import { DEFAULT_THROTTLE } from './modules/identity/throttle.ts';
 import { regionsModule } from './modules/regions/index.ts';
+import { TradeHistory, tradesModule } from './modules/trades/index.ts';
 import { noBotsYet, templatesModule, Templates, type TemplateUsage } from './modules/templates/index.ts';
 
 export interface BuildAppOptions {
@@ -91,6 +92,7 @@ export async function buildApp(config: ApiConfig, options: BuildAppOptions = {})
   const botsUsingTemplates: TemplateUsage = { botsUsing: (db, userId, templateId) => bots.botsUsing(db, userId, templateId) };
   await app.register(templatesModule, { identity, usage: options.templateUsage ?? botsUsingTemplates });
   await app.register(botsModule, { identity, bots });
+  await app.register(tradesModule, { identity, trades: new TradeHistory({ database }) });
   if (orchestratorToken !== undefined) await app.register(orchestratorRoutesModule, { bots, token: orchestratorToken, database });
 
   const deletions = new AccountDeletions({

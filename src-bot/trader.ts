@@ -2,7 +2,7 @@
 // orders out with client ids derived from the run and the decision, fills back into the engine. It
 // reconciles with the exchange on start and after every reconnect, and never places an order twice: an
 // order whose answer was lost is looked up by its client id before anything is sent again.
-import { Engine, type Decision, type EngineConfig } from '../src-engine/index.ts';
+import { Engine, grossPnl, type Decision, type EngineConfig } from '../src-engine/index.ts';
 import type { BotInstanceSpec, DesiredState, InstanceReportBody } from '../src-shared/bot-instance.ts';
 import { TIMEFRAMES, type Candle } from '../src-shared/market-series.ts';
 import type { ExchangeFailure, HeldPosition, PlacedOrder, Side } from './exchange.ts';
@@ -225,9 +225,10 @@ export class Trader {
       reason: decision.reason.slice(0, 500),
     });
     const decided = performance.now();
+    const side = sideToOrder(decision.side, decision.type);
     const placed = await this.#place({
       action: decision.type,
-      side: sideToOrder(decision.side, decision.type),
+      side,
       quantity: decision.quantity,
       reduceOnly: decision.type === 'exit',
       purpose: { kind: decision.type, decidedAt: decision.time },
@@ -240,18 +241,21 @@ export class Trader {
       return;
     }
     const fee = await this.#feeOf(placed);
-    engine.fill({ time: placed.time, price: placed.averagePrice!, quantity: placed.filled, fee });
-    report({ kind: 'fill', time: placed.time, clientOrderId: placed.clientOrderId, price: placed.averagePrice!, quantity: placed.filled, fee });
+    // The engine's closed trade carries the PnL it booked (in coin for an inverse contract); an entry realises none.
+    const closed = engine.fill({ time: placed.time, price: placed.averagePrice!, quantity: placed.filled, fee });
+    report({ kind: 'fill', time: placed.time, clientOrderId: placed.clientOrderId, price: placed.averagePrice!, quantity: placed.filled, fee, side, realizedPnl: closed?.grossPnl ?? null });
     const position = engine.position;
     report({ kind: 'position', time: placed.time, side: position?.side ?? null, quantity: position?.quantity ?? 0, entryPrice: position?.entryPrice ?? null, origin: position ? 'order' : 'closed' });
   }
 
   /** Closes a position the engine may not know (stop, reconcile), and tells the engine it is flat. */
   async #closeHeld(held: HeldPosition, purpose: OrderPurpose): Promise<void> {
-    const placed = await this.#place({ action: 'exit', side: held.side === 'long' ? 'sell' : 'buy', quantity: held.quantity, reduceOnly: true, purpose });
+    const side = held.side === 'long' ? 'sell' : 'buy';
+    const placed = await this.#place({ action: 'exit', side, quantity: held.quantity, reduceOnly: true, purpose });
     if (!placed) return;
     const fee = await this.#feeOf(placed);
-    this.#o.report({ kind: 'fill', time: placed.time, clientOrderId: placed.clientOrderId, price: placed.averagePrice!, quantity: placed.filled, fee });
+    const realizedPnl = grossPnl(this.#o.spec.contract, held.side, placed.filled, held.entryPrice, placed.averagePrice);
+    this.#o.report({ kind: 'fill', time: placed.time, clientOrderId: placed.clientOrderId, price: placed.averagePrice, quantity: placed.filled, fee, side, realizedPnl });
     this.#o.report({ kind: 'position', time: placed.time, side: null, quantity: 0, entryPrice: null, origin: 'closed' });
     if (this.#engine) this.#setPosition(null, placed.time, await this.#o.venue.equity(settleOf(this.#o.spec.symbol)));
   }

@@ -148,6 +148,10 @@ export const InstanceReportBody = z.discriminatedUnion('kind', [
     price: z.number().positive(),
     quantity: z.number().positive(),
     fee: Amount,
+    /** Optional: bots built before trade history leave them out (the API then takes the side from the order report). */
+    side: z.enum(['buy', 'sell']).optional(),
+    /** The PnL this fill realised before fees, in the contract's settlement currency; null when it only opened or added. */
+    realizedPnl: Amount.nullable().optional(),
   }),
   z.strictObject({
     kind: z.literal('position'),

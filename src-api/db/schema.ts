@@ -251,6 +251,48 @@ export interface BotHistoryTable {
   received_at: string;
 }
 
+/** One fill of one of the account's bots (src-shared/trades.ts Trade), written with the report that brought it. */
+export interface BotTradesTable {
+  /** `<instance id>:<seq>`: stable for ever. */
+  id: string;
+  user_id: string;
+  /** The trade's place in the account's change feed (trade_feeds). */
+  feed_seq: number;
+  bot_id: string;
+  bot_name: string;
+  run_id: string;
+  instance_id: string;
+  seq: number;
+  time: number;
+  exchange: string;
+  symbol: string;
+  testnet: number;
+  side: string;
+  action: string;
+  quantity: number;
+  price: number;
+  fee: number;
+  currency: string;
+  realized_pnl: number | null;
+  client_order_id: string;
+  /** JSON: TradeDecision, or null. */
+  decision: string | null;
+}
+
+/** Each account's change-feed counter: the last feed_seq given to a trade or a removal. */
+export interface TradeFeedsTable {
+  user_id: string;
+  last_seq: number;
+}
+
+/** A deleted bot, so local copies drop its trades: its place in the change feed. */
+export interface BotTradeRemovalsTable {
+  user_id: string;
+  feed_seq: number;
+  bot_id: string;
+  removed_at: string;
+}
+
 /** An account being deleted: the step it is at, resumed at every start of the API until the account is gone. */
 export interface AccountDeletionsTable {
   /** The deletion's reference, given to the user and kept in the audit log once the account is gone. */
@@ -284,5 +326,8 @@ export interface Database {
   bot_leases: BotLeasesTable;
   bot_desired_cursor: BotDesiredCursorTable;
   account_deletions: AccountDeletionsTable;
+  bot_trades: BotTradesTable;
+  trade_feeds: TradeFeedsTable;
+  bot_trade_removals: BotTradeRemovalsTable;
 }
 

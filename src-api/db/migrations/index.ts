@@ -8,6 +8,7 @@ import { botInstances } from './0006-bot-instances.ts';
 import { exchangeKeyFingerprints } from './0007-exchange-key-fingerprints.ts';
 import { bots } from './0008-bots.ts';
 import { accountDeletions } from './0009-account-deletions.ts';
+import { botTrades } from './0010-bot-trades.ts';
 
 /** Every migration, in order. Names sort by their number prefix; never rename or edit a shipped one. */
 export const migrationsFor = (dialect: SqlDialect): Record<string, Migration> => ({
@@ -19,4 +20,5 @@ export const migrationsFor = (dialect: SqlDialect): Record<string, Migration> =>
   '0007-exchange-key-fingerprints': exchangeKeyFingerprints(dialect),
   '0008-bots': bots(dialect),
   '0009-account-deletions': accountDeletions(dialect),
+  '0010-bot-trades': botTrades(dialect),
 });

@@ -75,6 +75,17 @@ export const TABLES = {
   bot_history: { owned: ofUsersBots, key: ['instance_id', 'seq'], exported: ['bot_id', 'run_id', 'instance_id', 'seq', 'kind', 'time', 'payload', 'received_at'], json: ['payload'] },
   bot_transitions: { owned: ofUsersBots, key: ['seq'], exported: ['seq', 'bot_id', 'at', 'from_state', 'to_state', 'reason'] },
   bot_leases: { owned: ofUsersBots, key: ['bot_id'], exported: ['bot_id', 'expires_at'] },
+  bot_trades: {
+    owned: ofUser,
+    key: ['id'],
+    exported: [
+      'id', 'feed_seq', 'bot_id', 'bot_name', 'run_id', 'instance_id', 'seq', 'time', 'exchange', 'symbol', 'testnet', 'side', 'action', 'quantity', 'price', 'fee',
+      'currency', 'realized_pnl', 'client_order_id', 'decision',
+    ],
+    json: ['decision'],
+  },
+  trade_feeds: { owned: ofUser, key: ['user_id'], exported: ['last_seq'] },
+  bot_trade_removals: { owned: ofUser, key: ['feed_seq'], exported: ['feed_seq', 'bot_id', 'removed_at'] },
   audit_log: {
     // The account's own actions, and anything done to its sessions, passkeys, keys, templates and bots.
     owned: (u) => sql`(actor = ${u} or subject = ${u}
@@ -99,6 +110,9 @@ export const LIBRARY_TABLES = ['kysely_migration', 'kysely_migration_lock', 'rat
 export const DELETION_ORDER = [
   'audit_log',
   'desktop_handoffs',
+  'bot_trades',
+  'bot_trade_removals',
+  'trade_feeds',
   'bot_history',
   'bot_instances',
   'bot_transitions',
@@ -135,6 +149,9 @@ export const EXPORTED_TABLES = [
   'bot_instances',
   'bot_leases',
   'bot_history',
+  'bot_trades',
+  'bot_trade_removals',
+  'trade_feeds',
   'account_events',
   'audit_log',
 ] as const satisfies readonly TableName[];

@@ -20,6 +20,7 @@ import { ProblemError } from '../../../src-server/problem.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
 import type { Database } from '../../db/schema.ts';
 import type { AccountEvents } from '../events/index.ts';
+import { recordTrades } from '../trades/index.ts';
 import * as q from './queries.ts';
 
 
@@ -188,6 +189,8 @@ export class BotInstances {
           received_at: at,
         })),
       );
+      // Before the account's event turn: a bot's deletion takes the feed counter and that turn in the same order.
+      await recordTrades(trx, caller, entries);
       for (const r of entries) {
         await this.#events.append(caller.userId, { type: 'bot.report', botId: caller.botId, instanceId: caller.instanceId, seq: r.seq, report: r.body, at }, trx);
       }

@@ -29,6 +29,7 @@ import { ProblemError } from '../../../src-server/problem.ts';
 import type { DatabaseHandle } from '../../db/database.ts';
 import type { Database } from '../../db/schema.ts';
 import type { AccountEvents } from '../events/index.ts';
+import { recordBotRemoval } from '../trades/index.ts';
 import type { TemplateView } from '../../../src-shared/templates-api.ts';
 import type { z } from 'zod';
 import * as q from './queries.ts';
@@ -377,6 +378,7 @@ export class Bots {
       if (await this.#isLive(trx, bot)) throw notStopped('delete it');
       await q.assignKey(trx, bot.key_record_id, null, at);
       await q.deleteBot(trx, botId);
+      await recordBotRemoval(trx, userId, botId, at);
       await this.#deps.events.append(userId, { type: 'bot.deleted', botId, at }, trx);
       after.users.add(userId);
     });
