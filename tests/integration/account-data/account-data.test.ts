@@ -85,12 +85,14 @@ for (const kind of DATABASE_KINDS.filter((k) => k.enabled)) {
           expect(document.tables[table]?.length, `${table} rows in the export`).toBe(stored[table]!.length);
         }
         // The account left rows in all of these; an export missing one would show here.
-        for (const table of ['users', 'sessions', 'passkeys', 'exchange_keys', 'exchange_key_reservations', 'exchange_key_fingerprint_keys', 'templates', 'template_versions', 'bots', 'bot_runs', 'bot_transitions', 'bot_instances', 'bot_leases', 'bot_history', 'account_events', 'audit_log']) {
+        for (const table of ['users', 'sessions', 'passkeys', 'exchange_keys', 'exchange_key_reservations', 'exchange_key_fingerprint_keys', 'templates', 'template_versions', 'bots', 'bot_runs', 'bot_transitions', 'bot_instances', 'bot_leases', 'bot_history', 'bot_trades', 'trade_feeds', 'account_events', 'audit_log']) {
           expect(document.tables[table]!.length, `${table} has the account's rows`).toBeGreaterThan(0);
         }
         expect(document.tables.users![0]).toMatchObject({ id: alice.userId, email: alice.email });
         expect(document.tables.exchange_keys!.map((k) => k.label).sort()).toEqual(alice.keys.map((k) => k.label).sort());
         expect(document.tables.bot_history!.filter((h) => h.kind === 'fill').map((h) => (h.payload as { clientOrderId: string }).clientOrderId).sort()).toEqual([...alice.tradeIds].sort());
+        expect(document.tables.bot_trades!.map((t) => t.client_order_id).sort()).toEqual([...alice.tradeIds].sort());
+        expect(document.tables.bot_trades!.every((t) => !('user_id' in t))).toBe(true);
 
         for (const key of alice.keys) {
           for (const part of key.jwe.split('.').filter((p) => p.length > 0)) expect(text.includes(part), 'a part of a sealed key').toBe(false);
