@@ -102,6 +102,8 @@ async function closes(venue: ScriptedVenue, t: Trader, minutes: number) {
   }
 }
 
+const isFill = (r: ReportBody): r is Extract<ReportBody, { kind: 'fill' }> => r.kind === 'fill';
+
 describe('trader', () => {
   it('start, policy adopt: takes over the exchange’s position and cancels only this run’s open orders', async () => {
     const venue = new ScriptedVenue();
@@ -125,6 +127,36 @@ describe('trader', () => {
     await t.prepare();
     expect(venue.placed).toEqual([{ side: 'sell', quantity: 0.05, reduceOnly: true, clientOrderId: clientOrderId('run-1', { kind: 'reconcile', instanceId: 'instance-1', attempt: 0 }) }]);
     expect(venue.held).toBeNull();
+  });
+
+  it('reports each fill with its order’s side and the PnL it realised: none on entry, the engine’s on exit, the held position’s on a close', async () => {
+    const venue = new ScriptedVenue();
+    const { t, reports } = trader(venue);
+    await t.prepare();
+    await closes(venue, t, 240);
+    const fills = reports.filter(isFill);
+    expect(fills.filter((f) => f.realizedPnl !== null).length).toBeGreaterThan(0);
+    let entry: { price: number; side: 'buy' | 'sell' } | null = null;
+    for (const fill of fills) {
+      const placed = reports.find((r) => r.kind === 'order' && r.clientOrderId === fill.clientOrderId);
+      expect(fill.side).toBe(placed?.kind === 'order' ? placed.side : undefined);
+      if (placed?.kind === 'order' && placed.action === 'enter') {
+        expect(fill.realizedPnl).toBeNull();
+        entry = { price: fill.price, side: fill.side! };
+      } else {
+        // Linear: (exit - entry) x quantity, for a long; the other way round for a short.
+        const direction = entry!.side === 'buy' ? 1 : -1;
+        expect(fill.realizedPnl).toBeCloseTo((fill.price - entry!.price) * fill.quantity * direction, 9);
+      }
+    }
+
+    const closing = new ScriptedVenue();
+    closing.held = { side: 'short', quantity: 0.05, entryPrice: 80_000 };
+    const closed = trader(closing, { reconcile: 'close' });
+    await closed.t.prepare();
+    const fill = closed.reports.find(isFill);
+    expect(fill?.side).toBe('buy');
+    expect(fill?.realizedPnl).toBeCloseTo((80_000 - fill!.price) * 0.05, 6);
   });
 
   it('a lost answer is looked up by client id, never sent twice; paused: exits only', async () => {
