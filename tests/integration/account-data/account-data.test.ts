@@ -186,6 +186,9 @@ for (const kind of DATABASE_KINDS.filter((k) => k.enabled)) {
         const records = [...alice.keys.map((k) => k.recordId), alice.unusedReservation];
         for (const recordId of records) expect(brokerHas(recordId), 'a key pair before').toBe(true);
         const bobBefore = await ownedRows(api.app.database.db, bob.userId);
+        const aliceBefore = await ownedRows(api.app.database.db, alice.userId);
+        expect((aliceBefore.bot_trades as { client_order_id: string }[]).map((t) => t.client_order_id).sort(), 'trades to delete').toEqual([...alice.tradeIds].sort());
+        expect(aliceBefore.trade_feeds, 'a feed counter to delete').toHaveLength(1);
 
         // The search works: before the deletion every needle is in the database.
         if (api.app.database.file) {
