@@ -56,7 +56,8 @@ export function tradesPage(db: Db, userId: string, filter: TradeFilter, after: {
   if (filter.from !== undefined) query = query.where('time', '>=', filter.from);
   if (filter.to !== undefined) query = query.where('time', '<', filter.to);
   if (after) {
-    query = query.where((eb) => eb.or([eb('time', '<', after.time), eb.and([eb('time', '=', after.time), eb('feed_seq', '<', after.feedSeq)])]));
+    // A row-value comparison: both databases seek the index to it, where an OR of the two cases scans.
+    query = query.where(sql<boolean>`(time, feed_seq) < (${after.time}, ${after.feedSeq})`);
   }
   return query.orderBy('time', 'desc').orderBy('feed_seq', 'desc').limit(limit).execute();
 }
@@ -73,16 +74,11 @@ export function removalsBetween(db: Db, userId: string, since: number, upTo: num
 export const tradeOf = (db: Db, userId: string, id: string) =>
   db.selectFrom('bot_trades').selectAll().where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
 
-export const fillsOfOrder = (db: Db, userId: string, runId: string, clientOrderId: string) =>
-  db
-    .selectFrom('bot_trades')
-    .selectAll()
-    .where('run_id', '=', runId)
-    .where('client_order_id', '=', clientOrderId)
-    .where('user_id', '=', userId)
-    .orderBy('time')
-    .orderBy('feed_seq')
-    .execute();
+/** The fills of one order, oldest first; sorted here, so the database reads them by the order's index alone. */
+export const fillsOfOrder = async (db: Db, userId: string, runId: string, clientOrderId: string) =>
+  (await db.selectFrom('bot_trades').selectAll().where('run_id', '=', runId).where('client_order_id', '=', clientOrderId).where('user_id', '=', userId).execute()).sort(
+    (a, b) => Number(a.time) - Number(b.time) || Number(a.feed_seq) - Number(b.feed_seq),
+  );
 
 const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
