@@ -68,5 +68,16 @@ describe('live equals backtest', () => {
     ]);
     expect(result.trades.length).toBeGreaterThan(1);
     expect(liveFills.slice(0, backtestFills.length).map((f) => ({ time: f.time, price: f.price }))).toEqual(backtestFills);
+
+    // Trade history: each exit realised the PnL the backtest booked for it (for the quantity the exchange could
+    // trade, the backtest's rounded to the lot size); entries realised none.
+    const trades = await world.api.app.database.db.selectFrom('bot_trades').select(['time', 'action', 'quantity', 'realized_pnl']).where('bot_id', '=', bot.botId).orderBy('feed_seq').execute();
+    expect(trades.slice(0, backtestFills.length).map((t) => ({ time: Number(t.time), action: t.action }))).toEqual(
+      result.trades.flatMap((t) => [{ time: t.entryTime, action: 'enter' }, { time: t.exitTime, action: 'exit' }]),
+    );
+    result.trades.forEach((t, i) => {
+      expect(trades[i * 2]!.realized_pnl).toBeNull();
+      expect(trades[i * 2 + 1]!.realized_pnl).toBeCloseTo((t.grossPnl * trades[i * 2 + 1]!.quantity) / t.quantity, 6);
+    });
   }, 240_000);
 });
