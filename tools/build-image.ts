@@ -89,6 +89,7 @@ export async function buildBotImage(options: { tag?: string; archive?: string; n
       '--workingdir',
       IN_IMAGE.home,
       '--cmd',
+      // What `docker run <image>` runs alone: the bot under its default heap caps. Drivers give each container the planner's.
       JSON.stringify(imageCommand(BOT_BUNDLE_ENTRY, [])),
       '--label',
       'org.opencontainers.image.title=plutarc bot',

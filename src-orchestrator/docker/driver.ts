@@ -283,7 +283,7 @@ export class DockerDriver implements ComputeDriver {
         this.docker.createContainer({
           name: containerName(spec.instanceId),
           Image: this.o.image,
-          Cmd: imageCommand(spec.command.entry, spec.command.args),
+          Cmd: imageCommand(spec.command.entry, spec.command.args, spec.command.nodeOptions),
           Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
           User: `${IN_IMAGE.uid}:${IN_IMAGE.gid}`,
           WorkingDir: IN_IMAGE.home,

@@ -20,9 +20,13 @@ export const IN_IMAGE = {
 /** Where the bundle is inside the image. */
 export const IMAGE_BOT_DIR = `${IN_IMAGE.app}/${BOT_BUNDLE_DIR}`;
 
-/** The command a bot container runs: the image's node with the bot's heap caps, then the program below the app folder. */
-export function imageCommand(entry: string, args: readonly string[]): string[] {
-  return [IN_IMAGE.node, ...BOT_NODE_OPTIONS, `${IN_IMAGE.app}/${entry}`, ...args];
+/**
+ * The command a bot container runs: the image's node (an instance command's executable is the orchestrator host's)
+ * with the runtime options (an instance's are the planner's heap caps: in argv, as in the local sandbox, since they
+ * are never secret), then the program below the app folder and its arguments. Without options, the bot's defaults.
+ */
+export function imageCommand(entry: string, args: readonly string[], nodeOptions: readonly string[] = BOT_NODE_OPTIONS): string[] {
+  return [IN_IMAGE.node, ...nodeOptions, `${IN_IMAGE.app}/${entry}`, ...args];
 }
 
 /** The tag the build script gives the image unless told otherwise. */

@@ -108,8 +108,8 @@ export function botPod(spec: ParsedInstanceSpec, settings: PodSettings, hostAlia
           name: IN_POD.container,
           image: settings.image,
           imagePullPolicy: 'IfNotPresent',
-          // The image's own node (with the bot's heap caps) and app folder: the command's executable is the host's.
-          command: imageCommand(command.entry, command.args),
+          // The image's own node and app folder (the command's executable is the host's), with the command's runtime options.
+          command: imageCommand(command.entry, command.args, command.nodeOptions),
           workingDir: IN_POD.home,
           env: [
             { name: 'HOME', value: IN_POD.home },

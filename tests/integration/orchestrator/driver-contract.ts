@@ -50,6 +50,8 @@ interface ProbeReport {
   credential: { sha256: string; length: number };
   env: Record<string, string>;
   argv: string[];
+  execArgv: string[];
+  heapLimitBytes: number;
   uid: number;
 }
 
@@ -200,6 +202,17 @@ export function describeDriverContract(name: string, makeHarness: () => Promise<
       expect(seen.limits).toEqual(sizes ? sizes.of(asked) : asked);
       expect(seen.visible).not.toContain(s.credentialText);
       expect((await driver.status(s.instanceId))?.state).toBe('running');
+    });
+
+    it('runs node with the command’s runtime options (the planner’s heap cap) before the program', async () => {
+      const nodeOptions = ['--max-old-space-size=40', '--max-semi-space-size=1'];
+      const s = spec('idle');
+      const report = await provision(driver, { ...s, command: { ...s.command, nodeOptions } });
+      expect(report.execArgv).toEqual(nodeOptions);
+      expect(report.argv.slice(2)).toEqual(['idle']);
+      // The cap in force: V8's own limit (old space plus young generation), far below its default of gigabytes.
+      expect(report.heapLimitBytes).toBeGreaterThanOrEqual(40 * 1024 * 1024);
+      expect(report.heapLimitBytes).toBeLessThan(48 * 1024 * 1024);
     });
 
     it('lists its instances by label', async () => {

@@ -6,7 +6,7 @@ import type { V1PodSpec } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LABEL_BOT, LABEL_INSTANCE, LABEL_RUN, LABEL_USER, type DriverEvent, type InstanceSpec } from '../../../src-orchestrator/compute-driver.ts';
 import { BOT_BUNDLE_ENTRY } from '../../../src-orchestrator/bot-bundle.ts';
-import { imageCommand } from '../../../src-orchestrator/docker/image.ts';
+import { IN_IMAGE } from '../../../src-orchestrator/docker/image.ts';
 import { KubernetesDriver, type KubernetesDriverOptions } from '../../../src-orchestrator/kubernetes/driver.ts';
 import { FakeKubernetes } from './fake-kubernetes.ts';
 
@@ -18,7 +18,7 @@ function spec(instanceId: string, overrides: Partial<InstanceSpec> = {}): Instan
     botId: 'bot-7',
     instanceId,
     runId: 'run-1',
-    command: { executable: '/opt/node24/bin/node', entry: BOT_BUNDLE_ENTRY, args: [] },
+    command: { executable: '/opt/node24/bin/node', entry: BOT_BUNDLE_ENTRY, args: [], nodeOptions: ['--max-old-space-size=40'] },
     credential: new TextEncoder().encode(JSON.stringify({ secret: `hand-off of ${instanceId}` })),
     egress: [
       { host: 'fapi.binance.com', port: 443, kind: 'exchange' },
@@ -95,8 +95,8 @@ describe('kubernetes driver', () => {
     // The bot image's numeric user (tools/build-image.ts).
     expect(podSpec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65_532, runAsGroup: 65_532 });
     const container = podSpec.containers[0]!;
-    // The image's node and app folder, not the host's executable.
-    expect(container.command).toEqual(imageCommand(BOT_BUNDLE_ENTRY, []));
+    // The image's node and app folder, not the host's executable, with the planner's runtime options.
+    expect(container.command).toEqual([IN_IMAGE.node, '--max-old-space-size=40', `${IN_IMAGE.app}/${BOT_BUNDLE_ENTRY}`]);
     expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
     expect(container.resources).toEqual({ requests: { memory: String(256 * 1024 * 1024), cpu: '500m' }, limits: { memory: String(256 * 1024 * 1024), cpu: '500m' } });
     expect(podSpec.volumes!.filter((v) => v.emptyDir).map((v) => v.emptyDir)).toEqual([
