@@ -31,6 +31,7 @@ import { SILENT_LOG, type OrchestratorLog } from '../log.ts';
 import { EgressProxy } from '../local/egress-proxy.ts';
 import { isAlive, startTime } from '../local/processes.ts';
 import { DEFAULT_BOT_IMAGE, IN_IMAGE, imageCommand } from './image.ts';
+import { KernelOomLog } from './kernel-oom.ts';
 
 /** The region an instance was placed in, kept on the container so a restarted orchestrator can tell. */
 export const LABEL_REGION = 'plutarc.region';
@@ -50,6 +51,11 @@ export interface DockerDriverOptions {
   graceMs?: number;
   /** Attempts and first pause for calls that fail on the engine's transient errors; the pause doubles each time. */
   retry?: { attempts: number; firstDelayMs: number };
+  /**
+   * The kernel log, read for out-of-memory kills the engine does not report (Podman 4.3); null reads none. Unreadable
+   * (no CAP_SYSLOG where dmesg is restricted), such a kill is reported as what the engine says: a SIGKILL crash.
+   */
+  kernelLog?: string | null;
   log?: OrchestratorLog;
 }
 
@@ -97,13 +103,14 @@ export const containerName = (instanceId: string) => `plutarc-${instanceId}`;
 export class DockerDriver implements ComputeDriver {
   readonly name = 'docker';
   private readonly docker: Docker;
-  private readonly o: Required<Omit<DockerDriverOptions, 'socketPath'>>;
+  private readonly o: Required<Omit<DockerDriverOptions, 'socketPath' | 'kernelLog'>>;
   private readonly listeners = new Set<(event: DriverEvent) => void>();
   private readonly instances = new Map<string, DockerInstance>();
   private readonly destroying = new Set<string>();
   private readonly settingUp = new Set<string>();
   private readonly limitsKind: 'cgroup-v1' | 'cgroup-v2';
   private readonly engine: EngineKind;
+  private oomLog: KernelOomLog | null = null;
   private events: Readable | null = null;
   private closed = false;
 
@@ -140,6 +147,13 @@ export class DockerDriver implements ComputeDriver {
     const version = EngineVersion.safeParse(await probe.version());
     const engine: EngineKind = version.success && version.data.Components?.some((c) => c.Name === 'Podman Engine') ? 'podman' : 'docker';
     const driver = new DockerDriver(options, info.CgroupVersion === '2' ? 'cgroup-v2' : 'cgroup-v1', engine);
+    const kernelLog = options.kernelLog === undefined ? '/dev/kmsg' : options.kernelLog;
+    if (kernelLog !== null) {
+      driver.oomLog = await KernelOomLog.open(kernelLog).catch((error: unknown) => {
+        driver.o.log.warn({ kernelLog, err: error instanceof Error ? error.message : 'unknown' }, 'the kernel log cannot be read: a bot killed for memory is reported as killed, not as out of memory, where the engine does not say');
+        return null;
+      });
+    }
     await mkdir(driver.o.runRoot, { recursive: true });
     // Each container's user passes through to its own socket folder; listing the others is nobody's business.
     await chmod(driver.o.runRoot, 0o711);
@@ -162,6 +176,7 @@ export class DockerDriver implements ComputeDriver {
     this.closed = true;
     this.events?.destroy();
     await Promise.all([...this.instances.values()].map((i) => i.proxy?.close()));
+    await this.oomLog?.close();
   }
 
   private emit(event: DriverEvent): void {
@@ -443,7 +458,7 @@ export class DockerDriver implements ComputeDriver {
     }
   }
 
-  private statusOf(container: Docker.ContainerInspectInfo): InstanceStatus | null {
+  private async statusOf(container: Docker.ContainerInspectInfo): Promise<InstanceStatus | null> {
     const labels = container.Config.Labels ?? {};
     const instanceId = labels[LABEL_INSTANCE];
     const region = RegionId.safeParse(labels[LABEL_REGION]);
@@ -453,11 +468,14 @@ export class DockerDriver implements ComputeDriver {
     if (!running) {
       const code = container.State.ExitCode;
       const signal = signalOfExitCode(code);
+      const requested = this.destroying.has(instanceId);
+      // The engine's word first (dockerd keeps it); a kill it did not explain, the kernel's record of it.
+      const oomKilled = container.State.OOMKilled || (signal === 'SIGKILL' && !requested && (await this.oomLog?.killedIn(container.Id)) === true);
       exit = {
         code: signal ? null : code,
         signal,
-        oomKilled: container.State.OOMKilled,
-        requested: this.destroying.has(instanceId),
+        oomKilled,
+        requested,
         at: Date.parse(container.State.FinishedAt) || Date.now(),
         ...(container.State.Error ? { startFailure: container.State.Error } : {}),
       };
@@ -487,7 +505,7 @@ export class DockerDriver implements ComputeDriver {
 
   async status(instanceId: string): Promise<InstanceStatus | null> {
     const container = await this.inspect(instanceId);
-    return container ? this.statusOf(container) : null;
+    return container ? await this.statusOf(container) : null;
   }
 
   async list(): Promise<InstanceStatus[]> {
@@ -495,7 +513,7 @@ export class DockerDriver implements ComputeDriver {
     const statuses: InstanceStatus[] = [];
     for (const summary of found) {
       const container = await this.inspect(summary.Labels[LABEL_INSTANCE] ?? '');
-      const status = container ? this.statusOf(container) : null;
+      const status = container ? await this.statusOf(container) : null;
       if (status) statuses.push(status);
     }
     // Folders whose container is gone: left by an orchestrator that ended between removing one and clearing the other.

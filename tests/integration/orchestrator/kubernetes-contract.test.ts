@@ -105,9 +105,4 @@ describeDriverContract(
       },
     };
   },
-  {
-    // The pod is played by Podman 4.3, which leaves State.OOMKilled false (see podman-driver.test.ts): this kubelet
-    // reports what the runtime says, as a real one does, so the kill reaches the driver as exit 137.
-    oomUnreported: 'the pods run on Podman 4.3, which leaves State.OOMKilled false',
-  },
 );
