@@ -7,15 +7,20 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { systemClock } from '../../../src-server/clock.ts';
 import type { ComputeDriver } from '../../../src-orchestrator/compute-driver.ts';
 import { containerName, DockerDriver } from '../../../src-orchestrator/docker/driver.ts';
 import { IN_IMAGE } from '../../../src-orchestrator/docker/image.ts';
+import { InMemoryLeaseStore } from '../../../src-orchestrator/leases.ts';
 import { processTree } from '../../../src-orchestrator/local/processes.ts';
+import { ReconcileLoop } from '../../../src-orchestrator/reconcile-loop.ts';
+import { DEFAULT_POLICY } from '../../../src-orchestrator/reconciler.ts';
 import { loadTestImage } from '../../support/docker.ts';
 import { tempDir } from '../../support/temp.ts';
 import { describeDriverContract, hostProcessesLeft, nextOutputLine, observeHostProcesses, PROBE } from './driver-contract.ts';
 import { startPodmanEngine, type PodmanEngine } from './podman-engine.ts';
+import { desiredBot, FakeIssuer, FakeSource, HAND_OFF_ADDRESSES } from '../../unit/orchestrator/fakes.ts';
 
 const dir = tempDir('plutarc-podman-driver-');
 const TAG = 'localhost/plutarc/bot-test:podman';
@@ -163,5 +168,51 @@ describe('podman (docker driver): a locked-down container', () => {
       expect((await driver.verifyGone(instanceId)).gone).toBe(true);
       await driver.close();
     }
+  });
+});
+
+describe('podman (docker driver) under the reconcile loop', () => {
+  it('an out-of-memory bot is seen as crashed for its memory and restarted as a new instance; nothing is left', async () => {
+    const { socketPath } = await podman();
+    const driver = await DockerDriver.create({ socketPath, image: TAG, runRoot: join(dir.path, 'reconcile'), graceMs: 2_000 });
+    const source = new FakeSource();
+    const minted: string[] = [];
+    const loop = new ReconcileLoop({
+      orchestratorId: 'orch-oom',
+      driver,
+      source,
+      leases: new InMemoryLeaseStore(),
+      issuer: new FakeIssuer(),
+      handOff: HAND_OFF_ADDRESSES,
+      minter: {
+        mint: async ({ instanceId }) => {
+          minted.push(instanceId);
+          return new TextEncoder().encode(`one-time-${instanceId}`);
+        },
+      },
+      clock: systemClock,
+      policy: { ...DEFAULT_POLICY, backoffBaseMs: 20, maxConsecutiveCrashes: 2 },
+      intervalMs: 250,
+      plan: () => ({
+        command: { executable: IN_IMAGE.node, entry: PROBE, args: ['alloc'] },
+        egress: [],
+        limits: { memoryBytes: 96 * 1024 * 1024, cpus: 1, pids: 48, scratchBytes: 4 * 1024 * 1024 },
+      }),
+    });
+    source.put(desiredBot({ botId: 'greedy', keyRecordId: 'key-greedy', region: 'eu' }));
+    loop.start();
+    try {
+      await vi.waitFor(() => expect(source.bots.get('greedy')!.state).toBe('error'), { timeout: 120_000, interval: 50 });
+      await vi.waitFor(async () => expect(await driver.list()).toEqual([]), { timeout: 60_000, interval: 50 });
+    } finally {
+      await loop.stop();
+      await driver.close();
+    }
+    // Killed for memory twice: restarted once with a fresh instance and credential, then given up on, saying why.
+    expect(minted).toHaveLength(2);
+    expect(new Set(minted).size).toBe(2);
+    expect(source.marks.at(-1)).toMatchObject({ state: 'error', reason: expect.stringContaining('killed for exceeding its memory limit') });
+    const destroyed = source.records.filter((r) => r.kind === 'destroyed');
+    expect(destroyed.map((r) => r.kind === 'destroyed' && r.gone.gone)).toEqual([true, true]);
   });
 });
