@@ -2,7 +2,8 @@
 // read-only root, memory-backed home and /tmp, no capabilities, no new privileges, a non-root user, an init process,
 // memory, CPU and process limits, and no network at all but the egress proxy's unix socket bound in (the local
 // driver's proxy, one per instance, on this host). The hand-off is written to the container's stdin through the
-// engine's attach and stdin is closed: it never sits in env, argv, the container's config or a file.
+// engine's attach and stdin is closed: it never sits in env, argv, the container's config or a file. A bot killed for
+// memory is reported as such on both engines: dockerd says so, and where Podman does not, the kernel's log does.
 import { access, chmod, chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
