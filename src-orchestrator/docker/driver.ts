@@ -471,7 +471,7 @@ export class DockerDriver implements ComputeDriver {
       const signal = signalOfExitCode(code);
       const requested = this.destroying.has(instanceId);
       // The engine's word first (dockerd keeps it); a kill it did not explain, the kernel's record of it.
-      const oomKilled = container.State.OOMKilled || (signal === 'SIGKILL' && !requested && (await this.oomLog?.killedIn(container.Id)) === true);
+      const oomKilled = container.State.OOMKilled || (signal === 'SIGKILL' && !requested && (await this.killedForMemory(container.Id, instanceId)));
       exit = {
         code: signal ? null : code,
         signal,
@@ -493,6 +493,17 @@ export class DockerDriver implements ComputeDriver {
       isolation: this.isolation,
       simulatedExchangeRoundTripMs: roundTrip,
     };
+  }
+
+  /** The kernel's word on a kill the engine did not explain; a log that fails to read leaves it a plain SIGKILL crash. */
+  private async killedForMemory(containerId: string, instanceId: string): Promise<boolean> {
+    if (!this.oomLog) return false;
+    try {
+      return await this.oomLog.killedIn(containerId);
+    } catch (error) {
+      this.o.log.warn({ instanceId, err: error instanceof Error ? error.message : 'unknown' }, 'the kernel log could not be read for an out-of-memory kill');
+      return false;
+    }
   }
 
   private async inspect(instanceId: string): Promise<Docker.ContainerInspectInfo | null> {
