@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { DEFAULT_BOT_IMAGE, IMAGE_BOT_DIR, IN_IMAGE, imageCommand } from '../src-orchestrator/docker/image.ts';
-import { BOT_BUNDLE_ENTRY } from '../src-orchestrator/bot-bundle.ts';
+import { BOT_BUNDLE_ENTRY, BOT_NODE_OPTIONS } from '../src-orchestrator/bot-bundle.ts';
 import { sharedLibraries } from '../src-orchestrator/local/sandbox.ts';
 import { bundleBot } from './bundle-bot.ts';
 
@@ -90,7 +90,7 @@ export async function buildBotImage(options: { tag?: string; archive?: string; n
       IN_IMAGE.home,
       '--cmd',
       // What `docker run <image>` runs alone: the bot under its default heap caps. Drivers give each container the planner's.
-      JSON.stringify(imageCommand(BOT_BUNDLE_ENTRY, [])),
+      JSON.stringify(imageCommand(BOT_BUNDLE_ENTRY, [], BOT_NODE_OPTIONS)),
       '--label',
       'org.opencontainers.image.title=plutarc bot',
       container,

@@ -1,7 +1,7 @@
 // The layout of the bot image (built by tools/build-image.ts, run by the docker driver): where node, the bundled bot,
 // the scratch folders and the egress socket are inside it, and the user it runs as. One place, so the image and the
 // containers made from it agree.
-import { BOT_BUNDLE_DIR, BOT_NODE_OPTIONS } from '../bot-bundle.ts';
+import { BOT_BUNDLE_DIR } from '../bot-bundle.ts';
 
 export const IN_IMAGE = {
   node: '/usr/bin/node',
@@ -23,9 +23,9 @@ export const IMAGE_BOT_DIR = `${IN_IMAGE.app}/${BOT_BUNDLE_DIR}`;
 /**
  * The command a bot container runs: the image's node (an instance command's executable is the orchestrator host's)
  * with the runtime options (an instance's are the planner's heap caps: in argv, as in the local sandbox, since they
- * are never secret), then the program below the app folder and its arguments. Without options, the bot's defaults.
+ * are never secret), then the program below the app folder and its arguments.
  */
-export function imageCommand(entry: string, args: readonly string[], nodeOptions: readonly string[] = BOT_NODE_OPTIONS): string[] {
+export function imageCommand(entry: string, args: readonly string[], nodeOptions: readonly string[]): string[] {
   return [IN_IMAGE.node, ...nodeOptions, `${IN_IMAGE.app}/${entry}`, ...args];
 }
 

@@ -208,7 +208,7 @@ describe.skipIf(!canRun)('the real bot image in the kubernetes driver’s pod', 
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     expect(status).toMatch(new RegExp(`^Uid:\\t${IN_IMAGE.uid}\\t${IN_IMAGE.uid}\\t${IN_IMAGE.uid}\\t${IN_IMAGE.uid}$`, 'm'));
     expect(status).toMatch(/^CapEff:\t0000000000000000$/m);
-    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean)).toEqual(imageCommand(spec.command.entry, [], spec.command.nodeOptions));
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean)).toEqual(imageCommand(spec.command.entry, [], spec.command.nodeOptions ?? []));
     const cgroups = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
     const memory = /^\d+:memory:(.+)$/m.exec(cgroups)?.[1];
     const limit = memory ? readFileSync(`/sys/fs/cgroup/memory${memory}/memory.limit_in_bytes`, 'utf8') : readFileSync(`/sys/fs/cgroup${/^0::(.+)$/m.exec(cgroups)![1]}/memory.max`, 'utf8');
