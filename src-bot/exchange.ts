@@ -1,8 +1,9 @@
 // The bot's one exchange, through ccxt's unified methods: the only file that knows ccxt. Everything the
 // trader needs is here in the bot's words (candles, the position, an order by its client id), so the trading
 // logic never sees an exchange's quirks.
-import type { Exchange, OHLCV, Order, Position as CcxtPosition } from 'ccxt';
+import type { Exchange, OHLCV, Order, Position as CcxtPosition, Trade } from 'ccxt';
 import type { Dispatcher } from 'undici';
+import { z } from 'zod';
 import type { MarginMode } from '../src-shared/bot-instance.ts';
 import type { KeyCheckReport, SealedCredentials } from '../src-shared/exchange-keys.ts';
 import type { ExchangeId } from '../src-shared/exchanges.ts';
@@ -52,6 +53,9 @@ export type ExchangeFailure =
 
 const KRAKEN_FUTURES_KEY_CHECK = 'api-keys/v3/check';
 
+/** A Kraken Futures fill as the exchange sends it: ccxt leaves an inverse fill's size (in contracts) unparsed. */
+const KrakenFuturesFill = z.object({ size: z.coerce.number().positive() });
+
 function rewriteHosts(value: unknown, origin: string): unknown {
   if (typeof value === 'string') return value.replace(/^https?:\/\/[^/]+/, origin);
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rewriteHosts(v, origin)]));
@@ -76,6 +80,7 @@ export class ExchangeClient {
   /** The exchange's clock minus ours, so signed requests and candle closes follow the exchange's time. */
   #offsetMs = 0;
   #contractSize = 1;
+  #inverse = false;
   readonly #errors: CcxtErrors;
   #marketsFailed = false;
 
@@ -158,6 +163,7 @@ export class ExchangeClient {
     this.#marketsFailed = false;
     const market = this.#ccxt.market(this.symbol);
     this.#contractSize = market.contractSize ?? 1;
+    this.#inverse = market.inverse === true;
   }
 
   /** The key's own permissions, judged by the shared rule set; throws KeyPermissionRefusal. */
@@ -244,7 +250,9 @@ export class ExchangeClient {
       clientOrderId: order.clientOrderId,
       ...(order.reduceOnly ? { reduceOnly: true } : {}),
     });
-    return this.#describe(placed, order.clientOrderId);
+    const described = this.#describe(placed, order.clientOrderId);
+    // The order is placed: if its fills cannot be read now, it is followed up by its client id like any unfinished one.
+    return this.#priced(placed, described).catch(() => described);
   }
 
   /** The order with this client id, or null when the exchange has none. */
@@ -258,7 +266,7 @@ export class ExchangeClient {
               { orderLinkId: clientOrderId, acknowledged: true }
             : { cliOrdId: clientOrderId };
       const found = await this.#ccxt.fetchOrder('', this.symbol, params);
-      return this.#describe(found, clientOrderId);
+      return await this.#priced(found, this.#describe(found, clientOrderId));
     } catch (error) {
       if (this.classify(error) === 'refused') return null;
       throw error;
@@ -267,10 +275,38 @@ export class ExchangeClient {
 
   /** The fee of an order from its trades (an order answer may not carry it), settlement currency. */
   async feeOf(orderId: string, since: number): Promise<number | null> {
-    const trades = await this.#ccxt.fetchMyTrades(this.symbol, since - 60_000, undefined, this.exchange === 'binanceusdm' ? { orderId } : {});
-    const own = trades.filter((t) => String(t.order) === orderId);
+    const own = await this.#fillsOf(orderId, since);
     if (own.length === 0) return null;
     return own.reduce((sum, t) => sum + Number(t.fee?.cost ?? 0), 0);
+  }
+
+  async #fillsOf(orderId: string, since: number): Promise<Trade[]> {
+    const trades = await this.#ccxt.fetchMyTrades(this.symbol, since - 60_000, undefined, this.exchange === 'binanceusdm' ? { orderId } : {});
+    return trades.filter((t) => String(t.order) === orderId);
+  }
+
+  /**
+   * An answer that says the order traded (closed, a filled size, or executions) but gives no price: ccxt reads none
+   * from Kraken Futures' order status, nor any size from its inverse contracts' executions. The order's fills on the
+   * exchange say what it filled, at what price and fee, so the bot need not wait for an answer that never has them.
+   */
+  async #priced(answer: Order, order: PlacedOrder): Promise<PlacedOrder> {
+    const traded = order.done || order.filled > 0 || (answer.trades?.length ?? 0) > 0;
+    if (order.averagePrice !== null || !traded) return order;
+    const fills = await this.#fillsOf(order.id, order.time);
+    if (fills.length === 0) return order;
+    const sizes = fills.map((t) => (typeof t.amount === 'number' ? t.amount : KrakenFuturesFill.parse(t.info).size));
+    const contracts = sizes.reduce((sum, size) => sum + size, 0);
+    // An inverse contract is worth a fixed number of dollars: its average price is the harmonic one, as the exchange's.
+    const weighted = fills.reduce((sum, t, i) => sum + (this.#inverse ? (sizes[i] ?? 0) / Number(t.price) : (sizes[i] ?? 0) * Number(t.price)), 0);
+    const requested = Number(answer.amount ?? Number.POSITIVE_INFINITY);
+    return {
+      ...order,
+      filled: this.#toEngine(contracts),
+      averagePrice: this.#inverse ? contracts / weighted : weighted / contracts,
+      fee: fills.reduce((sum, t) => sum + Number(t.fee?.cost ?? 0), 0),
+      done: order.done || contracts >= requested,
+    };
   }
 
   /** The exchange refused a signed request's timestamp: our reading of its clock was off, not the key. */
