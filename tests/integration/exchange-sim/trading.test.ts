@@ -87,6 +87,10 @@ describe.each(CASES)('$exchange $symbol ($kind)', (c) => {
   it('opens and closes a position with the PnL and fees computed by hand', async () => {
     const before = await c.wallet(ex);
     close(before, start, start);
+    // The hand computation has no funding: hold the position between two funding times (the cases before this one
+    // moved the clock by amounts that depend on the price path, so one could fall within the hold).
+    const nextFunding = Math.ceil(sim.clock.now() / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS;
+    if (nextFunding - sim.clock.now() <= 40 * MINUTE_MS) sim.clock.set(nextFunding + MINUTE_MS);
     await ex.setLeverage(5, c.symbol);
     const entry = priceNow(c.tick);
     const opened = await ex.createOrder(c.symbol, 'market', 'buy', c.amount, undefined, { clientOrderId: `open${c.exchange.slice(0, 3)}${c.kind}` });
@@ -224,6 +228,44 @@ describe.each(CASES.filter((c) => c.exchange !== 'krakenfutures'))('$exchange $s
     else expect(position?.marginMode).toBe('isolated');
     // Bybit keeps one margin mode per unified account and refuses to change it with a position open.
     expect(await failureOf(ex.setMarginMode('cross', c.symbol))).toBeInstanceOf(ccxt.ExchangeError);
+  });
+});
+
+describe('krakenfutures BTC/USD:BTC: an inverse position as ccxt reads it', () => {
+  const tick = 0.5;
+  const contracts = 3000;
+
+  it('books it in the coin’s own margin account, PnL in BTC per 1-USD contract', async () => {
+    const ex = clientFor('krakenfutures', { USD: 100_000, BTC: 1 });
+    await ex.loadMarkets();
+    const entry = priceNow(tick);
+    const placed = await ex.createOrder('BTC/USD:BTC', 'market', 'buy', contracts, undefined, { clientOrderId: 'krakinvbook' });
+    // Kraken's execution event gives the price and the size in contracts, as for pi_xbtusd in Kraken's own docs.
+    const [execution] = (placed.info as { orderEvents: { type: string; price: number; amount: number }[] }).orderEvents;
+    expect(execution).toMatchObject({ type: 'EXECUTION', price: entry, amount: contracts });
+    expect(placed.trades[0]?.price).toBe(entry);
+    close(placed.trades[0]?.cost ?? NaN, contracts / entry, contracts / entry);
+
+    const found = await ex.fetchOrder('', 'BTC/USD:BTC', { cliOrdId: 'krakinvbook' });
+    expect([found.id, found.status, found.filled, found.amount]).toEqual([placed.id, 'closed', contracts, contracts]);
+    const [fill] = await ex.fetchMyTrades('BTC/USD:BTC');
+    expect([fill?.order, fill?.price, (fill?.info as { size: string }).size]).toEqual([placed.id, entry, String(contracts)]);
+    close(fill?.fee?.cost ?? NaN, (contracts / entry) * 0.0005, contracts / entry);
+    expect(fill?.fee?.currency).toBe('BTC');
+
+    sim.clock.advance(23 * MINUTE_MS);
+    const now = priceNow(tick);
+    expect(now).not.toBe(entry);
+    const [position] = await ex.fetchPositions(['BTC/USD:BTC']);
+    expect(position).toMatchObject({ symbol: 'BTC/USD:BTC', side: 'long', contracts, entryPrice: entry });
+    // The account's value is its coin plus the position's PnL at the mark, both in BTC; the flex account is untouched.
+    const balance = await ex.fetchBalance({ type: 'fi_xbtusd' });
+    const wallet = 1 - (contracts / entry) * 0.0005;
+    close(balance['BTC']?.total ?? NaN, wallet + contracts * (1 / entry - 1 / now), 1);
+    expect(balance['BTC']?.free).toBeLessThan(balance['BTC']?.total ?? NaN);
+    expect((await ex.fetchBalance())['USD']?.total).toBe(100_000);
+    await ex.createOrder('BTC/USD:BTC', 'market', 'sell', contracts, undefined, { reduceOnly: true });
+    close((await ex.fetchBalance({ type: 'fi_xbtusd' }))['BTC']?.total ?? NaN, wallet + contracts * (1 / entry - 1 / now) - (contracts / now) * 0.0005, 1);
   });
 });
 
