@@ -7,6 +7,7 @@ import type { KeyCheckReport, SealedCredentials } from '../../../src-shared/exch
 import { openKeyExchange, type ExchangeId } from '../../../src-shared/exchanges.ts';
 import { ServiceError } from '../errors.ts';
 import {
+  BINANCE_DEMO_KEY_REPORT,
   BinanceRestrictions,
   BybitKeyInfo,
   judgeBinance,
@@ -166,8 +167,8 @@ export async function verifyKeyPermissions(request: KeyCheckRequest, options: Ke
     throw new ServiceError('key_bad_signature', 'This is not a Kraken Futures API secret: it is base64 text of about 88 characters. Paste it again.');
   }
   if (exchange === 'binanceusdm' && request.testnet && !options.exchangeUrls?.binanceusdm) {
-    // Binance demo trading has no key-permission endpoint (ccxt: sapi is not offered in demo mode).
-    return { status: 'pending', ipRestricted: null, detail: 'Binance demo trading cannot report a key’s permissions. Demo keys reach no real funds.' };
+    // Binance demo trading has no key-permission endpoint (ccxt: sapi is not offered in demo mode); the bot says the same.
+    return BINANCE_DEMO_KEY_REPORT;
   }
   const ccxt = await loadCcxt();
   const client = clientFor(ccxt, request, options);
