@@ -62,6 +62,17 @@ function rewriteHosts(value: unknown, origin: string): unknown {
   return value;
 }
 
+/**
+ * The average price of an order's fills (sizes in contracts). A linear contract's fills weigh by size; an inverse
+ * contract is worth a fixed number of dollars, so its average is the harmonic one (the price at which the whole size
+ * is worth what its parts cost in the coin), as the exchanges state an inverse position's entry price.
+ */
+export function averageFillPrice(kind: 'linear' | 'inverse', fills: readonly { size: number; price: number }[]): number {
+  const size = fills.reduce((sum, f) => sum + f.size, 0);
+  if (kind === 'linear') return fills.reduce((sum, f) => sum + f.size * f.price, 0) / size;
+  return size / fills.reduce((sum, f) => sum + f.size / f.price, 0);
+}
+
 export interface ExchangeSetup {
   exchange: ExchangeId;
   credentials: SealedCredentials;
@@ -295,15 +306,13 @@ export class ExchangeClient {
     if (order.averagePrice !== null || !traded) return order;
     const fills = await this.#fillsOf(order.id, order.time);
     if (fills.length === 0) return order;
-    const sizes = fills.map((t) => (typeof t.amount === 'number' ? t.amount : KrakenFuturesFill.parse(t.info).size));
-    const contracts = sizes.reduce((sum, size) => sum + size, 0);
-    // An inverse contract is worth a fixed number of dollars: its average price is the harmonic one, as the exchange's.
-    const weighted = fills.reduce((sum, t, i) => sum + (this.#inverse ? (sizes[i] ?? 0) / Number(t.price) : (sizes[i] ?? 0) * Number(t.price)), 0);
+    const parts = fills.map((t) => ({ size: typeof t.amount === 'number' ? t.amount : KrakenFuturesFill.parse(t.info).size, price: Number(t.price) }));
+    const contracts = parts.reduce((sum, part) => sum + part.size, 0);
     const requested = Number(answer.amount ?? Number.POSITIVE_INFINITY);
     return {
       ...order,
       filled: this.#toEngine(contracts),
-      averagePrice: this.#inverse ? contracts / weighted : weighted / contracts,
+      averagePrice: averageFillPrice(this.#inverse ? 'inverse' : 'linear', parts),
       fee: fills.reduce((sum, t) => sum + Number(t.fee?.cost ?? 0), 0),
       done: order.done || contracts >= requested,
     };
