@@ -49,36 +49,49 @@ describe('an API restored from a backup under a running bot', () => {
       const live = new SQLite(world.api.config.databaseUrl.slice('sqlite:'.length), { readonly: true });
       await live.backup(backupFile);
       live.close();
-      const ackedAtBackup = (await world.api.app.botInstances.instance(proc.instanceId))!.acked_seq;
+      // What the backup itself holds (the bot may report again between the copy and any read of the live API).
+      const copy = new SQLite(backupFile, { readonly: true });
+      const ackedAtBackup = (copy.prepare('select acked_seq from bot_instances where id = ?').get(proc.instanceId) as { acked_seq: number }).acked_seq;
+      copy.close();
       expect(ackedAtBackup).toBeGreaterThan(0);
 
       for (let i = 0; i < 4; i++) await step(world.api);
-      const originalHistory = await world.api.app.botInstances.history(bot.botId);
-      const ackedBeforeRestore = (await world.api.app.botInstances.instance(proc.instanceId))!.acked_seq;
-      expect(ackedBeforeRestore).toBeGreaterThan(ackedAtBackup);
 
       // The restore: a new API on the backup takes over the address the bot reports to.
       restored = await startTestApi({ PLUTARC_DATABASE_URL: `sqlite:${backupFile}` });
       relay.retarget(restored.url);
       const restoredApi = restored;
-      for (let i = 0; i < 4; i++) await step(restoredApi);
+      await step(restoredApi);
+      // Only now has the old API seen its last report: what it acknowledged is what the bot had forgotten.
+      const originalHistory = await world.api.app.botInstances.history(bot.botId);
+      const ackedBeforeRestore = (await world.api.app.botInstances.instance(proc.instanceId))!.acked_seq;
+      expect(ackedBeforeRestore).toBeGreaterThan(ackedAtBackup);
+      for (let i = 0; i < 3; i++) await step(restoredApi);
 
       proc.child.kill('SIGTERM');
       expect(await proc.exited).toEqual({ code: 0, signal: null });
       expect(proc.lines.find((l) => l.msg === 'stopped')).toMatchObject({ undelivered: 0, dropped: 0 });
 
       const history = await restoredApi.app.botInstances.history(bot.botId);
+      const lost = history.filter((h) => (h.body as ReportBody).kind === 'reports_lost');
+      expect(lost).toHaveLength(1);
+      // The lost reports end at the highest sequence the bot heard acknowledged. That is the old API's last
+      // acknowledgement, unless the restore cut the connection after the old API stored a batch but before its answer
+      // reached the bot: then the bot resends that batch, and the restored API stores it (it never had it).
+      const lostTo = lost[0]!.seq;
+      expect(lostTo).toBeGreaterThan(ackedAtBackup);
+      expect(lostTo).toBeLessThanOrEqual(ackedBeforeRestore);
+      expect(lost[0]!.body).toMatchObject({ fromSeq: ackedAtBackup + 1, toSeq: lostTo, count: lostTo - ackedAtBackup });
       // One entry per sequence number: what the backup held, the lost reports as one entry at the last lost number,
       // then everything after it without a gap.
       const last = history.at(-1)!.seq;
-      const expectedSeqs = [...Array.from({ length: ackedAtBackup }, (_, i) => i + 1), ...Array.from({ length: last - ackedBeforeRestore + 1 }, (_, i) => ackedBeforeRestore + i)];
+      const expectedSeqs = [...Array.from({ length: ackedAtBackup }, (_, i) => i + 1), ...Array.from({ length: last - lostTo + 1 }, (_, i) => lostTo + i)];
       expect(history.map((h) => h.seq)).toEqual(expectedSeqs);
-      const lost = history.filter((h) => (h.body as ReportBody).kind === 'reports_lost');
-      expect(lost).toHaveLength(1);
-      expect(lost[0]!.seq).toBe(ackedBeforeRestore);
-      expect(lost[0]!.body).toMatchObject({ fromSeq: ackedAtBackup + 1, toSeq: ackedBeforeRestore, count: ackedBeforeRestore - ackedAtBackup });
-      // What the backup held is untouched (the bot resent nothing), and every report after the restore is there once.
+      // What the backup held is untouched (the bot resent nothing of it), and a batch resent after a lost answer is
+      // the same reports the old API had stored.
       expect(history.filter((h) => h.seq <= ackedAtBackup)).toEqual(originalHistory.filter((h) => h.seq <= ackedAtBackup));
+      const bodies = (entries: typeof history, from: number, to: number) => entries.filter((h) => h.seq > from && h.seq <= to).map((h) => [h.seq, h.body]);
+      expect(bodies(history, lostTo, ackedBeforeRestore)).toEqual(bodies(originalHistory, lostTo, ackedBeforeRestore));
       const equityTimes = history.map((h) => h.body as ReportBody).filter((b) => b.kind === 'equity').map((b) => b.time);
       expect(new Set(equityTimes).size).toBe(equityTimes.length);
       expect(equityTimes).toEqual(expect.arrayContaining([candle - 3 * MINUTE, candle - 2 * MINUTE, candle - MINUTE, candle]));
