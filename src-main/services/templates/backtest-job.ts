@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { Engine } from '../../../src-engine/engine.ts';
 import { runBacktest, seriesFundingRates, type BacktestResult, type CancelFlag } from '../../../src-engine/backtest.ts';
+import { bucketKeepingDeepest } from '../../../src-shared/curve-buckets.ts';
 import { TemplateErrorCode } from '../../../src-shared/errors.ts';
 import { ContractType } from '../../../src-shared/exchanges.ts';
 import type { BacktestOutcome, BacktestReport, CandleSpan, PreviewResult } from '../../../src-shared/ipc-templates.ts';
@@ -74,19 +75,16 @@ const PREVIEW_EQUITY = 10_000;
 
 /** The equity curve in at most `maxPoints` buckets: each bucket's last equity and the deepest drawdown inside it. */
 export function bucketCurve(curve: readonly { time: number; equity: number }[], startEquity: number, maxPoints = MAX_CURVE_POINTS): CurvePoint[] {
-  const size = Math.max(1, Math.ceil(curve.length / maxPoints));
-  const out: CurvePoint[] = [];
   let peak = startEquity;
-  let deepest = 0;
-  curve.forEach((point, i) => {
+  const withDrawdown = curve.map((point) => {
     peak = Math.max(peak, point.equity);
-    deepest = Math.max(deepest, ((peak - point.equity) / peak) * 100);
-    if ((i + 1) % size === 0 || i === curve.length - 1) {
-      out.push({ time: point.time, equity: point.equity, drawdownPercent: deepest });
-      deepest = 0;
-    }
+    return { ...point, drawdownPercent: ((peak - point.equity) / peak) * 100 };
   });
-  return out;
+  return bucketKeepingDeepest(withDrawdown, (point) => point.drawdownPercent, maxPoints).map(({ last, deepest }) => ({
+    time: last.time,
+    equity: last.equity,
+    drawdownPercent: deepest,
+  }));
 }
 
 export function reportOf(result: BacktestResult): BacktestReport {
