@@ -129,6 +129,7 @@ export const BotErrorCode = z.enum([
   'bot_symbol_unsupported',
   /** An edit made from settings someone changed meanwhile (another device): reload the bot and edit again. */
   'bot_changed',
+  'trade_not_found',
 ]);
 
 export const ErrorCode = z.union([AppErrorCode, IdentityErrorCode, ExchangeKeyErrorCode, TemplateErrorCode, AccountDataErrorCode, BotErrorCode]);

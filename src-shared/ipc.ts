@@ -9,6 +9,7 @@ import { templatesEventContract, templatesInvokeContract } from './ipc-templates
 import { accountDataInvokeContract } from './ipc-account-data.ts';
 import { trayEventContract, trayInvokeContract } from './ipc-tray.ts';
 import { botsEventContract, botsInvokeContract } from './ipc-bots.ts';
+import { tradesEventContract, tradesInvokeContract } from './ipc-trades.ts';
 import type { Result } from './result.ts';
 
 /**
@@ -52,6 +53,7 @@ export const invokeContract = {
   ...accountDataInvokeContract,
   ...trayInvokeContract,
   ...botsInvokeContract,
+  ...tradesInvokeContract,
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export const eventContract = {
@@ -61,6 +63,7 @@ export const eventContract = {
   ...templatesEventContract,
   ...trayEventContract,
   ...botsEventContract,
+  ...tradesEventContract,
 } as const satisfies Record<string, z.ZodType>;
 
 export type InvokeChannel = keyof typeof invokeContract;

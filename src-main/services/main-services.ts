@@ -28,6 +28,9 @@ import { BacktestRunner } from './templates/backtest-runner.ts';
 import { templatesHandlers } from './templates/handlers.ts';
 import { TemplatesApi } from './templates/templates-api.ts';
 import { TemplatesService } from './templates/templates-service.ts';
+import { tradesHandlers } from './trades/handlers.ts';
+import { TradesApi } from './trades/trades-api.ts';
+import { TradesService } from './trades/trades-service.ts';
 import { trayHandlers } from './tray/handlers.ts';
 import type { PlannedNotification } from './tray/notification-policy.ts';
 import { SettingsFile } from './tray/settings-file.ts';
@@ -175,6 +178,16 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     clock,
     ...(options.log ? { log: options.log } : {}),
   });
+  // The account's trades: a local copy per account in the app's data folder, kept current from the change feed.
+  const trades = new TradesService({
+    api: new TradesApi(http),
+    session,
+    stream: accountEvents,
+    events,
+    dataDir: options.dataDir ?? null,
+    clock,
+    ...(options.log ? { log: options.log } : {}),
+  });
   const tray = new TrayCoordinator({
     clock,
     feed: bots,
@@ -205,6 +218,7 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     'yourData.deleteAccount': (input) => accountData.deleteAccount(input),
     ...trayHandlers(tray),
     ...botsHandlers(bots),
+    ...tradesHandlers(trades),
   };
 
   return {
@@ -219,12 +233,14 @@ export function createMainServices(options: MainServicesOptions): MainServices {
       status.start();
       // Before identity: its first state (a restored session) starts the first fetch of the bots.
       bots.start();
+      trades.start();
       identity.start();
     },
     async stop() {
       tray.stop();
       status.stop();
       bots.stop();
+      trades.stop();
       identity.stop();
       accountEvents.stop();
       exchangeKeys.dropPending();
