@@ -10,7 +10,8 @@ const at = z.string();
 
 const ACCOUNT_EVENT_KINDS = [
   z.object({ type: z.literal('session.created'), sessionId: z.string(), deviceLabel: z.string(), method: SignInMethod, ip: z.string(), at }),
-  z.object({ type: z.literal('session.revoked'), sessionId: z.string(), at }),
+  // `accountDeleted`: the session ended because the account was deleted, so the device erases what it kept of it.
+  z.object({ type: z.literal('session.revoked'), sessionId: z.string(), accountDeleted: z.literal(true).optional(), at }),
   // Sent only on the expiring session's own stream, just before it ends; never stored.
   z.object({ type: z.literal('session.expired'), sessionId: z.string(), at }),
   // What a bot's instance reported (a decision, order, fill, position, equity or error), once each, in its order.

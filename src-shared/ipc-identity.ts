@@ -59,7 +59,8 @@ export const identityInvokeContract = {
   'identity.state': { input: NoInput, output: IdentityState },
   'identity.register': { input: Credentials, output: IdentityState },
   'identity.signIn': { input: Credentials, output: IdentityState },
-  'identity.signOut': { input: NoInput, output: IdentityState },
+  /** `forgetDevice`: also erase what this device keeps of the account (its local copy of trades, its cached backtests). */
+  'identity.signOut': { input: z.strictObject({ forgetDevice: z.boolean() }).optional(), output: IdentityState },
   'identity.startPasskey': { input: z.object({ purpose: HandoffPurpose }).strict(), output: PasskeyFlow },
   'identity.cancelPasskey': { input: NoInput, output: PasskeyFlow.nullable() },
   'identity.reverifyPassword': { input: z.object({ password: PasswordInput }).strict(), output: IdentityState },

@@ -149,11 +149,12 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     ...(options.log ? { log: options.log } : {}),
   });
 
+  const backtestCache = new BacktestCache(options.dataDir ? join(options.dataDir, 'cache.db') : ':memory:');
   const templates = new TemplatesService({
     api: new TemplatesApi(http),
     session,
     runner: new BacktestRunner(options.log ? { log: options.log } : {}),
-    cache: new BacktestCache(options.dataDir ? join(options.dataDir, 'cache.db') : ':memory:'),
+    cache: backtestCache,
     events,
     clock,
     ...(options.exchangeKeys?.exchangeUrls ? { exchangeCandles: { exchangeUrls: options.exchangeKeys.exchangeUrls } } : {}),
@@ -202,6 +203,16 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     settingsChanged: (settings) => events.emit('settings.onChange', settings),
   });
   events.on('api.onStatus', (status) => tray.apiStatusChanged(status.state));
+
+  /** Erases what this device keeps of an account: its local copy of trades and its cached backtests. */
+  const forgetAccount = (userId: string) => {
+    trades.erase(userId);
+    backtestCache.forget(userId);
+  };
+  // The account was deleted (from another device, or from this one while the stream was open): nothing of it stays here.
+  session.onSessionEnd((end) => {
+    if (end.accountDeleted && end.userId) forgetAccount(end.userId);
+  });
   events.on('identity.onState', (state) => tray.identityChanged(state));
 
   const handlers: Handlers = {
@@ -211,11 +222,16 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     'regions.probe': () => regions.probe(),
     'regions.history': (input) => regions.history(input?.limit),
     'regions.recommend': (input) => regions.recommend(input.exchange),
-    ...identityHandlers(identity),
+    ...identityHandlers(identity, forgetAccount),
     ...exchangeKeysHandlers(exchangeKeys),
     ...templatesHandlers(templates),
     'yourData.export': () => accountData.export(),
-    'yourData.deleteAccount': (input) => accountData.deleteAccount(input),
+    'yourData.deleteAccount': async (input) => {
+      const who = await session.current();
+      const accepted = await accountData.deleteAccount(input);
+      if (who) forgetAccount(who.userId);
+      return accepted;
+    },
     ...trayHandlers(tray),
     ...botsHandlers(bots),
     ...tradesHandlers(trades),

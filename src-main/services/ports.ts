@@ -42,6 +42,12 @@ export interface SignedInSession {
   sessionId: string;
 }
 
+/** How a session on this device ended: whose it was, and whether it ended because the account itself was deleted. */
+export interface SessionEnd {
+  userId: string | null;
+  accountDeleted: boolean;
+}
+
 /** The signed-in session, as the identity service offers it to other services: the token never leaves it. */
 export interface SessionAccess {
   /** The signed-in user and session, or null when signed out. */
@@ -49,7 +55,7 @@ export interface SessionAccess {
   /** Runs an API call with the session token (a 401 ends the session there). */
   withSession<T>(call: (token: string) => Promise<T>): Promise<T>;
   /** Called whenever this device's session ends (signed out here, revoked, expired); returns the unsubscribe. */
-  onSessionEnd(listener: () => void): () => void;
+  onSessionEnd(listener: (end: SessionEnd) => void): () => void;
 }
 
 /** One kind of file the picker offers: a label and its extensions, without dots. */

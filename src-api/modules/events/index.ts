@@ -84,7 +84,7 @@ export const eventsModule: FastifyPluginAsyncZod<EventsOptions> = async (app, { 
     // The account was deleted: this device is signed out now, told so as if its session were revoked.
     const stopEnding = events.onAccountEnded(auth.userId, () => {
       if (closed) return;
-      const event: AccountEvent = { type: 'session.revoked', sessionId: auth.session.id, at: iso(identity.now()) };
+      const event: AccountEvent = { type: 'session.revoked', sessionId: auth.session.id, accountDeleted: true, at: iso(identity.now()) };
       raw.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
       close();
     });

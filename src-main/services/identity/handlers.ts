@@ -5,13 +5,21 @@ import type { IdentityService } from './identity-service.ts';
 
 export type IdentityHandlers = Pick<Handlers, keyof typeof identityInvokeContract>;
 
-/** The identity channels of the IPC contract. Every value they return is token-free by construction. */
-export function identityHandlers(identity: IdentityService): IdentityHandlers {
+/**
+ * The identity channels of the IPC contract. Every value they return is token-free by construction.
+ * `forgetAccount` erases what this device keeps of an account, for "Sign out and forget this device".
+ */
+export function identityHandlers(identity: IdentityService, forgetAccount: (userId: string) => void = () => {}): IdentityHandlers {
   return {
     'identity.state': () => identity.state(),
     'identity.register': (input) => identity.register(input.email, input.password),
     'identity.signIn': (input) => identity.signIn(input.email, input.password),
-    'identity.signOut': () => identity.signOut(),
+    'identity.signOut': async (input) => {
+      const who = input?.forgetDevice ? await identity.sessionAccess().current() : null;
+      const state = await identity.signOut();
+      if (who) forgetAccount(who.userId);
+      return state;
+    },
     'identity.startPasskey': (input) => identity.startPasskey(input.purpose),
     'identity.cancelPasskey': () => identity.cancelPasskey(),
     'identity.reverifyPassword': (input) => identity.reverifyWithPassword(input.password),

@@ -6,7 +6,7 @@ import { ServiceError } from '../errors.ts';
 import type { AccountEventStream } from '../events/account-event-stream.ts';
 import type { EventHub } from '../events/event-hub.ts';
 import { ApiError } from '../api-http.ts';
-import type { Cancellable, Clock, Notifier, OpenExternal, SecretStore, SessionAccess, SignedInSession } from '../ports.ts';
+import type { Cancellable, Clock, Notifier, OpenExternal, SecretStore, SessionAccess, SessionEnd, SignedInSession } from '../ports.ts';
 import type { IdentityApi } from './identity-api.ts';
 import { PasskeyHandoff } from './passkey-handoff.ts';
 
@@ -61,7 +61,7 @@ export class IdentityService {
   private restoring: Promise<void> = Promise.resolve();
   private restoreTimer: Cancellable | null = null;
   private readonly noticed = new Set<string>();
-  private readonly sessionEndListeners = new Set<() => void>();
+  private readonly sessionEndListeners = new Set<(end: SessionEnd) => void>();
 
   constructor(options: IdentityServiceOptions) {
     this.api = options.api;
@@ -297,14 +297,15 @@ export class IdentityService {
   }
 
   /** Ends the session on this device: token out of memory and store, stream and hand-off stopped. */
-  private async endSession(reason: 'revoked' | 'expired' | null): Promise<void> {
+  private async endSession(reason: 'revoked' | 'expired' | null, accountDeleted = false): Promise<void> {
     const hadSession = this.token !== null;
+    const end: SessionEnd = { userId: this.current.state === 'signedIn' ? this.current.user.id : null, accountDeleted };
     this.epoch++;
     this.token = null;
     this.stream.stop();
     this.cancelPasskey();
     this.noticed.clear();
-    for (const listener of [...this.sessionEndListeners]) listener();
+    for (const listener of [...this.sessionEndListeners]) listener(end);
     if (hadSession || this.current.state === 'signedIn') {
       if (reason) this.log(`identity: this device was signed out (${reason})`);
       this.setState({ state: 'signedOut', reason });
@@ -341,7 +342,7 @@ export class IdentityService {
     if (this.current.state !== 'signedIn') return;
     const own = this.current.session.id;
     if (event.type === 'session.revoked' && event.sessionId === own) {
-      await this.endSession('revoked');
+      await this.endSession('revoked', event.accountDeleted === true);
     } else if (event.type === 'session.expired' && event.sessionId === own) {
       await this.endSession('expired');
     } else if (event.type === 'session.created' && event.sessionId !== own && !this.noticed.has(event.sessionId)) {

@@ -56,6 +56,12 @@ export class BacktestCache {
     return parsed.success ? parsed.data : null;
   }
 
+  /** Deletes every result of `userId` (forgetting an account on this device); the WAL is emptied so no copy of them stays in it. */
+  forget(userId: string): void {
+    this.db.prepare('delete from backtest_runs where user_id = ?').run(userId);
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

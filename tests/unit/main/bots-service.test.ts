@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { ApiError } from '../../../src-main/services/api-http.ts';
 import { BotsService, PNL_REFRESH_MS, type BotsRoutes } from '../../../src-main/services/bots/bots-service.ts';
 import { EventHub } from '../../../src-main/services/events/event-hub.ts';
-import type { BotsChange, SessionAccess } from '../../../src-main/services/ports.ts';
+import type { BotsChange, SessionAccess, SessionEnd } from '../../../src-main/services/ports.ts';
 import type { BotSummary } from '../../../src-shared/bots.ts';
 import type { AccountEvent } from '../../../src-shared/events.ts';
 import type { BotsChangeEvent, BotReportEvent } from '../../../src-shared/ipc-bots.ts';
@@ -70,7 +70,7 @@ function setup(details: Record<string, BotSummary> = {}) {
   const streamListeners: { schema: z.ZodType; listener: (event: never) => void }[] = [];
   const connectListeners = new Set<() => void>();
   let signedInAs: string | null = null;
-  const sessionEnd = new Set<() => void>();
+  const sessionEnd = new Set<(end: SessionEnd) => void>();
   const refuse = (error: unknown) => Promise.reject(error);
   const api: BotsRoutes = {
     list: () => {
@@ -135,8 +135,9 @@ function setup(details: Record<string, BotSummary> = {}) {
       events.emit('identity.onState', signedIn(userId));
     },
     signOut() {
+      const userId = signedInAs;
       signedInAs = null;
-      for (const listener of sessionEnd) listener();
+      for (const listener of sessionEnd) listener({ userId, accountDeleted: false });
       events.emit('identity.onState', { state: 'signedOut', reason: null });
     },
     /** The stream (re)connected. */
