@@ -1,6 +1,7 @@
 // The signed-in account's trades on this device: a local copy (one database per account) that answers the Trades
 // page at once and offline, kept current from the API's change feed whenever something may have changed: at
 // sign-in, at every (re)connection of the event stream, when a bot reports a fill and when a bot is deleted.
+import { rmSync } from 'node:fs';
 import type { z } from 'zod';
 import { AccountEvent, type AccountEventOf } from '../../../src-shared/events.ts';
 import type { TradesFacets, TradesPageInput, TradesSyncState, TradesWindow } from '../../../src-shared/ipc-trades.ts';
@@ -10,7 +11,7 @@ import { ServiceError } from '../errors.ts';
 import type { EventHub } from '../events/event-hub.ts';
 import type { Clock, SessionAccess } from '../ports.ts';
 import type { TradesApi } from './trades-api.ts';
-import { TradesCopy, eraseTradesCopyFile, tradesCopyFile } from './trades-copy.ts';
+import { TradesCopy, accountFolder, eraseTradesCopyFile, tradesCopyFile } from './trades-copy.ts';
 
 /** The events that may change the account's trades: a fill, a deleted bot. */
 const TradeEvent = AccountEvent.refine(
@@ -118,10 +119,11 @@ export class TradesService {
 
   // ----- Erasing --------------------------------------------------------------------------------------
 
-  /** Deletes `userId`'s copy from this device (closing it first if it is open): the files go, the WAL with them. */
+  /** Deletes `userId`'s copy from this device (closing it first if it is open): the files go, the WAL with them, and the account's folder. */
   erase(userId: string): void {
     if (this.copy?.userId === userId) this.close();
     eraseTradesCopyFile(tradesCopyFile(this.options.dataDir, userId));
+    if (this.options.dataDir !== null) rmSync(accountFolder(this.options.dataDir, userId), { recursive: true, force: true });
   }
 
   // ----- The copy -------------------------------------------------------------------------------------

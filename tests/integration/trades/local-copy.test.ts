@@ -286,7 +286,7 @@ describe('the local copy of the account’s trades', () => {
     const bob = tradesCopyFile(app.dataDir, 'u-bob');
     expect(alice).not.toBe(bob);
     app.service.erase('u-alice');
-    for (const path of [alice, `${alice}-wal`, `${alice}-shm`]) expect(existsSync(path)).toBe(false);
+    for (const path of [alice, `${alice}-wal`, `${alice}-shm`, dirname(alice)]) expect(existsSync(path)).toBe(false);
     expect(app.service.syncState()).toMatchObject({ trades: 2 });
 
     // Bob's open copy erased: closed first, every file gone, and nothing answers until a sign-in opens one again.
