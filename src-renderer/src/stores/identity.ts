@@ -22,7 +22,8 @@ interface IdentityStoreState {
   connect(): () => void;
   register(email: string, password: string): Promise<Result<IdentityState>>;
   signIn(email: string, password: string): Promise<Result<IdentityState>>;
-  signOut(): Promise<Result<IdentityState>>;
+  /** `forgetDevice`: also erase this account's trades copy and cached backtests from this computer. */
+  signOut(options?: { forgetDevice: boolean }): Promise<Result<IdentityState>>;
   reverifyPassword(password: string): Promise<Result<IdentityState>>;
   /** Removing the password changes how the user signs in, so the answer is the new state. */
   removePassword(): Promise<Result<IdentityState>>;
@@ -88,7 +89,7 @@ export const useIdentityStore = create<IdentityStoreState>((set, get) => {
     },
     register: (email, password) => applying(callMain((p) => p.identity.register({ email, password }))),
     signIn: (email, password) => applying(callMain((p) => p.identity.signIn({ email, password }))),
-    signOut: () => applying(callMain((p) => p.identity.signOut())),
+    signOut: (options) => applying(callMain((p) => p.identity.signOut(options))),
     reverifyPassword: (password) => applying(callMain((p) => p.identity.reverifyPassword({ password }))),
     removePassword: () => applying(callMain((p) => p.identity.removePassword())),
     async runPasskeyFlow(purpose) {

@@ -217,7 +217,8 @@ for (const kind of DATABASE_KINDS.filter((k) => k.enabled)) {
 
         await waitFor(async () => (await api.app.database.db.selectFrom('account_deletions').select('id').execute()).length === 0, { what: 'the deletion to finish' });
         await eventually(() => stream.ended(), 'the other device’s stream to end');
-        expect(stream.received.some((r) => r.event.type === 'session.revoked' && r.event.sessionId !== undefined)).toBe(true);
+        // Told it was a deletion, not a plain sign-out: the device then erases what it kept of the account.
+        expect(stream.received.some((r) => r.event.type === 'session.revoked' && r.event.sessionId !== undefined && r.event.accountDeleted === true)).toBe(true);
         for (const token of [alice.token, laptop.token]) expect((await call(api.url, 'GET', '/v1/me', { token })).status).toBe(401);
 
         const left = await ownedRows(api.app.database.db, alice.userId);
