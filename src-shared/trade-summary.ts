@@ -6,17 +6,20 @@ import { MAX_CURVE_POINTS, type PnlPoint, type Trade, type TradeSummary } from '
 /** What a fill added to the account: the PnL it realised (none for an opening fill) less its fee. */
 export const netPnlOf = (trade: Pick<Trade, 'realizedPnl' | 'fee'>): number => (trade.realizedPnl ?? 0) - trade.fee;
 
-const utcDay = (time: number): string => new Date(time).toISOString().slice(0, 10);
+const DAY_MS = 86_400_000;
 
-const byTime = (a: Trade, b: Trade) => a.time - b.time || a.feedSeq - b.feedSeq;
+/** What the summary reads of a trade. */
+export type SummaryInput = Pick<Trade, 'time' | 'feedSeq' | 'botId' | 'botName' | 'currency' | 'fee' | 'realizedPnl'>;
+
+const byTime = (a: SummaryInput, b: SummaryInput) => a.time - b.time || a.feedSeq - b.feedSeq;
 
 /**
  * One summary per currency (PnL in USDT and in BTC are never added), currencies in alphabetical order. Win rate
  * and profit factor count only fills that realised PnL, each by its net (PnL less fee); the profit factor is null
  * while there is no losing one (it would be infinite) and both are null without any.
  */
-export function summarizeTrades(trades: readonly Trade[], maxCurvePoints = MAX_CURVE_POINTS): TradeSummary[] {
-  const byCurrency = new Map<string, Trade[]>();
+export function summarizeTrades(trades: readonly SummaryInput[], maxCurvePoints = MAX_CURVE_POINTS): TradeSummary[] {
+  const byCurrency = new Map<string, SummaryInput[]>();
   for (const trade of trades) {
     const list = byCurrency.get(trade.currency);
     if (list) list.push(trade);
@@ -25,7 +28,7 @@ export function summarizeTrades(trades: readonly Trade[], maxCurvePoints = MAX_C
   return [...byCurrency.keys()].sort().map((currency) => summarizeCurrency(currency, [...(byCurrency.get(currency) ?? [])].sort(byTime), maxCurvePoints));
 }
 
-function summarizeCurrency(currency: string, trades: readonly Trade[], maxCurvePoints: number): TradeSummary {
+function summarizeCurrency(currency: string, trades: readonly SummaryInput[], maxCurvePoints: number): TradeSummary {
   let netPnl = 0;
   let fees = 0;
   let peak = 0;
@@ -36,7 +39,8 @@ function summarizeCurrency(currency: string, trades: readonly Trade[], maxCurveP
   let grossLoss = 0;
   const curve: PnlPoint[] = [];
   const bots = new Map<string, { botId: string; botName: string; netPnl: number; trades: number }>();
-  const days = new Map<string, { day: string; netPnl: number; trades: number }>();
+  // Keyed by the day's number since the epoch: the date text is made once per day, not once per trade.
+  const days = new Map<number, { day: string; netPnl: number; trades: number }>();
 
   for (const trade of trades) {
     const net = netPnlOf(trade);
@@ -59,8 +63,8 @@ function summarizeCurrency(currency: string, trades: readonly Trade[], maxCurveP
     bot.netPnl += net;
     bot.trades++;
     bots.set(trade.botId, bot);
-    const dayKey = utcDay(trade.time);
-    const day = days.get(dayKey) ?? { day: dayKey, netPnl: 0, trades: 0 };
+    const dayKey = Math.floor(trade.time / DAY_MS);
+    const day = days.get(dayKey) ?? { day: new Date(dayKey * DAY_MS).toISOString().slice(0, 10), netPnl: 0, trades: 0 };
     day.netPnl += net;
     day.trades++;
     days.set(dayKey, day);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type SQLite from 'better-sqlite3';
 import { z } from 'zod';
 import type { TradesFacets, TradesWindow } from '../../../src-shared/ipc-trades.ts';
-import { summarizeTrades } from '../../../src-shared/trade-summary.ts';
+import { summarizeTrades, type SummaryInput } from '../../../src-shared/trade-summary.ts';
 import { Trade, type TradeChanges, type TradeFilter, type TradeSort, type TradeSummary } from '../../../src-shared/trades.ts';
 import { openLocalCache } from '../local-cache.ts';
 import { tradeQuery } from './trade-query.ts';
@@ -44,6 +44,7 @@ export class TradesCopy {
         feed_seq integer not null unique,
         time integer not null,
         bot_id text not null,
+        bot_name text not null,
         symbol text not null,
         side text not null,
         testnet integer not null,
@@ -51,11 +52,13 @@ export class TradesCopy {
         quantity real not null,
         fee real not null,
         realized_pnl real,
+        currency text not null,
         client_order_id text not null,
         body text not null
       );
       create index if not exists trades_time on trades (time, feed_seq);
       create index if not exists trades_bot_time on trades (bot_id, time);
+      create index if not exists trades_bot_feed on trades (bot_id, feed_seq);
       create index if not exists trades_symbol_time on trades (symbol, time);
       create index if not exists trades_price on trades (price);
       create index if not exists trades_quantity on trades (quantity);
@@ -79,13 +82,13 @@ export class TradesCopy {
   /** One page of the change feed, all or nothing: its trades in, the removed bots' trades out, the cursor moved. */
   apply(page: TradeChanges, syncedAt: string | null): void {
     const insert = this.db.prepare(`insert or replace into trades
-      (id, feed_seq, time, bot_id, symbol, side, testnet, price, quantity, fee, realized_pnl, client_order_id, body)
-      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      (id, feed_seq, time, bot_id, bot_name, symbol, side, testnet, price, quantity, fee, realized_pnl, currency, client_order_id, body)
+      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     const removeBot = this.db.prepare('delete from trades where bot_id = ?');
     const setMark = this.db.prepare('insert or replace into sync_mark (only, body) values (1, ?)');
     this.db.transaction(() => {
       for (const t of page.trades) {
-        insert.run(t.id, t.feedSeq, t.time, t.botId, t.symbol, t.side, t.testnet ? 1 : 0, t.price, t.quantity, t.fee, t.realizedPnl, t.clientOrderId, JSON.stringify(t));
+        insert.run(t.id, t.feedSeq, t.time, t.botId, t.botName, t.symbol, t.side, t.testnet ? 1 : 0, t.price, t.quantity, t.fee, t.realizedPnl, t.currency, t.clientOrderId, JSON.stringify(t));
       }
       for (const botId of page.removedBotIds) removeBot.run(botId);
       const before = this.mark();
@@ -107,20 +110,26 @@ export class TradesCopy {
     return read();
   }
 
+  /** Reads only the columns the summary needs: parsing every trade's whole record would cost more than the sums. */
   summary(filter: TradeFilter): TradeSummary[] {
     const q = tradeQuery(filter, { field: 'time', direction: 'asc' });
-    const rows = this.db.prepare(`select body from trades ${q.where} ${q.orderBy}`).all(...q.params) as { body: string }[];
-    return summarizeTrades(rows.flatMap(readTrade));
+    const rows = this.db
+      .prepare(`select time, feed_seq as feedSeq, bot_id as botId, bot_name as botName, currency, fee, realized_pnl as realizedPnl from trades ${q.where} ${q.orderBy}`)
+      .all(...q.params) as SummaryInput[];
+    return summarizeTrades(rows);
   }
 
   /** Bots under the name of their newest trade, by name; symbols alphabetically. */
   facets(): TradesFacets {
+    // Each bot's newest trade from the (bot_id, feed_seq) index alone, then its name by the unique feed position.
     const bots = this.db
-      .prepare(`select bot_id as id, json_extract(body, '$.botName') as name from trades t
-        where feed_seq = (select max(feed_seq) from trades where bot_id = t.bot_id) order by name, id`)
-      .all() as { id: string; name: unknown }[];
+      .prepare('select t.bot_id as id, t.bot_name as name from (select max(feed_seq) as seq from trades group by bot_id) newest join trades t on t.feed_seq = newest.seq')
+      .all() as { id: string; name: string }[];
     const symbols = this.db.prepare('select distinct symbol from trades order by symbol').all() as { symbol: string }[];
-    return { bots: bots.map((b) => ({ id: b.id, name: typeof b.name === 'string' ? b.name : '' })), symbols: symbols.map((s) => s.symbol) };
+    return {
+      bots: bots.map((b) => ({ id: b.id, name: b.name })).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id)),
+      symbols: symbols.map((s) => s.symbol),
+    };
   }
 
   get(id: string): Trade | null {
