@@ -1,8 +1,12 @@
-// The bot process: one bot, one instance. Reads its hand-off (fd or a file it deletes), fetches its spec,
+// The bot process: one bot, one instance. Reads its hand-off (fd, a file it deletes, or one connection on a unix
+// socket in a private folder), fetches its spec,
 // unseals its key through the broker and opens it in memory only, checks the key's permissions with the
 // exchange, then trades with the engine and reports to the API until told to stop. It writes nothing to disk.
 //
 // Exit codes: 0 stopped as asked; 2 refused to trade (the reason is reported and logged); 1 anything else.
+//
+// `main.mjs relay-handoff <socket>` is the relay instead (the image has no shell, so the bot's own entry carries it):
+// it copies its stdin to a waiting bot's hand-off socket; exit codes in RELAY_EXIT.
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { z } from 'zod';
 import { EXCHANGE_FEES } from '../src-engine/index.ts';
@@ -11,7 +15,7 @@ import { KeyPermissionRefusal } from '../src-shared/key-permissions.ts';
 import { ConfigError, parseEnv } from '../src-server/env.ts';
 import { egressDispatcher, loadUndici } from './egress.ts';
 import { ExchangeClient } from './exchange.ts';
-import { HandOffError, readHandOff } from './handoff.ts';
+import { HandOffError, readHandOff, receiveHandOff, relayHandOff } from './handoff.ts';
 import { InstanceApi, ServiceCallError, unsealFromBroker } from './instance-api.ts';
 import { createLog, describeError, Scrubber } from './log.ts';
 import { ReportOutbox } from './reports.ts';
@@ -24,6 +28,9 @@ import { Trader, TraderHalt } from './trader.ts';
  */
 const BotEnv = BotInstanceEnv.partial().extend({
   PLUTARC_HANDOFF_FILE: z.string().startsWith('/').optional(),
+  /** Wait for the hand-off on this unix socket (its folder is made private to the bot) instead of a descriptor or file. */
+  PLUTARC_HANDOFF_SOCKET: z.string().startsWith('/').max(100).optional(),
+  PLUTARC_HANDOFF_WAIT_SECONDS: z.coerce.number().int().min(1).max(3_600).default(120),
   PLUTARC_BOT_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
   PLUTARC_BOT_HEARTBEAT_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
   PLUTARC_BOT_STOP_GRACE_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
@@ -57,7 +64,9 @@ async function main(): Promise<number> {
 
   let handOff;
   try {
-    handOff = readHandOff(env.PLUTARC_HANDOFF_FILE ? { file: env.PLUTARC_HANDOFF_FILE } : { fd: env.PLUTARC_CREDENTIAL_FD ?? 3 });
+    handOff = env.PLUTARC_HANDOFF_SOCKET
+      ? await receiveHandOff(env.PLUTARC_HANDOFF_SOCKET, env.PLUTARC_HANDOFF_WAIT_SECONDS * 1000)
+      : readHandOff(env.PLUTARC_HANDOFF_FILE ? { file: env.PLUTARC_HANDOFF_FILE } : { fd: env.PLUTARC_CREDENTIAL_FD ?? 3 });
   } catch (error) {
     log('error', 'no usable hand-off; nothing to do', { error: error instanceof HandOffError ? error.message : 'unreadable' });
     return REFUSED;
@@ -310,7 +319,18 @@ async function withRetry<T>(call: () => Promise<T>, stopped: () => boolean): Pro
   }
 }
 
-main().then(
+/** The relay mode: the hand-off from stdin to the bot's socket, then exit with how it went. */
+async function relay(socketPath: string | undefined): Promise<number> {
+  if (!socketPath?.startsWith('/')) {
+    process.stderr.write('usage: main.mjs relay-handoff <absolute socket path>\n');
+    return 1;
+  }
+  const { code, why } = await relayHandOff(socketPath, process.stdin);
+  process.stderr.write(`${why}\n`);
+  return code;
+}
+
+(process.argv[2] === 'relay-handoff' ? relay(process.argv[3]) : main()).then(
   (code) => {
     process.exitCode = code;
     // Whatever still holds the event loop (a keep-alive socket) must not keep a finished bot alive.

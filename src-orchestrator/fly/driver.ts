@@ -2,11 +2,11 @@
 // secrets and private networks apart), in fra, iad or sin for eu, us, sg. No volumes, no services (nothing can
 // connect in), restart policy "no" (the orchestrator decides restarts). Stop is destroy: a stopped or suspended
 // Machine keeps its root filesystem or memory image, which is exactly what must not outlive a bot.
-// The one-time credential travels as an app secret the Machine's config names in `files[].secret_name` (flyd writes
-// it into the Machine at boot), and the driver deletes that secret as soon as the Machine has started: the API
-// never answers a secret's value, and a Machine config only holds the secret's name, so once the bot has its file
-// no answer of the API leads to the credential. A `raw_value` file would stay in the config for anyone holding the
-// org token to read back with GET /machines/{id}.
+// The one-time credential is handed over through the Machines API's exec endpoint: once the Machine has started,
+// the driver runs the bundled bot's relay next to it with the hand-off as the exec request's stdin, and the relay
+// copies it to the unix socket the bot waits on in a private folder. Fly keeps no exec request: nothing of the
+// credential is in the Machine's config, in any answer of the API, in an app secret (which Fly would put into the
+// environment of every Machine of the app that boots), or in any environment or command line inside the Machine.
 import { createHash } from 'node:crypto';
 import type { RegionId } from '../../src-shared/regions.ts';
 import { REGION_FACTS } from '../../src-shared/regions.ts';
@@ -24,12 +24,22 @@ import {
   type InstanceStatus,
   type ParsedInstanceSpec,
 } from '../compute-driver.ts';
+import { BOT_BUNDLE_ENTRY } from '../bot-bundle.ts';
 import { IN_IMAGE } from '../docker/image.ts';
 import { SILENT_LOG, type OrchestratorLog } from '../log.ts';
 import { DEFAULT_RETRY, retryAfterMs, withRetries, type RetryPolicy, type RetryVerdict } from '../retry.ts';
 import { FlyApiError, MachinesApi, type Machine, type MachineConfig } from './machines-api.ts';
 
-export const FLY_HANDOFF_FILE = '/run/plutarc/handoff.json';
+/** Where the bot waits for its hand-off: a folder the bot makes private (0700) in the image's /tmp, the one place it may write. */
+export const FLY_HANDOFF_SOCKET = '/tmp/plutarc-handoff/handoff.sock';
+
+/** What an older driver named its hand-off app secrets: swept from a user's app before a Machine boots there. */
+export const LEGACY_HANDOFF_SECRET_PREFIX = 'PLUTARC_HANDOFF_';
+
+/** The relay's command, as the exec request's `cmd` (Fly splits it on spaces; no part has one). */
+export function relayCommand(): string {
+  return [IN_IMAGE.node, `${IN_IMAGE.app}/${BOT_BUNDLE_ENTRY}`, 'relay-handoff', FLY_HANDOFF_SOCKET].join(' ');
+}
 
 export interface FlyDriverOptions {
   /** https://api.machines.dev, or the internal _api.internal:4280 from inside Fly's network. */
@@ -49,6 +59,8 @@ export interface FlyDriverOptions {
   /** Seconds between SIGTERM and the Machine being stopped hard. */
   stopGraceSeconds?: number;
   startTimeoutMs?: number;
+  /** How long the driver keeps trying to hand the credential to a started bot (it may still be loading) before giving up on the Machine. */
+  handOffTimeoutMs?: number;
   /** How long a destroyed Machine has to be reported destroyed before destroy gives up (and verifyGone names it). */
   destroyTimeoutMs?: number;
   retry?: RetryPolicy;
@@ -67,11 +79,6 @@ export function classifyFlyError(error: unknown): RetryVerdict {
   }
   if (error instanceof Error && (error.name === 'TimeoutError' || /fetch failed|ECONNRE|socket/i.test(error.message))) return { retry: true, afterMs: 0, why: error.message };
   return { retry: false };
-}
-
-/** The app secret carrying an instance's hand-off: env-variable shaped, as Fly requires, and derived from the instance id so a later orchestrator finds it. */
-export function handOffSecretName(instanceId: string): string {
-  return `PLUTARC_HANDOFF_${createHash('sha256').update(instanceId).digest('hex').slice(0, 24).toUpperCase()}`;
 }
 
 /** The command a Machine runs: the image's node with the planner's runtime options (heap caps), then the program below the app folder. */
@@ -135,6 +142,7 @@ export class FlyDriver implements ComputeDriver {
       cpuKind: options.cpuKind ?? 'shared',
       stopGraceSeconds: options.stopGraceSeconds ?? 15,
       startTimeoutMs: options.startTimeoutMs ?? 120_000,
+      handOffTimeoutMs: options.handOffTimeoutMs ?? 60_000,
       destroyTimeoutMs: options.destroyTimeoutMs ?? 60_000,
       retry: options.retry ?? DEFAULT_RETRY,
       log: options.log ?? SILENT_LOG,
@@ -184,6 +192,7 @@ export class FlyDriver implements ComputeDriver {
         if (!(created instanceof FlyApiError && (created.status === 409 || created.status === 422))) throw created;
       });
     }
+    await this.sweepLegacyHandOffSecrets(app);
     this.appsMade.add(app);
   }
 
@@ -193,13 +202,12 @@ export class FlyDriver implements ComputeDriver {
       image: this.o.image,
       // The image's own node and app folder (the command's executable is the host's), with the planner's heap caps.
       init: { exec: machineCommand(command) },
-      env: { HOME: '/tmp', TMPDIR: '/tmp', PLUTARC_HANDOFF_FILE: FLY_HANDOFF_FILE },
+      // Names where the bot waits for its hand-off: no secret, and it bounds the wait with its own default.
+      env: { HOME: '/tmp', TMPDIR: '/tmp', PLUTARC_HANDOFF_SOCKET: FLY_HANDOFF_SOCKET },
       guest: { cpu_kind: this.o.cpuKind, cpus: Math.max(1, Math.ceil(limits.cpus)), memory_mb: memoryMb(limits.memoryBytes) },
       restart: { policy: 'no' },
       // Kept after exit so its exit (and OOM) can be read; the driver destroys it.
       auto_destroy: false,
-      // The one-time instance credential, by the name of the app secret holding it: the config never holds its value.
-      files: [{ guest_path: FLY_HANDOFF_FILE, secret_name: handOffSecretName(spec.instanceId), mode: 0o444 }],
       metadata: labels,
       stop_config: { signal: 'SIGTERM', timeout: `${this.o.stopGraceSeconds}s` },
     };
@@ -233,16 +241,15 @@ export class FlyDriver implements ComputeDriver {
     const { [LABEL_USER]: _user, ...rest } = spec.labels;
     const labels = { ...rest, [LABEL_BOT]: spec.botId, [LABEL_INSTANCE]: spec.instanceId, [LABEL_RUN]: spec.runId };
     const logFields = { botId: spec.botId, instanceId: spec.instanceId, region, app };
-    await this.ensureApp(app);
-    const secret = handOffSecretName(spec.instanceId);
-    await this.call('set hand-off secret', () => this.api.setAppSecret(app, secret, Buffer.from(spec.credential).toString('base64')));
-    let machine: Machine;
+    // The exec request's stdin is a string: the hand-off is JSON text, and anything that is not UTF-8 is refused before Fly hears of the bot.
+    let handOff: string;
     try {
-      machine = await this.call('create machine', () => this.api.createMachine(app, { name: spec.instanceId, region: FLY_REGION[region], config: this.config(spec, labels) }));
-    } catch (error) {
-      await this.deleteHandOff(app, spec.instanceId).catch((cleanup: unknown) => this.o.log.error({ ...logFields, err: String(cleanup) }, 'deleting the hand-off secret failed'));
-      throw error;
+      handOff = new TextDecoder('utf-8', { fatal: true }).decode(spec.credential);
+    } catch {
+      throw new Error('the fly driver hands the credential over as text: it must be UTF-8');
     }
+    await this.ensureApp(app);
+    const machine = await this.call('create machine', () => this.api.createMachine(app, { name: spec.instanceId, region: FLY_REGION[region], config: this.config(spec, labels) }));
     const known: Known = { app, machine, status: this.statusOf(machine, null), following: false, logToken: '' };
     this.known.set(spec.instanceId, known);
     void this.followOutput(spec.instanceId, known);
@@ -263,8 +270,7 @@ export class FlyDriver implements ComputeDriver {
         if (exit) throw new Error(`the bot’s Machine could not start: ${exit.startFailure ?? `it exited with code ${exit.code}`}`);
         if (Date.now() >= deadline) throw new Error(`the bot’s Machine did not start within ${Math.round(this.o.startTimeoutMs / 1000)} s (it is ${now.state})`);
       }
-      // Started means flyd has written the file: from here on nothing of the API leads to the credential.
-      await this.deleteHandOff(app, spec.instanceId);
+      await this.handOver(app, known, handOff);
     } catch (error) {
       this.o.log.error({ ...logFields, err: error instanceof Error ? error.message : String(error) }, 'Machine could not be started: destroying it');
       await this.destroy(spec.instanceId).catch((cleanup: unknown) => this.o.log.error({ ...logFields, err: String(cleanup) }, 'destroying the failed Machine failed'));
@@ -277,11 +283,48 @@ export class FlyDriver implements ComputeDriver {
     return known.status;
   }
 
-  /** Removes the instance's hand-off secret; one already gone is fine. */
-  private async deleteHandOff(app: string, instanceId: string): Promise<void> {
-    await this.call('delete hand-off secret', () => this.api.deleteAppSecret(app, handOffSecretName(instanceId))).catch((error: unknown) => {
-      if (!(error instanceof FlyApiError && error.status === 404)) throw error;
+  /**
+   * Runs the relay in the started Machine with the hand-off as its stdin, until it reports the bot took it (exit code
+   * 0). A bot still loading has no socket yet: tried again with a growing pause until handOffTimeoutMs, unless the
+   * Machine ended. Not retried blindly like other calls: an exec that ran and lost its answer must not run twice.
+   */
+  private async handOver(app: string, known: Known, handOff: string): Promise<void> {
+    const deadline = Date.now() + this.o.handOffTimeoutMs;
+    let why = 'no attempt finished';
+    for (let attempt = 1; ; attempt++) {
+      let pauseMs = Math.min(2_000, 100 * 2 ** Math.min(attempt, 5));
+      try {
+        const answer = await this.api.exec(app, known.machine.id, { cmd: relayCommand(), stdin: handOff, timeout: 10 });
+        if (answer.exit_code === 0) return;
+        why = `the relay exited with ${answer.exit_code}: ${(answer.stderr ?? '').trim().slice(0, 200) || 'no reason given'}`;
+      } catch (error) {
+        const verdict = classifyFlyError(error);
+        why = error instanceof FlyApiError ? `exec answered ${error.status}: ${error.detail.slice(0, 200)}` : error instanceof Error ? error.message : String(error);
+        if (verdict.retry) pauseMs = Math.max(pauseMs, verdict.afterMs);
+      }
+      if (this.closed) throw new Error(`the driver closed before the hand-off was delivered (${why})`);
+      const now = await this.call('get machine', () => this.api.getMachine(app, known.machine.id));
+      known.machine = now;
+      const exit = exitOfMachine(now, false);
+      if (exit) throw new Error(`the bot’s Machine ended before it took its hand-off (${why})`);
+      if (Date.now() + pauseMs >= deadline) throw new Error(`the hand-off could not be delivered within ${Math.round(this.o.handOffTimeoutMs / 1000)} s: ${why}`);
+      this.o.log.warn({ instanceId: known.status.instanceId, attempt, why }, 'hand-off not delivered yet: trying again');
+      await this.pause(pauseMs);
+    }
+  }
+
+  /** Deletes any hand-off secret an older driver left in the app: Fly would put it into the env of every Machine that boots there. */
+  private async sweepLegacyHandOffSecrets(app: string): Promise<void> {
+    const { secrets } = await this.call('list secrets', () => this.api.listAppSecrets(app)).catch((error: unknown) => {
+      if (error instanceof FlyApiError && error.status === 404) return { secrets: [] };
+      throw error;
     });
+    for (const { name } of secrets.filter((s) => s.name.startsWith(LEGACY_HANDOFF_SECRET_PREFIX))) {
+      await this.call('delete leftover hand-off secret', () => this.api.deleteAppSecret(app, name)).catch((error: unknown) => {
+        if (!(error instanceof FlyApiError && error.status === 404)) throw error;
+      });
+      this.o.log.warn({ app, secret: name }, 'deleted a hand-off secret an older version left');
+    }
   }
 
   /** Pauses between log polls; ends early when the driver is closed. */
@@ -396,8 +439,6 @@ export class FlyDriver implements ComputeDriver {
     this.footprints.set(instanceId, [...(this.footprints.get(instanceId) ?? []), ...targets.map(({ app, machine }) => ({ app, machineId: machine.id }))]);
     try {
       for (const { app, machine } of targets) {
-        // A Machine that never got started, or an orchestrator that ended before deleting it, leaves the hand-off behind.
-        await this.deleteHandOff(app, instanceId);
         await this.destroyMachine(instanceId, app, machine);
       }
     } finally {
@@ -456,11 +497,6 @@ export class FlyDriver implements ComputeDriver {
         throw error;
       });
       for (const volume of volumes) if (volume.state !== 'destroyed') leftovers.push(`volume ${volume.id} in ${app}`);
-      const { secrets } = await this.call('list secrets', () => this.api.listAppSecrets(app)).catch((error: unknown) => {
-        if (error instanceof FlyApiError && error.status === 404) return { secrets: [] };
-        throw error;
-      });
-      if (secrets.some((s) => s.name === handOffSecretName(instanceId))) leftovers.push(`hand-off secret ${handOffSecretName(instanceId)} in ${app}`);
     }
     if (leftovers.length === 0) {
       this.known.delete(instanceId);

@@ -1,4 +1,5 @@
-// The slice of the Fly Machines REST API (https://api.machines.dev, v1) the fly driver uses, over fetch, with each
+// The slice of the Fly Machines REST API (https://api.machines.dev, v1) the fly driver uses (Machines, their exec, app
+// secrets only to list and delete), over fetch, with each
 // answer checked by zod, and the app log endpoint of Fly's platform API (api.fly.io) that flyctl's `logs` polls.
 // Errors come back as {"error": "..."}; 429 (the per-action, per-Machine rate limits) and 5xx are retried with
 // backoff by the driver, honouring Retry-After when Fly sends one.
@@ -38,7 +39,7 @@ export const Machine = z.object({
 });
 export type Machine = z.infer<typeof Machine>;
 
-/** An app secret as the API describes it: its name and a digest, never its value (only the app's own Machines read that). */
+/** An app secret as the API describes it: its name and a digest, never its value. Listed only to sweep an older driver's hand-off secrets. */
 const AppSecret = z.object({ name: z.string(), digest: z.string().optional() }).loose();
 const AppSecretList = z.object({ secrets: z.array(AppSecret) }).loose();
 
@@ -48,6 +49,9 @@ const LogPage = z.object({
   meta: z.object({ next_token: z.string().optional() }).loose().optional(),
 });
 export type LogPage = z.infer<typeof LogPage>;
+
+/** What an exec answers. Fly leaves out an exit code of 0 (Go's omitempty), so a missing one is a success. */
+const ExecAnswer = z.object({ exit_code: z.number().int().default(0), stdout: z.string().optional(), stderr: z.string().optional() }).loose();
 
 const App = z.object({ name: z.string() }).loose();
 const AppList = z.object({ apps: z.array(App) }).loose();
@@ -75,8 +79,6 @@ export interface MachineConfig {
   guest: { cpu_kind: 'shared' | 'performance'; cpus: number; memory_mb: number };
   restart: { policy: 'no' };
   auto_destroy: boolean;
-  /** Written into the Machine at boot; `secret_name` names an app secret holding the base64 contents (never `raw_value`, which stays in the config). */
-  files: { guest_path: string; secret_name: string; mode: number }[];
   metadata: Record<string, string>;
   stop_config: { signal: string; timeout: string };
 }
@@ -157,9 +159,12 @@ export class MachinesApi {
     return this.request('DELETE', `/v1/apps/${encodeURIComponent(app)}/machines/${encodeURIComponent(id)}?force=true`, z.unknown());
   }
 
-  /** Sets an app secret; Fly answers with its name and digest only. */
-  setAppSecret(app: string, name: string, value: string) {
-    return this.request('POST', `/v1/apps/${encodeURIComponent(app)}/secrets/${encodeURIComponent(name)}`, AppSecret, { value });
+  /**
+   * Runs a command in a started Machine and answers when it ended. `cmd` is split on spaces; `stdin` is written to it
+   * and closed; `timeout` in seconds. Fly keeps no record of the request.
+   */
+  exec(app: string, id: string, body: { cmd: string; stdin: string; timeout: number }) {
+    return this.request('POST', `/v1/apps/${encodeURIComponent(app)}/machines/${encodeURIComponent(id)}/exec`, ExecAnswer, body, (body.timeout + 15) * 1000);
   }
 
   deleteAppSecret(app: string, name: string) {

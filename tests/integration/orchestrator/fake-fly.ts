@@ -1,6 +1,8 @@
 // The Fly Machines API on 127.0.0.1 for the calls the fly driver makes, as Fly documents them: bearer auth, apps
 // (create, get, list by org), app secrets (set, list, get, delete: answers carry a name and a digest, never the
-// value), Machines (create, get, list filtered by metadata.<key>, stop, destroy with and without force), the wait
+// value), Machines (create, get, list filtered by metadata.<key>, stop, destroy with and without force, exec with
+// stdin: {cmd, stdin, timeout} answered {exit_code, stdout, stderr} with Go's omitempty, 412 for a Machine that is not
+// started, 408 once the timeout ran out), the wait
 // long-poll (200 {ok:true} or 408 once its timeout runs out), volumes list, the platform's app log endpoint that
 // flyctl's `logs` pages (api.fly.io/api/v1/apps/<app>/logs), errors as {"error": "..."}, and the rate limits: 1
 // request a second per action per Machine with bursts of 3 (get: 5 a second, bursts of 10), answered 429.
@@ -51,6 +53,8 @@ export interface MachineRuntime {
   stop(id: string, timeoutSeconds: number): Promise<void>;
   /** Kills what still runs and removes everything of the Machine. */
   destroy(id: string): Promise<void>;
+  /** Runs `argv` in the Machine with `stdin` written and closed; null when `timeoutSeconds` ran out first (the command is killed). */
+  exec(id: string, argv: string[], stdin: string, timeoutSeconds: number): Promise<{ exitCode: number; stdout: string; stderr: string } | null>;
 }
 
 interface FakeMachine {
@@ -64,6 +68,8 @@ interface FakeMachine {
   events: Record<string, unknown>[];
   plan: MachinePlan;
   stopRequested: boolean;
+  /** Without a runtime: what the (simulated) relay delivered to the bot, which takes one hand-off only. */
+  handedOver: string | null;
 }
 
 /** The base64 contents of an app secret named by a file: what flyd decodes into the file. */
@@ -89,6 +95,8 @@ export class FakeFly {
   private readonly logs = new Map<string, { id: string; instance: string; region: string; message: string; timestamp: string }[]>();
   private readonly runtime: MachineRuntime | null;
   readonly plans: MachinePlan[] = [];
+  /** Without a runtime: exit codes the next execs answer before the simulated relay delivers (3: no bot listening). */
+  readonly execFailures: number[] = [];
   /** Per action and Machine: [per second, burst]. */
   limits = { action: [1, 3] as [number, number], get: [5, 10] as [number, number] };
   private readonly buckets = new Map<string, Bucket>();
@@ -206,6 +214,7 @@ export class FakeFly {
       }
       return reply.send({ ok: true });
     });
+    this.app.post('/v1/apps/:app/machines/:id/exec', (request, reply) => this.exec(request, reply));
     this.app.delete('/v1/apps/:app/machines/:id', (request, reply) => {
       const machine = this.machineOf(request, reply, 'destroy');
       if (!machine) return reply;
@@ -257,7 +266,7 @@ export class FakeFly {
   }
 
   private view(machine: FakeMachine) {
-    const { plan: _plan, stopRequested: _stop, ...shown } = machine;
+    const { plan: _plan, stopRequested: _stop, handedOver: _handedOver, ...shown } = machine;
     return { ...shown, app: undefined };
   }
 
@@ -313,7 +322,7 @@ export class FakeFly {
       files.push({ guestPath: file.guest_path, contents, mode: file.mode ?? 0o644 });
     }
     const id = randomBytes(7).toString('hex');
-    const machine = { id, name: body.name ?? id, state: 'created', region: body.region, instance_id: randomBytes(13).toString('hex').toUpperCase(), created_at: new Date().toISOString(), config: body.config, events: [] as Record<string, unknown>[], plan: this.plans.shift() ?? 'start', app, stopRequested: false };
+    const machine = { id, name: body.name ?? id, state: 'created', region: body.region, instance_id: randomBytes(13).toString('hex').toUpperCase(), created_at: new Date().toISOString(), config: body.config, events: [] as Record<string, unknown>[], plan: this.plans.shift() ?? 'start', app, stopRequested: false, handedOver: null };
     this.machines.set(id, machine);
     this.move(machine, 'created');
     if (this.runtime) {
@@ -364,6 +373,35 @@ export class FakeFly {
         },
       );
     });
+  }
+
+  /** POST /machines/{id}/exec: `cmd` split on whitespace as flyd does, `stdin` written to it and closed, `timeout` in seconds. */
+  private async exec(request: FastifyRequest, reply: FastifyReply) {
+    const machine = this.machineOf(request, reply, 'exec');
+    if (!machine) return reply;
+    const body = request.body as { cmd?: unknown; stdin?: unknown; timeout?: unknown; container?: unknown } | null;
+    if (typeof body?.cmd !== 'string' || body.cmd.trim() === '') return reply.code(400).send({ error: 'cmd is required' });
+    if (body.stdin !== undefined && typeof body.stdin !== 'string') return reply.code(400).send({ error: 'stdin must be a string' });
+    const timeout = body.timeout ?? 30;
+    if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 1 || timeout > 300) return reply.code(400).send({ error: 'timeout must be between 1 and 300 seconds' });
+    if (machine.state !== 'started') return reply.code(412).send({ error: `machine is not started (state: ${machine.state})` });
+    const argv = body.cmd.trim().split(/\s+/);
+    const stdin = body.stdin ?? '';
+    let result: { exitCode: number; stdout: string; stderr: string } | null;
+    if (this.runtime) result = await this.runtime.exec(machine.id, argv, stdin, timeout);
+    else {
+      // The simulated relay: a planned failure, else the bot takes the first hand-off and has no socket after it.
+      const failure = this.execFailures.shift();
+      if (failure !== undefined) result = { exitCode: failure, stdout: '', stderr: 'no bot listens on the socket (ENOENT)\n' };
+      else if (machine.handedOver !== null) result = { exitCode: 3, stdout: '', stderr: 'no bot listens on the socket (ENOENT)\n' };
+      else {
+        machine.handedOver = stdin;
+        result = { exitCode: 0, stdout: '', stderr: 'delivered\n' };
+      }
+    }
+    if (!result) return reply.code(408).send({ error: 'deadline_exceeded: the command did not finish in time' });
+    // fly-go's MachineExecResponse: every field omitempty, so a 0 exit code and empty output are left out.
+    return reply.send({ ...(result.exitCode !== 0 ? { exit_code: result.exitCode } : {}), ...(result.stdout ? { stdout: result.stdout } : {}), ...(result.stderr ? { stderr: result.stderr } : {}) });
   }
 
   private wait(request: FastifyRequest, reply: FastifyReply) {
@@ -469,6 +507,29 @@ export function podmanFlyd(engine: PodmanEngine, workDir: string): MachineRuntim
 
     async stop(id, timeoutSeconds) {
       await engine.cli('stop', '--time', String(timeoutSeconds), machineContainer(id)).catch(() => undefined);
+    },
+
+    exec(id, argv, stdin, timeoutSeconds) {
+      // `podman exec -i`: the stdin goes down a pipe, never on a command line or into an environment.
+      const command = engine.command('exec', '-i', machineContainer(id), ...argv);
+      const child = spawn('podman', command.args, { env: command.env, stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+      child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(stdin);
+      return new Promise((resolve) => {
+        let timedOut = false;
+        const timer = setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, timeoutSeconds * 1000);
+        child.once('close', (code) => {
+          clearTimeout(timer);
+          resolve(timedOut ? null : { exitCode: code ?? 137, stdout, stderr });
+        });
+      });
     },
 
     async destroy(id) {

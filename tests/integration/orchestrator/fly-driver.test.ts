@@ -1,12 +1,13 @@
 // The fly driver against a fake Machines API on 127.0.0.1 (fake-fly.ts): one app per user, the Machine it asks
-// for, the credential's hand-off through an app secret deleted once the Machine started, exits seen through the wait
+// for, the credential's hand-off through the exec endpoint's stdin once the Machine started (retried while the bot
+// is not listening yet, the Machine destroyed when it never is), a sweep of an older version's hand-off secrets, exits seen through the wait
 // long-poll, stop as destroy verified gone, a Machine that fails to start, a destroy that times out, rate limits and
 // orphans. fly-contract.test.ts runs the same driver against Machines that run for real.
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LABEL_BOT, LABEL_INSTANCE, LABEL_RUN, LABEL_USER, type DriverEvent, type InstanceSpec } from '../../../src-orchestrator/compute-driver.ts';
 import { BOT_BUNDLE_ENTRY, BOT_NODE_OPTIONS } from '../../../src-orchestrator/bot-bundle.ts';
-import { FlyDriver, FLY_HANDOFF_FILE, handOffSecretName, type FlyDriverOptions } from '../../../src-orchestrator/fly/driver.ts';
+import { FlyDriver, FLY_HANDOFF_SOCKET, relayCommand, type FlyDriverOptions } from '../../../src-orchestrator/fly/driver.ts';
 import { FakeFly, FLY_TOKEN } from './fake-fly.ts';
 
 const ORG = 'plutarc-bots';
@@ -94,10 +95,11 @@ describe('fly driver', () => {
     expect(Object.keys(config.metadata as object).sort()).toEqual(Object.keys(documented.config.metadata!).sort());
     expect(config.mounts).toBeUndefined();
     expect(config.services).toBeUndefined();
-    // The account id never reaches Fly; the credential only as the hand-off file, never in env or the command.
+    // The account id never reaches Fly; the config names where the bot waits for its hand-off, and holds nothing of it.
     expect(JSON.stringify(fake.requests)).not.toContain('user-1');
-    expect(JSON.stringify(config.env)).not.toContain('hand-off');
-    expect(machine!.config.files).toEqual([{ guest_path: FLY_HANDOFF_FILE, secret_name: handOffSecretName('i-1'), mode: 0o444 }]);
+    expect(config.env).toEqual({ HOME: '/tmp', TMPDIR: '/tmp', PLUTARC_HANDOFF_SOCKET: FLY_HANDOFF_SOCKET });
+    expect(JSON.stringify(config)).not.toContain('hand-off of');
+    expect(config.files).toBeUndefined();
 
     // A second bot of the same user shares the app; another user gets their own. The runtime options are the planner's.
     await driver.provision({ ...spec('i-2'), command: { ...spec('i-2').command, nodeOptions: ['--max-old-space-size=96'] } }, 'eu');
@@ -111,47 +113,68 @@ describe('fly driver', () => {
     ]);
   });
 
-  it('hands the credential over through an app secret that is gone once the Machine started, and no answer of the API ever carries it', async () => {
+  it('hands the credential over as the stdin of one exec of the relay once the Machine started, and nowhere else', async () => {
     const credential = JSON.stringify({ secret: 'hand-off of i-h' });
-    const encoded = Buffer.from(credential).toString('base64');
     await driver.provision(spec('i-h'), 'eu');
     const app = driver.appFor('user-1');
     const [machine] = [...fake.machines.values()];
-    const secretCalls = fake.requests.filter((r) => r.url.includes('/secrets/')).map((r) => [r.method, r.url, r.status]);
-    expect(secretCalls).toEqual([
-      ['POST', `/v1/apps/${app}/secrets/${handOffSecretName('i-h')}`, 200],
-      ['DELETE', `/v1/apps/${app}/secrets/${handOffSecretName('i-h')}`, 200],
-    ]);
-    // The secret was sent once, to be written into the Machine; set before the Machine was asked for, deleted once it started.
-    expect(fake.requests.find((r) => r.method === 'POST' && r.url.includes('/secrets/'))?.body).toEqual({ value: encoded });
-    expect(fake.apps.get(app)!.secrets.size).toBe(0);
-    expect(machine!.events.map((e) => e.type)).toContain('started');
+    expect(machine!.handedOver).toBe(credential);
+    const execs = fake.requests.filter((r) => r.url.endsWith('/exec'));
+    expect(execs).toEqual([{ method: 'POST', url: `/v1/apps/${app}/machines/${machine!.id}/exec`, body: { cmd: relayCommand(), stdin: credential, timeout: 10 }, status: 200 }]);
+    expect(relayCommand()).toBe(`/usr/bin/node /app/${BOT_BUNDLE_ENTRY} relay-handoff ${FLY_HANDOFF_SOCKET}`);
+    // Asked for only once the Machine had started, and no app secret set at all.
+    const order = fake.requests.map((r) => `${r.method} ${r.url.split('?')[0]}`);
+    expect(order.indexOf(`POST /v1/apps/${app}/machines/${machine!.id}/exec`)).toBeGreaterThan(order.indexOf(`GET /v1/apps/${app}/machines/${machine!.id}/wait`));
+    expect(fake.requests.filter((r) => r.method !== 'GET' && r.url.includes('/secrets'))).toEqual([]);
 
-    // Everything anyone with the org token can read now: the Machine, the app's Machines and secrets (even asking for values).
+    // Every request but the exec's stdin, and everything anyone with the org token can read now: never the credential.
+    const withoutStdin = fake.requests.map((r) => (r.url.endsWith('/exec') ? { ...r, body: { ...(r.body as object), stdin: undefined } } : r));
+    expect(JSON.stringify(withoutStdin)).not.toContain('hand-off of');
     const read = (path: string) => fetch(`${fake.url}${path}`, { headers: { authorization: `Bearer ${FLY_TOKEN}` } }).then((r) => r.text());
     await read(`/v1/apps/${app}/machines/${machine!.id}`);
     await read(`/v1/apps/${app}/machines`);
     await read(`/v1/apps/${app}/secrets?show_secrets=true`);
-    await read(`/v1/apps/${app}/secrets/${handOffSecretName('i-h')}?show_secrets=true`);
     const answers = fake.answers.map((a) => a.body).join('\n');
     expect(answers).toContain(machine!.id);
-    expect(answers).not.toContain(credential);
-    expect(answers).not.toContain(encoded);
+    expect(answers).not.toContain('hand-off of');
     await driver.destroy('i-h');
     expect(await driver.verifyGone('i-h')).toEqual({ instanceId: 'i-h', gone: true, leftovers: [] });
   });
 
-  it('names a hand-off secret left in the app as a leftover, and a destroy removes it', async () => {
-    await driver.provision(spec('i-s'), 'eu');
-    const app = driver.appFor('user-1');
-    // As an orchestrator that set the secret and ended before it could delete it would leave it.
-    fake.apps.get(app)!.secrets.set(handOffSecretName('i-s'), 'bGVmdA==');
+  it('tries the hand-off again while the bot is not listening yet, then goes on', async () => {
+    fake.execFailures.push(3, 3);
+    const status = await driver.provision(spec('i-r'), 'eu');
+    expect(status.state).toBe('running');
     const [machine] = [...fake.machines.values()];
-    await driver.destroy('i-s');
-    expect(fake.apps.get(app)!.secrets.size).toBe(0);
-    fake.apps.get(app)!.secrets.set(handOffSecretName('i-s'), 'bGVmdA==');
-    expect(await driver.verifyGone('i-s')).toEqual({ instanceId: 'i-s', gone: false, leftovers: [`hand-off secret ${handOffSecretName('i-s')} in ${app}`] });
+    expect(fake.requests.filter((r) => r.url.endsWith('/exec')).map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(machine!.handedOver).toBe(JSON.stringify({ secret: 'hand-off of i-r' }));
+    expect(machine!.state).toBe('started');
+  });
+
+  it('gives up on a bot that never takes its hand-off: says why, destroys its Machine and leaves nothing', async () => {
+    driver.close();
+    driver = make({ handOffTimeoutMs: 1_500 });
+    fake.execFailures.push(...Array.from({ length: 50 }, () => 3));
+    await expect(driver.provision(spec('i-d'), 'eu')).rejects.toThrow(/hand-off could not be delivered within 2 s: the relay exited with 3: no bot listens on the socket/);
+    const [machine] = [...fake.machines.values()];
+    expect(machine!.handedOver).toBeNull();
     expect(machine!.state).toBe('destroyed');
+    expect(fake.requests.filter((r) => r.url.endsWith('/exec')).length).toBeGreaterThan(1);
+    expect(await driver.verifyGone('i-d')).toEqual({ instanceId: 'i-d', gone: true, leftovers: [] });
+  });
+
+  it('refuses a credential that is not UTF-8 text before asking Fly for anything', async () => {
+    await expect(driver.provision({ ...spec('i-u'), credential: new Uint8Array([0xff, 0xfe, 0x00]) }, 'eu')).rejects.toThrow(/must be UTF-8/);
+    expect(fake.requests).toEqual([]);
+  });
+
+  it('deletes the hand-off secrets an older version left in a user’s app before any Machine boots there', async () => {
+    const app = driver.appFor('user-1');
+    fake.apps.set(app, { name: app, org: ORG, network: app, volumes: [], secrets: new Map([['PLUTARC_HANDOFF_0123456789ABCDEF01234567', 'bGVmdA=='], ['OTHER_SETTING', 'a2VlcA==']]), secretsVersion: 1 });
+    await driver.provision(spec('i-s'), 'eu');
+    expect([...fake.apps.get(app)!.secrets.keys()]).toEqual(['OTHER_SETTING']);
+    const order = fake.requests.map((r) => `${r.method} ${r.url}`);
+    expect(order.indexOf(`DELETE /v1/apps/${app}/secrets/PLUTARC_HANDOFF_0123456789ABCDEF01234567`)).toBeLessThan(order.indexOf(`POST /v1/apps/${app}/machines`));
   });
 
   it('reports an out-of-memory exit seen through the wait long-poll as a crash', async () => {
@@ -172,8 +195,7 @@ describe('fly driver', () => {
     const [machine] = [...fake.machines.values()];
     expect(machine!.state).toBe('destroyed');
     const calls = fake.requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.url.replace(machine!.id, 'ID').replace(/\/apps\/[^/]+/, '/apps/APP')}`);
-    const secret = `/v1/apps/APP/secrets/${handOffSecretName('i-4')}`;
-    expect(calls).toEqual(['POST /v1/apps', `POST ${secret}`, 'POST /v1/apps/APP/machines', `DELETE ${secret}`, `DELETE ${secret}`, 'POST /v1/apps/APP/machines/ID/stop', 'DELETE /v1/apps/APP/machines/ID?force=true']);
+    expect(calls).toEqual(['POST /v1/apps', 'POST /v1/apps/APP/machines', 'POST /v1/apps/APP/machines/ID/exec', 'POST /v1/apps/APP/machines/ID/stop', 'DELETE /v1/apps/APP/machines/ID?force=true']);
     expect(await driver.verifyGone('i-4')).toEqual({ instanceId: 'i-4', gone: true, leftovers: [] });
     await driver.destroy('i-4');
   });
