@@ -16,6 +16,7 @@ const FlyEnv = z.object({
   PLUTARC_FLY_STOP_GRACE_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
   PLUTARC_FLY_START_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(3600).default(120),
   PLUTARC_FLY_DESTROY_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  PLUTARC_FLY_HANDOFF_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(600).default(60),
 });
 
 /** The driver's options from the environment and the token file; throws ConfigError naming each bad variable. */
@@ -39,5 +40,6 @@ export function flyDriverOptions(env: NodeJS.ProcessEnv): Omit<FlyDriverOptions,
     stopGraceSeconds: e.PLUTARC_FLY_STOP_GRACE_SECONDS,
     startTimeoutMs: e.PLUTARC_FLY_START_TIMEOUT_SECONDS * 1000,
     destroyTimeoutMs: e.PLUTARC_FLY_DESTROY_TIMEOUT_SECONDS * 1000,
+    handOffTimeoutMs: e.PLUTARC_FLY_HANDOFF_TIMEOUT_SECONDS * 1000,
   };
 }

@@ -285,12 +285,12 @@ export class FlyDriver implements ComputeDriver {
 
   /**
    * Runs the relay in the started Machine with the hand-off as its stdin, until it reports the bot took it (exit code
-   * 0). A bot still loading has no socket yet: tried again with a growing pause until handOffTimeoutMs, unless the
-   * Machine ended. Not retried blindly like other calls: an exec that ran and lost its answer must not run twice.
+   * 0). A bot still loading has no socket yet: tried again with a growing pause until handOffTimeoutMs (then the
+   * caller destroys the Machine), unless the Machine ended: then its exit is the news. Not retried blindly like other calls: an exec that ran and lost its answer must not run twice.
    */
   private async handOver(app: string, known: Known, handOff: string): Promise<void> {
     const deadline = Date.now() + this.o.handOffTimeoutMs;
-    let why = 'no attempt finished';
+    let why: string;
     for (let attempt = 1; ; attempt++) {
       let pauseMs = Math.min(2_000, 100 * 2 ** Math.min(attempt, 5));
       try {
@@ -305,8 +305,12 @@ export class FlyDriver implements ComputeDriver {
       if (this.closed) throw new Error(`the driver closed before the hand-off was delivered (${why})`);
       const now = await this.call('get machine', () => this.api.getMachine(app, known.machine.id));
       known.machine = now;
-      const exit = exitOfMachine(now, false);
-      if (exit) throw new Error(`the bot’s Machine ended before it took its hand-off (${why})`);
+      // The bot ended (it may have taken the hand-off and crashed at once, which also ends the relay): that is its exit,
+      // which followExit reports like any crash. No credential is left anywhere: it was never set anywhere but the exec.
+      if (exitOfMachine(now, false)) {
+        this.o.log.warn({ instanceId: known.status.instanceId, why }, 'the bot ended during its hand-off');
+        return;
+      }
       if (Date.now() + pauseMs >= deadline) throw new Error(`the hand-off could not be delivered within ${Math.round(this.o.handOffTimeoutMs / 1000)} s: ${why}`);
       this.o.log.warn({ instanceId: known.status.instanceId, attempt, why }, 'hand-off not delivered yet: trying again');
       await this.pause(pauseMs);

@@ -2,15 +2,17 @@
 // API (fake-fly.ts) answers the driver as Fly does, and its flyd (podmanFlyd) boots each Machine's image with Podman
 // on an engine of this file's own, from the real bot image with the probe in it. What the suite looks at, it reads
 // where an operator could: the Machine and the app's secrets as the API answers them, the container as the runtime
-// records it, its processes and cgroups on this host. After the suite, the hand-off's own claims: no answer of the
-// API ever carried the credential, and a Machine booted after a bot started does not get that bot's credential.
+// records it, its processes and cgroups on this host. After the suite, the hand-off's own claims: the credential went
+// to Fly only as the stdin of one exec request, and is in no Machine config, answer, environment or command line; the
+// bot's socket takes one hand-off and is gone after it; a bot that never listens makes the driver give up on its Machine.
 import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ComputeDriver, DriverEvent } from '../../../src-orchestrator/compute-driver.ts';
 import { BOT_NODE_OPTIONS } from '../../../src-orchestrator/bot-bundle.ts';
 import { IN_IMAGE } from '../../../src-orchestrator/docker/image.ts';
-import { FlyDriver, type FlyDriverOptions } from '../../../src-orchestrator/fly/driver.ts';
+import { FLY_HANDOFF_SOCKET, FlyDriver, relayCommand, type FlyDriverOptions } from '../../../src-orchestrator/fly/driver.ts';
 import { processTree } from '../../../src-orchestrator/local/processes.ts';
 import { loadTestImage } from '../../support/docker.ts';
 import { tempDir } from '../../support/temp.ts';
@@ -137,11 +139,11 @@ describeDriverContract(
 
 describe('fly driver with Machines run for real: the one-time credential’s hand-off, and a Machine that cannot boot', () => {
   const credentialOf = (text: string) => new TextEncoder().encode(text);
-  const spec = (instanceId: string, credential: string) => ({
+  const spec = (instanceId: string, credential: string, mode: 'idle' | 'deaf' = 'idle') => ({
     botId: `bot-${instanceId}`,
     instanceId,
     runId: `run-${instanceId}`,
-    command: { executable: IN_IMAGE.node, entry: PROBE, args: ['idle'], nodeOptions: [...BOT_NODE_OPTIONS] },
+    command: { executable: IN_IMAGE.node, entry: PROBE, args: [mode], nodeOptions: [...BOT_NODE_OPTIONS] },
     credential: credentialOf(credential),
     egress: [],
     limits: { memoryBytes: 192 * 2 ** 20, cpus: 0.5, pids: 48, scratchBytes: 4 * 2 ** 20 },
@@ -155,40 +157,77 @@ describe('fly driver with Machines run for real: the one-time credential’s han
         resolve(JSON.parse(event.line.slice('REPORT '.length)) as { credential: { sha256: string }; env: Record<string, string>; execArgv: string[] });
       });
     });
+  const exec = (fly: FakeFly, app: string, id: string, stdin: string) =>
+    fetch(`${fly.url}/v1/apps/${app}/machines/${id}/exec`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${FLY_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ cmd: relayCommand(), stdin, timeout: 20 }),
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as { exit_code?: number; stderr?: string } }));
 
-  it('the bot reads its credential under the planner’s heap caps, the API never answers it, and a Machine booted later in the same app does not get it', async () => {
+  it('the bot gets its credential only through the exec request’s stdin, under the planner’s heap caps: not in the config, an answer, an environment or a command line', async () => {
     const fly = await startFly();
     const driver = makeDriver(fly);
     try {
-      const first = 'hand-off-first-' + 'a'.repeat(24);
-      const firstReport = report(driver, 'h-1');
-      await driver.provision(spec('h-1', first), 'eu');
-      const seen = await firstReport;
-      expect(seen.credential.sha256).toBe(createHash('sha256').update(first).digest('hex'));
+      const credential = 'hand-off-first-' + 'a'.repeat(24);
+      const seenReport = report(driver, 'h-1');
+      await driver.provision(spec('h-1', credential), 'eu');
+      const seen = await seenReport;
+      expect(seen.credential.sha256).toBe(createHash('sha256').update(credential).digest('hex'));
       expect(seen.execArgv).toEqual(BOT_NODE_OPTIONS);
+      expect(seen.env.PLUTARC_HANDOFF_SOCKET).toBe(FLY_HANDOFF_SOCKET);
+      const machine = machineOf(fly, 'h-1')!;
 
-      const secondReport = report(driver, 'h-2');
-      await driver.provision(spec('h-2', 'hand-off-second-' + 'b'.repeat(24)), 'us');
-      // Fly puts every app secret in a booting Machine's environment: the first bot's was deleted once it had started.
-      const env = JSON.stringify((await secondReport).env);
-      expect(env).not.toContain(first);
-      expect(env).not.toContain(Buffer.from(first).toString('base64'));
+      // Fly heard it once: as the stdin of the exec of the relay. Nothing else sent, and nothing ever answered, holds it.
+      const execs = fly.requests.filter((r) => r.url === `/v1/apps/${machine.app}/machines/${machine.id}/exec`);
+      expect(execs.map((r) => r.body)).toEqual([{ cmd: relayCommand(), stdin: credential, timeout: 10 }]);
+      const rest = fly.requests.map((r) => (r.url.endsWith('/exec') ? { ...r, body: { ...(r.body as object), stdin: undefined } } : r));
+      expect(JSON.stringify(rest)).not.toContain(credential);
+      expect(JSON.stringify(machine.config)).not.toContain(credential);
+      const everAnswered = fly.answers.map((a) => a.body).join('\n');
+      expect(everAnswered).toContain(machine.id);
+      expect(everAnswered).not.toContain(credential);
 
-      // The log endpoint carries the probe's own output, which prints its whole environment (a bot never does).
-      const everAnswered = fly.answers.filter((a) => !a.url.startsWith('/api/v1/apps/')).map((a) => a.body).join('\n');
-      expect(everAnswered).toContain(machineOf(fly, 'h-1')!.id);
-      expect(everAnswered).not.toContain(first);
-      expect(everAnswered).not.toContain(Buffer.from(first).toString('base64'));
-      const app = machineOf(fly, 'h-1')!.app;
-      expect(fly.apps.get(app)!.secrets.size).toBe(0);
+      // Inside the Machine: not in the container's recorded config or env, not in any process's command line or environment.
+      const container = await inspectContainer('h-1');
+      expect(container!.text).toContain(FLY_HANDOFF_SOCKET);
+      expect(container!.text).not.toContain(credential);
+      const pids = await hostPids('h-1');
+      expect(pids.length).toBeGreaterThan(0);
+      for (const pid of pids) {
+        const seenOfProcess = readFileSync(`/proc/${pid}/cmdline`, 'latin1') + readFileSync(`/proc/${pid}/environ`, 'latin1');
+        expect(seenOfProcess).not.toContain(credential);
+      }
+      // The socket's folder is the bot's own and private, and the socket is gone once read: a second relay finds no bot.
+      const folder = `/proc/${container!.pid}/root${FLY_HANDOFF_SOCKET.replace(/\/[^/]+$/, '')}`;
+      expect(statSync(folder).mode & 0o777).toBe(0o700);
+      expect(statSync(folder).uid).toBe(IN_IMAGE.uid);
+      expect(readdirSync(folder)).toEqual([]);
+      const again = await exec(fly, machine.app, machine.id, 'someone-else');
+      expect(again.status).toBe(200);
+      expect(again.body.exit_code).toBe(3);
+      expect(again.body.stderr).toMatch(/no bot listens/);
     } finally {
       await driver.destroy('h-1');
-      await driver.destroy('h-2');
       driver.close();
     }
   });
 
-  it('a Machine whose image cannot boot is reported failed by flyd, and the driver says why, destroys it and leaves no secret', async () => {
+  it('a bot that never listens for its hand-off: the relay fails, the driver tries again, then says why and destroys the Machine', async () => {
+    const fly = await startFly();
+    const driver = new FlyDriver({ ...makeDriverOptions(fly), handOffTimeoutMs: 6_000 });
+    try {
+      await expect(driver.provision(spec('h-2', 'hand-off-deaf-' + 'd'.repeat(24), 'deaf'), 'eu')).rejects.toThrow(/hand-off could not be delivered within 6 s: the relay exited with 3: no bot listens/);
+      const machine = machineOf(fly, 'h-2')!;
+      const execs = fly.requests.filter((r) => r.url === `/v1/apps/${machine.app}/machines/${machine.id}/exec`);
+      expect(execs.length).toBeGreaterThan(1);
+      expect(machine.state).toBe('destroyed');
+      expect(await driver.verifyGone('h-2')).toEqual({ instanceId: 'h-2', gone: true, leftovers: [] });
+    } finally {
+      driver.close();
+    }
+  });
+
+  it('a Machine whose image cannot boot is reported failed by flyd, and the driver says why and destroys it', async () => {
     const fly = await startFly();
     const driver = new FlyDriver({ ...makeDriverOptions(fly), image: 'localhost/plutarc/no-such-image:fly' });
     try {
@@ -197,7 +236,7 @@ describe('fly driver with Machines run for real: the one-time credential’s han
       expect(machine.events.map((e) => e.status)).toEqual(expect.arrayContaining(['created', 'starting', 'failed', 'destroyed']));
       expect(machine.state).toBe('destroyed');
       expect(await driver.verifyGone('h-3')).toEqual({ instanceId: 'h-3', gone: true, leftovers: [] });
-      expect(fly.apps.get(machine.app)!.secrets.size).toBe(0);
+      expect(fly.requests.filter((r) => r.url.endsWith('/exec'))).not.toContainEqual(expect.objectContaining({ url: `/v1/apps/${machine.app}/machines/${machine.id}/exec` }));
     } finally {
       driver.close();
     }

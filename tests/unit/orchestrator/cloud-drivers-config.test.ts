@@ -106,6 +106,7 @@ describe('fly driver settings', () => {
       stopGraceSeconds: 15,
       startTimeoutMs: 120_000,
       destroyTimeoutMs: 60_000,
+      handOffTimeoutMs: 60_000,
     });
   });
 
