@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ComputeDriver, DriverEvent } from '../../../src-orchestrator/compute-driver.ts';
-import { BOT_NODE_OPTIONS } from '../../../src-orchestrator/bot-bundle.ts';
+import { BOT_BUNDLE_ENTRY, BOT_NODE_OPTIONS } from '../../../src-orchestrator/bot-bundle.ts';
 import { IN_IMAGE } from '../../../src-orchestrator/docker/image.ts';
 import { FLY_HANDOFF_SOCKET, FlyDriver, relayCommand, type FlyDriverOptions } from '../../../src-orchestrator/fly/driver.ts';
 import { processTree } from '../../../src-orchestrator/local/processes.ts';
@@ -208,6 +208,51 @@ describe('fly driver with Machines run for real: the one-time credential’s han
       expect(again.body.stderr).toMatch(/no bot listens/);
     } finally {
       await driver.destroy('h-1');
+      driver.close();
+    }
+  });
+
+  it('the real bundled bot takes its hand-off on its socket in a Machine, and refuses one that is not a hand-off', async () => {
+    const fly = await startFly();
+    const driver = makeDriver(fly);
+    const linesOf = (instanceId: string, until: RegExp) =>
+      new Promise<string[]>((resolve) => {
+        const lines: string[] = [];
+        const stop = driver.watch((event: DriverEvent) => {
+          if (event.kind !== 'output' || event.instanceId !== instanceId) return;
+          lines.push(event.line);
+          if (until.test(event.line)) {
+            stop();
+            resolve(lines);
+          }
+        });
+      });
+    const bot = (instanceId: string, credential: string) => ({ ...spec(instanceId, credential), command: { executable: IN_IMAGE.node, entry: BOT_BUNDLE_ENTRY, args: [], nodeOptions: [...BOT_NODE_OPTIONS] } });
+    try {
+      const handOff = { botId: 'bot-h-4', instanceId: 'h-4', apiUrl: 'http://127.0.0.1:9/', brokerUrl: 'http://127.0.0.1:9/', instanceToken: 'T'.repeat(43), brokerCredential: 'broker-credential-' + 'e'.repeat(24) };
+      const started = linesOf('h-4', /"msg":"starting"/);
+      await driver.provision(bot('h-4', JSON.stringify(handOff)), 'eu');
+      const lines = await started;
+      expect(JSON.parse(lines.at(-1)!)).toMatchObject({ level: 'info', msg: 'starting', botId: 'bot-h-4', instanceId: 'h-4' });
+      expect(lines.join('\n')).not.toContain(handOff.brokerCredential);
+
+      const refused = linesOf('h-5', /no usable hand-off/);
+      const exited = new Promise<DriverEvent>((resolve) => {
+        const stop = driver.watch((event) => {
+          if (event.kind === 'exited' && event.status.instanceId === 'h-5') {
+            stop();
+            resolve(event);
+          }
+        });
+      });
+      // Not a hand-off: the bot says so and exits 2 (refused); the driver sees that as the bot's exit, not a start that hung.
+      await driver.provision(bot('h-5', JSON.stringify({ ...handOff, instanceId: 'h-5', unexpected: true })), 'eu');
+      expect((await refused).join('\n')).toMatch(/does not have the expected fields/);
+      const exit = await exited;
+      expect(exit.kind === 'exited' && exit.status.exit?.code).toBe(2);
+    } finally {
+      await driver.destroy('h-4');
+      await driver.destroy('h-5');
       driver.close();
     }
   });
