@@ -35,10 +35,12 @@ async function snapshot(db: Kysely<Database>, userId: string): Promise<Snapshot>
   return taken;
 }
 
-/** What an action may do to the account's rows: move named columns of named rows, and add rows that pass a test. */
+/** What an action may do to the account's rows: move named columns of named rows, remove named rows, and add rows that pass a test. */
 interface ActionEffects {
   /** table → row key → the columns that may differ afterwards. */
   moves: Partial<Record<TableName, Record<string, readonly string[]>>>;
+  /** table → the keys of the rows the action deletes (and nothing else may be). */
+  removes?: Partial<Record<TableName, readonly string[]>>;
   /** table → how many rows it adds (exactly), and what each new row must be. */
   adds: Partial<Record<TableName, { count: number | 'some'; each: (row: Row) => boolean }>>;
 }
@@ -61,10 +63,12 @@ function unexplained(before: Snapshot, after: Snapshot, effects: ActionEffects):
     const moves = effects.moves[table] ?? {};
     for (const [key, row] of rows) {
       const now = later.get(key);
+      const removed = effects.removes?.[table]?.includes(key) ?? false;
       if (!now) {
-        problems.push(`${table} ${key}: gone`);
+        if (!removed) problems.push(`${table} ${key}: gone`);
         continue;
       }
+      if (removed) problems.push(`${table} ${key}: still there`);
       const mayMove = table === 'sessions' ? SESSION_ACTIVITY : (moves[key] ?? []);
       for (const column of Object.keys(row)) {
         if (mayMove.includes(column)) continue;
@@ -306,7 +310,7 @@ for (const kind of DATABASE_KINDS) {
       expect(after.get('bot_runs')!.get(next.runId)).toMatchObject({ template_id: template.id, template_version: 2 });
     });
 
-    it('another key moves the assignment and keeps the config and the history of the runs on the old key', async () => {
+    it('another key moves the assignment and keeps the config and the history of the runs on the old key, also once that key is deleted', async () => {
       const { trader, botId, before, key } = await stoppedBot();
       const other = await addKey(world.api, trader.userId);
       // The key was added after the snapshot: it is compared from here on, as the rest.
@@ -329,6 +333,18 @@ for (const kind of DATABASE_KINDS) {
       expect(after.get('bots')!.get(botId)).toMatchObject({ key_record_id: other, config: before.get('bots')!.get(botId)!.config });
       expect(after.get('exchange_keys')!.get(key)).toMatchObject({ assigned_bot_id: null });
       expect(after.get('exchange_keys')!.get(other)).toMatchObject({ assigned_bot_id: botId });
+
+      // The old key, free now, is deleted: only it goes (its key pair's destruction is recorded), every run and trade made with it stays.
+      expect((await asUser(world.api, trader, 'DELETE', `/v1/exchange-keys/${key}`)).status).toBe(200);
+      const deleted = await snapshot(db(), trader.userId);
+      expect(unexplained(after, deleted, {
+        moves: {},
+        removes: { exchange_keys: [key] },
+        adds: {
+          sealing_key_destructions: { count: 1, each: (row) => row.record_id === key },
+          audit_log: { count: 1, each: (row) => row.action === 'exchange_key.deleted' && row.subject === key },
+        },
+      })).toEqual([]);
     });
   });
 }
