@@ -20,7 +20,7 @@ import { addKey, asOrchestrator, asUser, heartbeat, newTrader, report, settings,
 
 type Row = Record<string, unknown>;
 /** Every row the account owns: table → row key → row. */
-type Snapshot = Map<TableName, Map<string, Row>>;
+type Snapshot = Map<string, Map<string, Row>>;
 
 const HOLDER = 'orch-retention';
 
@@ -38,11 +38,11 @@ async function snapshot(db: Kysely<Database>, userId: string): Promise<Snapshot>
 /** What an action may do to the account's rows: move named columns of named rows, remove named rows, and add rows that pass a test. */
 interface ActionEffects {
   /** table → row key → the columns that may differ afterwards. */
-  moves: Partial<Record<TableName, Record<string, readonly string[]>>>;
+  moves: Partial<Record<string, Record<string, readonly string[]>>>;
   /** table → the keys of the rows the action deletes (and nothing else may be). */
-  removes?: Partial<Record<TableName, readonly string[]>>;
+  removes?: Partial<Record<string, readonly string[]>>;
   /** table → how many rows it adds (exactly), and what each new row must be. */
-  adds: Partial<Record<TableName, { count: number | 'some'; each: (row: Row) => boolean }>>;
+  adds: Partial<Record<string, { count: number | 'some'; each: (row: Row) => boolean }>>;
 }
 
 /** Columns every signed-in request moves on the session it uses. */
@@ -54,6 +54,13 @@ const BOT_STATE = [
 ] as const;
 /** An instance's present: its heartbeats and reports, and its end. */
 const INSTANCE_LIFE = ['status', 'status_reason', 'acked_seq', 'dropped_reports', 'last_heartbeat_at', 'destroyed_at', 'destroy_reason', 'gone', 'leftovers'] as const;
+/**
+ * The trade history's rows, where the API keeps one (the trades module: `bot_trades`, and the account's feed
+ * counter in `trade_feeds`): a fill an instance reports adds one trade and moves the counter. A table the
+ * schema does not have is simply not in the snapshot.
+ */
+const tradesAdded = (instanceId: string, fills: number) => ({ bot_trades: { count: fills, each: (row: Row) => row.instance_id === instanceId } });
+const feedMoved = (userId: string) => ({ trade_feeds: { [userId]: ['last_seq'] } });
 
 /** Every difference between `before` and `after` that `effects` does not allow, in words; empty when all was kept. */
 function unexplained(before: Snapshot, after: Snapshot, effects: ActionEffects): string[] {
@@ -219,8 +226,9 @@ for (const kind of DATABASE_KINDS) {
       const after = await snapshot(db(), trader.userId);
 
       expect(unexplained(before, after, {
-        moves: { bots: stateOnly(botId), bot_runs: { [live.runId]: ['stopped_at', 'stop_reason'] }, bot_instances: { [live.id]: INSTANCE_LIFE } },
+        moves: { bots: stateOnly(botId), bot_runs: { [live.runId]: ['stopped_at', 'stop_reason'] }, bot_instances: { [live.id]: INSTANCE_LIFE }, ...feedMoved(trader.userId) },
         adds: {
+          ...tradesAdded(live.id, 1),
           bot_history: { count: 5, each: (row) => row.instance_id === live.id },
           bot_transitions: { count: 1, each: (row) => row.bot_id === botId && row.to_state === 'stopped' },
           account_events: { count: 'some', each: aboutBot(botId) },
@@ -241,8 +249,9 @@ for (const kind of DATABASE_KINDS) {
       const after = await snapshot(db(), trader.userId);
 
       expect(unexplained(before, after, {
-        moves: { bots: stateOnly(botId), bot_instances: { [live.id]: INSTANCE_LIFE } },
+        moves: { bots: stateOnly(botId), bot_instances: { [live.id]: INSTANCE_LIFE }, ...feedMoved(trader.userId) },
         adds: {
+          ...tradesAdded(live.id, 1),
           bot_history: { count: 5, each: (row) => row.instance_id === live.id },
           bot_transitions: { count: 2, each: ofBot(botId) },
           account_events: { count: 'some', each: aboutBot(botId) },
@@ -262,6 +271,7 @@ for (const kind of DATABASE_KINDS) {
       bot_runs: { count: 1, each: (row: Row) => row.id === runId && row.bot_id === botId },
       bot_instances: { count: 1, each: (row: Row) => row.id === instanceId && row.run_id === runId },
       bot_history: { count: 5, each: (row: Row) => row.instance_id === instanceId && row.run_id === runId },
+      ...tradesAdded(instanceId, 1),
       // stopped → deploying → online.
       bot_transitions: { count: 2, each: ofBot(botId) },
       account_events: { count: 'some' as const, each: aboutBot(botId) },
@@ -274,7 +284,7 @@ for (const kind of DATABASE_KINDS) {
       await trade(next, 5, 'enter');
       const after = await snapshot(db(), trader.userId);
 
-      expect(unexplained(before, after, { moves: { bots: stateOnly(botId), bot_leases: { [botId]: ['expires_at'] } }, adds: newRun(botId, next.runId, next.id) })).toEqual([]);
+      expect(unexplained(before, after, { moves: { bots: stateOnly(botId), bot_leases: { [botId]: ['expires_at'] }, ...feedMoved(trader.userId) }, adds: newRun(botId, next.runId, next.id) })).toEqual([]);
       expect((await botRow(botId)).config).toBe(configBefore);
     });
 
@@ -284,7 +294,7 @@ for (const kind of DATABASE_KINDS) {
       await trade(next, 5, 'enter');
       const after = await snapshot(db(), trader.userId);
 
-      expect(unexplained(before, after, { moves: { bots: stateOnly(botId, ['region']), bot_leases: { [botId]: ['expires_at'] } }, adds: newRun(botId, next.runId, next.id) })).toEqual([]);
+      expect(unexplained(before, after, { moves: { bots: stateOnly(botId, ['region']), bot_leases: { [botId]: ['expires_at'] }, ...feedMoved(trader.userId) }, adds: newRun(botId, next.runId, next.id) })).toEqual([]);
       expect(after.get('bots')!.get(botId)).toMatchObject({ region: 'sg' });
       expect(after.get('bot_runs')!.get(next.runId)).toMatchObject({ region: 'sg' });
       expect(after.get('bot_runs')!.get(firstRun)).toMatchObject({ region: 'eu' });
@@ -299,7 +309,7 @@ for (const kind of DATABASE_KINDS) {
       const after = await snapshot(db(), trader.userId);
 
       expect(unexplained(before, after, {
-        moves: { bots: stateOnly(botId, ['template_version', 'config']), bot_leases: { [botId]: ['expires_at'] } },
+        moves: { bots: stateOnly(botId, ['template_version', 'config']), bot_leases: { [botId]: ['expires_at'] }, ...feedMoved(trader.userId) },
         adds: newRun(botId, next.runId, next.id),
       })).toEqual([]);
       const config = (row: Row | undefined) => JSON.parse(String(row?.config)) as Record<string, unknown>;
@@ -327,6 +337,7 @@ for (const kind of DATABASE_KINDS) {
           bots: stateOnly(botId, ['key_record_id']),
           bot_leases: { [botId]: ['expires_at'] },
           exchange_keys: { [key]: ['assigned_bot_id', 'updated_at'], [other]: ['assigned_bot_id', 'updated_at'] },
+          ...feedMoved(trader.userId),
         },
         adds: newRun(botId, next.runId, next.id),
       })).toEqual([]);
