@@ -15,6 +15,7 @@ import { AccountEvents, eventsModule } from './modules/events/index.ts';
 import { exchangesModule } from './modules/exchanges/index.ts';
 import { createIdentity, identityModule, type Identity } from './modules/identity/index.ts';
 import { DEFAULT_THROTTLE } from './modules/identity/throttle.ts';
+import { DeviceCopies, devicesModule } from './modules/devices/index.ts';
 import { regionsModule } from './modules/regions/index.ts';
 import { TradeHistory, tradesModule } from './modules/trades/index.ts';
 import { noBotsYet, templatesModule, Templates, type TemplateUsage } from './modules/templates/index.ts';
@@ -93,6 +94,7 @@ export async function buildApp(config: ApiConfig, options: BuildAppOptions = {})
   await app.register(templatesModule, { identity, usage: options.templateUsage ?? botsUsingTemplates });
   await app.register(botsModule, { identity, bots });
   await app.register(tradesModule, { identity, trades: new TradeHistory({ database }) });
+  await app.register(devicesModule, { identity, copies: new DeviceCopies({ database, now }) });
   if (orchestratorToken !== undefined) await app.register(orchestratorRoutesModule, { bots, token: orchestratorToken, database });
 
   const deletions = new AccountDeletions({

@@ -31,6 +31,7 @@ export const STORED_TABLES: readonly StoredTable[] = [
   { table: 'bot_trades', holds: 'your trades: one per fill, with its bot, run, symbol, side, size, price, fee, realised PnL and the decision that caused it', kept: 'with its bot' },
   { table: 'trade_feeds', holds: 'one counter per account that numbers your trades for your devices’ local copies', kept: 'until you delete the account' },
   { table: 'bot_trade_removals', holds: 'which bots you deleted, so your devices drop their trades from their local copies', kept: 'until you delete the account' },
+  { table: 'device_copies', holds: 'a hash of a random token for each copy of your trades kept on one of your devices, so a device that was off when you deleted the account erases its copy when it is next opened (it names no device and nothing of the copy)', kept: 'until that device forgets the account, or you delete the account' },
   { table: 'bot_transitions', holds: 'every change of a bot’s state and why', kept: 'with its bot' },
   { table: 'bot_leases', holds: 'which orchestrator looks after a running bot', kept: 'while the bot runs' },
   { table: 'bot_desired_cursor', holds: 'one counter the orchestrators watch; nothing of yours', kept: 'always' },

@@ -293,6 +293,13 @@ export interface BotTradeRemovalsTable {
   removed_at: string;
 }
 
+/** A desktop's local copy of the account: the SHA-256 of its random token, never the token. */
+export interface DeviceCopiesTable {
+  token_hash: string;
+  user_id: string;
+  registered_at: string;
+}
+
 /** An account being deleted: the step it is at, resumed at every start of the API until the account is gone. */
 export interface AccountDeletionsTable {
   /** The deletion's reference, given to the user and kept in the audit log once the account is gone. */
@@ -329,5 +336,6 @@ export interface Database {
   bot_trades: BotTradesTable;
   trade_feeds: TradeFeedsTable;
   bot_trade_removals: BotTradeRemovalsTable;
+  device_copies: DeviceCopiesTable;
 }
 

@@ -9,6 +9,7 @@ import { exchangeKeyFingerprints } from './0007-exchange-key-fingerprints.ts';
 import { bots } from './0008-bots.ts';
 import { accountDeletions } from './0009-account-deletions.ts';
 import { botTrades } from './0010-bot-trades.ts';
+import { deviceCopies } from './0011-device-copies.ts';
 
 /** Every migration, in order. Names sort by their number prefix; never rename or edit a shipped one. */
 export const migrationsFor = (dialect: SqlDialect): Record<string, Migration> => ({
@@ -21,4 +22,5 @@ export const migrationsFor = (dialect: SqlDialect): Record<string, Migration> =>
   '0008-bots': bots(dialect),
   '0009-account-deletions': accountDeletions(dialect),
   '0010-bot-trades': botTrades(dialect),
+  '0011-device-copies': deviceCopies(dialect),
 });

@@ -86,6 +86,8 @@ export const TABLES = {
   },
   trade_feeds: { owned: ofUser, key: ['user_id'], exported: ['last_seq'] },
   bot_trade_removals: { owned: ofUser, key: ['feed_seq'], exported: ['feed_seq', 'bot_id', 'removed_at'] },
+  // The copies' token hashes are never shown: only when each copy was registered.
+  device_copies: { owned: ofUser, key: ['token_hash'], exported: ['registered_at'] },
   audit_log: {
     // The account's own actions, and anything done to its sessions, passkeys, keys, templates and bots.
     owned: (u) => sql`(actor = ${u} or subject = ${u}
@@ -110,6 +112,7 @@ export const LIBRARY_TABLES = ['kysely_migration', 'kysely_migration_lock', 'rat
 export const DELETION_ORDER = [
   'audit_log',
   'desktop_handoffs',
+  'device_copies',
   'bot_trades',
   'bot_trade_removals',
   'trade_feeds',
@@ -152,6 +155,7 @@ export const EXPORTED_TABLES = [
   'bot_trades',
   'bot_trade_removals',
   'trade_feeds',
+  'device_copies',
   'account_events',
   'audit_log',
 ] as const satisfies readonly TableName[];

@@ -32,6 +32,7 @@ import { sessionView } from './sessions.ts';
 
 export { authOf, bearer, requireReverification, requireSession } from './guard.ts';
 export { createIdentity, type Identity } from './service.ts';
+export { tooMany } from './accounts.ts';
 export { sessionExpiresAt, type SessionRow } from './sessions.ts';
 
 const contextOf = (request: FastifyRequest): RequestContext => ({ ip: request.ip, userAgent: request.headers['user-agent'] });
