@@ -29,7 +29,10 @@ import { templatesHandlers } from './templates/handlers.ts';
 import { TemplatesApi } from './templates/templates-api.ts';
 import { TemplatesService } from './templates/templates-service.ts';
 import { tradesHandlers } from './trades/handlers.ts';
+import { CopiesApi } from './trades/copies-api.ts';
+import { CopyGuard } from './trades/copy-guard.ts';
 import { TradesApi } from './trades/trades-api.ts';
+import { accountFolder } from './trades/trades-copy.ts';
 import { TradesService } from './trades/trades-service.ts';
 import { trayHandlers } from './tray/handlers.ts';
 import type { PlannedNotification } from './tray/notification-policy.ts';
@@ -67,6 +70,8 @@ export interface MainServicesOptions {
   log?: (message: string) => void;
   /** Tests shorten the passkey wait and the event stream's backoff. */
   identity?: Pick<IdentityServiceOptions, 'passkeyTimeoutMs'> & { stream?: Pick<AccountEventStreamOptions, 'initialBackoffMs' | 'maxBackoffMs' | 'idleTimeoutMs'> };
+  /** How often main asks whether the API answers (15 s by default; tests shorten it). */
+  apiStatusIntervalMs?: number;
   /** Local mode: the key broker identity to pin and the exchange simulator's URLs (see exchange-keys/local-mode.ts). */
   exchangeKeys?: ExchangeKeysSettings;
 }
@@ -213,6 +218,29 @@ export function createMainServices(options: MainServicesOptions): MainServices {
   session.onSessionEnd((end) => {
     if (end.accountDeleted && end.userId) forgetAccount(end.userId);
   });
+  // Deleted while this device was off or offline: at start and whenever the API answers again, every account folder
+  // here is checked, and the copies of accounts the API no longer knows are erased (with their cached backtests).
+  const copies = new CopyGuard({
+    api: new CopiesApi(http),
+    session,
+    dataDir: options.dataDir ?? null,
+    clock,
+    eraseFolder: (folder) => {
+      const dataDir = options.dataDir;
+      if (dataDir) for (const userId of backtestCache.users()) if (accountFolder(dataDir, userId) === folder) backtestCache.forget(userId);
+      trades.eraseFolder(folder);
+    },
+    ...(options.log ? { log: options.log } : {}),
+  });
+  // A folder that cannot be written or read now is looked at again at the next start or return of the API.
+  const guardFailed = (error: unknown) => options.log?.(`copies: could not look after the local copies (${error instanceof Error ? error.name : 'unknown'})`);
+  const checkCopies = () => void copies.check().catch(guardFailed);
+  events.on('identity.onState', (state) => {
+    if (state.state === 'signedIn') void copies.opened(state.user.id).catch(guardFailed);
+  });
+  events.on('api.onStatus', (status) => {
+    if (status.state === 'online') checkCopies();
+  });
   events.on('identity.onState', (state) => tray.identityChanged(state));
 
   const handlers: Handlers = {
@@ -222,7 +250,7 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     'regions.probe': () => regions.probe(),
     'regions.history': (input) => regions.history(input?.limit),
     'regions.recommend': (input) => regions.recommend(input.exchange),
-    ...identityHandlers(identity, forgetAccount),
+    ...identityHandlers(identity, forgetAccount, (userId) => copies.forget(userId)),
     ...exchangeKeysHandlers(exchangeKeys),
     ...templatesHandlers(templates),
     'yourData.export': () => accountData.export(),
@@ -246,11 +274,12 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     tray,
     start: () => {
       tray.start();
-      status.start();
+      status.start(options.apiStatusIntervalMs);
       // Before identity: its first state (a restored session) starts the first fetch of the bots.
       bots.start();
       trades.start();
       identity.start();
+      checkCopies();
     },
     async stop() {
       tray.stop();

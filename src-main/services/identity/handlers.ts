@@ -7,15 +7,21 @@ export type IdentityHandlers = Pick<Handlers, keyof typeof identityInvokeContrac
 
 /**
  * The identity channels of the IPC contract. Every value they return is token-free by construction.
- * `forgetAccount` erases what this device keeps of an account, for "Sign out and forget this device".
+ * `forgetAccount` erases what this device keeps of an account, for "Sign out and forget this device";
+ * `unregisterCopy` first tells the API while the session still can.
  */
-export function identityHandlers(identity: IdentityService, forgetAccount: (userId: string) => void = () => {}): IdentityHandlers {
+export function identityHandlers(
+  identity: IdentityService,
+  forgetAccount: (userId: string) => void = () => {},
+  unregisterCopy: (userId: string) => Promise<void> = async () => {},
+): IdentityHandlers {
   return {
     'identity.state': () => identity.state(),
     'identity.register': (input) => identity.register(input.email, input.password),
     'identity.signIn': (input) => identity.signIn(input.email, input.password),
     'identity.signOut': async (input) => {
       const who = input?.forgetDevice ? await identity.sessionAccess().current() : null;
+      if (who) await unregisterCopy(who.userId);
       const state = await identity.signOut();
       if (who) forgetAccount(who.userId);
       return state;

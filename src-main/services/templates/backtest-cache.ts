@@ -62,6 +62,11 @@ export class BacktestCache {
     this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
+  /** Whose results are kept here: the copy guard finds an erased folder's account among them. */
+  users(): string[] {
+    return (this.db.prepare('select distinct user_id from backtest_runs').all() as { user_id: string }[]).map((row) => row.user_id);
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

@@ -16,7 +16,7 @@ import { tradeQuery } from './trade-query.ts';
 export const accountFolder = (dataDir: string, userId: string): string =>
   join(dataDir, 'accounts', createHash('sha256').update(`plutarc-account:${userId}`).digest('hex').slice(0, 32));
 
-const TRADES_FILE = 'trades.db';
+export const TRADES_FILE = 'trades.db';
 
 /** Where the copy of `userId`'s trades lives, or `:memory:` for a host that may keep nothing. */
 export const tradesCopyFile = (dataDir: string | null, userId: string): string => (dataDir === null ? ':memory:' : join(accountFolder(dataDir, userId), TRADES_FILE));

@@ -2,6 +2,7 @@
 // page at once and offline, kept current from the API's change feed whenever something may have changed: at
 // sign-in, at every (re)connection of the event stream, when a bot reports a fill and when a bot is deleted.
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { z } from 'zod';
 import { AccountEvent, type AccountEventOf } from '../../../src-shared/events.ts';
 import type { TradesFacets, TradesPageInput, TradesSyncState, TradesWindow } from '../../../src-shared/ipc-trades.ts';
@@ -11,7 +12,7 @@ import { ServiceError } from '../errors.ts';
 import type { EventHub } from '../events/event-hub.ts';
 import type { Clock, SessionAccess } from '../ports.ts';
 import type { TradesApi } from './trades-api.ts';
-import { TradesCopy, accountFolder, eraseTradesCopyFile, tradesCopyFile } from './trades-copy.ts';
+import { TRADES_FILE, TradesCopy, accountFolder, eraseTradesCopyFile, tradesCopyFile } from './trades-copy.ts';
 
 /** The events that may change the account's trades: a fill, a deleted bot. */
 const TradeEvent = AccountEvent.refine(
@@ -124,6 +125,14 @@ export class TradesService {
     if (this.copy?.userId === userId) this.close();
     eraseTradesCopyFile(tradesCopyFile(this.options.dataDir, userId));
     if (this.options.dataDir !== null) rmSync(accountFolder(this.options.dataDir, userId), { recursive: true, force: true });
+  }
+
+  /** The same for an account known only by its folder (the copy guard's finds): closed first if it is the open one. */
+  eraseFolder(folder: string): void {
+    if (this.options.dataDir === null) return;
+    if (this.copy && accountFolder(this.options.dataDir, this.copy.userId) === folder) this.close();
+    eraseTradesCopyFile(join(folder, TRADES_FILE));
+    rmSync(folder, { recursive: true, force: true });
   }
 
   // ----- The copy -------------------------------------------------------------------------------------
