@@ -4,7 +4,7 @@
 // of the data folder then finds nothing of the account, while another account's copy on the same device stays.
 // With the API away at start the copy is kept, and erased once the API answers again.
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatchInvoke } from '../../../src-main/services/dispatch.ts';
@@ -190,5 +190,34 @@ describe('a copy whose account was deleted while this device was off', () => {
     const check = await fetch(`${api.url}/v1/devices/copies/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tokens: [record!.token] }) });
     expect(await check.json()).toEqual({ unknown: [record!.token] });
     await main.stop();
+  });
+
+});
+
+describe('folders no token vouches for', () => {
+  it('gives a folder from before copy tokens a token at its next sign-in, and erases one never opened again after 30 days', async () => {
+    const dataDir = dataFolder();
+    const before = startMain(dataDir);
+    const older = await accountWithCopy(before, dataDir, 'older');
+    await before.stop();
+    // As a version before copy tokens left it: no copy.json, no opened mark.
+    rmSync(join(older.folder, 'copy.json'));
+    rmSync(join(older.folder, 'opened.json'));
+    // A folder nobody can vouch for, last opened 31 days ago (its account unknown to this test, as to the API).
+    const abandoned = join(dataDir, 'accounts', 'ab'.repeat(16));
+    mkdirSync(abandoned, { recursive: true, mode: 0o700 });
+    writeFileSync(join(abandoned, 'trades.db'), 'left behind');
+    writeFileSync(join(abandoned, 'opened.json'), JSON.stringify({ openedAt: new Date(Date.now() - 31 * 86_400_000).toISOString() }));
+
+    const after = startMain(dataDir);
+    await waitFor(() => !existsSync(abandoned), { what: 'the abandoned folder erased by age' });
+    // The older folder is not erased: its 30 days start now, and it has no token yet.
+    await waitFor(() => readText(join(older.folder, 'opened.json')), { what: 'the older folder marked' });
+    expect(existsSync(join(older.folder, 'trades.db'))).toBe(true);
+    expect(existsSync(join(older.folder, 'copy.json'))).toBe(false);
+
+    await after.invoke('identity.signIn', { email: older.email, password: GOOD_PASSWORD });
+    await waitFor(() => parseCopyRecord(readText(join(older.folder, 'copy.json')))?.registered === true, { what: 'a token registered at sign-in' });
+    await after.stop();
   });
 });
