@@ -38,8 +38,6 @@ type Limits = { memoryBytes: number; pids: number; cpus: number };
 
 /** What an engine cannot report or needs, each with why; the suite then checks what the engine does in its place. */
 export interface EngineLimitations {
-  /** The engine does not record an out-of-memory kill as one: the kill must still be seen as a crash (SIGKILL, not asked for). */
-  oomUnreported?: string;
   /** Labels every instance on this engine carries (the fly driver puts each bot in its user's app, named by `plutarc.user`). */
   labels?: Record<string, string>;
   /** The engine sizes instances in steps of its own (a Fly Machine: 256 MB, whole CPUs, no process limit): the limits it must hold a spec to. */
@@ -232,13 +230,12 @@ export function describeDriverContract(name: string, makeHarness: () => Promise<
       expect((await driver.list()).find((i) => i.instanceId === s.instanceId)?.state).toBe('exited');
     });
 
-    const oomUnreported = limitations.oomUnreported;
-    it(oomUnreported ? `watch sees an out-of-memory kill as a crash (not as one: ${oomUnreported})` : 'watch sees an out-of-memory kill as one', async () => {
+    it('watch sees an out-of-memory kill as one', async () => {
       const s = spec('alloc', { limits: { memoryBytes: 96 * 1024 * 1024, cpus: 1, pids: 48, scratchBytes: 4 * 1024 * 1024 } });
       const exited = nextEvent(driver, exitOf(s.instanceId), 'exit of the allocating probe');
       await driver.provision(s, 'eu');
       started.push({ driver, id: s.instanceId });
-      expect((await exited).status.exit).toMatchObject(oomUnreported ? { oomKilled: false, signal: 'SIGKILL', requested: false } : { oomKilled: true, requested: false });
+      expect((await exited).status.exit).toMatchObject({ oomKilled: true, requested: false });
     });
 
     it('destroy stops the bot, is idempotent, and verifyGone then finds nothing', async () => {

@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { PodmanEngine } from './podman-engine.ts';
+import { killedForMemory, type PodmanEngine } from './podman-engine.ts';
 
 const TOKEN = 'fake-fly-token';
 export const FLY_TOKEN = TOKEN;
@@ -493,10 +493,11 @@ export function podmanFlyd(engine: PodmanEngine, workDir: string): MachineRuntim
           waiter.once('close', () => {
             void (async () => {
               await followed;
-              const [state] = JSON.parse((await engine.cli('inspect', name)).stdout) as { State: { ExitCode: number; OOMKilled: boolean } }[];
+              const [state] = JSON.parse((await engine.cli('inspect', name)).stdout) as { Id: string; State: { ExitCode: number; OOMKilled: boolean } }[];
               const code = state?.State.ExitCode ?? 137;
+              const oomKilled = state?.State.OOMKilled === true || (code === 137 && state !== undefined && (await killedForMemory(state.Id)));
               // flyd's exit event: the init's exit code, and the signal that ended the bot when one did (128 + n).
-              done({ exit_code: code, guest_exit_code: code, guest_signal: code > 128 ? code - 128 : -1, oom_killed: state?.State.OOMKilled ?? false });
+              done({ exit_code: code, guest_exit_code: code, guest_signal: code > 128 ? code - 128 : -1, oom_killed: oomKilled });
             })()
               .catch(() => undefined)
               .finally(resolve);

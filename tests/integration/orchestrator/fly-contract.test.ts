@@ -127,8 +127,6 @@ describeDriverContract(
     };
   },
   {
-    // flyd here is Podman 4.3, which leaves State.OOMKilled false (see podman-driver.test.ts): the kill reaches the driver as SIGKILL.
-    oomUnreported: 'the Machines run on Podman 4.3, which leaves State.OOMKilled false',
     labels: { 'plutarc.user': USER },
     sizes: {
       why: 'memory in 256 MB steps, whole CPUs, no process limit inside the microVM',

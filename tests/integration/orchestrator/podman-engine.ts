@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
+import { KernelOomLog } from '../../../src-orchestrator/docker/kernel-oom.ts';
 import { tempDir } from '../../support/temp.ts';
 import { waitFor } from '../../support/wait.ts';
 
@@ -111,4 +112,18 @@ export async function startPodmanEngine(options: { containers?: readonly string[
     command: (...args) => ({ args: [...globalArgs, ...args], env }),
     stop,
   };
+}
+
+/**
+ * Whether the kernel killed the container for exceeding its memory limit. Podman 4.3 leaves State.OOMKilled false;
+ * a real node's runtime (containerd, CRI-O, flyd) sees the kill in the container's cgroup. Here the kernel's record
+ * of it stands in, as the docker driver reads it.
+ */
+export async function killedForMemory(containerId: string): Promise<boolean> {
+  const log = await KernelOomLog.open();
+  try {
+    return await log.killedIn(containerId);
+  } finally {
+    await log.close();
+  }
 }

@@ -8,10 +8,9 @@ import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
-import { KernelOomLog } from '../../../src-orchestrator/docker/kernel-oom.ts';
 import { IN_POD } from '../../../src-orchestrator/kubernetes/manifests.ts';
 import type { ContainerTermination, PodRuntime } from './fake-kubernetes.ts';
-import type { PodmanEngine } from './podman-engine.ts';
+import { killedForMemory, type PodmanEngine } from './podman-engine.ts';
 
 interface PodVolume {
   name: string;
@@ -21,15 +20,6 @@ interface PodVolume {
 
 /** The container of a played pod, as Podman names it. */
 export const podContainer = (podName: string) => `${podName}-${IN_POD.container}`;
-
-async function killedForMemory(containerId: string): Promise<boolean> {
-  const log = await KernelOomLog.open();
-  try {
-    return await log.killedIn(containerId);
-  } finally {
-    await log.close();
-  }
-}
 
 /** `node.podPidsLimit`: the node's process limit for each pod (a pod spec has none of its own). */
 export function podmanKubelet(engine: PodmanEngine, workDir: string, node: { podPidsLimit: number }): PodRuntime {
@@ -81,8 +71,6 @@ export function podmanKubelet(engine: PodmanEngine, workDir: string, node: { pod
               await followed;
               const [state] = JSON.parse((await engine.cli('inspect', container)).stdout) as { Id: string; State: { ExitCode: number; OOMKilled: boolean } }[];
               const exitCode = state?.State.ExitCode ?? 137;
-              // Podman 4.3 leaves OOMKilled false; a real node's runtime (containerd, CRI-O) sees the kill in the
-              // container's cgroup. Here the kernel's record of it stands in, as the docker driver reads it.
               const oomKilled = state?.State.OOMKilled === true || (exitCode === 137 && state !== undefined && (await killedForMemory(state.Id)));
               // As a kubelet reports it: the exit code (128 + the signal for a killed one) and a reason, no signal field.
               const terminated: ContainerTermination = { exitCode, reason: oomKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error' };
