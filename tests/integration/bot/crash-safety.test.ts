@@ -1,20 +1,22 @@
 // kill -9 the bot at its worst moments and start a new instance of the same run: the exchange never holds a
-// doubled position, no order is sent twice, and the new instance's position is the exchange's.
+// doubled position, no order is sent twice, and the new instance's position is the exchange's. On Binance's linear
+// contract and on the inverse contracts of Bybit (an order answered with its ids only, looked up on its own endpoint)
+// and Kraken Futures (looked up by client id through the order status, priced from its fills).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReportBody } from '../../../src-shared/bot-instance.ts';
-import { deployOnSim, startBot, startWorld, until, type BotProcess, type DeployedBot, type World } from './world.ts';
+import { deployOnMarket, MARKETS_UNDER_TEST, startBot, startWorld, until, type BotProcess, type DeployedBot, type World } from './world.ts';
 
 const MINUTE = 60_000;
 
-describe('crash safety', () => {
+describe.each(Object.values(MARKETS_UNDER_TEST))('crash safety: $exchange $symbol', (market) => {
   let world: World;
   beforeAll(async () => {
     world = await startWorld();
   });
   afterAll(() => world.close());
 
-  const ledger = () => world.sim.ledgers.binanceusdm;
-  const contract = () => ledger().contract('BTCUSDT')!;
+  const ledger = () => world.sim.ledgers[market.exchange];
+  const contract = () => ledger().contract(market.contractId)!;
   const heldBy = (bot: DeployedBot) => ledger().position(bot.apiKey, contract()).quantity;
 
   it('an order accepted whose answer was lost, then kill -9; and kill -9 between closes: never doubled', async () => {
@@ -23,7 +25,7 @@ describe('crash safety', () => {
     // Pin first, then set: set-then-pin would pin wherever the wall clock has moved since.
     sim.clock.pin();
     sim.clock.set(t0);
-    const bot = await deployOnSim(world);
+    const bot = await deployOnMarket(world, market);
     let candle = t0;
     const step = async (proc: BotProcess) => {
       sim.clock.advance(MINUTE);
@@ -34,8 +36,8 @@ describe('crash safety', () => {
     // 1. The first order is accepted and its answer dropped; the bot's look-up of it is held up; kill -9 then.
     const first = await startBot(world, bot);
     await first.waitFor((l) => l.msg === 'trading');
-    sim.faults.add({ exchange: 'binanceusdm', mode: 'drop-response', method: 'POST', path: '/fapi/v1/order' });
-    sim.faults.add({ exchange: 'binanceusdm', mode: 'delay', method: 'GET', path: '/fapi/v1/order', delayMs: 15_000 });
+    sim.faults.add({ exchange: market.exchange, mode: 'drop-response', method: 'POST', path: market.paths.order });
+    sim.faults.add({ exchange: market.exchange, mode: 'delay', method: 'GET', path: market.paths.lookUp, delayMs: 15_000 });
     while (sim.faults.list().length === 2) {
       sim.clock.advance(MINUTE);
       await until(() => sim.faults.list().length < 2 || first.lines.some((l) => l.msg === 'evaluated' && l.candle === candle), 'a close evaluated or an order sent');

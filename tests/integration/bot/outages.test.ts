@@ -3,11 +3,11 @@
 // is back every report arrives, in order, exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReportBody } from '../../../src-shared/bot-instance.ts';
-import { deployOnSim, startBot, startSwitchableRelay, startWorld, until, type World } from './world.ts';
+import { deployOnMarket, MARKETS_UNDER_TEST, startBot, startSwitchableRelay, startWorld, until, type World } from './world.ts';
 
 const MINUTE = 60_000;
 
-describe('outages', () => {
+describe.each(Object.values(MARKETS_UNDER_TEST))('outages: $exchange $symbol', (market) => {
   let world: World;
   beforeAll(async () => {
     world = await startWorld();
@@ -22,7 +22,7 @@ describe('outages', () => {
       // Pin first, then set: set-then-pin would pin wherever the wall clock has moved since.
       sim.clock.pin();
       sim.clock.set(t0);
-      const bot = await deployOnSim(world);
+      const bot = await deployOnMarket(world, market);
       const proc = await startBot(world, bot, { apiUrl: relay.url });
       await proc.waitFor((l) => l.msg === 'trading');
       let candle = t0;
@@ -35,10 +35,11 @@ describe('outages', () => {
 
       relay.setUp(false);
       // Each kind of exchange failure, on the calls the bot makes every close and on its orders.
-      sim.faults.add({ exchange: 'binanceusdm', mode: 'server-error', path: '/fapi/v1/klines', count: 3 });
-      sim.faults.add({ exchange: 'binanceusdm', mode: 'drop', path: '/fapi/v1/time', count: 3 });
-      sim.faults.add({ exchange: 'binanceusdm', mode: 'rate-limit', method: 'POST', path: '/fapi/v1/order', count: 2 });
-      sim.faults.add({ exchange: 'binanceusdm', mode: 'drop-response', method: 'POST', path: '/fapi/v1/order', count: 1 });
+      const { exchange, paths } = market;
+      sim.faults.add({ exchange, mode: 'server-error', path: paths.candles, count: 3 });
+      sim.faults.add({ exchange, mode: 'drop', path: paths.clock, count: 3 });
+      sim.faults.add({ exchange, mode: 'rate-limit', method: 'POST', path: paths.order, count: 2 });
+      sim.faults.add({ exchange, mode: 'drop-response', method: 'POST', path: paths.order, count: 1 });
       for (let i = 0; i < 40; i++) await step();
       expect(sim.faults.list()).toEqual([]);
       expect(proc.lines.some((l) => l.msg === 'exchange unavailable; will reconcile when it answers again')).toBe(true);
@@ -57,7 +58,7 @@ describe('outages', () => {
       expect(bodies.filter((b) => b.kind === 'equity').map((b) => b.time)).toEqual(evaluated);
       expect(evaluated).toHaveLength(48);
       // Every order the exchange holds was reported once, and none was sent twice.
-      const orders = world.sim.ledgers.binanceusdm.orders(bot.apiKey);
+      const orders = world.sim.ledgers[market.exchange].orders(bot.apiKey);
       const reportedOrders = bodies.filter((b) => b.kind === 'order' && b.status !== 'refused');
       expect(reportedOrders.map((o) => (o.kind === 'order' ? o.clientOrderId : '')).sort()).toEqual(orders.map((o) => o.clientId).sort());
       expect(reportedOrders.some((o) => o.kind === 'order' && o.status === 'found')).toBe(true);

@@ -231,3 +231,55 @@ export async function startSwitchableRelay(targetUrl: string) {
       }),
   };
 }
+
+/**
+ * A market the crash and outage suites trade, with the simulator paths each kind of fault is aimed at: the order
+ * itself, the look-up of an order by its client id, the candles and the exchange's clock as the bot reads them.
+ */
+export interface MarketUnderTest {
+  exchange: ExchangeId;
+  symbol: string;
+  contract: 'linear' | 'inverse';
+  /** The simulator's contract id. */
+  contractId: string;
+  /** Starting balances of the key (the settlement coin for an inverse contract). */
+  balances?: Record<string, number>;
+  paths: { order: string; lookUp: string; candles: string; clock: string };
+}
+
+export const MARKETS_UNDER_TEST = {
+  binanceLinear: {
+    exchange: 'binanceusdm',
+    symbol: 'BTC/USDT:USDT',
+    contract: 'linear',
+    contractId: 'BTCUSDT',
+    paths: { order: '/fapi/v1/order', lookUp: '/fapi/v1/order', candles: '/fapi/v1/klines', clock: '/fapi/v1/time' },
+  },
+  // Bybit answers an order with its ids only; the look-up by orderLinkId is a separate endpoint.
+  bybitInverse: {
+    exchange: 'bybit',
+    symbol: 'BTC/USD:BTC',
+    contract: 'inverse',
+    contractId: 'BTCUSD',
+    balances: { BTC: 1 },
+    paths: { order: '/v5/order/create', lookUp: '/v5/order/realtime', candles: '/v5/market/kline', clock: '/v5/market/time' },
+  },
+  // Kraken Futures has no time endpoint (its ticker carries the time), and an order's price is read from its fills.
+  krakenInverse: {
+    exchange: 'krakenfutures',
+    symbol: 'BTC/USD:BTC',
+    contract: 'inverse',
+    contractId: 'PI_XBTUSD',
+    balances: { BTC: 1 },
+    paths: { order: '/derivatives/api/v3/sendorder', lookUp: '/derivatives/api/v3/orders/status', candles: '/api/charts/v1/', clock: '/derivatives/api/v3/tickers' },
+  },
+} as const satisfies Record<string, MarketUnderTest>;
+
+/** A bot deployed on `market`'s exchange, trading its symbol. */
+export function deployOnMarket(world: World, market: MarketUnderTest): Promise<DeployedBot> {
+  return deployOnSim(world, {
+    exchange: market.exchange,
+    config: { symbol: market.symbol, contract: market.contract },
+    ...(market.balances ? { key: { balances: market.balances } } : {}),
+  });
+}
