@@ -196,7 +196,13 @@ export class ExchangeClient {
       return;
     }
     await this.#setMarginMode(mode);
-    await this.#ccxt.setLeverage(leverage, this.symbol);
+    try {
+      await this.#ccxt.setLeverage(leverage, this.symbol);
+    } catch (error) {
+      // Already at that leverage (a restart): Bybit refuses the change with "Set leverage not modified" (110043).
+      if (error instanceof Error && /110043|not modified/i.test(error.message)) return;
+      throw error;
+    }
   }
 
   async #setMarginMode(mode: MarginMode): Promise<void> {
@@ -205,6 +211,9 @@ export class ExchangeClient {
     } catch (error) {
       // Already in that mode: Binance refuses the change with "No need to change margin type" (-4046).
       if (error instanceof Error && /-4046|No need to change margin type|not modified/i.test(error.message)) return;
+      // Bybit refuses any change of a unified account's mode while a position is open (3400045), as after a restart
+      // with the position adopted: the refusal is harmless when the account already has the mode asked for.
+      if (this.#ccxt.has.fetchMarginMode && (await this.#ccxt.fetchMarginMode(this.symbol)).marginMode === mode) return;
       throw error;
     }
   }
@@ -269,19 +278,27 @@ export class ExchangeClient {
   /** The order with this client id, or null when the exchange has none. */
   async findOrder(clientOrderId: string): Promise<PlacedOrder | null> {
     try {
-      const params =
-        this.exchange === 'binanceusdm'
-          ? { origClientOrderId: clientOrderId }
-          : this.exchange === 'bybit'
-            ? // Bybit finds an order this way among the account's last 500, which a bot's own orders are.
-              { orderLinkId: clientOrderId, acknowledged: true }
-            : { cliOrdId: clientOrderId };
-      const found = await this.#ccxt.fetchOrder('', this.symbol, params);
+      const found = await this.#orderByClientId(clientOrderId);
+      if (!found) return null;
       return await this.#priced(found, this.#describe(found, clientOrderId));
     } catch (error) {
       if (this.classify(error) === 'refused') return null;
       throw error;
     }
+  }
+
+  async #orderByClientId(clientOrderId: string): Promise<Order | null> {
+    if (this.exchange === 'krakenfutures') {
+      // Kraken's order status takes a list of client ids (`cliOrdIds`); an id it does not know is left out of the answer.
+      const orders = await this.#ccxt.fetchOrders(this.symbol, undefined, undefined, { cliOrdIds: [clientOrderId] });
+      return orders.find((o) => o.clientOrderId === clientOrderId) ?? null;
+    }
+    const params =
+      this.exchange === 'binanceusdm'
+        ? { origClientOrderId: clientOrderId }
+        : // Bybit finds an order this way among the account's last 500, which a bot's own orders are.
+          { orderLinkId: clientOrderId, acknowledged: true };
+    return this.#ccxt.fetchOrder('', this.symbol, params);
   }
 
   /** The fee of an order from its trades (an order answer may not carry it), settlement currency. */
