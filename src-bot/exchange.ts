@@ -271,6 +271,12 @@ export class ExchangeClient {
       ...(order.reduceOnly ? { reduceOnly: true } : {}),
     });
     const described = this.#describe(placed, order.clientOrderId);
+    // Bybit v5 answers a create with the order's ids only, no status; a market order has filled by then, so one
+    // look-up at once reads it filled instead of the trader's timed follow-up.
+    if (placed.status === undefined || placed.status === null) {
+      const found = await this.findOrder(order.clientOrderId).catch(() => null);
+      if (found) return found;
+    }
     // The order is placed: if its fills cannot be read now, it is followed up by its client id like any unfinished one.
     return this.#priced(placed, described).catch(() => described);
   }
