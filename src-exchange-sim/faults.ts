@@ -17,6 +17,12 @@ export const FaultMode = z.enum([
   'delay',
   /** The request is processed (an order is placed) and then the connection is closed instead of answering. */
   'drop-response',
+  /**
+   * The request is processed (an order is placed) and its answer held back `delayMs`: a client that dies meanwhile
+   * has sent an order it never heard about. (`delay` holds the request before it is read: one whose client is gone by
+   * then is never carried out.)
+   */
+  'delay-response',
 ]);
 export type FaultMode = z.infer<typeof FaultMode>;
 
@@ -69,6 +75,7 @@ export class FaultPlan {
 }
 
 const dropAfterAnswer = new WeakSet<FastifyRequest>();
+const answerHeldFor = new WeakMap<FastifyRequest, number>();
 
 /**
  * Puts `faults` in front of every route of one exchange's listener. `rateLimited` sends that
@@ -94,9 +101,14 @@ export function installFaults(app: FastifyInstance, exchange: SimExchangeId, fau
       case 'drop-response':
         dropAfterAnswer.add(request);
         return;
+      case 'delay-response':
+        answerHeldFor.set(request, rule.delayMs);
+        return;
     }
   });
   app.addHook('onSend', async (request, reply, payload) => {
+    const held = answerHeldFor.get(request);
+    if (held !== undefined) await sleep(held);
     if (!dropAfterAnswer.has(request)) return payload;
     // The work is done (the order exists); the client never hears about it.
     reply.raw.destroy();

@@ -7,6 +7,7 @@ import type { SimExchangeId } from '../../../src-exchange-sim/keys.ts';
 import { startExchangeSim, type ExchangeSim } from '../../../src-exchange-sim/server.ts';
 import { FUNDING_INTERVAL_MS, MINUTE_MS, defaultSeries } from '../../../src-shared/market-series.ts';
 import { alterAfterSigning, ccxtForSim, failureOf } from '../../support/ccxt-sim.ts';
+import { waitFor } from '../../support/wait.ts';
 
 let sim: ExchangeSim;
 beforeAll(async () => {
@@ -365,5 +366,25 @@ describe('errors, signatures, clock and faults', () => {
     expect(found.map((o) => [o.clientOrderId, o.status, o.side])).toEqual([[clientOrderId, 'closed', 'buy']]);
     expect(await failureOf(ex.createOrder(symbol, 'market', 'buy', 0.01, undefined, { clientOrderId }))).toBeInstanceOf(ccxt.InvalidOrder);
     expect(await ex.fetchMyTrades(symbol)).toHaveLength(2);
+  });
+
+  it.each([
+    ['binanceusdm', '/fapi/v1/order', 'BTC/USDT:USDT'],
+    ['bybit', '/v5/order/create', 'BTC/USD:BTC'],
+    ['krakenfutures', '/derivatives/api/v3/sendorder', 'BTC/USD:BTC'],
+  ] as const)('%s: an order whose answer is held back is carried out before the client has heard of it', async (exchange, path, symbol) => {
+    const ex = clientFor(exchange, { USDT: 100_000, BTC: 1 });
+    await ex.loadMarkets();
+    await addFault({ exchange, mode: 'delay-response', path, method: 'POST', delayMs: 2_000 });
+    const clientOrderId = `held${exchange.slice(0, 4)}`;
+    let answered = false;
+    const answer = ex.createOrder(symbol, 'market', 'buy', symbol.endsWith(':BTC') ? 100 : 0.01, undefined, { clientOrderId }).finally(() => {
+      answered = true;
+    });
+    // The account opens with the key's first trading request: none until the order arrives.
+    const placed = () => sim.ledgers[exchange].positions(ex.apiKey).some((p) => p.quantity !== 0);
+    await waitFor(() => { try { return placed(); } catch { return false; } }, { what: 'the order carried out', timeoutMs: 30_000 });
+    expect(answered).toBe(false);
+    expect((await answer).clientOrderId).toBe(clientOrderId);
   });
 });
