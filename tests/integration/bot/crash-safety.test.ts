@@ -87,4 +87,49 @@ describe.each(Object.values(MARKETS_UNDER_TEST))('crash safety: $exchange $symbo
     const adoptedBySecond = adopted.find((h) => h.instanceId === second.instanceId)!.body as { quantity: number; side: string };
     expect(adoptedBySecond.quantity * (adoptedBySecond.side === 'long' ? 1 : -1)).toBeCloseTo(afterCrash, 9);
   }, 300_000);
+
+  it('kill -9 between an order request and its answer: the restart adopts the order’s position, never doubled', async () => {
+    const { sim } = world;
+    const t0 = Math.ceil(sim.clock.now() / MINUTE) * MINUTE + MINUTE;
+    sim.clock.pin();
+    sim.clock.set(t0);
+    const bot = await deployOnMarket(world, market);
+    let candle = t0;
+    const first = await startBot(world, bot);
+    await first.waitFor((l) => l.msg === 'trading');
+    // The exchange carries the order out and holds its answer back: the bot is killed while it waits for it.
+    sim.faults.add({ exchange: market.exchange, mode: 'delay-response', method: 'POST', path: market.paths.order, delayMs: 10_000 });
+    while (ledger().orders(bot.apiKey).length === 0) {
+      sim.clock.advance(MINUTE);
+      await until(() => ledger().orders(bot.apiKey).length > 0 || first.lines.some((l) => l.msg === 'evaluated' && l.candle === candle), 'a close evaluated or an order placed');
+      candle += MINUTE;
+    }
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(sim.faults.list()).toEqual([]);
+    expect(first.lines.some((l) => l.msg === 'order acknowledged')).toBe(false);
+    expect(ledger().orders(bot.apiKey)).toHaveLength(1);
+    const held = heldBy(bot);
+    expect(held).not.toBe(0);
+
+    const second = await startBot(world, bot);
+    await second.waitFor((l) => l.msg === 'adopted the position found on the exchange');
+    await second.waitFor((l) => l.msg === 'trading');
+    expect(heldBy(bot)).toBe(held);
+    for (let i = 0; i < 15; i++) {
+      sim.clock.advance(MINUTE);
+      await second.waitFor((l) => l.msg === 'evaluated' && l.candle === candle);
+      candle += MINUTE;
+    }
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toEqual({ code: 0, signal: null });
+    expect(heldBy(bot)).toBe(0);
+    const orders = ledger().orders(bot.apiKey);
+    expect(new Set(orders.map((o) => o.clientId)).size).toBe(orders.length);
+    let position = 0;
+    for (const fill of ledger().fills(bot.apiKey)) {
+      position += fill.side === 'buy' ? fill.quantity : -fill.quantity;
+      expect(Math.abs(position)).toBeLessThanOrEqual(Math.max(...orders.map((o) => o.quantity)) + 1e-9);
+    }
+  }, 300_000);
 });
