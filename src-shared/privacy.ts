@@ -9,6 +9,7 @@ export interface StoredTable {
 
 export const PRIVACY_INTRO = [
   'plutarc keeps your account, your sealed exchange keys, your strategy templates, your bots’ settings and their trade history in one database in the EU. Bots run in the region you pick (EU, US or Singapore), but a bot’s instance keeps nothing on disk: it works in memory and is destroyed when the bot stops.',
+  'The desktop app keeps a copy of your trades and your backtest results on your computer, in a folder only your user account can read, so the Trades page opens at once and works offline. “Forget this device” erases it, and so does deleting your account; a copy not opened for 30 days whose account the app cannot check is erased too.',
   'Your exchange API keys are sealed on your device before they leave it. The database holds only the sealed copy, which the API cannot open; the key that opens it lives in a separate key broker and is handed only to your running bot.',
 ] as const;
 
