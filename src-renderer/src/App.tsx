@@ -10,6 +10,7 @@ import { RegionsPage } from './pages/RegionsPage.tsx';
 import { SecurityPage } from './pages/SecurityPage.tsx';
 import { SettingsPage } from './pages/SettingsPage.tsx';
 import { TemplatesPage } from './pages/TemplatesPage.tsx';
+import { TradesPage } from './pages/TradesPage.tsx';
 import { YourDataPage } from './pages/YourDataPage.tsx';
 import { useAppStore } from './stores/app.ts';
 import { useBotsStore } from './stores/bots.ts';
@@ -24,6 +25,7 @@ const PAGES = [
   { id: 'bots', label: 'Bots', shortcut: '5', render: () => <BotsPage /> },
   { id: 'settings', label: 'Settings', shortcut: '6', render: () => <SettingsPage /> },
   { id: 'your-data', label: 'Your data', shortcut: '7', render: () => <YourDataPage /> },
+  { id: 'trades', label: 'Trades', shortcut: '8', render: () => <TradesPage /> },
 ] as const satisfies readonly { id: PageId; label: string; shortcut: string; render: () => JSX.Element }[];
 
 export function App() {

@@ -183,14 +183,14 @@ describe('changedSettings', () => {
 
 describe('places', () => {
   it('reads the hashes a tray click opens and writes them back', () => {
-    expect(placeOfHash('#/bots/abc-123')).toEqual({ page: 'bots', botId: 'abc-123', confirmStop: false });
-    expect(placeOfHash('#/bots/abc-123/stop')).toEqual({ page: 'bots', botId: 'abc-123', confirmStop: true });
-    expect(placeOfHash('#/bots')).toEqual({ page: 'bots', botId: null, confirmStop: false });
-    expect(placeOfHash('#/keys')).toEqual({ page: 'keys', botId: null, confirmStop: false });
-    expect(placeOfHash('#/your-data')).toEqual({ page: 'your-data', botId: null, confirmStop: false });
+    expect(placeOfHash('#/bots/abc-123')).toEqual({ page: 'bots', botId: 'abc-123', tradeId: null, confirmStop: false });
+    expect(placeOfHash('#/bots/abc-123/stop')).toEqual({ page: 'bots', botId: 'abc-123', tradeId: null, confirmStop: true });
+    expect(placeOfHash('#/bots')).toEqual({ page: 'bots', botId: null, tradeId: null, confirmStop: false });
+    expect(placeOfHash('#/keys')).toEqual({ page: 'keys', botId: null, tradeId: null, confirmStop: false });
+    expect(placeOfHash('#/your-data')).toEqual({ page: 'your-data', botId: null, tradeId: null, confirmStop: false });
     for (const unknown of ['#/nowhere', '#/keys/abc', '#/bots/a/b', '#/bots/%E0%A4%A', '']) expect(placeOfHash(unknown)).toBeNull();
     expect(hashOfPlace({ page: 'bots', botId: 'a b' })).toBe('#/bots/a%20b');
-    expect(placeOfHash(hashOfPlace({ page: 'bots', botId: 'a b' }))).toEqual({ page: 'bots', botId: 'a b', confirmStop: false });
+    expect(placeOfHash(hashOfPlace({ page: 'bots', botId: 'a b' }))).toEqual({ page: 'bots', botId: 'a b', tradeId: null, confirmStop: false });
   });
 });
 

@@ -17,7 +17,8 @@ import type { CurvePoint, PreviewDecision, PreviewResult } from '../../../../src
 
 const seconds = (ms: number) => Math.floor(ms / 1000) as UTCTimestamp;
 
-const THEME: DeepPartial<ChartOptions> = {
+/** The app's chart look (dark panel, muted axes): the backtests' charts and the Trades page's summary share it. */
+export const CHART_THEME: DeepPartial<ChartOptions> = {
   layout: { background: { type: ColorType.Solid, color: '#161b22' }, textColor: '#8b949e', attributionLogo: false },
   grid: { vertLines: { color: '#21262d' }, horzLines: { color: '#21262d' } },
   rightPriceScale: { borderColor: '#30363d' },
@@ -41,7 +42,7 @@ export function PreviewChart({ preview }: { preview: PreviewResult }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!box.current) return;
-    const chart = createChart(box.current, THEME);
+    const chart = createChart(box.current, CHART_THEME);
     const candles = chart.addSeries(CandlestickSeries, { upColor: '#3fb950', downColor: '#f85149', wickUpColor: '#3fb950', wickDownColor: '#f85149', borderVisible: false });
     candles.setData(preview.candles.map((c) => ({ time: seconds(c.time), open: c.open, high: c.high, low: c.low, close: c.close })));
     const timeframeMs = preview.candles.length > 1 ? preview.candles[1]!.time - preview.candles[0]!.time : 60_000;
@@ -57,7 +58,7 @@ export function EquityChart({ curve }: { curve: readonly CurvePoint[] }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!box.current) return;
-    const chart = createChart(box.current, THEME);
+    const chart = createChart(box.current, CHART_THEME);
     const equity = chart.addSeries(LineSeries, { color: '#58a6ff', lineWidth: 2, title: 'equity' });
     equity.setData(curve.map((p) => ({ time: seconds(p.time), value: p.equity })));
     // Drawdown in its own pane below: the underwater curve, filled from zero down to it.
