@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { TradesFacets, TradesSyncState } from '../../../src-shared/ipc-trades.ts';
+import type { TradesFacets, TradesSyncState, TradesWindow } from '../../../src-shared/ipc-trades.ts';
 import type { Result } from '../../../src-shared/result.ts';
 import type { Trade, TradeDetail, TradeFilter, TradeSort, TradeSummary } from '../../../src-shared/trades.ts';
 import { bridge, callMain } from '../bridge.ts';
@@ -84,18 +84,25 @@ const initial = (): Pick<
 });
 
 export const useTradesStore = create<TradesState>((set, get) => {
-  /** Windows being asked for, as `view:index`, so a scroll does not ask twice for the same rows. */
-  const asking = new Set<string>();
+  /** Windows being asked for, by `view:index`, so a scroll does not ask twice for the same rows. */
+  const asking = new Map<string, Promise<void>>();
   /** The rows the table showed last: after a change of the copy, these are asked for again. */
   let shown = { first: 0, last: WINDOW_ROWS - 1 };
 
-  async function fetchWindow(index: number, view: number): Promise<void> {
+  function fetchWindow(index: number, view: number): Promise<void> {
     const key = `${view}:${index}`;
-    if (asking.has(key)) return;
-    asking.add(key);
+    const pending = asking.get(key);
+    if (pending) return pending;
     const { filter, sort } = get();
-    const result = await callMain((p) => p.trades.window({ filter, sort, offset: index * WINDOW_ROWS, limit: WINDOW_ROWS }));
-    asking.delete(key);
+    const fetched = callMain((p) => p.trades.window({ filter, sort, offset: index * WINDOW_ROWS, limit: WINDOW_ROWS })).then((result) => {
+      asking.delete(key);
+      keepWindow(index, view, result);
+    });
+    asking.set(key, fetched);
+    return fetched;
+  }
+
+  function keepWindow(index: number, view: number, result: Result<TradesWindow>): void {
     if (get().view !== view) return;
     if (!result.ok) {
       if (get().total === null) set({ load: { state: 'error', message: result.message } });
@@ -113,12 +120,12 @@ export const useTradesStore = create<TradesState>((set, get) => {
     });
   }
 
-  /** Asks for every window rows `first`..`last` need that is not held fresh for the current view. */
-  function fetchShown(): void {
+  /** Asks for every window rows `first`..`last` need that is not held fresh for the current view; settles when they are in. */
+  async function fetchShown(): Promise<void> {
     const { total, windows, view } = get();
     // Before the first answer the list's length is unknown: the first window says it.
     const wanted = total === null ? [windowOf(shown.first)] : windowsFor(shown.first, shown.last, total);
-    for (const index of wanted) if (windows.get(index)?.view !== view) void fetchWindow(index, view);
+    await Promise.all(wanted.filter((index) => windows.get(index)?.view !== view).map((index) => fetchWindow(index, view)));
   }
 
   /** The latest summary asked for: only its answer is shown (the filter or the copy changed since an older one). */
@@ -141,8 +148,15 @@ export const useTradesStore = create<TradesState>((set, get) => {
     const view = nextView();
     shown = { first: 0, last: WINDOW_ROWS - 1 };
     set({ ...changes, view, total: null, windows: new Map(), load: { state: 'loading' }, selected: null });
-    fetchShown();
-    if (summaryToo) void fetchSummary();
+    if (summaryToo) {
+      // The summary of the filter before must not land after this one's rows.
+      summaryAsked++;
+      set({ summaryLoad: { state: 'loading' } });
+    }
+    // Rows first: the summary reads every matching trade, and main answers in turn.
+    void fetchShown().then(() => {
+      if (summaryToo && get().view === view) return fetchSummary();
+    });
   }
 
   /**
@@ -159,14 +173,15 @@ export const useTradesStore = create<TradesState>((set, get) => {
     }
     const view = nextView();
     set({ view });
-    fetchShown();
-    refreshing = Promise.all([fetchSummary(), fetchFacets()]).then(() => {
-      refreshing = null;
-      if (again) {
-        again = false;
-        refresh();
-      }
-    });
+    refreshing = fetchShown()
+      .then(() => Promise.all([fetchSummary(), fetchFacets()]))
+      .then(() => {
+        refreshing = null;
+        if (again) {
+          again = false;
+          refresh();
+        }
+      });
   }
 
   return {
@@ -175,11 +190,17 @@ export const useTradesStore = create<TradesState>((set, get) => {
     start() {
       const s = get();
       if (s.load.state === 'idle') {
+        // A fresh start (first visit, or another account): from the top, whatever the table showed before.
+        shown = { first: 0, last: WINDOW_ROWS - 1 };
         set({ load: { state: 'loading' } });
-        fetchShown();
-        void fetchSummary();
+        void fetchShown().then(() => Promise.all([fetchSummary(), fetchFacets()]));
+      } else if (s.load.state === 'error') {
+        restart({}, true);
+        void fetchFacets();
+      } else {
+        // Back on the page: what it held shows at once, and is asked for again in case the copy moved meanwhile.
+        refresh();
       }
-      void fetchFacets();
       void callMain((p) => p.trades.syncState()).then((result) => result.ok && set({ sync: result.value }));
     },
 
@@ -196,7 +217,7 @@ export const useTradesStore = create<TradesState>((set, get) => {
 
     showRows(first, last) {
       shown = { first, last };
-      fetchShown();
+      void fetchShown();
     },
 
     setFilter(changes) {
