@@ -32,7 +32,8 @@ const COLUMNS: readonly Column[] = [
     numeric: true,
     cell: (t) => (t.realizedPnl === null ? '—' : <span className={t.realizedPnl < 0 ? 'loss' : t.realizedPnl > 0 ? 'gain' : undefined}>{`${formatSigned(t.realizedPnl)} ${t.currency}`}</span>),
   },
-  { header: 'Decision', cell: (t) => decisionWords(t) },
+  // The words may be longer than the column: the whole decision is in the row's tooltip and in the trade opened.
+  { header: 'Decision', cell: (t) => <span title={decisionWords(t)}>{decisionWords(t)}</span> },
 ];
 
 const ARIA_SORT = { asc: 'ascending', desc: 'descending' } as const;
@@ -192,7 +193,9 @@ export function TradesTable() {
         <div role="rowgroup" className="trades-body" style={{ height: virtualizer.getTotalSize() }}>
           {items.map((item) => (
             <TradeRow
-              key={item.index}
+              // Keyed by its place among the rows drawn, not by its position in the list: a row scrolling out gives its
+              // elements to the one scrolling in, so a scroll changes text instead of making and dropping elements.
+              key={item.index % items.length}
               index={item.index}
               trade={rowAt(windows, item.index)}
               top={item.start - HEADER_HEIGHT}
