@@ -12,15 +12,21 @@ export const WINDOWS_KEPT = 12;
 
 export const windowOf = (row: number): number => Math.floor(row / WINDOW_ROWS);
 
+/** How many windows past the rows in view are asked for in the direction the table scrolls (one on the other side). */
+export const WINDOWS_AHEAD = 3;
+
 /**
- * The windows rows `first`..`last` (inclusive) fall in, plus one either side: the rows about to show are asked for
- * before they scroll in. Clamped to the list of `total` rows.
+ * The windows rows `first`..`last` (inclusive) fall in, and those about to show: WINDOWS_AHEAD past them in the
+ * direction of the scroll (`direction` > 0: down, < 0: up), one on the other side (one either side at rest), so a
+ * fast scroll finds its rows already asked for. Clamped to the list of `total` rows.
  */
-export function windowsFor(first: number, last: number, total: number): number[] {
+export function windowsFor(first: number, last: number, total: number, direction = 0): number[] {
   if (total <= 0 || last < first) return [];
   const lastWindow = windowOf(total - 1);
-  const from = Math.max(0, windowOf(Math.max(0, first)) - 1);
-  const to = Math.min(lastWindow, windowOf(Math.min(last, total - 1)) + 1);
+  const before = direction < 0 ? WINDOWS_AHEAD : 1;
+  const after = direction > 0 ? WINDOWS_AHEAD : 1;
+  const from = Math.max(0, windowOf(Math.max(0, first)) - before);
+  const to = Math.min(lastWindow, windowOf(Math.min(last, total - 1)) + after);
   const out: number[] = [];
   for (let index = from; index <= to; index++) out.push(index);
   return out;

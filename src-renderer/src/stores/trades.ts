@@ -87,7 +87,7 @@ export const useTradesStore = create<TradesState>((set, get) => {
   /** Windows being asked for, by `view:index`, so a scroll does not ask twice for the same rows. */
   const asking = new Map<string, Promise<void>>();
   /** The rows the table showed last: after a change of the copy, these are asked for again. */
-  let shown = { first: 0, last: WINDOW_ROWS - 1 };
+  let shown = { first: 0, last: WINDOW_ROWS - 1, direction: 0 };
 
   function fetchWindow(index: number, view: number): Promise<void> {
     const key = `${view}:${index}`;
@@ -124,7 +124,7 @@ export const useTradesStore = create<TradesState>((set, get) => {
   async function fetchShown(): Promise<void> {
     const { total, windows, view } = get();
     // Before the first answer the list's length is unknown: the first window says it.
-    const wanted = total === null ? [windowOf(shown.first)] : windowsFor(shown.first, shown.last, total);
+    const wanted = total === null ? [windowOf(shown.first)] : windowsFor(shown.first, shown.last, total, shown.direction);
     await Promise.all(wanted.filter((index) => windows.get(index)?.view !== view).map((index) => fetchWindow(index, view)));
   }
 
@@ -146,7 +146,7 @@ export const useTradesStore = create<TradesState>((set, get) => {
   /** A new filter or sort: other rows entirely, from the top. */
   function restart(changes: Partial<Pick<TradesState, 'filter' | 'sort'>>, summaryToo: boolean): void {
     const view = nextView();
-    shown = { first: 0, last: WINDOW_ROWS - 1 };
+    shown = { first: 0, last: WINDOW_ROWS - 1, direction: 0 };
     set({ ...changes, view, total: null, windows: new Map(), load: { state: 'loading' }, selected: null });
     if (summaryToo) {
       // The summary of the filter before must not land after this one's rows.
@@ -191,7 +191,7 @@ export const useTradesStore = create<TradesState>((set, get) => {
       const s = get();
       if (s.load.state === 'idle') {
         // A fresh start (first visit, or another account): from the top, whatever the table showed before.
-        shown = { first: 0, last: WINDOW_ROWS - 1 };
+        shown = { first: 0, last: WINDOW_ROWS - 1, direction: 0 };
         set({ load: { state: 'loading' } });
         void fetchShown().then(() => Promise.all([fetchSummary(), fetchFacets()]));
       } else if (s.load.state === 'error') {
@@ -216,7 +216,7 @@ export const useTradesStore = create<TradesState>((set, get) => {
     },
 
     showRows(first, last) {
-      shown = { first, last };
+      shown = { first, last, direction: Math.sign(first - shown.first) };
       void fetchShown();
     },
 

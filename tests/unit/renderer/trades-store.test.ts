@@ -128,6 +128,12 @@ describe('the windows a scroll position needs', () => {
     expect(windowsFor(0, 20, 5)).toEqual([0]);
   });
 
+  it('asks further ahead in the direction of the scroll', () => {
+    expect(windowsFor(50_010, 50_030, TOTAL, 1)).toEqual([499, 500, 501, 502, 503]);
+    expect(windowsFor(50_010, 50_030, TOTAL, -1)).toEqual([497, 498, 499, 500, 501]);
+    expect(windowsFor(99_980, 99_999, TOTAL, 1)).toEqual([998, 999]);
+  });
+
   it('forgets the windows farthest from the view first, keeping WINDOWS_KEPT', () => {
     const held = Array.from({ length: WINDOWS_KEPT + 3 }, (_, i) => i);
     // In view: windows 13 and 14; the three farthest (0, 1, 2) go.
