@@ -132,8 +132,12 @@ function frameRun(page: Page, pxPerFrame: number, maxFrames: number): Promise<Fr
           const rows = grid.querySelectorAll('.trades-body [role="row"]');
           mostRows = Math.max(mostRows, rows.length);
           const top = grid.scrollTop;
-          const bottom = top + grid.clientHeight;
-          if (pxPerFrame > 0 && [...rows].some((row) => !row.hasAttribute('data-trade-id') && row.getBoundingClientRect().top - grid.getBoundingClientRect().top + top < bottom)) loadingFrames++;
+          const view = grid.getBoundingClientRect();
+          const inView = (row: Element) => {
+            const box = row.getBoundingClientRect();
+            return box.bottom > view.top && box.top < view.bottom;
+          };
+          if (pxPerFrame > 0 && [...rows].some((row) => !row.hasAttribute('data-trade-id') && inView(row))) loadingFrames++;
           const atBottom = top + grid.clientHeight >= grid.scrollHeight - 1;
           if (frames >= maxFrames || (pxPerFrame > 0 && atBottom)) {
             done({ frames, dropped, loadingFrames, mostRowsInDocument: mostRows, reachedBottom: atBottom, seconds: (performance.now() - started) / 1000 });
