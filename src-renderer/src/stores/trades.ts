@@ -123,8 +123,9 @@ export const useTradesStore = create<TradesState>((set, get) => {
   /** Asks for every window rows `first`..`last` need that is not held fresh for the current view; settles when they are in. */
   async function fetchShown(): Promise<void> {
     const { total, windows, view } = get();
-    // Before the first answer the list's length is unknown: the first window says it.
-    const wanted = total === null ? [windowOf(shown.first)] : windowsFor(shown.first, shown.last, total, shown.direction);
+    // Before the first answer the list's length is unknown, and an empty list has no rows to ask for: the window at
+    // the top of the view says how long the list is now.
+    const wanted = total === null || total === 0 ? [windowOf(shown.first)] : windowsFor(shown.first, shown.last, total, shown.direction);
     await Promise.all(wanted.filter((index) => windows.get(index)?.view !== view).map((index) => fetchWindow(index, view)));
   }
 

@@ -282,6 +282,19 @@ describe('the trades store', () => {
     off();
   });
 
+  it('an empty copy that fills shows its rows: the table asks again how long the list is', async () => {
+    let held = 0;
+    main.answer('trades.window', (input) => windowOf(input, held));
+    const off = useTradesStore.getState().connect();
+    useTradesStore.getState().start();
+    await until(() => useTradesStore.getState().total === 0, 'the empty copy');
+    held = 2_500;
+    main.emit('trades.onChange', syncState(held));
+    await until(() => useTradesStore.getState().total === held, 'the synced trades');
+    expect(rowAt(useTradesStore.getState().windows, 0)?.id).toBe('bot-a:0');
+    off();
+  });
+
   it('opens a trade, and drops a late answer for one the user has left', async () => {
     const slow = deferred<Result<TradeDetail>>();
     main.answer('trades.detail', ({ id }) => (id === 'slow' ? slow.promise : ok({ trade: tradeAt(1), orders: [], fills: [tradeAt(1)] })));
