@@ -22,6 +22,9 @@ export const KRAKEN_FUTURES_CONTRACTS: Contract[] = [
   { symbol: 'PI_ETHUSD', base: 'ETH', kind: 'inverse', settle: 'ETH', tickSize: 0.05, qtyStep: 1, minQty: 1, maxQty: 50_000_000, minNotional: 0, ...fees },
 ];
 
+/** How long a filled or cancelled order stays in the order status answer, on the exchange's clock. */
+export const KRAKEN_FUTURES_ORDER_STATUS_WINDOW_MS = 5_000;
+
 const iso = (ms: number) => new Date(ms).toISOString();
 export const KRAKEN_FUTURES_RATE_LIMITED = (now: number) => ({ result: 'error', serverTime: iso(now), error: 'apiLimitExceeded' });
 
@@ -160,6 +163,7 @@ export function krakenFuturesTradingRoutes(app: FastifyInstance, { ledger, authe
       reduceOnly: params.get('reduceOnly') === 'true',
       postOnly: orderType === 'post',
       clientId: cliOrdId,
+      clientIdUniqueAmongOpen: true,
     });
     if ('refusal' in outcome) return outcome.refusal === 'unknown-symbol' ? error('contractNotFound') : sendStatus(SEND_STATUS[outcome.refusal]);
     const order = outcome.order;
@@ -221,7 +225,13 @@ export function krakenFuturesTradingRoutes(app: FastifyInstance, { ledger, authe
         .filter(Boolean);
     const ids = new Set(listed('orderIds'));
     const clientIds = new Set(listed('cliOrdIds'));
-    const orders = ledger.orders(key.apiKey).filter((o) => (ids.size === 0 && clientIds.size === 0) || ids.has(o.id) || (o.clientId !== undefined && clientIds.has(o.clientId)));
+    // "Returns information on specified orders which are open or were filled/cancelled in the last 5 seconds"
+    // (docs.kraken.com, Get Specific Orders' Status): an older finished order is simply not in the answer.
+    const shown = (o: SimOrder) => o.status === 'open' || o.updatedAt >= ledger.now() - KRAKEN_FUTURES_ORDER_STATUS_WINDOW_MS;
+    const orders = ledger
+      .orders(key.apiKey)
+      .filter(shown)
+      .filter((o) => (ids.size === 0 && clientIds.size === 0) || ids.has(o.id) || (o.clientId !== undefined && clientIds.has(o.clientId)));
     return { result: 'success', serverTime: serverTime(), orders: orders.map(orderStatus) };
   });
   privateRoute('GET', '/derivatives/api/v3/fills', (key, params) => {

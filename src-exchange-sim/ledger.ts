@@ -155,6 +155,8 @@ export interface OrderRequest {
   reduceOnly?: boolean | undefined;
   postOnly?: boolean | undefined;
   clientId?: string | undefined;
+  /** Kraken Futures checks a client id only against the account's open orders: a finished order's id may be used again. */
+  clientIdUniqueAmongOpen?: boolean | undefined;
   /** Binance refuses a stop that would fire at once; the others accept it and fire it. */
   refuseImmediateTrigger?: boolean | undefined;
   /** Bybit accepts a post-only order that would take and cancels it at once; the others refuse it. */
@@ -430,7 +432,8 @@ export class Ledger {
     const account = this.#account(accountId);
     const contract = this.#contracts.get(request.symbol);
     if (!contract) return { refusal: 'unknown-symbol' };
-    if (request.clientId !== undefined && account.byClientId.has(request.clientId)) return { refusal: 'duplicate-client-id' };
+    const namesake = request.clientId === undefined ? undefined : account.byClientId.get(request.clientId);
+    if (namesake && (!request.clientIdUniqueAmongOpen || namesake.status === 'open')) return { refusal: 'duplicate-client-id' };
     const { quantity, side } = request;
     if (!(quantity > 0) || !isMultiple(quantity, contract.qtyStep)) return { refusal: 'bad-quantity-step' };
     if (quantity < contract.minQty - EPSILON) return { refusal: 'too-small' };
