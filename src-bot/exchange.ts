@@ -73,6 +73,44 @@ export function averageFillPrice(kind: 'linear' | 'inverse', fills: readonly { s
   return size / fills.reduce((sum, f) => sum + f.size / f.price, 0);
 }
 
+/** One of the account's fills in the bot's terms: sizes in contracts, the fee in the settlement currency. */
+export interface AccountFill {
+  orderId: string;
+  clientOrderId: string | null;
+  size: number;
+  price: number;
+  fee: number;
+  time: number;
+}
+
+/**
+ * The order with this client id as its fills tell it, or null when no fill names it. A market order is immediate or
+ * cancel: what filled is all it will ever fill, so the order is done.
+ */
+export function orderFromFills(clientOrderId: string, fills: readonly AccountFill[], market: { kind: 'linear' | 'inverse'; contractSize: number }): PlacedOrder | null {
+  const own = fills.filter((f) => f.clientOrderId === clientOrderId);
+  const first = own[0];
+  if (!first) return null;
+  return {
+    id: first.orderId,
+    clientOrderId,
+    filled: own.reduce((sum, f) => sum + f.size, 0) * market.contractSize,
+    averagePrice: averageFillPrice(market.kind, own),
+    fee: own.reduce((sum, f) => sum + f.fee, 0),
+    time: Math.min(...own.map((f) => f.time)),
+    done: true,
+  };
+}
+
+/** A Kraken Futures fill as `/fills` lists it: it carries the order's client id. */
+const KrakenFuturesAccountFill = z.object({
+  order_id: z.string(),
+  cliOrdId: z.string().nullish(),
+  size: z.coerce.number().positive(),
+  price: z.coerce.number().positive(),
+  fillTime: z.string().datetime({ offset: true }),
+});
+
 export interface ExchangeSetup {
   exchange: ExchangeId;
   credentials: SealedCredentials;
@@ -285,12 +323,27 @@ export class ExchangeClient {
   async findOrder(clientOrderId: string): Promise<PlacedOrder | null> {
     try {
       const found = await this.#orderByClientId(clientOrderId);
-      if (!found) return null;
-      return await this.#priced(found, this.#describe(found, clientOrderId));
+      if (found) return await this.#priced(found, this.#describe(found, clientOrderId));
+      return this.exchange === 'krakenfutures' ? await this.#krakenOrderFromFills(clientOrderId) : null;
     } catch (error) {
       if (this.classify(error) === 'refused') return null;
       throw error;
     }
+  }
+
+  /**
+   * Kraken Futures' order status "returns information on specified orders which are open or were filled/cancelled in
+   * the last 5 seconds" (docs.kraken.com, Get Specific Orders' Status), and a finished order's client id may be sent
+   * again: a look-up after a longer outage or a restart must read the account's fills, which keep the client id, before
+   * the trader may send the order again.
+   */
+  async #krakenOrderFromFills(clientOrderId: string): Promise<PlacedOrder | null> {
+    const trades = await this.#ccxt.fetchMyTrades(this.symbol);
+    const fills = trades.map((t) => {
+      const info = KrakenFuturesAccountFill.parse(t.info);
+      return { orderId: info.order_id, clientOrderId: info.cliOrdId ?? null, size: info.size, price: info.price, fee: Number(t.fee?.cost ?? 0), time: Date.parse(info.fillTime) };
+    });
+    return orderFromFills(clientOrderId, fills, { kind: this.#inverse ? 'inverse' : 'linear', contractSize: this.#contractSize });
   }
 
   async #orderByClientId(clientOrderId: string): Promise<Order | null> {
