@@ -63,4 +63,47 @@ describe('Kraken Futures order status window', () => {
     const all = ledger().orders(bot.apiKey);
     expect(new Set(all.map((o) => o.clientId)).size).toBe(all.length);
   }, 300_000);
+
+  it('kill -9 while the order’s answer is held, restart after the window: the restart adopts the position and never sends the order again', async () => {
+    const { sim } = world;
+    const t0 = Math.ceil(sim.clock.now() / MINUTE) * MINUTE + MINUTE;
+    sim.clock.pin();
+    sim.clock.set(t0);
+    const bot = await deployOnMarket(world, market);
+    const first = await startBot(world, bot);
+    await first.waitFor((l) => l.msg === 'trading');
+    sim.faults.add({ exchange: 'krakenfutures', mode: 'delay-response', method: 'POST', path: market.paths.order, delayMs: 10_000 });
+    let candle = t0;
+    while (ledger().orders(bot.apiKey).length === 0) {
+      sim.clock.advance(MINUTE);
+      await until(() => ledger().orders(bot.apiKey).length > 0 || first.lines.some((l) => l.msg === 'evaluated' && l.candle === candle), 'a close evaluated or an order placed');
+      candle += MINUTE;
+    }
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const held = heldBy(bot);
+    expect(held).not.toBe(0);
+
+    // The new instance starts after the order has left the order status.
+    sim.clock.advance(2 * KRAKEN_FUTURES_ORDER_STATUS_WINDOW_MS);
+    const second = await startBot(world, bot);
+    await second.waitFor((l) => l.msg === 'trading');
+    for (let i = 0; i < 5; i++) {
+      sim.clock.advance(MINUTE);
+      await second.waitFor((l) => l.msg === 'evaluated' && l.candle === candle);
+      candle += MINUTE;
+    }
+    // Every order under its own client id, and never more than one order's size held at any moment.
+    const orders = ledger().orders(bot.apiKey);
+    expect(new Set(orders.map((o) => o.clientId)).size).toBe(orders.length);
+    const largest = Math.max(...orders.map((o) => o.quantity));
+    let position = 0;
+    for (const fill of ledger().fills(bot.apiKey)) {
+      position += fill.side === 'buy' ? fill.quantity : -fill.quantity;
+      expect(Math.abs(position)).toBeLessThanOrEqual(largest);
+    }
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toEqual({ code: 0, signal: null });
+    expect(heldBy(bot)).toBe(0);
+  }, 300_000);
 });
