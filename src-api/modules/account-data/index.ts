@@ -1,9 +1,9 @@
-import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ACCOUNT_DATA_ROUTES, DeletionAccepted, DeletionRequest } from '../../../src-shared/account-data.ts';
 import { iso } from '../../../src-server/clock.ts';
 import { authOf, requireReverification, requireSession, type Identity } from '../identity/index.ts';
-import { exportDocument, tradesCsv, type AccountDeletions } from './service.ts';
+import { exportSourceOf, exportStream } from './export-stream.ts';
+import type { AccountDeletions } from './service.ts';
 
 export { AccountDeletions, DEFAULT_DELETION_SETTINGS, type DeletionSettings } from './service.ts';
 
@@ -13,13 +13,14 @@ export interface AccountDataOptions {
 }
 
 /**
- * "Your data" over HTTP: the export (a JSON document and a CSV of trades, each streamed from the database)
+ * "Your data" over HTTP: the export (a JSON document and a CSV of trades, each made by a worker thread that reads
+ * the database and streamed to the client as fast as it takes the bytes)
  * and the account's deletion. Both need a session reverified within the last ten minutes.
  */
 export const accountDataModule: FastifyPluginAsyncZod<AccountDataOptions> = async (app, { identity, deletions }) => {
   const signedIn = requireSession(identity.sessions);
   const reverified = requireReverification(identity.now);
-  const db = identity.database.db;
+  const source = exportSourceOf(identity.database);
 
   app.addHook('onReady', () => deletions.resumeAll());
   app.addHook('preClose', () => deletions.close());
@@ -28,15 +29,13 @@ export const accountDataModule: FastifyPluginAsyncZod<AccountDataOptions> = asyn
   });
 
   const day = () => iso(identity.now()).slice(0, 10);
-  // At most one page waits for the socket: the database is read only as fast as the client takes the bytes.
-  const streamed = (pages: AsyncGenerator<string>) => Readable.from(pages, { highWaterMark: 1 });
 
   app.get(ACCOUNT_DATA_ROUTES.export, { onRequest: [signedIn, reverified] }, async (request, reply) => {
     const { userId } = authOf(request);
     return reply
       .type('application/json; charset=utf-8')
       .header('content-disposition', `attachment; filename="plutarc-export-${day()}.json"`)
-      .send(streamed(exportDocument(db, userId, iso(identity.now()))));
+      .send(exportStream({ file: 'document', userId, exportedAt: iso(identity.now()), source }, request.log));
   });
 
   app.get(ACCOUNT_DATA_ROUTES.trades, { onRequest: [signedIn, reverified] }, async (request, reply) => {
@@ -44,7 +43,7 @@ export const accountDataModule: FastifyPluginAsyncZod<AccountDataOptions> = asyn
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="plutarc-trades-${day()}.csv"`)
-      .send(streamed(tradesCsv(db, userId)));
+      .send(exportStream({ file: 'trades', userId, exportedAt: iso(identity.now()), source }, request.log));
   });
 
   app.post(
