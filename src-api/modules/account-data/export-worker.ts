@@ -5,7 +5,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import { openDatabase } from '../../db/database.ts';
 import type { Database } from '../../db/schema.ts';
 import { exportDocument, tradesCsv } from './export.ts';
 import { ExportJob, ExportRequest, type ExportMessage, type ExportSource } from './export-protocol.ts';
@@ -17,9 +16,11 @@ const BUSY_TIMEOUT_MS = 5000;
 const port = parentPort;
 if (!port) throw new Error('export-worker.ts runs as a worker thread');
 
-function openReader(source: ExportSource): { db: Kysely<Database>; close(): Promise<void> } {
+async function openReader(source: ExportSource): Promise<{ db: Kysely<Database>; close(): Promise<void> }> {
   if (source.dialect === 'postgres') {
-    // Its own pool, of which the export's sequential reads use one connection.
+    // Its own pool, of which the export's sequential reads use one connection. Loaded only here: on SQLite the
+    // worker's heap does without the PostgreSQL driver and the migrations.
+    const { openDatabase } = await import('../../db/database.ts');
     const handle = openDatabase(source.url);
     return { db: handle.db, close: () => handle.close() };
   }
@@ -53,7 +54,7 @@ async function send(text: string): Promise<void> {
 }
 
 const job = ExportJob.parse(workerData);
-const reader = openReader(job.source);
+const reader = await openReader(job.source);
 try {
   const pieces = job.file === 'document' ? exportDocument(reader.db, job.userId, job.exportedAt) : tradesCsv(reader.db, job.userId);
   let pending = '';
