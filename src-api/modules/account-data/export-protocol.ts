@@ -1,4 +1,4 @@
-// What the API's main thread and an export worker say to each other. Both sides parse what they receive.
+// What the API's main thread and its export worker say to each other. Both sides parse what they receive.
 import { z } from 'zod';
 
 /** Where the worker reads from: the same SQLite file (read-only) or the same PostgreSQL database. */
@@ -13,17 +13,25 @@ export const ExportJob = z.object({
   file: z.enum(['document', 'trades']),
   userId: z.string().min(1),
   exportedAt: z.string().min(1),
-  source: ExportSource,
 });
 export type ExportJob = z.infer<typeof ExportJob>;
 
-/** Main thread to worker: the socket took the last chunk, send the next (one chunk is in flight at a time). */
-export const ExportRequest = z.literal('more');
+/**
+ * Main thread to worker: start an export; send its next chunk (the socket took the last one: one chunk of each
+ * export is in flight at a time); stop it (its client went away).
+ */
+export const ExportRequest = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('start'), id: z.number().int(), job: ExportJob }),
+  z.object({ type: z.literal('more'), id: z.number().int() }),
+  z.object({ type: z.literal('stop'), id: z.number().int() }),
+]);
+export type ExportRequest = z.infer<typeof ExportRequest>;
 
 /** Worker to main thread. A failure names the kind of error only: its message may quote a row. */
 export const ExportMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('chunk'), bytes: z.instanceof(ArrayBuffer) }),
-  z.object({ type: z.literal('end') }),
-  z.object({ type: z.literal('failed'), error: z.string(), code: z.string().optional() }),
+  z.object({ type: z.literal('chunk'), id: z.number().int(), bytes: z.instanceof(ArrayBuffer) }),
+  z.object({ type: z.literal('end'), id: z.number().int() }),
+  z.object({ type: z.literal('stopped'), id: z.number().int() }),
+  z.object({ type: z.literal('failed'), id: z.number().int(), error: z.string(), code: z.string().optional() }),
 ]);
 export type ExportMessage = z.infer<typeof ExportMessage>;

@@ -1,22 +1,23 @@
-// The main thread's side of an export: a worker per download (export-worker.ts) and a stream that asks it for the
-// next chunk only when the socket has taken the last one. The main heap holds one chunk at a time; the worker's
-// heap is capped, so a large history costs the API a few megabytes whatever V8's defaults for the main thread.
+// The main thread's side of the export: one export worker per API process (export-worker.ts), started with the API,
+// and for each download a stream that asks the worker for the next chunk only when the socket has taken the last.
+// The main heap holds one chunk per download; the worker's heap is capped and shared by every download, so however
+// long a history and however many downloads run, the export costs the API a bounded few megabytes.
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DatabaseHandle } from '../../db/database.ts';
-import { ExportMessage, type ExportJob, type ExportSource } from './export-protocol.ts';
+import { ExportMessage, type ExportJob, type ExportRequest, type ExportSource } from './export-protocol.ts';
 
 /**
  * The worker's heap. The young generation is small, so its garbage (every row is read, formatted and dropped) is
  * collected often rather than left to grow to V8's default 2 × 32 MB; the old generation holds the loaded code and
- * one page: a worker that needed more would end with an error rather than take the API's memory.
+ * a page per running export: a worker that needed more would fail its exports rather than take the API's memory.
  */
-export const EXPORT_WORKER_LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 24, codeRangeSizeMb: 16, stackSizeMb: 4 } as const;
+export const EXPORT_WORKER_LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32, codeRangeSizeMb: 16, stackSizeMb: 4 } as const;
 
 const WORKER_FILE = new URL('./export-worker.ts', import.meta.url);
 
-/** Where an export worker reads the API's database: the SQLite file, or the PostgreSQL database the pool connects to. */
+/** Where the export worker reads the API's database: the SQLite file, or the PostgreSQL database the pool connects to. */
 export function exportSourceOf(database: DatabaseHandle): ExportSource {
   if (database.driver.kind === 'sqlite') {
     if (!database.file) throw new Error('the SQLite database has no file to export from');
@@ -27,7 +28,7 @@ export function exportSourceOf(database: DatabaseHandle): ExportSource {
   return { dialect: 'postgres', url };
 }
 
-/** Thrown into the response when the worker fails: names the kind of error, never a row. */
+/** Thrown into the response when an export fails: names the kind of error, never a row. */
 export class ExportFailed extends Error {
   constructor(detail: string) {
     super(`The export stopped before its end (${detail}).`);
@@ -35,48 +36,110 @@ export class ExportFailed extends Error {
   }
 }
 
-/**
- * The export's bytes as a stream. It ends only after the worker said the export is complete; on a failure it is
- * destroyed with an error, which ends the HTTP response without its last chunk, so the client sees a broken
- * download rather than a file that looks whole. Destroyed by the client going away, it ends the worker.
- */
-export function exportStream(job: ExportJob, log: FastifyBaseLogger): Readable {
-  const worker = new Worker(WORKER_FILE, { workerData: job, resourceLimits: EXPORT_WORKER_LIMITS, stdout: false, stderr: false });
-  let complete = false;
-  const stream = new Readable({
-    // One chunk waits here for the socket; the next is asked for once it has gone.
-    highWaterMark: 1,
-    read() {
-      worker.postMessage('more');
-    },
-    destroy(error, done) {
-      if (complete) return done(error);
-      const stopped = () => {
-        if (!error) log.info({ export: job.file }, 'export ended early: the client went away, its worker stopped');
-        done(error);
-      };
-      void worker.terminate().then(stopped, stopped);
-    },
-  });
-  const fail = (detail: string) => {
-    if (complete || stream.destroyed) return;
-    log.error({ export: job.file, reason: detail }, 'export failed');
-    stream.destroy(new ExportFailed(detail));
-  };
-  worker.on('message', (message: unknown) => {
+interface Download {
+  stream: Readable;
+  complete: boolean;
+  /** Called when the worker confirms it stopped the export (its client went away). */
+  onStopped: (() => void) | undefined;
+  fail(detail: string): void;
+}
+
+export class ExportWorker {
+  readonly #source: ExportSource;
+  readonly #log: FastifyBaseLogger;
+  readonly #downloads = new Map<number, Download>();
+  #worker: Worker | undefined;
+  #nextId = 1;
+  #closed = false;
+
+  constructor(source: ExportSource, log: FastifyBaseLogger) {
+    this.#source = source;
+    this.#log = log;
+  }
+
+  /** Starts the worker (at the API's start, so a download does not wait for it); again after it ended. */
+  start(): Worker {
+    if (this.#worker) return this.#worker;
+    const worker = new Worker(WORKER_FILE, { workerData: this.#source, resourceLimits: EXPORT_WORKER_LIMITS, stdout: false, stderr: false });
+    worker.unref();
+    worker.on('message', (message: unknown) => this.#received(message));
+    // Out of its heap, or failing to load: every running export fails; the next download starts a new worker.
+    worker.on('error', (error) => this.#lost((error as { code?: string }).code ?? error.name));
+    worker.on('exit', (code) => this.#lost(`the export worker exited with code ${code}`));
+    this.#worker = worker;
+    return worker;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const worker = this.#worker;
+    this.#worker = undefined;
+    await worker?.terminate();
+  }
+
+  /**
+   * The export's bytes as a stream. It ends only after the worker said the export is complete; on a failure it is
+   * destroyed with an error, which ends the HTTP response without its last chunk, so the client sees a broken
+   * download rather than a file that looks whole. Destroyed by the client going away, it stops the export.
+   */
+  stream(job: ExportJob, log: FastifyBaseLogger): Readable {
+    if (this.#closed) throw new ExportFailed('the API is shutting down');
+    const worker = this.start();
+    const id = this.#nextId++;
+    const tell = (request: ExportRequest) => worker.postMessage(request);
+    const download: Download = {
+      complete: false,
+      onStopped: undefined,
+      stream: new Readable({
+        // One chunk waits here for the socket; the next is asked for once it has gone.
+        highWaterMark: 1,
+        read: () => tell({ type: 'more', id }),
+        destroy: (error, done) => {
+          if (download.complete || error) {
+            this.#downloads.delete(id);
+            return done(error);
+          }
+          download.onStopped = () => {
+            this.#downloads.delete(id);
+            log.info({ export: job.file }, 'export ended early: the client went away, the worker stopped it');
+            done(null);
+          };
+          tell({ type: 'stop', id });
+        },
+      }),
+      fail: (detail) => {
+        if (download.complete || download.stream.destroyed) return;
+        log.error({ export: job.file, reason: detail }, 'export failed');
+        download.stream.destroy(new ExportFailed(detail));
+      },
+    };
+    this.#downloads.set(id, download);
+    tell({ type: 'start', id, job });
+    return download.stream;
+  }
+
+  #received(message: unknown): void {
     const parsed = ExportMessage.safeParse(message);
-    if (!parsed.success) return fail('an unreadable message from the export worker');
+    if (!parsed.success) {
+      this.#log.error('an unreadable message from the export worker');
+      return;
+    }
     const said = parsed.data;
-    if (said.type === 'chunk') stream.push(Buffer.from(said.bytes));
+    const download = this.#downloads.get(said.id);
+    if (!download) return;
+    if (said.type === 'chunk') download.stream.push(Buffer.from(said.bytes));
     else if (said.type === 'end') {
-      complete = true;
-      stream.push(null);
-    } else fail(said.code ? `${said.error} ${said.code}` : said.error);
-  });
-  // Running out of its heap, or failing to load: the worker's error names it (never a row: rows are not in errors it throws here).
-  worker.on('error', (error) => fail((error as { code?: string }).code ?? error.name));
-  worker.on('exit', (code) => {
-    if (!complete && !stream.destroyed) fail(`the export worker exited with code ${code}`);
-  });
-  return stream;
+      download.complete = true;
+      download.stream.push(null);
+    } else if (said.type === 'stopped') download.onStopped?.();
+    else download.fail(said.code ? `${said.error} ${said.code}` : said.error);
+  }
+
+  #lost(detail: string): void {
+    this.#worker = undefined;
+    for (const download of [...this.#downloads.values()]) {
+      if (download.onStopped) download.onStopped();
+      else download.fail(detail);
+    }
+  }
 }

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ACCOUNT_DATA_ROUTES, DeletionAccepted, DeletionRequest } from '../../../src-shared/account-data.ts';
 import { iso } from '../../../src-server/clock.ts';
 import { authOf, requireReverification, requireSession, type Identity } from '../identity/index.ts';
-import { exportSourceOf, exportStream } from './export-stream.ts';
+import { exportSourceOf, ExportWorker } from './export-stream.ts';
 import type { AccountDeletions } from './service.ts';
 
 export { AccountDeletions, DEFAULT_DELETION_SETTINGS, type DeletionSettings } from './service.ts';
@@ -13,16 +13,20 @@ export interface AccountDataOptions {
 }
 
 /**
- * "Your data" over HTTP: the export (a JSON document and a CSV of trades, each made by a worker thread that reads
- * the database and streamed to the client as fast as it takes the bytes)
+ * "Your data" over HTTP: the export (a JSON document and a CSV of trades, each made by the API's export worker, a
+ * thread with a capped heap that reads the database, and streamed to the client as fast as it takes the bytes)
  * and the account's deletion. Both need a session reverified within the last ten minutes.
  */
 export const accountDataModule: FastifyPluginAsyncZod<AccountDataOptions> = async (app, { identity, deletions }) => {
   const signedIn = requireSession(identity.sessions);
   const reverified = requireReverification(identity.now);
-  const source = exportSourceOf(identity.database);
+  const exports = new ExportWorker(exportSourceOf(identity.database), app.log);
 
-  app.addHook('onReady', () => deletions.resumeAll());
+  app.addHook('onReady', async () => {
+    exports.start();
+    await deletions.resumeAll();
+  });
+  app.addHook('onClose', () => exports.close());
   app.addHook('preClose', () => deletions.close());
   app.addHook('onSend', async (_request, reply) => {
     reply.header('cache-control', 'no-store');
@@ -35,7 +39,7 @@ export const accountDataModule: FastifyPluginAsyncZod<AccountDataOptions> = asyn
     return reply
       .type('application/json; charset=utf-8')
       .header('content-disposition', `attachment; filename="plutarc-export-${day()}.json"`)
-      .send(exportStream({ file: 'document', userId, exportedAt: iso(identity.now()), source }, request.log));
+      .send(exports.stream({ file: 'document', userId, exportedAt: iso(identity.now()) }, request.log));
   });
 
   app.get(ACCOUNT_DATA_ROUTES.trades, { onRequest: [signedIn, reverified] }, async (request, reply) => {
@@ -43,7 +47,7 @@ export const accountDataModule: FastifyPluginAsyncZod<AccountDataOptions> = asyn
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="plutarc-trades-${day()}.csv"`)
-      .send(exportStream({ file: 'trades', userId, exportedAt: iso(identity.now()), source }, request.log));
+      .send(exports.stream({ file: 'trades', userId, exportedAt: iso(identity.now()) }, request.log));
   });
 
   app.post(

@@ -77,7 +77,8 @@ export const TABLES = {
   bot_leases: { owned: ofUsersBots, key: ['bot_id'], exported: ['bot_id', 'expires_at'] },
   bot_trades: {
     owned: ofUser,
-    key: ['id'],
+    // Paged along the account's feed (index user_id, feed_seq): by id, each page sorted every trade of the account again.
+    key: ['feed_seq'],
     exported: [
       'id', 'feed_seq', 'bot_id', 'bot_name', 'run_id', 'instance_id', 'seq', 'time', 'exchange', 'symbol', 'testnet', 'side', 'action', 'quantity', 'price', 'fee',
       'currency', 'realized_pnl', 'client_order_id', 'decision',

@@ -61,7 +61,7 @@ for (const kind of DATABASE_KINDS.filter((k) => k.enabled)) {
       const client = new AbortController();
       await startExport(client.signal);
       client.abort();
-      await waitFor(() => api.logs().includes('export ended early: the client went away, its worker stopped'), { what: 'the export worker to stop' });
+      await waitFor(() => api.logs().includes('export ended early: the client went away, the worker stopped it'), { what: 'the export worker to stop the export' });
 
       const answer = await fetch(`${api.url}${ACCOUNT_DATA_ROUTES.export}`, { headers: { authorization: `Bearer ${token}` } });
       const document = JSON.parse(await answer.text()) as { tables: Record<string, unknown[]> };
