@@ -22,14 +22,16 @@ export type ExportJob = z.infer<typeof ExportJob>;
  */
 export const ExportRequest = z.discriminatedUnion('type', [
   z.object({ type: z.literal('start'), id: z.number().int(), job: ExportJob }),
-  z.object({ type: z.literal('more'), id: z.number().int() }),
+  // With it, the buffers of chunks the socket has written out: the worker fills them again rather than the main
+  // thread's external memory filling with spent chunks until its next garbage collection.
+  z.object({ type: z.literal('more'), id: z.number().int(), spare: z.array(z.instanceof(ArrayBuffer)) }),
   z.object({ type: z.literal('stop'), id: z.number().int() }),
 ]);
 export type ExportRequest = z.infer<typeof ExportRequest>;
 
 /** Worker to main thread. A failure names the kind of error only: its message may quote a row. */
 export const ExportMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('chunk'), id: z.number().int(), bytes: z.instanceof(ArrayBuffer) }),
+  z.object({ type: z.literal('chunk'), id: z.number().int(), bytes: z.instanceof(ArrayBuffer), length: z.number().int().nonnegative() }),
   z.object({ type: z.literal('end'), id: z.number().int() }),
   z.object({ type: z.literal('stopped'), id: z.number().int() }),
   z.object({ type: z.literal('failed'), id: z.number().int(), error: z.string(), code: z.string().optional() }),

@@ -2,6 +2,7 @@
 // and for each download a stream that asks the worker for the next chunk only when the socket has taken the last.
 // The main heap holds one chunk per download; the worker's heap is capped and shared by every download, so however
 // long a history and however many downloads run, the export costs the API a bounded few megabytes.
+import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { FastifyBaseLogger } from 'fastify';
@@ -38,6 +39,8 @@ export class ExportFailed extends Error {
 
 interface Download {
   stream: Readable;
+  /** Buffers of chunks handed to the response, whose bytes may still wait in it. */
+  written: ArrayBuffer[];
   complete: boolean;
   /** Called when the worker confirms it stopped the export (its client went away). */
   onStopped: (() => void) | undefined;
@@ -82,18 +85,25 @@ export class ExportWorker {
    * destroyed with an error, which ends the HTTP response without its last chunk, so the client sees a broken
    * download rather than a file that looks whole. Destroyed by the client going away, it stops the export.
    */
-  stream(job: ExportJob, log: FastifyBaseLogger): Readable {
+  stream(job: ExportJob, response: ServerResponse, log: FastifyBaseLogger): Readable {
     if (this.#closed) throw new ExportFailed('the API is shutting down');
     const worker = this.start();
     const id = this.#nextId++;
-    const tell = (request: ExportRequest) => worker.postMessage(request);
+    const tell = (request: ExportRequest, transfer: ArrayBuffer[] = []) => worker.postMessage(request, transfer);
+    // Read is called once the response took the last chunk; when it also holds none of their bytes any more (all
+    // in the kernel's hands), the chunks' buffers go back to the worker for reuse.
+    const more = () => {
+      const spare = response.writableLength === 0 ? download.written.splice(0) : [];
+      tell({ type: 'more', id, spare }, spare);
+    };
     const download: Download = {
       complete: false,
+      written: [],
       onStopped: undefined,
       stream: new Readable({
         // One chunk waits here for the socket; the next is asked for once it has gone.
         highWaterMark: 1,
-        read: () => tell({ type: 'more', id }),
+        read: more,
         destroy: (error, done) => {
           if (download.complete || error) {
             this.#downloads.delete(id);
@@ -127,7 +137,10 @@ export class ExportWorker {
     const said = parsed.data;
     const download = this.#downloads.get(said.id);
     if (!download) return;
-    if (said.type === 'chunk') download.stream.push(Buffer.from(said.bytes));
+    if (said.type === 'chunk') {
+      download.written.push(said.bytes);
+      download.stream.push(Buffer.from(said.bytes, 0, said.length));
+    }
     else if (said.type === 'end') {
       download.complete = true;
       download.stream.push(null);

@@ -12,6 +12,10 @@ import { ExportRequest, ExportSource, type ExportJob, type ExportMessage } from 
 /** Characters gathered before a chunk goes: a few pages, so messages stay few without a page's worth of waiting. */
 const CHUNK_CHARS = 64 * 1024;
 const BUSY_TIMEOUT_MS = 5000;
+/** A chunk's buffer: room for CHUNK_CHARS and a page past it in the usual case; a longer chunk gets its own. */
+const BUFFER_BYTES = 512 * 1024;
+/** Spare buffers kept for reuse, across all exports. */
+const MAX_SPARE = 8;
 
 const port = parentPort;
 if (!port) throw new Error('export-worker.ts runs as a worker thread');
@@ -42,6 +46,19 @@ const running = new Map<number, Running>();
 
 const post = (message: ExportMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
+const spare: ArrayBuffer[] = [];
+const encoder = new TextEncoder();
+
+/** The text as UTF-8 in a spare buffer when it fits (the usual case), else in one of its own. */
+function encoded(text: string): { buffer: ArrayBuffer; length: number } {
+  const buffer = spare.pop() ?? new ArrayBuffer(BUFFER_BYTES);
+  const { read, written } = encoder.encodeInto(text, new Uint8Array(buffer));
+  if (read === text.length) return { buffer, length: written };
+  spare.push(buffer);
+  const own = encoder.encode(text);
+  return { buffer: own.buffer, length: own.byteLength };
+}
+
 class Stopped extends Error {}
 
 /** Waits until the main thread asks for this export's next chunk; throws Stopped when it stops the export instead. */
@@ -55,8 +72,8 @@ async function run(id: number, job: ExportJob, state: Running): Promise<void> {
   const pieces = job.file === 'document' ? exportDocument(db, job.userId, job.exportedAt) : tradesCsv(db, job.userId);
   const send = async (text: string) => {
     await asked(state);
-    const { buffer } = new TextEncoder().encode(text);
-    post({ type: 'chunk', id, bytes: buffer }, [buffer]);
+    const { buffer, length } = encoded(text);
+    post({ type: 'chunk', id, bytes: buffer, length }, [buffer]);
   };
   try {
     let pending = '';
@@ -93,11 +110,12 @@ port.on('message', (message: unknown) => {
     return;
   }
   const state = running.get(request.id);
-  if (!state) {
-    // Already over (complete or failed): a stop still gets its answer, so the main thread never waits on it.
-    if (request.type === 'stop') post({ type: 'stopped', id: request.id });
-    return;
+  // Already over (complete or failed): a stop still gets its answer, so the main thread never waits on it.
+  if (!state && request.type === 'stop') return post({ type: 'stopped', id: request.id });
+  if (request.type === 'more') {
+    for (const buffer of request.spare) if (spare.length < MAX_SPARE && buffer.byteLength === BUFFER_BYTES) spare.push(buffer);
   }
+  if (!state) return;
   if (request.type === 'more') state.credit++;
   else state.stopped = true;
   state.wake?.();

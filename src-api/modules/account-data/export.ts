@@ -11,9 +11,9 @@ import { EXPORTED_TABLES, ownedRule, type Row, type TableName } from './queries.
 type Db = Kysely<Database>;
 
 /**
- * Rows per read. What is alive while the export runs is about one page, and V8 moves what survives its young
- * collections to the old generation, where it stays until a full one: with 1,000 rows a page the API grew by
- * about 90 MB over 300,000 fills, with 100 by about 35 MB (bench/export.bench.ts). Each read follows an index.
+ * Rows per read. What is alive while an export runs is about one page, and what survives a young collection moves
+ * to the old generation until a full one: small pages keep the export worker's capped heap far from its limit
+ * (bench/export.bench.ts). Each read follows an index.
  */
 const PAGE = 100;
 

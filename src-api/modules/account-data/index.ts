@@ -39,7 +39,7 @@ export const accountDataModule: FastifyPluginAsyncZod<AccountDataOptions> = asyn
     return reply
       .type('application/json; charset=utf-8')
       .header('content-disposition', `attachment; filename="plutarc-export-${day()}.json"`)
-      .send(exports.stream({ file: 'document', userId, exportedAt: iso(identity.now()) }, request.log));
+      .send(exports.stream({ file: 'document', userId, exportedAt: iso(identity.now()) }, reply.raw, request.log));
   });
 
   app.get(ACCOUNT_DATA_ROUTES.trades, { onRequest: [signedIn, reverified] }, async (request, reply) => {
@@ -47,7 +47,7 @@ export const accountDataModule: FastifyPluginAsyncZod<AccountDataOptions> = asyn
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="plutarc-trades-${day()}.csv"`)
-      .send(exports.stream({ file: 'trades', userId, exportedAt: iso(identity.now()) }, request.log));
+      .send(exports.stream({ file: 'trades', userId, exportedAt: iso(identity.now()) }, reply.raw, request.log));
   });
 
   app.post(

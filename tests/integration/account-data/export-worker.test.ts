@@ -1,5 +1,5 @@
-// The export's worker thread, on SQLite and PostgreSQL: a client that goes away mid-export stops its worker (and the
-// next export works), and a database error mid-export ends the download broken, never as a file that looks whole,
+// The export worker, on SQLite and PostgreSQL: a client that goes away mid-export has the worker stop that export (and
+// the next export works), and a database error mid-export ends the download broken, never as a file that looks whole,
 // with a log line that names the error and quotes no row.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,7 +57,7 @@ for (const kind of DATABASE_KINDS.filter((k) => k.enabled)) {
       }
     };
 
-    it('stops the worker when the client goes away mid-export, and the next export is whole', async () => {
+    it('stops the export in the worker when the client goes away mid-export, and the next export is whole', async () => {
       const client = new AbortController();
       await startExport(client.signal);
       client.abort();
