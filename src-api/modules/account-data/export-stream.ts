@@ -39,7 +39,7 @@ export class ExportFailed extends Error {
 
 interface Download {
   stream: Readable;
-  /** Buffers of chunks handed to the response, whose bytes may still wait in it. */
+  /** Buffers of the chunks pushed and not yet given back to the worker, oldest first. */
   written: ArrayBuffer[];
   complete: boolean;
   /** Called when the worker confirms it stopped the export (its client went away). */
@@ -90,10 +90,11 @@ export class ExportWorker {
     const worker = this.start();
     const id = this.#nextId++;
     const tell = (request: ExportRequest, transfer: ArrayBuffer[] = []) => worker.postMessage(request, transfer);
-    // Read is called once the response took the last chunk; when it also holds none of their bytes any more (all
-    // in the kernel's hands), the chunks' buffers go back to the worker for reuse.
+    // Every chunk but the last pushed has been written to the response (the last may be on its way out of this
+    // stream: read is called before the chunk it returns is written). When the response holds no bytes either
+    // (all in the kernel's hands), those chunks' buffers go back to the worker for reuse.
     const more = () => {
-      const spare = response.writableLength === 0 ? download.written.splice(0) : [];
+      const spare = response.writableLength === 0 ? download.written.splice(0, download.written.length - 1) : [];
       tell({ type: 'more', id, spare }, spare);
     };
     const download: Download = {
