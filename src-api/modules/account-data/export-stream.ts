@@ -14,7 +14,7 @@ import { ExportMessage, type ExportJob, type ExportRequest, type ExportSource } 
  * collected often rather than left to grow to V8's default 2 × 32 MB; the old generation holds the loaded code and
  * a page per running export: a worker that needed more would fail its exports rather than take the API's memory.
  */
-export const EXPORT_WORKER_LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32, codeRangeSizeMb: 16, stackSizeMb: 4 } as const;
+export const EXPORT_WORKER_LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 24, codeRangeSizeMb: 16, stackSizeMb: 4 } as const;
 
 const WORKER_FILE = new URL('./export-worker.ts', import.meta.url);
 
