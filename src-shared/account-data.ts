@@ -15,7 +15,10 @@ export const ACCOUNT_DATA_ROUTES = {
 export const EXPORT_FORMAT = 'plutarc-export/1';
 
 /** The columns of the trades CSV, in order. */
-export const TRADE_CSV_COLUMNS = ['time', 'bot_id', 'bot_name', 'run_id', 'instance_id', 'seq', 'client_order_id', 'price', 'quantity', 'fee'] as const;
+export const TRADE_CSV_COLUMNS = [
+  'time', 'bot_id', 'bot_name', 'run_id', 'trade_id', 'exchange', 'symbol', 'testnet', 'side', 'action', 'client_order_id',
+  'quantity', 'price', 'fee', 'currency', 'realized_pnl', 'decision', 'decision_reason',
+] as const;
 
 /** Deleting asks for the account's email, typed: a slip of the mouse cannot delete an account. */
 export const DeletionRequest = z.strictObject({ email: Email });

@@ -3,7 +3,7 @@
 // API's main thread, so what it allocates is bounded by the worker's own heap limits.
 import type { Kysely } from 'kysely';
 import { EXPORT_FORMAT, TRADE_CSV_COLUMNS } from '../../../src-shared/account-data.ts';
-import type { ReportBody } from '../../../src-shared/bot-instance.ts';
+import type { TradeDecision } from '../../../src-shared/trades.ts';
 import type { Database } from '../../db/schema.ts';
 import * as q from './queries.ts';
 import { EXPORTED_TABLES, ownedRule, type Row, type TableName } from './queries.ts';
@@ -20,11 +20,11 @@ const PAGE = 100;
 // Both hand on whole pages: one write per page, and nothing kept from one page to the next.
 
 /** The account's trade history, instance by instance, a page at a time along the primary key. */
-async function* historyPages(db: Db, userId: string, columns: readonly string[], fillsOnly: boolean): AsyncGenerator<Row[]> {
+async function* historyPages(db: Db, userId: string, columns: readonly string[]): AsyncGenerator<Row[]> {
   for (const instanceId of await q.instancesOf(db, userId)) {
     let afterSeq = 0;
     for (;;) {
-      const rows = await q.historyPage(db, instanceId, { columns, afterSeq, limit: PAGE, fillsOnly });
+      const rows = await q.historyPage(db, instanceId, { columns, afterSeq, limit: PAGE });
       if (rows.length > 0) yield rows;
       if (rows.length < PAGE) break;
       afterSeq = Number(rows[rows.length - 1]!.seq);
@@ -33,16 +33,16 @@ async function* historyPages(db: Db, userId: string, columns: readonly string[],
 }
 
 /** The rows of `table` that `userId` owns, in key order, a page at a time. */
-async function* ownedPages(db: Db, table: TableName, userId: string, columns: readonly string[], fillsOnly = false): AsyncGenerator<Row[]> {
+async function* ownedPages(db: Db, table: TableName, userId: string, columns: readonly string[]): AsyncGenerator<Row[]> {
   if (table === 'bot_history') {
-    yield* historyPages(db, userId, columns, fillsOnly);
+    yield* historyPages(db, userId, columns);
     return;
   }
   const rule = ownedRule(table);
   if (!rule) return;
   let after: unknown[] | undefined;
   for (;;) {
-    const rows = await q.ownedPage(db, table, userId, { columns, after, limit: PAGE, fillsOnly });
+    const rows = await q.ownedPage(db, table, userId, { columns, after, limit: PAGE });
     if (rows.length > 0) yield rows;
     if (rows.length < PAGE) return;
     const last = rows[rows.length - 1]!;
@@ -91,19 +91,21 @@ export function csvField(value: string | number): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** The account's fills as CSV (TRADE_CSV_COLUMNS), oldest first within each instance. */
+/** The account's trades as CSV (TRADE_CSV_COLUMNS), one fill a line, in the order the API stored them. */
 export async function* tradesCsv(db: Db, userId: string): AsyncGenerator<string> {
   yield `${TRADE_CSV_COLUMNS.join(',')}\r\n`;
-  const names = new Map<string, string>();
-  for await (const page of ownedPages(db, 'bots', userId, ['id', 'name'])) for (const bot of page) names.set(String(bot.id), String(bot.name));
-  for await (const page of ownedPages(db, 'bot_history', userId, ['bot_id', 'run_id', 'instance_id', 'seq', 'time', 'payload'], true)) {
+  const columns = ['id', 'time', 'bot_id', 'bot_name', 'run_id', 'exchange', 'symbol', 'testnet', 'side', 'action', 'client_order_id', 'quantity', 'price', 'fee', 'currency', 'realized_pnl', 'decision'];
+  for await (const page of ownedPages(db, 'bot_trades', userId, columns)) {
     let lines = '';
     for (const row of page) {
-      // Checked against ReportBody when the intake stored it, and the query reads fills only: parsing is enough.
-      const fill = JSON.parse(String(row.payload)) as ReportBody;
-      if (fill.kind !== 'fill') continue;
-      const botId = String(row.bot_id);
-      const fields = [new Date(Number(row.time)).toISOString(), botId, names.get(botId) ?? '', String(row.run_id), String(row.instance_id), Number(row.seq), fill.clientOrderId, fill.price, fill.quantity, fill.fee];
+      // Written by the intake from a checked report: parsing is enough.
+      const decision = row.decision === null ? null : (JSON.parse(String(row.decision)) as TradeDecision);
+      const fields = [
+        new Date(Number(row.time)).toISOString(), String(row.bot_id), String(row.bot_name), String(row.run_id), String(row.id), String(row.exchange),
+        String(row.symbol), Number(row.testnet) ? 'true' : 'false', String(row.side), String(row.action), String(row.client_order_id),
+        Number(row.quantity), Number(row.price), Number(row.fee), String(row.currency), row.realized_pnl === null ? '' : Number(row.realized_pnl),
+        decision ? `${decision.type} ${decision.side}` : '', decision?.reason ?? '',
+      ];
       lines += `${fields.map(csvField).join(',')}\r\n`;
     }
     if (lines) yield lines;

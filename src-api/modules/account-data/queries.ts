@@ -168,20 +168,19 @@ export const ownedRule = (table: TableName): OwnedTable | undefined => {
 
 // ---- export ---------------------------------------------------------------------------------------------
 
-/** A page of the rows of `table` that `userId` owns, in key order, after the key `after`; fills only when asked. */
+/** A page of the rows of `table` that `userId` owns, in key order, after the key `after`. */
 export async function ownedPage(
   db: Db,
   table: TableName,
   userId: string,
-  options: { columns: readonly string[]; after: unknown[] | undefined; limit: number; fillsOnly?: boolean },
+  options: { columns: readonly string[]; after: unknown[] | undefined; limit: number },
 ): Promise<Row[]> {
   const rule = ownedRule(table);
   if (!rule) return [];
   const key = rule.key.map((column) => sql.ref(column));
   const past = options.after ? sql`and (${sql.join(key)}) > (${sql.join(options.after)})` : sql``;
-  const fills = options.fillsOnly ? sql`and kind = 'fill'` : sql``;
   const selected = sql.join([...new Set([...options.columns, ...rule.key])].map((column) => sql.ref(column)));
-  const { rows } = await sql<Row>`select ${selected} from ${sql.table(table)} where ${rule.owned(userId)} ${fills} ${past} order by ${sql.join(key)} limit ${options.limit}`.execute(db);
+  const { rows } = await sql<Row>`select ${selected} from ${sql.table(table)} where ${rule.owned(userId)} ${past} order by ${sql.join(key)} limit ${options.limit}`.execute(db);
   return rows;
 }
 
@@ -193,10 +192,9 @@ export const instancesOf = async (db: Db, userId: string): Promise<string[]> =>
  * A page of one instance's history after `afterSeq`, along the table's primary key (instance_id, seq): each
  * page costs the same however long the history, where a filter on the account's bots would sort it all again.
  */
-export async function historyPage(db: Db, instanceId: string, options: { columns: readonly string[]; afterSeq: number; limit: number; fillsOnly: boolean }): Promise<Row[]> {
+export async function historyPage(db: Db, instanceId: string, options: { columns: readonly string[]; afterSeq: number; limit: number }): Promise<Row[]> {
   const selected = sql.join([...new Set([...options.columns, 'seq'])].map((column) => sql.ref(column)));
-  const fills = options.fillsOnly ? sql`and kind = 'fill'` : sql``;
-  const { rows } = await sql<Row>`select ${selected} from bot_history where instance_id = ${instanceId} and seq > ${options.afterSeq} ${fills} order by seq limit ${options.limit}`.execute(db);
+  const { rows } = await sql<Row>`select ${selected} from bot_history where instance_id = ${instanceId} and seq > ${options.afterSeq} order by seq limit ${options.limit}`.execute(db);
   return rows;
 }
 

@@ -116,6 +116,15 @@ for (const kind of DATABASE_KINDS.filter((k) => k.enabled)) {
         expect(lines.length).toBe(1 + alice.tradeIds.length);
         for (const id of alice.tradeIds) expect(lines.some((line) => line.includes(`,${id},`))).toBe(true);
         expect(lines.slice(1).every((line) => line.includes(alice.botId))).toBe(true);
+        // Each line is a trade as the Trades page shows it: its market, side, size, price and what it realised.
+        const trades = await api.app.database.db.selectFrom('bot_trades').selectAll().where('user_id', '=', alice.userId).orderBy('feed_seq').execute();
+        expect(lines.slice(1).map((line) => line.split(','))).toEqual(
+          trades.map((t) => [
+            new Date(Number(t.time)).toISOString(), t.bot_id, t.bot_name, t.run_id, t.id, t.exchange, t.symbol, Number(t.testnet) ? 'true' : 'false', t.side, t.action,
+            t.client_order_id, String(Number(t.quantity)), String(Number(t.price)), String(Number(t.fee)), t.currency, t.realized_pnl === null ? '' : String(Number(t.realized_pnl)),
+            ...(t.decision ? (() => { const d = JSON.parse(t.decision) as { type: string; side: string; reason: string }; return [`${d.type} ${d.side}`, d.reason]; })() : ['', '']),
+          ]),
+        );
       });
 
       it('pages through histories longer than one read without losing or repeating a row', async () => {
@@ -135,6 +144,22 @@ for (const kind of DATABASE_KINDS.filter((k) => k.enabled)) {
           received_at: at,
         }));
         for (let i = 0; i < fills.length; i += 500) await db.insertInto('bot_history').values(fills.slice(i, i + 500)).execute();
+        // And the trades the intake makes of them (the CSV is read from these), after the account's own in its feed.
+        const [first] = await db.selectFrom('bot_trades').selectAll().where('bot_id', '=', dave.botId).orderBy('feed_seq', 'desc').limit(1).execute();
+        const trades = fills.map((fill, i) => ({
+          ...first!,
+          id: `${fill.instance_id}:${fill.seq}`,
+          feed_seq: first!.feed_seq + 1 + i,
+          seq: fill.seq,
+          time: fill.time,
+          client_order_id: `bulk-${i}`,
+          price: 100 + i,
+          quantity: 1,
+          fee: 0.1,
+          realized_pnl: null,
+          decision: null,
+        }));
+        for (let i = 0; i < trades.length; i += 200) await db.insertInto('bot_trades').values(trades.slice(i, i + 200)).execute();
         const events = Array.from({ length: 2_100 }, (_, i) => ({ user_id: dave.userId, type: 'bot.heartbeat', payload: JSON.stringify({ type: 'bot.heartbeat', botId: dave.botId, at: `${i}` }), created_at: at }));
         for (let i = 0; i < events.length; i += 500) await db.insertInto('account_events').values(events.slice(i, i + 500)).execute();
 
@@ -150,6 +175,7 @@ for (const kind of DATABASE_KINDS.filter((k) => k.enabled)) {
         const csv = (await (await fetch(`${api.url}${ACCOUNT_DATA_ROUTES.trades}`, { headers: { authorization: `Bearer ${dave.token}` } })).text()).trimEnd().split('\r\n');
         expect(csv.length).toBe(1 + dave.tradeIds.length + 2_500);
         expect(new Set(csv).size).toBe(csv.length);
+        expect(csv.filter((line) => line.includes(',bulk-')).map((line) => line.split(',')[10])).toEqual(Array.from({ length: 2_500 }, (_, i) => `bulk-${i}`));
       });
 
       it('needs a session reverified within the last ten minutes', async () => {
