@@ -8,9 +8,13 @@ export default defineConfig({
   main: {
     build: {
       outDir: resolve(root, 'out/main'),
-      // The backtest worker is its own entry: main starts it as a worker thread from beside the bundle.
+      // The backtest and summary workers are their own entries: main starts them as worker threads from beside the bundle.
       rollupOptions: {
-        input: { index: resolve(root, 'src-main/electron/main.ts'), 'backtest-worker': resolve(root, 'src-main/services/templates/backtest-worker.ts') },
+        input: {
+          index: resolve(root, 'src-main/electron/main.ts'),
+          'backtest-worker': resolve(root, 'src-main/services/templates/backtest-worker.ts'),
+          'summary-worker': resolve(root, 'src-main/services/trades/summary-worker.ts'),
+        },
       },
     },
   },

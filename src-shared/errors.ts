@@ -130,6 +130,9 @@ export const BotErrorCode = z.enum([
   /** An edit made from settings someone changed meanwhile (another device): reload the bot and edit again. */
   'bot_changed',
   'trade_not_found',
+  /** A summary of the trades answered by none: a newer filter's summary replaced it (the page shows only the latest). */
+  'summary_superseded',
+  'summary_failed',
 ]);
 
 export const ErrorCode = z.union([AppErrorCode, IdentityErrorCode, ExchangeKeyErrorCode, TemplateErrorCode, AccountDataErrorCode, BotErrorCode]);

@@ -209,14 +209,15 @@ export function createMainServices(options: MainServicesOptions): MainServices {
   });
   events.on('api.onStatus', (status) => tray.apiStatusChanged(status.state));
 
+  const forgetFailed = (error: unknown) => options.log?.(`trades: could not erase a local copy (${error instanceof Error ? error.name : 'unknown'})`);
   /** Erases what this device keeps of an account: its local copy of trades and its cached backtests. */
-  const forgetAccount = (userId: string) => {
-    trades.erase(userId);
+  const forgetAccount = async (userId: string) => {
     backtestCache.forget(userId);
+    await trades.erase(userId);
   };
   // The account was deleted (from another device, or from this one while the stream was open): nothing of it stays here.
   session.onSessionEnd((end) => {
-    if (end.accountDeleted && end.userId) forgetAccount(end.userId);
+    if (end.accountDeleted && end.userId) void forgetAccount(end.userId).catch(forgetFailed);
   });
   // Deleted while this device was off or offline: at start and whenever the API answers again, every account folder
   // here is checked, and the copies of accounts the API no longer knows are erased (with their cached backtests).
@@ -225,10 +226,10 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     session,
     dataDir: options.dataDir ?? null,
     clock,
-    eraseFolder: (folder) => {
+    eraseFolder: async (folder) => {
       const dataDir = options.dataDir;
       if (dataDir) for (const userId of backtestCache.users()) if (accountFolder(dataDir, userId) === folder) backtestCache.forget(userId);
-      trades.eraseFolder(folder);
+      await trades.eraseFolder(folder);
     },
     ...(options.log ? { log: options.log } : {}),
   });
@@ -257,7 +258,7 @@ export function createMainServices(options: MainServicesOptions): MainServices {
     'yourData.deleteAccount': async (input) => {
       const who = await session.current();
       const accepted = await accountData.deleteAccount(input);
-      if (who) forgetAccount(who.userId);
+      if (who) await forgetAccount(who.userId);
       return accepted;
     },
     ...trayHandlers(tray),
@@ -285,13 +286,14 @@ export function createMainServices(options: MainServicesOptions): MainServices {
       tray.stop();
       status.stop();
       bots.stop();
-      trades.stop();
+      const tradesStopped = trades.stop();
       identity.stop();
       accountEvents.stop();
       exchangeKeys.dropPending();
       probeCache.close();
       await Promise.all([
         templates.stop(),
+        tradesStopped,
         identity.endAtStop().catch((error: unknown) => options.log?.(`identity: could not sign out at stop (${error instanceof Error ? error.name : 'unknown'})`)),
       ]);
     },

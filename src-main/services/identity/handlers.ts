@@ -12,7 +12,7 @@ export type IdentityHandlers = Pick<Handlers, keyof typeof identityInvokeContrac
  */
 export function identityHandlers(
   identity: IdentityService,
-  forgetAccount: (userId: string) => void = () => {},
+  forgetAccount: (userId: string) => Promise<void> = async () => {},
   unregisterCopy: (userId: string) => Promise<void> = async () => {},
 ): IdentityHandlers {
   return {
@@ -23,7 +23,7 @@ export function identityHandlers(
       const who = input?.forgetDevice ? await identity.sessionAccess().current() : null;
       if (who) await unregisterCopy(who.userId);
       const state = await identity.signOut();
-      if (who) forgetAccount(who.userId);
+      if (who) await forgetAccount(who.userId);
       return state;
     },
     'identity.startPasskey': (input) => identity.startPasskey(input.purpose),

@@ -25,7 +25,7 @@ export interface CopyGuardOptions {
   dataDir: string | null;
   clock: Pick<Clock, 'now'>;
   /** Erases one account's folder and everything else this device keeps of that account (its cached backtests). */
-  eraseFolder: (folder: string) => void;
+  eraseFolder: (folder: string) => Promise<void>;
   /** How long a folder without a registered token is kept after it was last opened. */
   maxUnvouchedAgeMs?: number;
   /** Lines for main's log: codes and counts only, never a token or a folder's name. */
@@ -105,7 +105,7 @@ export class CopyGuard {
       state.openedAt = now;
     }
     const stale = staleFolders(folders, now, this.options.maxUnvouchedAgeMs ?? UNVOUCHED_COPY_MAX_AGE_MS).filter((folder) => folder !== openFolder);
-    for (const folder of stale) this.options.eraseFolder(folder);
+    for (const folder of stale) await this.options.eraseFolder(folder);
     if (stale.length > 0) this.options.log?.(`copies: erased ${stale.length} local cop${stale.length === 1 ? 'y' : 'ies'} not opened for too long`);
 
     const vouched = folders.filter((f): f is FolderState & { record: CopyRecord } => f.record?.registered === true);
@@ -122,7 +122,7 @@ export class CopyGuard {
       }
       for (const f of batch) {
         if (!unknown.has(f.record.token)) continue;
-        this.options.eraseFolder(f.folder);
+        await this.options.eraseFolder(f.folder);
         erased++;
       }
     }

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import type SQLite from 'better-sqlite3';
 import { z } from 'zod';
 import type { TradesFacets, TradesWindow } from '../../../src-shared/ipc-trades.ts';
-import { summarizeTrades, type SummaryInput } from '../../../src-shared/trade-summary.ts';
 import { Trade, type TradeChanges, type TradeFilter, type TradeSort, type TradeSummary } from '../../../src-shared/trades.ts';
 import { openLocalCache } from '../local-cache.ts';
+import { summarizeCopy } from './summary-query.ts';
 import { tradeQuery } from './trade-query.ts';
 
 /**
@@ -110,13 +110,8 @@ export class TradesCopy {
     return read();
   }
 
-  /** Reads only the columns the summary needs: parsing every trade's whole record would cost more than the sums. */
   summary(filter: TradeFilter): TradeSummary[] {
-    const q = tradeQuery(filter, { field: 'time', direction: 'asc' });
-    const rows = this.db
-      .prepare(`select time, feed_seq as feedSeq, bot_id as botId, bot_name as botName, currency, fee, realized_pnl as realizedPnl from trades ${q.where} ${q.orderBy}`)
-      .all(...q.params) as SummaryInput[];
-    return summarizeTrades(rows);
+    return summarizeCopy(this.db, filter);
   }
 
   /** Bots under the name of their newest trade, by name; symbols alphabetically. */

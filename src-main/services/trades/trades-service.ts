@@ -11,6 +11,7 @@ import { ApiError } from '../api-http.ts';
 import { ServiceError } from '../errors.ts';
 import type { EventHub } from '../events/event-hub.ts';
 import type { Clock, SessionAccess } from '../ports.ts';
+import { SummaryRunner } from './summary-runner.ts';
 import type { TradesApi } from './trades-api.ts';
 import { TRADES_FILE, TradesCopy, accountFolder, eraseTradesCopyFile, tradesCopyFile } from './trades-copy.ts';
 
@@ -39,6 +40,8 @@ export interface TradesServiceOptions {
   clock: Pick<Clock, 'now'>;
   /** Lines for main's log: codes and counts only. */
   log?: (message: string) => void;
+  /** Where the summary worker's code is; by default beside this file (from source) or beside main's bundle. */
+  summaryWorkerUrl?: URL;
 }
 
 const notSignedIn = () => new ServiceError('not_signed_in', 'Sign in to see your trades.');
@@ -53,9 +56,11 @@ export class TradesService {
   private pulling: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
   private readonly unsubscribe: (() => void)[] = [];
+  private readonly summaries: SummaryRunner;
 
   constructor(options: TradesServiceOptions) {
     this.options = options;
+    this.summaries = new SummaryRunner({ ...(options.summaryWorkerUrl ? { workerUrl: options.summaryWorkerUrl } : {}), ...(options.log ? { log: options.log } : {}) });
   }
 
   start(): void {
@@ -71,9 +76,11 @@ export class TradesService {
     );
   }
 
-  stop(): void {
+  /** Resolves once every summary thread has ended. */
+  async stop(): Promise<void> {
     for (const off of this.unsubscribe.splice(0)) off();
     this.close();
+    await this.summaries.stopAll();
   }
 
   // ----- The renderer ---------------------------------------------------------------------------------
@@ -85,8 +92,15 @@ export class TradesService {
     return this.openCopy().window(filter, sort, input.offset, input.limit);
   }
 
-  summary(filter: TradeFilter): TradeSummary[] {
-    return this.openCopy().summary(TradeFilter.parse(filter));
+  /**
+   * Summed in a worker thread over its own read-only connection, so main's event loop stays free; a memory copy
+   * (a host that may keep nothing) has no file another thread could open, and is summed here.
+   */
+  async summary(filter: TradeFilter): Promise<TradeSummary[]> {
+    const copy = this.openCopy();
+    const parsed = TradeFilter.parse(filter);
+    if (copy.file === ':memory:') return copy.summary(parsed);
+    return this.summaries.summarize(copy.file, parsed);
   }
 
   facets(): TradesFacets {
@@ -121,17 +135,22 @@ export class TradesService {
   // ----- Erasing --------------------------------------------------------------------------------------
 
   /** Deletes `userId`'s copy from this device (closing it first if it is open): the files go, the WAL with them, and the account's folder. */
-  erase(userId: string): void {
+  async erase(userId: string): Promise<void> {
     if (this.copy?.userId === userId) this.close();
-    eraseTradesCopyFile(tradesCopyFile(this.options.dataDir, userId));
+    const file = tradesCopyFile(this.options.dataDir, userId);
+    // A summary thread still reading the file would keep it open (and, on Windows, undeletable): it ends first.
+    await this.summaries.stop(file);
+    eraseTradesCopyFile(file);
     if (this.options.dataDir !== null) rmSync(accountFolder(this.options.dataDir, userId), { recursive: true, force: true });
   }
 
   /** The same for an account known only by its folder (the copy guard's finds): closed first if it is the open one. */
-  eraseFolder(folder: string): void {
+  async eraseFolder(folder: string): Promise<void> {
     if (this.options.dataDir === null) return;
     if (this.copy && accountFolder(this.options.dataDir, this.copy.userId) === folder) this.close();
-    eraseTradesCopyFile(join(folder, TRADES_FILE));
+    const file = join(folder, TRADES_FILE);
+    await this.summaries.stop(file);
+    eraseTradesCopyFile(file);
     rmSync(folder, { recursive: true, force: true });
   }
 
@@ -158,6 +177,7 @@ export class TradesService {
   private close(): void {
     if (!this.copy) return;
     this.generation++;
+    void this.summaries.stop(this.copy.file);
     this.copy.close();
     this.copy = null;
     this.pulling = null;

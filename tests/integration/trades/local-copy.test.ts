@@ -213,7 +213,7 @@ describe('the local copy of the account’s trades', () => {
     api.offline = true;
     expect(await app.service.syncNow()).toMatchObject({ state: 'offline', trades: 4 });
     expect(app.service.window({ filter: {}, sort: newest, offset: 0, limit: 100 }).trades).toHaveLength(4);
-    expect(app.service.summary({})[0]!.trades).toBe(4);
+    expect((await app.service.summary({}))[0]!.trades).toBe(4);
     api.offline = false;
     expect(await app.service.syncNow()).toMatchObject({ state: 'current', trades: 6 });
   });
@@ -285,12 +285,12 @@ describe('the local copy of the account’s trades', () => {
     const alice = tradesCopyFile(app.dataDir, 'u-alice');
     const bob = tradesCopyFile(app.dataDir, 'u-bob');
     expect(alice).not.toBe(bob);
-    app.service.erase('u-alice');
+    await app.service.erase('u-alice');
     for (const path of [alice, `${alice}-wal`, `${alice}-shm`, dirname(alice)]) expect(existsSync(path)).toBe(false);
     expect(app.service.syncState()).toMatchObject({ trades: 2 });
 
     // Bob's open copy erased: closed first, every file gone, and nothing answers until a sign-in opens one again.
-    app.service.erase('u-bob');
+    await app.service.erase('u-bob');
     for (const path of [bob, `${bob}-wal`, `${bob}-shm`]) expect(existsSync(path)).toBe(false);
     expect(() => app.service.syncState()).toThrow(expect.objectContaining({ code: 'not_signed_in' }));
   });
