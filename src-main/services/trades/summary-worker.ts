@@ -1,5 +1,6 @@
-// The summary worker thread: sums one filter of a copy's trades off main's event loop, through its own read-only
-// connection to the copy's file (WAL lets it read beside main's writer), and posts the result once.
+// The summary worker thread of one copy: sums a filter of its trades off main's event loop, through its own read-only
+// connection to the copy's file (WAL lets it read beside main's writer; each summary reads the copy as it is then).
+// It stays for the next summary until main ends it (the copy closes, or a newer summary replaces a running one).
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import { z } from 'zod';
@@ -7,19 +8,26 @@ import { TradeFilter } from '../../../src-shared/trades.ts';
 import { summarizeCopy } from './summary-query.ts';
 import type { SummaryWorkerMessage } from './summary-runner.ts';
 
-const Input = z.object({ file: z.string().min(1), filter: TradeFilter });
+const Input = z.object({ file: z.string().min(1) });
+const Ask = z.object({ id: z.number().int(), filter: TradeFilter });
 
 const post = (message: SummaryWorkerMessage) => parentPort?.postMessage(message);
+const kindOf = (error: unknown) => (error instanceof Error ? error.name : typeof error);
 
-try {
-  const { file, filter } = Input.parse(workerData);
-  const db = new SQLite(file, { readonly: true, fileMustExist: true });
+let db: SQLite.Database | null = null;
+parentPort?.on('message', (raw: unknown) => {
+  const ask = Ask.safeParse(raw);
+  if (!ask.success) return post({ type: 'failed', id: null, kind: 'ZodError' });
   try {
-    db.pragma('busy_timeout = 2000');
-    post({ type: 'done', result: summarizeCopy(db, filter) });
-  } finally {
-    db.close();
+    db ??= openCopy();
+    post({ type: 'done', id: ask.data.id, result: summarizeCopy(db, ask.data.filter) });
+  } catch (error) {
+    post({ type: 'failed', id: ask.data.id, kind: kindOf(error) });
   }
-} catch (error) {
-  post({ type: 'failed', kind: error instanceof Error ? error.name : typeof error });
+});
+
+function openCopy(): SQLite.Database {
+  const connection = new SQLite(Input.parse(workerData).file, { readonly: true, fileMustExist: true });
+  connection.pragma('busy_timeout = 2000');
+  return connection;
 }

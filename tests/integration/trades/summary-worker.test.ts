@@ -125,6 +125,21 @@ describe('the trades summary in a worker thread', () => {
     }
   });
 
+  it('keeps its worker between summaries, and each summary reads the copy as it is then', async () => {
+    const growingDir = join(dir.path, 'growing');
+    seedCopy(growingDir);
+    const service = desktop(growingDir);
+    expect((await service.summary({}))[0]!.trades).toBe(TRADES);
+    // A sync writes through main's connection; another writer on the same file stands in for it here.
+    const writer = new TradesCopy(tradesCopyFile(growingDir, USER), USER);
+    try {
+      writer.apply({ trades: [tradeOf(TRADES + 1), tradeOf(TRADES + 2)], removedBotIds: [], next: TRADES + 2, more: false }, null);
+    } finally {
+      writer.close();
+    }
+    expect((await service.summary({}))[0]!.trades).toBe(TRADES + 2);
+  });
+
   it('answers only the newest of summaries asked one after another', async () => {
     const service = desktop(dataDir);
     const older = service.summary({});
