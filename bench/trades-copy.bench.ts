@@ -5,6 +5,7 @@
 // and with nothing running (the baseline).
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import SQLite from 'better-sqlite3';
 import { SummaryRunner } from '../src-main/services/trades/summary-runner.ts';
 import { TradesCopy } from '../src-main/services/trades/trades-copy.ts';
 import { summarizeTrades } from '../src-shared/trade-summary.ts';
@@ -82,6 +83,19 @@ try {
   }
   const parsed = everything();
   console.log(`summarizeTrades alone over ${parsed.length}: ${ms(() => summarizeTrades(parsed)).toFixed(1)} ms`);
+
+  // What the summary's SQL-aggregate alternative would cost in SQLite alone (by bot, by day, totals, and the running
+  // PnL of the curve by a window function), against reading the rows the summary reads today.
+  const sql = new SQLite(copy.file, { readonly: true });
+  const aggregates = () => {
+    sql.prepare('select currency, bot_id, count(*), sum(fee), sum(realized_pnl) from trades group by currency, bot_id').all();
+    sql.prepare("select currency, date(time / 1000, 'unixepoch') as day, count(*), sum(fee), sum(realized_pnl) from trades group by currency, day").all();
+    sql.prepare('select currency, count(*), sum(realized_pnl > 0), sum(case when realized_pnl > 0 then realized_pnl end), sum(case when realized_pnl < 0 then realized_pnl end) from trades group by currency').all();
+    sql.prepare('select time, sum(coalesce(realized_pnl, 0) - fee) over (partition by currency order by time, feed_seq) as pnl from trades').all();
+  };
+  const rowsToday = () => sql.prepare('select time, feed_seq, bot_id, bot_name, currency, fee, realized_pnl from trades order by time, feed_seq').all();
+  console.log(`summary rows read as today: ${ms(rowsToday).toFixed(1)} ms; SQL aggregates instead: ${ms(aggregates).toFixed(1)} ms`);
+  sql.close();
 
   // Main's event loop while a summary runs: the delay a timer, an IPC call or a tray click would wait.
   const loopDelay = async (label: string, work: () => Promise<unknown>): Promise<void> => {
