@@ -12,13 +12,13 @@ import { TradesApi } from '../../../src-main/services/trades/trades-api.ts';
 import { tradesCopyFile } from '../../../src-main/services/trades/trades-copy.ts';
 import { TradesService, type TradeEventSource } from '../../../src-main/services/trades/trades-service.ts';
 import type { AccountEvent } from '../../../src-shared/events.ts';
-import type { IdentityState } from '../../../src-shared/ipc-identity.ts';
 import type { TradesSyncState } from '../../../src-shared/ipc-trades.ts';
 import type { Trade } from '../../../src-shared/trades.ts';
 import { startFakeTradesApi, type FakeTradesApi } from '../../support/fake-trades-api.ts';
 import { tempDir } from '../../support/temp.ts';
 import { trade } from '../../support/trade.ts';
 import { waitFor } from '../../support/wait.ts';
+import { signedInState } from '../../support/signed-in.ts';
 
 let api: FakeTradesApi;
 const dir = tempDir('plutarc-trades-copy-');
@@ -46,24 +46,7 @@ const trades = (count: number, overrides: Partial<Trade> = {}): Omit<Trade, 'fee
     return rest;
   });
 
-const signedIn = (userId: string): IdentityState => ({
-  state: 'signedIn',
-  user: { id: userId, email: `${userId}@example.test`, createdAt: '2026-11-01T00:00:00.000Z', hasPassword: true, passkeyCount: 0 },
-  session: {
-    id: `s-${userId}`,
-    kind: 'desktop',
-    method: 'password',
-    deviceLabel: 'test',
-    firstIp: '127.0.0.1',
-    lastIp: '127.0.0.1',
-    createdAt: '2026-11-01T00:00:00.000Z',
-    lastSeenAt: '2026-11-01T00:00:00.000Z',
-    expiresAt: '2026-12-01T00:00:00.000Z',
-    current: true,
-  },
-  reverifiedUntil: null,
-  tokenStorage: 'memory',
-});
+const signedIn = (userId: string) => signedInState(userId, { sessionId: `s-${userId}` });
 
 /** Main's trades service on a data folder of its own, with a session, an event stream and the renderer's side played by the test. */
 function desktop(dataDir = tempDir('plutarc-trades-app-').path) {

@@ -9,10 +9,10 @@ import { EventHub } from '../../../src-main/services/events/event-hub.ts';
 import type { SessionAccess } from '../../../src-main/services/ports.ts';
 import { TradesCopy, accountFolder, tradesCopyFile } from '../../../src-main/services/trades/trades-copy.ts';
 import { TradesService, type TradesRoutes } from '../../../src-main/services/trades/trades-service.ts';
-import type { IdentityState } from '../../../src-shared/ipc-identity.ts';
 import type { Trade } from '../../../src-shared/trades.ts';
 import { tempDir } from '../../support/temp.ts';
 import { trade } from '../../support/trade.ts';
+import { signedInState } from '../../support/signed-in.ts';
 
 const TRADES = 100_000;
 const USER = 'u-summary';
@@ -37,24 +37,7 @@ function seedCopy(dataDir: string): void {
   copy.close();
 }
 
-const signedIn = (userId: string): IdentityState => ({
-  state: 'signedIn',
-  user: { id: userId, email: `${userId}@example.test`, createdAt: '2026-11-01T00:00:00.000Z', hasPassword: true, passkeyCount: 0 },
-  session: {
-    id: `s-${userId}`,
-    kind: 'desktop',
-    method: 'password',
-    deviceLabel: 'test',
-    firstIp: '127.0.0.1',
-    lastIp: '127.0.0.1',
-    createdAt: '2026-11-01T00:00:00.000Z',
-    lastSeenAt: '2026-11-01T00:00:00.000Z',
-    expiresAt: '2026-12-01T00:00:00.000Z',
-    current: true,
-  },
-  reverifiedUntil: null,
-  tokenStorage: 'memory',
-});
+const signedIn = (userId: string) => signedInState(userId, { sessionId: `s-${userId}` });
 
 /** Main's trades service, signed in to an account whose copy is already complete (the API has nothing newer). */
 function desktop(dataDir: string): TradesService {

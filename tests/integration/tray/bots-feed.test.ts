@@ -14,6 +14,7 @@ import { EventHub } from '../../../src-main/services/events/event-hub.ts';
 import { addKey, asUser, deployWithInstance, heartbeat, settings, startBotsWorld, type BotsWorld, type Trader } from '../bots/harness.ts';
 import { registerUser, reverify } from '../../support/identity.ts';
 import { waitFor } from '../../support/wait.ts';
+import { signedInState } from '../../support/signed-in.ts';
 
 /** The account's stream, driven by the test: what it hears and when it says it is connected. */
 class TestStream {
@@ -68,24 +69,7 @@ function feedFor(token: string) {
   return { feed, stream, changes, identityChanged };
 }
 
-const signedIn: IdentityState = {
-  state: 'signedIn',
-  user: { id: 'u1', email: 'trader@example.com', hasPassword: true, passkeyCount: 0, createdAt: '2026-11-01T00:00:00.000Z' },
-  session: {
-    id: 's1',
-    kind: 'desktop',
-    method: 'password',
-    deviceLabel: 'plutarc on Linux',
-    firstIp: '127.0.0.1',
-    lastIp: '127.0.0.1',
-    createdAt: '2026-11-30T08:00:00.000Z',
-    lastSeenAt: '2026-11-30T08:00:00.000Z',
-    expiresAt: '2026-12-30T08:00:00.000Z',
-    current: true,
-  },
-  reverifiedUntil: null,
-  tokenStorage: 'memory',
-};
+const signedIn = signedInState('u1', { sessionId: 's1', email: 'trader@example.com' });
 
 describe('the bots feed', () => {
   it('lists at sign-in, again when the stream connects, pauses and resumes through the API, and forgets at sign-out', async () => {

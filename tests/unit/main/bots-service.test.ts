@@ -10,8 +10,8 @@ import type { BotsChange, SessionAccess, SessionEnd } from '../../../src-main/se
 import type { BotSummary } from '../../../src-shared/bots.ts';
 import type { AccountEvent } from '../../../src-shared/events.ts';
 import type { BotsChangeEvent, BotReportEvent } from '../../../src-shared/ipc-bots.ts';
-import type { IdentityState } from '../../../src-shared/ipc-identity.ts';
 import { botSummary as bot } from '../../support/bot-summary.ts';
+import { signedInState } from '../../support/signed-in.ts';
 
 
 interface Deferred<T> {
@@ -24,25 +24,7 @@ const deferred = <T,>(): Deferred<T> => {
   return { promise, resolve };
 };
 
-const signedIn = (userId: string, sessionId = 's1') =>
-  ({
-    state: 'signedIn',
-    user: { id: userId, email: `${userId}@example.test`, createdAt: '2026-11-01T00:00:00.000Z', hasPassword: true, passkeyCount: 0 },
-    session: {
-      id: sessionId,
-      kind: 'desktop',
-      method: 'password',
-      deviceLabel: 'test',
-      firstIp: '127.0.0.1',
-      lastIp: '127.0.0.1',
-      createdAt: '2026-11-01T00:00:00.000Z',
-      lastSeenAt: '2026-11-01T00:00:00.000Z',
-      expiresAt: '2026-12-01T00:00:00.000Z',
-      current: true,
-    },
-    reverifiedUntil: null,
-    tokenStorage: 'memory',
-  }) satisfies IdentityState;
+const signedIn = (userId: string, sessionId = 's1') => signedInState(userId, { sessionId });
 
 /** Timers the test fires by hand. */
 function manualClock() {

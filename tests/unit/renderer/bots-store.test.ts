@@ -4,8 +4,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ReportBody } from '../../../src-shared/bot-instance.ts';
 import type { BotDetail, BotSummary } from '../../../src-shared/bots.ts';
-import type { SessionView, UserView } from '../../../src-shared/identity.ts';
-import type { IdentityState } from '../../../src-shared/ipc-identity.ts';
 import { fail, ok } from '../../../src-shared/result.ts';
 import {
   applyBotsChange,
@@ -23,6 +21,7 @@ import {
 import { hashOfPlace, placeOfHash } from '../../../src-renderer/src/stores/navigation.ts';
 import { installFakeMain, until, type FakeMain } from './fake-bridge.ts';
 import { botSummary as bot } from '../../support/bot-summary.ts';
+import { signedInState } from '../../support/signed-in.ts';
 
 const main: FakeMain = installFakeMain();
 const { useBotsStore, selectOpenSummary } = await import('../../../src-renderer/src/stores/bots.ts');
@@ -194,20 +193,7 @@ describe('places', () => {
   });
 });
 
-const user = (id: string): UserView => ({ id, email: `${id}@example.test`, createdAt: '2026-11-01T00:00:00.000Z', hasPassword: true, passkeyCount: 0 });
-const session: SessionView = {
-  id: 'session-1',
-  kind: 'desktop',
-  method: 'password',
-  deviceLabel: 'plutarc desktop on Linux',
-  firstIp: '127.0.0.1',
-  lastIp: '127.0.0.1',
-  createdAt: '2026-11-01T00:00:00.000Z',
-  lastSeenAt: '2026-11-01T00:00:00.000Z',
-  expiresAt: '2026-12-01T00:00:00.000Z',
-  current: true,
-};
-const signedIn = (id: string): IdentityState => ({ state: 'signedIn', user: user(id), session, reverifiedUntil: null, tokenStorage: 'encrypted' });
+const signedIn = (id: string) => signedInState(id, { sessionId: 'session-1', tokenStorage: 'encrypted' });
 
 describe('the bots store', () => {
   let disconnect: () => void = () => {};

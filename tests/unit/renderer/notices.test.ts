@@ -1,31 +1,14 @@
 // Toasts: an info notice leaves by itself, a warning stays until the user dismisses it. The clock is
 // vitest's fake one, so "after a few seconds" is a step of the test, not a wait.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { IdentityState } from '../../../src-shared/ipc-identity.ts';
 import { installFakeMain, type FakeMain } from './fake-bridge.ts';
+import { signedInState } from '../../support/signed-in.ts';
 
 const main: FakeMain = installFakeMain();
 const { INFO_NOTICE_MS, useNoticesStore } = await import('../../../src-renderer/src/stores/notices.ts');
 const { useIdentityStore } = await import('../../../src-renderer/src/stores/identity.ts');
 
-const signedIn = (id: string): IdentityState => ({
-  state: 'signedIn',
-  user: { id, email: `${id}@example.test`, createdAt: '2026-11-01T00:00:00.000Z', hasPassword: true, passkeyCount: 0 },
-  session: {
-    id: `session-${id}`,
-    kind: 'desktop',
-    method: 'password',
-    deviceLabel: 'plutarc desktop on Linux',
-    firstIp: '127.0.0.1',
-    lastIp: '127.0.0.1',
-    createdAt: '2026-11-01T00:00:00.000Z',
-    lastSeenAt: '2026-11-01T00:00:00.000Z',
-    expiresAt: '2026-12-01T00:00:00.000Z',
-    current: true,
-  },
-  reverifiedUntil: null,
-  tokenStorage: 'encrypted',
-});
+const signedIn = (id: string) => signedInState(id, { tokenStorage: 'encrypted' });
 
 const titles = () => useNoticesStore.getState().notices.map((n) => n.title);
 

@@ -1,11 +1,10 @@
 // The renderer's zustand stores with a fake main behind the real bridge: what they ask main for, what they
 // keep, and what they tell the user. Pure: no DOM, no browser.
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { SessionView, UserView } from '../../../src-shared/identity.ts';
 import type { ExchangeKeyView } from '../../../src-shared/exchange-keys.ts';
-import type { IdentityState } from '../../../src-shared/ipc-identity.ts';
 import { ok } from '../../../src-shared/result.ts';
 import { installFakeMain, until, type FakeMain } from './fake-bridge.ts';
+import { signedInState } from '../../support/signed-in.ts';
 
 const main: FakeMain = installFakeMain();
 // Imported after the fake main is in place, as the app loads them after the preload.
@@ -13,20 +12,7 @@ const { addedNotice, useExchangeKeysStore } = await import('../../../src-rendere
 const { useIdentityStore } = await import('../../../src-renderer/src/stores/identity.ts');
 const { useReverificationStore } = await import('../../../src-renderer/src/stores/reverification.ts');
 
-const user = (id: string): UserView => ({ id, email: `${id}@example.test`, createdAt: '2026-11-01T00:00:00.000Z', hasPassword: true, passkeyCount: 0 });
-const session: SessionView = {
-  id: 'session-1',
-  kind: 'desktop',
-  method: 'password',
-  deviceLabel: 'plutarc desktop on Linux',
-  firstIp: '127.0.0.1',
-  lastIp: '127.0.0.1',
-  createdAt: '2026-11-01T00:00:00.000Z',
-  lastSeenAt: '2026-11-01T00:00:00.000Z',
-  expiresAt: '2026-12-01T00:00:00.000Z',
-  current: true,
-};
-const signedIn = (id: string): IdentityState => ({ state: 'signedIn', user: user(id), session, reverifiedUntil: null, tokenStorage: 'encrypted' });
+const signedIn = (id: string) => signedInState(id, { sessionId: 'session-1', tokenStorage: 'encrypted' });
 const key = (id: string, label = 'Bybit main'): ExchangeKeyView => ({
   id,
   label,

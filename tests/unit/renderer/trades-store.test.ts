@@ -2,8 +2,6 @@
 // it asks for as the table scrolls, that it never holds more than a bounded number of them, that answers for an
 // older filter or an older account are dropped, and the pure parts (windows, sort, dates, the chart's curve).
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { SessionView, UserView } from '../../../src-shared/identity.ts';
-import type { IdentityState } from '../../../src-shared/ipc-identity.ts';
 import type { TradesPageInput, TradesSyncState, TradesWindow } from '../../../src-shared/ipc-trades.ts';
 import { ok, type Result } from '../../../src-shared/result.ts';
 import type { Trade, TradeDetail, TradeFilter, TradeSummary } from '../../../src-shared/trades.ts';
@@ -21,6 +19,7 @@ import {
   WINDOWS_KEPT,
 } from '../../../src-renderer/src/stores/trades-view.ts';
 import { installFakeMain, until, type FakeMain } from './fake-bridge.ts';
+import { signedInState } from '../../support/signed-in.ts';
 
 const main: FakeMain = installFakeMain();
 const { useTradesStore } = await import('../../../src-renderer/src/stores/trades.ts');
@@ -88,20 +87,7 @@ function deferred<T>() {
   return { promise, settle };
 }
 
-const user = (id: string): UserView => ({ id, email: `${id}@example.test`, createdAt: '2026-11-01T00:00:00.000Z', hasPassword: true, passkeyCount: 0 });
-const session: SessionView = {
-  id: 'session-1',
-  kind: 'desktop',
-  method: 'password',
-  deviceLabel: 'plutarc desktop on Linux',
-  firstIp: '127.0.0.1',
-  lastIp: '127.0.0.1',
-  createdAt: '2026-11-01T00:00:00.000Z',
-  lastSeenAt: '2026-11-01T00:00:00.000Z',
-  expiresAt: '2026-12-01T00:00:00.000Z',
-  current: true,
-};
-const signedIn = (id: string): IdentityState => ({ state: 'signedIn', user: user(id), session, reverifiedUntil: null, tokenStorage: 'encrypted' });
+const signedIn = (id: string) => signedInState(id, { sessionId: 'session-1', tokenStorage: 'encrypted' });
 const syncState = (trades: number, lastSyncedAt: string | null = '2026-11-30T07:00:00.000Z', state: TradesSyncState['state'] = 'current'): TradesSyncState => ({
   state,
   lastSyncedAt,

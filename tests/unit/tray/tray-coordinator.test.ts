@@ -8,7 +8,6 @@ import type { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BotState, BotSummary } from '../../../src-shared/bots.ts';
 import type { AccountEvent } from '../../../src-shared/events.ts';
-import type { IdentityState } from '../../../src-shared/ipc-identity.ts';
 import type { AppSettings, TrayStatus } from '../../../src-shared/ipc-tray.ts';
 import { NotificationKind } from '../../../src-shared/notifications.ts';
 import type { BotsChange, BotsFeed } from '../../../src-main/services/ports.ts';
@@ -19,6 +18,7 @@ import type { TrayModel } from '../../../src-main/services/tray/tray-model.ts';
 import { ServiceError } from '../../../src-main/services/errors.ts';
 import { bot } from './bots-fixture.ts';
 import { ManualClock } from './manual-clock.ts';
+import { signedInState } from '../../support/signed-in.ts';
 
 class FakeFeed implements BotsFeed {
   bots = new Map<string, BotSummary>();
@@ -68,24 +68,7 @@ class FakeStream implements AccountEvents {
   }
 }
 
-const signedIn = (sessionId = 'own-session'): IdentityState => ({
-  state: 'signedIn',
-  user: { id: 'u1', email: 'trader@example.com', hasPassword: true, passkeyCount: 0, createdAt: '2026-11-01T00:00:00.000Z' },
-  session: {
-    id: sessionId,
-    kind: 'desktop',
-    method: 'password',
-    deviceLabel: 'plutarc on Linux',
-    firstIp: '127.0.0.1',
-    lastIp: '127.0.0.1',
-    createdAt: '2026-11-30T08:00:00.000Z',
-    lastSeenAt: '2026-11-30T08:00:00.000Z',
-    expiresAt: '2026-12-30T08:00:00.000Z',
-    current: true,
-  },
-  reverifiedUntil: null,
-  tokenStorage: 'memory',
-});
+const signedIn = (sessionId = 'own-session') => signedInState('u1', { sessionId, email: 'trader@example.com' });
 
 const dirs: string[] = [];
 afterEach(() => {
