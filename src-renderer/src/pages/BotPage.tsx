@@ -16,6 +16,7 @@ import { selectOpenSummary, useBotsStore } from '../stores/bots.ts';
 import { useNoticesStore } from '../stores/notices.ts';
 import { useRegionsStore } from '../stores/regions.ts';
 import { errorOf } from '../stores/reverification.ts';
+import { FactList } from '../components/FactList.tsx';
 
 const moment = (ms: number) => formatWhen(new Date(ms).toISOString());
 const number = (value: number | null) => (value === null ? '—' : value.toLocaleString(undefined, { maximumFractionDigits: 8 }));
@@ -220,14 +221,7 @@ function Settings({ detail }: { detail: BotDetail }) {
   return (
     <section aria-labelledby="bot-settings">
       <h2 id="bot-settings">Settings</h2>
-      <dl className="bot-facts bot-settings" data-testid="bot-settings">
-        {rows.map(([term, value]) => (
-          <div key={term}>
-            <dt>{term}</dt>
-            <dd>{value}</dd>
-          </div>
-        ))}
-      </dl>
+      <FactList facts={rows} className="bot-facts bot-settings" testId="bot-settings" />
     </section>
   );
 }

@@ -9,6 +9,7 @@ import { callMain } from '../../bridge.ts';
 import { useAppStore } from '../../stores/app.ts';
 import { useTemplatesStore } from '../../stores/templates.ts';
 import { EquityChart } from './charts.tsx';
+import { FactList } from '../FactList.tsx';
 
 const DAY = 86_400_000;
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -37,14 +38,7 @@ function Summary({ record }: { record: BacktestRecord }) {
     ['Candles', s.candles.toLocaleString('en')],
   ];
   return (
-    <dl className="summary" aria-label="Backtest summary">
-      {rows.map(([k, v]) => (
-        <div key={k}>
-          <dt>{k}</dt>
-          <dd>{v}</dd>
-        </div>
-      ))}
-    </dl>
+    <FactList facts={rows} className="summary" label="Backtest summary" />
   );
 }
 

@@ -4,6 +4,7 @@ import { useTradesStore, type OpenTrade } from '../../stores/trades.ts';
 import { formatQuantity, formatSigned, formatTradeTime } from '../../stores/trades-view.ts';
 import { Alert } from '../Alert.tsx';
 import { Dialog } from '../Dialog.tsx';
+import { FactList } from '../FactList.tsx';
 
 function Facts({ detail }: { detail: TradeDetail }) {
   const t = detail.trade;
@@ -21,14 +22,7 @@ function Facts({ detail }: { detail: TradeDetail }) {
     ['Order id', t.clientOrderId],
   ];
   return (
-    <dl className="bot-facts trade-facts" data-testid="trade-facts">
-      {rows.map(([term, value]) => (
-        <div key={term}>
-          <dt>{term}</dt>
-          <dd>{value}</dd>
-        </div>
-      ))}
-    </dl>
+    <FactList facts={rows} className="bot-facts trade-facts" testId="trade-facts" />
   );
 }
 

@@ -6,6 +6,7 @@ import { useTradesStore } from '../../stores/trades.ts';
 import { curveBySecond, formatPercent, formatRatio, formatSigned, formatQuantity } from '../../stores/trades-view.ts';
 import { Alert } from '../Alert.tsx';
 import { CHART_THEME } from '../templates/charts.tsx';
+import { FactList, type Fact } from '../FactList.tsx';
 
 /** Net PnL after each trade as a line, the drawdown from its peak as an area in a pane below. */
 function PnlChart({ summary }: { summary: TradeSummary }) {
@@ -60,26 +61,19 @@ function DailyChart({ summary }: { summary: TradeSummary }) {
 }
 
 function CurrencySummary({ summary }: { summary: TradeSummary }) {
-  const facts: [string, string, string][] = [
-    ['trades', 'Trades', `${summary.trades} (${summary.closingTrades} closing)`],
-    ['net-pnl', 'Net PnL (after fees)', `${formatSigned(summary.netPnl)} ${summary.currency}`],
-    ['fees', 'Fees', `${formatQuantity(summary.fees)} ${summary.currency}`],
-    ['win-rate', 'Win rate', formatPercent(summary.winRatePercent)],
-    ['profit-factor', 'Profit factor', formatRatio(summary.profitFactor)],
-    ['max-drawdown', 'Max drawdown', `${formatQuantity(summary.maxDrawdown)} ${summary.currency}`],
+  const facts: Fact[] = [
+    ['Trades', `${summary.trades} (${summary.closingTrades} closing)`, 'trades'],
+    ['Net PnL (after fees)', `${formatSigned(summary.netPnl)} ${summary.currency}`, 'net-pnl'],
+    ['Fees', `${formatQuantity(summary.fees)} ${summary.currency}`, 'fees'],
+    ['Win rate', formatPercent(summary.winRatePercent), 'win-rate'],
+    ['Profit factor', formatRatio(summary.profitFactor), 'profit-factor'],
+    ['Max drawdown', `${formatQuantity(summary.maxDrawdown)} ${summary.currency}`, 'max-drawdown'],
   ];
   const headingId = `trades-summary-${summary.currency}`;
   return (
     <section className="panel trades-summary" aria-labelledby={headingId} data-currency={summary.currency}>
       <h2 id={headingId}>Summary in {summary.currency}</h2>
-      <dl className="summary">
-        {facts.map(([key, term, value]) => (
-          <div key={key}>
-            <dt>{term}</dt>
-            <dd data-fact={key}>{value}</dd>
-          </div>
-        ))}
-      </dl>
+      <FactList facts={facts} className="summary" />
       <PnlChart summary={summary} />
       <h3>PnL by bot</h3>
       <table className="table" aria-label={`PnL by bot in ${summary.currency}`}>
