@@ -19,53 +19,65 @@ export function TradesFilterBar() {
 
   return (
     <form role="search" aria-label="Filter trades" className="trades-filter" onSubmit={(event) => event.preventDefault()}>
-      <label htmlFor={`${id}-bot`}>Bot</label>
-      <select id={`${id}-bot`} value={filter.botId ?? ''} onChange={(event) => setFilter({ botId: event.target.value || undefined })}>
-        <option value="">All bots</option>
-        {bots.map((bot) => (
-          <option key={bot.id} value={bot.id}>
-            {bot.name}
-          </option>
-        ))}
-      </select>
-      <label htmlFor={`${id}-symbol`}>Symbol</label>
-      <select id={`${id}-symbol`} value={filter.symbol ?? ''} onChange={(event) => setFilter({ symbol: event.target.value || undefined })}>
-        <option value="">All symbols</option>
-        {symbols.map((symbol) => (
-          <option key={symbol} value={symbol}>
-            {symbol}
-          </option>
-        ))}
-      </select>
-      <label htmlFor={`${id}-from`}>From (UTC)</label>
-      <input id={`${id}-from`} type="date" value={dayOf(filter.from)} onChange={(event) => setFilter({ from: fromOfDay(event.target.value) })} />
-      <label htmlFor={`${id}-to`}>To (UTC)</label>
-      <input id={`${id}-to`} type="date" value={dayOf(filter.to, true)} onChange={(event) => setFilter({ to: toOfDay(event.target.value) })} />
-      <label htmlFor={`${id}-side`}>Side</label>
-      <select
-        id={`${id}-side`}
-        value={filter.side ?? ''}
-        onChange={(event) => setFilter({ side: event.target.value === 'buy' || event.target.value === 'sell' ? event.target.value : undefined })}
-      >
-        <option value="">Buy and sell</option>
-        <option value="buy">Buy</option>
-        <option value="sell">Sell</option>
-      </select>
-      <label htmlFor={`${id}-market`}>Market</label>
-      <select
-        id={`${id}-market`}
-        value={marketOf(filter.testnet)}
-        onChange={(event) => {
-          const market = event.target.value as Market;
-          setFilter({ testnet: market === 'all' ? undefined : market === 'testnet' });
-        }}
-      >
-        {Object.entries(MARKETS).map(([value, label]) => (
-          <option key={value} value={value}>
-            {label}
-          </option>
-        ))}
-      </select>
+      <span className="trades-filter-field">
+        <label htmlFor={`${id}-bot`}>Bot</label>
+        <select id={`${id}-bot`} value={filter.botId ?? ''} onChange={(event) => setFilter({ botId: event.target.value || undefined })}>
+          <option value="">All bots</option>
+          {bots.map((bot) => (
+            <option key={bot.id} value={bot.id}>
+              {bot.name}
+            </option>
+          ))}
+        </select>
+      </span>
+      <span className="trades-filter-field">
+        <label htmlFor={`${id}-symbol`}>Symbol</label>
+        <select id={`${id}-symbol`} value={filter.symbol ?? ''} onChange={(event) => setFilter({ symbol: event.target.value || undefined })}>
+          <option value="">All symbols</option>
+          {symbols.map((symbol) => (
+            <option key={symbol} value={symbol}>
+              {symbol}
+            </option>
+          ))}
+        </select>
+      </span>
+      <span className="trades-filter-field">
+        <label htmlFor={`${id}-from`}>From (UTC)</label>
+        <input id={`${id}-from`} type="date" value={dayOf(filter.from)} onChange={(event) => setFilter({ from: fromOfDay(event.target.value) })} />
+      </span>
+      <span className="trades-filter-field">
+        <label htmlFor={`${id}-to`}>To (UTC)</label>
+        <input id={`${id}-to`} type="date" value={dayOf(filter.to, true)} onChange={(event) => setFilter({ to: toOfDay(event.target.value) })} />
+      </span>
+      <span className="trades-filter-field">
+        <label htmlFor={`${id}-side`}>Side</label>
+        <select
+          id={`${id}-side`}
+          value={filter.side ?? ''}
+          onChange={(event) => setFilter({ side: event.target.value === 'buy' || event.target.value === 'sell' ? event.target.value : undefined })}
+        >
+          <option value="">Buy and sell</option>
+          <option value="buy">Buy</option>
+          <option value="sell">Sell</option>
+        </select>
+      </span>
+      <span className="trades-filter-field">
+        <label htmlFor={`${id}-market`}>Market</label>
+        <select
+          id={`${id}-market`}
+          value={marketOf(filter.testnet)}
+          onChange={(event) => {
+            const market = event.target.value as Market;
+            setFilter({ testnet: market === 'all' ? undefined : market === 'testnet' });
+          }}
+        >
+          {Object.entries(MARKETS).map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </span>
       <button type="button" onClick={clearFilter} disabled={!isFiltered(filter)}>
         Clear filter
       </button>
