@@ -7,13 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAX_REPORTS_PER_BATCH, type InstanceReportBody } from '../../src-shared/bot-instance.ts';
-import type { BotDetail, BotSettings } from '../../src-shared/bots.ts';
+import type { BotDetail } from '../../src-shared/bots.ts';
 import { maskApiKey, type SealingKeyReservation } from '../../src-shared/exchange-keys.ts';
 import { ORCHESTRATOR_ROUTES } from '../../src-shared/orchestration.ts';
-import { DEFAULT_BOT_LIMITS } from '../../src-shared/templates.ts';
 import { call } from '../support/http.ts';
 import { registerUser, reverify } from '../support/identity.ts';
 import { sealCredentials } from '../integration/bot/harness.ts';
+import { settings } from '../integration/bots/harness.ts';
 import type { RunningStack } from '../support/stack.ts';
 
 /** One fill the test reported, as the page must show it. */
@@ -115,23 +115,7 @@ export async function generateHistory(stack: RunningStack, password: string, tot
       }),
       201,
     );
-    const settings: BotSettings = {
-      name,
-      templateId: 'system-trend-following',
-      templateVersion: 1,
-      keyRecordId: reserved.recordId,
-      symbol,
-      timeframe: '1m',
-      equityPercent: null,
-      leverage: 2,
-      marginMode: 'isolated',
-      limits: DEFAULT_BOT_LIMITS,
-      testnet: false,
-      onStop: 'close',
-      reconcile: 'adopt',
-      region: 'eu',
-    };
-    const bot = await ok('create bot', asUser<BotDetail>('POST', '/v1/bots', settings), 201);
+    const bot = await ok('create bot', asUser<BotDetail>('POST', '/v1/bots', settings(reserved.recordId, { name, symbol })), 201);
     return bot.summary.id;
   };
 
