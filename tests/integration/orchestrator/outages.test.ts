@@ -142,7 +142,7 @@ describe.skipIf(!canSandbox)('a running bot through outages and pauses, with rea
       for (let n = 0; n < 120 && (await orderIds(exchange)).length === ordersBefore.length; n++) await step(botId);
       const ordersDuring = await orderIds(exchange);
       expect(ordersDuring.length).toBeGreaterThan(ordersBefore.length);
-      expect(botOutput(botId)().some((line) => line.includes('reports not delivered; keeping them'))).toBe(true);
+      await waitFor(() => botOutput(botId)().some((line) => line.includes('reports not delivered; keeping them')), { what: 'the bot saying it keeps its reports', ...LONG });
       expect((await monitor.check()).state).toBe('offline');
 
       await stack.restartApi();
@@ -162,7 +162,8 @@ describe.skipIf(!canSandbox)('a running bot through outages and pauses, with rea
       const ofInstance = stored.filter((i) => i.instanceId === instanceId);
       expect(ofInstance.map((i) => i.seq)).toEqual(ofInstance.map((_, n) => n + 1));
       expect(stored.length).toBeGreaterThan(storedBefore.length);
-      expect(botOutput(botId)().some((line) => line.includes('the API answers again'))).toBe(true);
+      // The bot says so once the answer to its first delivered batch reached it: that may come after the API stored it.
+      await waitFor(() => botOutput(botId)().some((line) => line.includes('the API answers again')), { what: 'the bot saying the API answers again', ...LONG });
 
       // A device resuming from before the outage receives the missed reports, once each, in order.
       const lastSeq = ofInstance.at(-1)!.seq;
