@@ -99,6 +99,8 @@ export class FakeFly {
   readonly execFailures: number[] = [];
   /** Per action and Machine: [per second, burst]. */
   limits = { action: [1, 3] as [number, number], get: [5, 10] as [number, number] };
+  /** The clock the token buckets refill by (ms); a test may stop it to make a refusal certain. */
+  now: () => number = () => performance.now();
   private readonly buckets = new Map<string, Bucket>();
   private readonly waiters = new Set<() => void>();
   private closing = false;
@@ -279,7 +281,7 @@ export class FakeFly {
   /** Token bucket per action and Machine, as Fly's documented limits. */
   private limited(key: string, kind: 'action' | 'get', reply: FastifyReply): boolean {
     const [perSecond, burst] = this.limits[kind];
-    const now = performance.now();
+    const now = this.now();
     const bucket = this.buckets.get(key) ?? { tokens: burst, at: now };
     bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * perSecond);
     bucket.at = now;

@@ -9,6 +9,7 @@ import { LABEL_BOT, LABEL_INSTANCE, LABEL_RUN, LABEL_USER, type DriverEvent, typ
 import { BOT_BUNDLE_ENTRY, BOT_NODE_OPTIONS } from '../../../src-orchestrator/bot-bundle.ts';
 import { FlyDriver, FLY_HANDOFF_SOCKET, relayCommand, type FlyDriverOptions } from '../../../src-orchestrator/fly/driver.ts';
 import { FakeFly, FLY_TOKEN } from './fake-fly.ts';
+import { waitFor } from '../../support/wait.ts';
 
 const ORG = 'plutarc-bots';
 
@@ -223,15 +224,24 @@ describe('fly driver', () => {
 
   it('waits out the per-Machine rate limit instead of failing', async () => {
     driver.close();
-    driver = make({ retry: { attempts: 12, firstDelayMs: 1, maxDelayMs: 5 } });
+    driver = make({ retry: { attempts: 400, firstDelayMs: 1, maxDelayMs: 25 } });
     await driver.provision(spec('i-7'), 'eu');
-    // One read every 2 s, and someone else has just used it: the driver's next read of this Machine is refused.
+    // One read every 2 s, and someone else has just used it: the driver's next read of this Machine is refused. The
+    // fake's clock stands still meanwhile, so no refill can come first however slow the machine is.
     fake.limits.get = [0.5, 1];
+    const clock = fake.now;
+    const stopped = clock();
+    fake.now = () => stopped;
     const [machine] = [...fake.machines.values()];
     const response = await fetch(`${fake.url}/v1/apps/${machine!.app}/machines/${machine!.id}`, { headers: { authorization: `Bearer ${FLY_TOKEN}` } });
     expect(response.status).toBe(200);
-    await driver.destroy('i-7');
-    expect(fake.requests.filter((r) => r.status === 429 && r.method === 'GET' && r.url.endsWith(machine!.id)).length).toBeGreaterThan(0);
+    const refusedRead = () => fake.requests.some((r) => r.status === 429 && r.method === 'GET' && r.url.endsWith(machine!.id));
+    const destroyed = driver.destroy('i-7');
+    await waitFor(refusedRead, { what: 'a read of the Machine refused for its rate limit' });
+    // Time moves on: the driver, still retrying, gets its read.
+    fake.now = clock;
+    await destroyed;
+    expect(refusedRead()).toBe(true);
     fake.limits.get = [5, 10];
     expect((await driver.verifyGone('i-7')).gone).toBe(true);
   });
