@@ -6,23 +6,21 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatchInvoke } from '../../../src-main/services/dispatch.ts';
 import { createMainServices, type MainServices } from '../../../src-main/services/main-services.ts';
 import type { BotsChange } from '../../../src-main/services/ports.ts';
 import { INSTANCE_ROUTES, type ReportBody } from '../../../src-shared/bot-instance.ts';
-import type { BotSettings, BotState } from '../../../src-shared/bots.ts';
+import type { BotState } from '../../../src-shared/bots.ts';
 import type { BotReportEvent } from '../../../src-shared/ipc-bots.ts';
 import type { InvokeChannel, InvokeInput, InvokeOutput } from '../../../src-shared/ipc.ts';
 import { LeaseResponse, NewInstanceResponse, ORCHESTRATOR_ROUTES } from '../../../src-shared/orchestration.ts';
 import type { Result } from '../../../src-shared/result.ts';
-import { DEFAULT_BOT_LIMITS } from '../../../src-shared/templates.ts';
 import { startTestApi, type TestApi } from '../../support/api.ts';
 import { GOOD_PASSWORD, uniqueEmail } from '../../support/identity.ts';
 import { tempDir } from '../../support/temp.ts';
 import { waitFor } from '../../support/wait.ts';
-import { sealCredentials, storeSealedKey } from '../bot/harness.ts';
+import { addKey, settings } from './harness.ts';
 
 let api: TestApi;
 const dir = tempDir('plutarc-bots-app-');
@@ -75,34 +73,6 @@ async function desktop(label: string) {
   return { services, attempt, invoke, reverified, userId: state.user.id, changes, reports };
 }
 
-/** A key record of `userId`, sealed to a key pair of the test's own (nothing opens it here). */
-async function keyFor(userId: string): Promise<string> {
-  const recordId = randomUUID();
-  const { publicKey } = await generateKeyPair('ECDH-ES+A256KW', { crv: 'X25519', extractable: true });
-  const jwk = (await exportJWK(publicKey)) as Parameters<typeof sealCredentials>[0];
-  const apiKey = `sim-${randomUUID()}`;
-  const sealed = await sealCredentials(jwk, { userId, recordId, exchange: 'binanceusdm' }, { apiKey, secret: randomUUID() });
-  await storeSealedKey(api, userId, recordId, 'binanceusdm', sealed, apiKey);
-  return recordId;
-}
-
-const settings = (name: string, keyRecordId: string): BotSettings => ({
-  name,
-  templateId: 'system-trend-following',
-  templateVersion: 1,
-  keyRecordId,
-  symbol: 'BTC/USDT:USDT',
-  timeframe: '1m',
-  equityPercent: null,
-  leverage: 2,
-  marginMode: 'isolated',
-  limits: DEFAULT_BOT_LIMITS,
-  testnet: false,
-  onStop: 'close',
-  reconcile: 'adopt',
-  region: 'eu',
-});
-
 /** The orchestrator's side, over the API's internal routes, as the real one calls them. */
 async function internal<T>(method: string, path: string, body: unknown, parse: { parse(value: unknown): T }): Promise<T> {
   const response = await fetch(new URL(path, api.url), {
@@ -136,16 +106,16 @@ describe('bots in the app', () => {
   it('follows a bot from creation through two runs, live, and keeps it from another account', async () => {
     const alice = await desktop('alice');
     expect(await alice.invoke('bots.list')).toEqual([]);
-    const key = await keyFor(alice.userId);
+    const key = await addKey(api, alice.userId);
 
     // Creating assigns the key: the API may want "Confirm it's you" first.
-    const created = await alice.reverified('bots.create', settings('BTC trend', key));
+    const created = await alice.reverified('bots.create', settings(key, { name: 'BTC trend' }));
     expect(created.summary).toMatchObject({ name: 'BTC trend', state: 'stopped', keyRecordId: key, region: 'eu' });
     const botId = created.summary.id;
     expect(alice.services.bots.current().map((b) => b.id)).toEqual([botId]);
 
     // The same key for a second bot: refused, in words that say why and what to do.
-    const second = await alice.attempt('bots.create', settings('Second', key));
+    const second = await alice.attempt('bots.create', settings(key, { name: 'Second' }));
     expect(second).toMatchObject({ ok: false, code: 'bot_key_assigned', message: expect.stringMatching(/already trades for another bot/) });
     expect(alice.services.bots.current()).toHaveLength(1);
 
