@@ -60,8 +60,11 @@ export class ExportWorker {
     this.#log = log;
   }
 
-  /** Starts the worker (at the API's start, so a download does not wait for it); again after it ended. */
-  start(): Worker {
+  /**
+   * The worker, started at the first download (an API no one exports from never pays for its thread) and kept for
+   * the next ones; started again after it ended.
+   */
+  #started(): Worker {
     if (this.#worker) return this.#worker;
     const worker = new Worker(WORKER_FILE, { workerData: this.#source, resourceLimits: EXPORT_WORKER_LIMITS, stdout: false, stderr: false });
     worker.unref();
@@ -87,7 +90,7 @@ export class ExportWorker {
    */
   stream(job: ExportJob, response: ServerResponse, log: FastifyBaseLogger): Readable {
     if (this.#closed) throw new ExportFailed('the API is shutting down');
-    const worker = this.start();
+    const worker = this.#started();
     const id = this.#nextId++;
     const tell = (request: ExportRequest, transfer: ArrayBuffer[] = []) => worker.postMessage(request, transfer);
     // Every chunk but the last pushed has been written to the response (the last may be on its way out of this

@@ -23,7 +23,6 @@ export const accountDataModule: FastifyPluginAsyncZod<AccountDataOptions> = asyn
   const exports = new ExportWorker(exportSourceOf(identity.database), app.log);
 
   app.addHook('onReady', async () => {
-    exports.start();
     await deletions.resumeAll();
   });
   app.addHook('onClose', () => exports.close());
