@@ -20,7 +20,13 @@ async function migrateDownTo(handle: DatabaseHandle, name: string): Promise<void
   if (error) throw error;
 }
 
-const tables = async (handle: DatabaseHandle) => (await handle.db.introspection.getTables()).map((t) => t.name);
+/** The tables of this database: on PostgreSQL only its own schema's (the other test files' schemas hold trades too). */
+async function tables(handle: DatabaseHandle): Promise<string[]> {
+  const all = await handle.db.introspection.getTables();
+  if (handle.driver.kind === 'sqlite') return all.map((t) => t.name);
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(handle.db);
+  return all.filter((t) => t.schema === rows[0]!.schema).map((t) => t.name);
+}
 const withoutFeed = ({ feedSeq: _feedSeq, ...rest }: Trade) => rest;
 
 for (const kind of DATABASE_KINDS) {
